@@ -1,0 +1,76 @@
+// The one place koffi is loaded and libc declared. Only files in core/native/ import this; every
+// other module calls the typed wrappers beside it and never sees a pointer.
+import koffi from 'koffi';
+import { SyscallError } from './syscall-error.js';
+
+function loadLibc(): koffi.IKoffiLib {
+  if (process.platform !== 'linux') throw new Error(`nsrig needs Linux; this is ${process.platform}`);
+  const tried: string[] = [];
+  for (const name of ['libc.so.6']) {
+    try {
+      return koffi.load(name);
+    } catch (e) {
+      tried.push(`${name}: ${(e as Error).message}`);
+    }
+  }
+  throw new Error(`cannot load glibc; tried:\n  ${tried.join('\n  ')}`);
+}
+
+export const lib = loadLibc();
+export { koffi };
+
+/** Raw declarations. Return values are checked by the wrappers, never here. */
+export const raw = {
+  malloc: lib.func('void *malloc(size_t size)'),
+  free: lib.func('void free(void *ptr)'),
+  dlsym: lib.func('void *dlsym(void *handle, const char *symbol)'),
+  getcontext: lib.func('int getcontext(void *ucp)'),
+  clone: lib.func('int clone(void *fn, uint64_t stack, int flags, void *arg, ...)'),
+  syscall: lib.func('long syscall(long number, ...)'),
+  gnuGetLibcVersion: lib.func('const char *gnu_get_libc_version()'),
+
+  getpid: lib.func('int getpid()'),
+  gettid: lib.func('int gettid()'),
+  close: lib.func('int close(int fd)'),
+  pipe2: lib.func('int pipe2(_Out_ int *fds, int flags)'),
+  fcntl: lib.func('int fcntl(int fd, int cmd, ...)'),
+  dup2: lib.func('int dup2(int oldfd, int newfd)'),
+  dup3: lib.func('int dup3(int oldfd, int newfd, int flags)'),
+  read: lib.func('long read(int fd, _Out_ uint8_t *buf, size_t count)'),
+  write: lib.func('long write(int fd, const uint8_t *buf, size_t count)'),
+  open: lib.func('int open(const char *path, int flags, ...)'),
+  chdir: lib.func('int chdir(const char *path)'),
+  fchdir: lib.func('int fchdir(int fd)'),
+  kill: lib.func('int kill(int pid, int sig)'),
+  waitid: lib.func('int waitid(int idtype, int id, _Out_ uint8_t *infop, int options)'),
+  signal: lib.func('void *signal(int sig, void *handler)'),
+  sigprocmask: lib.func('int pthread_sigmask(int how, const uint8_t *set, _Out_ uint8_t *oldset)'),
+  prctl: lib.func('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)'),
+  execve: lib.func('int execve(const char *path, const char **argv, const char **envp)'),
+
+  mount: lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
+  umount2: lib.func('int umount2(const char *target, int flags)'),
+  sethostname: lib.func('int sethostname(const char *name, size_t len)'),
+  setdomainname: lib.func('int setdomainname(const char *name, size_t len)'),
+  unshare: lib.func('int unshare(int flags)'),
+  setns: lib.func('int setns(int fd, int nstype)'),
+
+  setresuid: lib.func('int setresuid(uint32_t ruid, uint32_t euid, uint32_t suid)'),
+  setresgid: lib.func('int setresgid(uint32_t rgid, uint32_t egid, uint32_t sgid)'),
+  setgroups: lib.func('int setgroups(size_t size, const uint32_t *list)'),
+  prlimit: lib.func('int prlimit(int pid, int resource, const uint64_t *newLimit, _Out_ uint64_t *oldLimit)'),
+
+  socket: lib.func('int socket(int domain, int type, int protocol)'),
+  ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)'),
+};
+
+/** errno of the last failed call on this thread, read right after the call. */
+export function lastErrno(): number {
+  return koffi.errno();
+}
+
+/** Throws SyscallError when a libc call returned -1; returns the value otherwise. */
+export function check<T extends number | bigint>(result: T, call: string, object?: string): T {
+  if (result === -1 || result === -1n) throw new SyscallError(call, koffi.errno(), object);
+  return result;
+}

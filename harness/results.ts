@@ -1,0 +1,79 @@
+// One Results schema feeds every output: terminal, JSON, JUnit and HTML.
+import type { TargetInfo } from './target.js';
+
+export type InvariantLevel = 'MUST' | 'SHOULD';
+/** "error" is a target that could not run the case (a runtime refused the config), not a violation. */
+export type InvariantStatus = 'pass' | 'fail' | 'skip' | 'error';
+
+export interface Reference {
+  /** "pid_namespaces(7)", "OCI runtime-spec config-linux.md#namespaces", "CVE-2024-21626". */
+  label: string;
+  url: string;
+}
+
+export interface Counterexample {
+  /** The shrunk profile, as JSON-able data (the profile file a person can run with nsrig run). */
+  profile: unknown;
+  expected: string;
+  observed: string;
+  /** fast-check's counterexample path, for replay. */
+  path: string;
+  /** How many shrink steps fast-check took. */
+  shrinks: number;
+}
+
+export interface SyscallCount {
+  name: string;
+  count: number;
+  errors: number;
+}
+
+export interface SyscallProfile {
+  /** Which case the trace belongs to, e.g. "seccomp.denied-errno#3". */
+  caseId: string;
+  syscalls: SyscallCount[];
+  /** Syscalls the case made that its policy does not allow. */
+  violations: { name: string; count: number }[];
+}
+
+export interface InvariantResult {
+  id: string;
+  area: string;
+  level: InvariantLevel;
+  /** The property in one sentence. */
+  title: string;
+  reference: Reference;
+  status: InvariantStatus;
+  /** Why it was skipped, or the target error's message. */
+  reason?: string;
+  /** Generated cases that ran (0 when skipped). */
+  cases: number;
+  durationMs: number;
+  counterexample?: Counterexample;
+  /** One command that replays the failure. */
+  replay?: string;
+  /** Which target produced it, when results of several targets are merged. */
+  target?: string;
+}
+
+export interface HostInfo {
+  kernel: string;
+  distribution: string;
+  arch: string;
+  cgroupMode: 'v1' | 'v2' | 'hybrid' | 'unknown';
+  node: string;
+}
+
+export interface Results {
+  tool: { name: 'nsrig'; version: string };
+  target: TargetInfo;
+  seed: number;
+  runs: number;
+  startedAt: string;
+  durationMs: number;
+  host: HostInfo;
+  shard?: { index: number; count: number };
+  invariants: InvariantResult[];
+  summary: { passed: number; failed: number; skipped: number; errors: number };
+  syscallProfiles?: SyscallProfile[];
+}

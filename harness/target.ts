@@ -1,0 +1,65 @@
+// The seam between the harness and whatever runs containers. The harness drives a Target and
+// never learns whether the built-in engine, an OCI runtime or a test double is behind it.
+import type { Readable, Writable } from 'node:stream';
+import type { Profile } from '../policy/profile/types.js';
+
+export interface TargetInfo {
+  kind: 'builtin' | 'oci' | 'double';
+  /** "builtin", "runc", "crun", or a test double's name. */
+  name: string;
+  version: string;
+  /** The runtime binary, for OCI targets. */
+  path?: string;
+}
+
+export interface LaunchRequest {
+  profile: Profile;
+  /** Replaces profile.process.args when given (the harness passes the probe's command line). */
+  args?: string[];
+  /** "pipe" gives the session a writable stdin; "null" connects /dev/null. */
+  stdin: 'pipe' | 'null';
+}
+
+export interface ExitStatus {
+  /** Exit code when the program exited, else null. */
+  code: number | null;
+  /** Signal name when it was killed by a signal, else null. */
+  signal: string | null;
+  /** True when the container was killed because it outlived profile.process.timeoutMs. */
+  timedOut: boolean;
+}
+
+/** One started container. destroy() is idempotent and must leave nothing behind on the host. */
+export interface ContainerSession {
+  readonly id: string;
+  /** PID of the container's first process as seen from the host, when the target knows it. */
+  readonly hostPid: number | undefined;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  readonly stdin: Writable | undefined;
+  wait(): Promise<ExitStatus>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+export interface Target {
+  info(): Promise<TargetInfo>;
+  /** What the host lacks to run this target; empty when it can run. */
+  preflight(): Promise<string[]>;
+  start(request: LaunchRequest): Promise<ContainerSession>;
+}
+
+/**
+ * A launch the target could not perform: the runtime refused the configuration or failed to
+ * start the container. Reported as a target error, never as a violated invariant.
+ */
+export class TargetError extends Error {
+  readonly target: string;
+  readonly detail: string | undefined;
+  constructor(target: string, message: string, detail?: string) {
+    super(`${target}: ${message}`);
+    this.name = 'TargetError';
+    this.target = target;
+    this.detail = detail;
+  }
+}

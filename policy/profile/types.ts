@@ -1,0 +1,127 @@
+// The resolved profile: every field present, defaults applied, validated. Loaders turn YAML,
+// JSON or an OCI config.json into this; the engine, the OCI bundle writer and the harness
+// consume only this shape.
+
+export const NAMESPACE_TYPES = ['user', 'pid', 'uts', 'ipc', 'net', 'cgroup', 'mnt', 'time'] as const;
+export type NamespaceType = (typeof NAMESPACE_TYPES)[number];
+
+/** The six namespaces of the classic model: what a profile gets when it names none. */
+export const DEFAULT_NAMESPACES: readonly NamespaceType[] = ['pid', 'net', 'mnt', 'uts', 'ipc', 'user'];
+
+/** One contiguous id range: containerId..containerId+size-1 inside is hostId.. on the host. */
+export interface IdMapping {
+  containerId: number;
+  hostId: number;
+  size: number;
+}
+
+export interface UserNamespaceConfig {
+  uidMappings: IdMapping[];
+  gidMappings: IdMapping[];
+  /** "deny" writes deny to /proc/PID/setgroups before gid_map, as user_namespaces(7) requires. */
+  setgroups: 'allow' | 'deny';
+}
+
+export interface RootfsConfig {
+  /** "/" means the host's root, cloned and made read-only (nothing needs an image). */
+  path: string;
+  readonly: boolean;
+  /** Propagation of the container's root mount. Private unless the profile says otherwise. */
+  propagation: 'private' | 'slave' | 'shared' | 'unbindable';
+}
+
+export const DEVICE_NAMES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'] as const;
+export type DeviceName = (typeof DEVICE_NAMES)[number];
+
+export type Mount =
+  | { type: 'proc'; destination: string }
+  | { type: 'sysfs'; destination: string; readonly: boolean }
+  | { type: 'tmpfs'; destination: string; sizeBytes?: number; mode: number; readonly: boolean }
+  | { type: 'bind'; source: string; destination: string; readonly: boolean; recursive: boolean }
+  | { type: 'mqueue'; destination: string }
+  | { type: 'dev'; destination: string; devices: DeviceName[] };
+
+export type MountType = Mount['type'];
+
+export interface VethConfig {
+  /** Address of the host end, CIDR notation, e.g. 10.200.0.1/30. */
+  hostAddress: string;
+  /** Address of the container end (eth0), CIDR notation. */
+  containerAddress: string;
+}
+
+export interface NetworkConfig {
+  loopback: boolean;
+  veth?: VethConfig;
+}
+
+export const CAPABILITY_SETS = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const;
+export type CapabilitySet = (typeof CAPABILITY_SETS)[number];
+export type Capabilities = Record<CapabilitySet, string[]>;
+
+export interface Rlimit {
+  /** RLIMIT_NOFILE, RLIMIT_NPROC, ... */
+  type: string;
+  soft: number;
+  hard: number;
+}
+
+export interface ProcessConfig {
+  args: string[];
+  /** Exactly the environment of the contained program: nothing is inherited unless listed. */
+  env: Record<string, string>;
+  cwd: string;
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+  capabilities: Capabilities;
+  noNewPrivileges: boolean;
+  rlimits: Rlimit[];
+  /** Whole-container wall-clock limit in milliseconds; the container is killed when it passes. */
+  timeoutMs: number;
+}
+
+export interface TimeOffsets {
+  monotonicNs: bigint | number;
+  boottimeNs: bigint | number;
+}
+
+export interface SeccompReference {
+  /** Path of an OCI seccomp JSON file, when the policy came from a file. */
+  path?: string;
+  /** The policy itself (OCI seccomp JSON shape), loaded and validated by policy/seccomp. */
+  policy: unknown;
+}
+
+export interface Profile {
+  /** Where it came from, for messages: a file path or "<generated>". */
+  source: string;
+  name: string;
+  namespaces: NamespaceType[];
+  hostname?: string;
+  domainname?: string;
+  user: UserNamespaceConfig;
+  rootfs: RootfsConfig;
+  mounts: Mount[];
+  maskedPaths: string[];
+  readonlyPaths: string[];
+  network: NetworkConfig;
+  process: ProcessConfig;
+  timeOffsets?: { monotonic: number; boottime: number };
+  seccomp?: SeccompReference;
+}
+
+/** OCI runtime-spec defaults (config-linux.md, runc's spec template). */
+export const DEFAULT_MASKED_PATHS: readonly string[] = [
+  '/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
+  '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap',
+];
+export const DEFAULT_READONLY_PATHS: readonly string[] = [
+  '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger',
+];
+/** Docker's default capability set, the usual least-surprise choice. */
+export const DEFAULT_CAPABILITIES: readonly string[] = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
+  'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+];
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
