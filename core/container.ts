@@ -1,0 +1,235 @@
+// The parent side of a launch, top to bottom: clone stage 2 into the new namespaces, place it in
+// its cgroup, write its id maps, hand it the plan, and learn whether it reached execve.
+// A Container is the handle on the result; destroy() leaves nothing behind.
+import fs from 'node:fs';
+import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type { Readable, Writable } from 'node:stream';
+import type { Profile, IdMapping } from '../policy/profile/types.js';
+import { compilePlan, cloneFlagsFor, type LaunchPlan } from './plan.js';
+import type { Stage2Report } from './stage2.js';
+import { ContainerCgroup } from './cgroup.js';
+import {
+  cloneExec, closeFd, makePipe, signalPidfd, waitForExit, describeExit, type ExitInfo,
+} from './native/process.js';
+import { liveContainers } from './live-containers.js';
+
+const STAGE2 = fileURLToPath(new URL('./stage2.js', import.meta.url));
+
+export interface LaunchOptions {
+  /** Replaces profile.process.args. */
+  args?: string[];
+  /** "inherit" passes nsrig's own stdin/stdout/stderr through (nsrig run). */
+  stdio: 'pipe' | 'inherit';
+  /** stdin when stdio is "pipe": a pipe the caller writes, or /dev/null. */
+  stdin?: 'pipe' | 'null';
+  /** Compiled seccomp program for the profile's policy, when it has one. */
+  seccompProgram?: Buffer;
+  /** Runs after the container process exists and before it starts setup (e.g. a tracer attaching). */
+  beforeSetup?: (pid: number) => void | Promise<void>;
+}
+
+export type ContainerState = 'starting' | 'running' | 'exited' | 'destroyed';
+
+export interface ContainerExit extends ExitInfo {
+  timedOut: boolean;
+}
+
+/** A launch that did not reach the contained program: which setup step failed and why. */
+export class LaunchError extends Error {
+  readonly step: string;
+  readonly detail: Stage2Report | undefined;
+  constructor(message: string, step: string, detail?: Stage2Report) {
+    super(message);
+    this.name = 'LaunchError';
+    this.step = step;
+    this.detail = detail;
+  }
+}
+
+export class Container {
+  state: ContainerState = 'starting';
+  readonly stdout: Readable | undefined;
+  readonly stderr: Readable | undefined;
+  readonly stdin: Writable | undefined;
+  private exitPromise: Promise<ContainerExit> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private timedOut = false;
+  private destroyed: Promise<void> | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly pid: number,
+    private readonly pidfd: number,
+    private readonly cgroup: ContainerCgroup | undefined,
+    private readonly ownsPidNamespace: boolean,
+    streams: { stdout?: Readable; stderr?: Readable; stdin?: Writable },
+  ) {
+    this.stdout = streams.stdout;
+    this.stderr = streams.stderr;
+    this.stdin = streams.stdin;
+  }
+
+  /** Resolves once the container's first process has exited and the container is torn down. */
+  wait(): Promise<ContainerExit> {
+    this.exitPromise ??= waitForExit(this.pidfd).then(async (exit) => {
+      if (this.state !== 'destroyed') this.state = 'exited';
+      await this.destroy();
+      return { ...exit, timedOut: this.timedOut };
+    });
+    return this.exitPromise;
+  }
+
+  /** Kills the whole container after ms milliseconds. */
+  armTimeout(ms: number): void {
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.killAll();
+    }, ms);
+    this.timer.unref();
+  }
+
+  /** Sends a signal to the container's first process only. */
+  kill(signal: NodeJS.Signals = 'SIGTERM'): void {
+    if (this.state === 'destroyed') return;
+    signalPidfd(this.pidfd, signal);
+  }
+
+  /** SIGKILL to every process of the container. Synchronous, so it can run in an exit handler. */
+  killAll(): void {
+    if (this.state === 'destroyed') return;
+    // Killing PID 1 of a PID namespace kills everything in it; the cgroup covers the rest.
+    signalPidfd(this.pidfd, 'SIGKILL');
+    if (!this.ownsPidNamespace) this.cgroup?.killAll();
+  }
+
+  /** Kills, reaps and removes everything the container had. Idempotent. */
+  destroy(): Promise<void> {
+    this.destroyed ??= (async () => {
+      if (this.timer) clearTimeout(this.timer);
+      this.killAll();
+      if (!this.exitPromise) await waitForExit(this.pidfd);
+      else if (this.state !== 'exited') await this.exitPromise.catch(() => undefined);
+      this.state = 'destroyed';
+      this.cgroup?.killAll();
+      await this.cgroup?.remove();
+      closeFd(this.pidfd);
+      liveContainers.delete(this);
+      this.stdin?.destroy();
+    })();
+    return this.destroyed;
+  }
+}
+
+function writeIdMaps(pid: number, profile: Profile): void {
+  if (!profile.namespaces.includes('user')) return;
+  const format = (maps: IdMapping[]) => maps.map((m) => `${m.containerId} ${m.hostId} ${m.size}\n`).join('');
+  // setgroups must be written before gid_map (user_namespaces(7)).
+  fs.writeFileSync(`/proc/${pid}/setgroups`, profile.user.setgroups);
+  fs.writeFileSync(`/proc/${pid}/uid_map`, format(profile.user.uidMappings));
+  fs.writeFileSync(`/proc/${pid}/gid_map`, format(profile.user.gidMappings));
+}
+
+function readAllFromFd(fd: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = new net.Socket({ fd, readable: true, writable: false });
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    socket.on('error', reject);
+  });
+}
+
+function writeAllToFd(fd: number, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = new net.Socket({ fd, readable: false, writable: true });
+    socket.on('error', reject);
+    socket.end(text, () => resolve());
+  });
+}
+
+function parseReports(text: string): Stage2Report[] {
+  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Stage2Report);
+}
+
+/**
+ * Launches a container from a profile and returns once the contained program has been exec'd.
+ * Throws LaunchError (and has removed everything) when setup fails.
+ */
+export async function launchContainer(profile: Profile, options: LaunchOptions): Promise<Container> {
+  const id = `nsrig-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const opened: number[] = [];
+  const pipe = () => {
+    const p = makePipe();
+    opened.push(...p);
+    return p;
+  };
+  const closeAll = (fds: number[]) => fds.forEach((fd) => {
+    const i = opened.indexOf(fd);
+    if (i >= 0) {
+      opened.splice(i, 1);
+      closeFd(fd);
+    }
+  });
+  let container: Container | undefined;
+  try {
+    const [controlRead, controlWrite] = pipe();
+    const [reportRead, reportWrite] = pipe();
+    const inherit = options.stdio === 'inherit';
+    const [stdinRead, stdinWrite] = inherit ? [0, -1] : options.stdin === 'pipe' ? pipe() : [fs.openSync('/dev/null', 'r'), -1];
+    if (!inherit && options.stdin !== 'pipe') opened.push(stdinRead);
+    const [stdoutRead, stdoutWrite] = inherit ? [-1, 1] : pipe();
+    const [stderrRead, stderrWrite] = inherit ? [-1, 2] : pipe();
+    const fds: LaunchPlan['fds'] = { report: reportWrite, stdin: stdinRead, stdout: stdoutWrite, stderr: stderrWrite };
+    const plan = compilePlan(profile, fds, { args: options.args, seccompProgram: options.seccompProgram });
+
+    const child = cloneExec({
+      path: process.execPath,
+      argv: ['nsrig-stage2', STAGE2, String(controlRead), String(reportWrite)],
+      envp: [],
+      namespaceFlags: cloneFlagsFor(profile.namespaces),
+      inheritFds: [controlRead, reportWrite, stdinRead, stdoutWrite, stderrWrite],
+      waitFd: controlRead,
+    });
+    const cgroup = ContainerCgroup.create(id);
+    const streams = inherit ? {} : {
+      stdout: new net.Socket({ fd: stdoutRead, readable: true, writable: false }),
+      stderr: new net.Socket({ fd: stderrRead, readable: true, writable: false }),
+      stdin: stdinWrite >= 0 ? new net.Socket({ fd: stdinWrite, readable: false, writable: true }) : undefined,
+    };
+    for (const fd of [stdoutRead, stderrRead, stdinWrite]) if (fd >= 0) opened.splice(opened.indexOf(fd), 1);
+    container = new Container(id, child.pid, child.pidfd, cgroup, profile.namespaces.includes('pid'), streams);
+    liveContainers.add(container);
+    // The child's ends belong to it now.
+    closeAll([controlRead, reportWrite, stdoutWrite, stderrWrite, ...(inherit ? [] : [stdinRead])]);
+
+    // Placed in its cgroup before setup, so it enters its cgroup namespace there and nothing escapes teardown.
+    cgroup?.add(child.pid);
+    // Maps before the plan: stage 2 reads the plan only once it has ids to act with.
+    writeIdMaps(child.pid, profile);
+    await options.beforeSetup?.(child.pid);
+    const reportsText = readAllFromFd(reportRead);
+    opened.splice(opened.indexOf(reportRead), 1);
+    opened.splice(opened.indexOf(controlWrite), 1);
+    // The first byte releases the child to become namespace root and exec stage 2; the plan follows.
+    await writeAllToFd(controlWrite, 'G' + JSON.stringify(plan));
+
+    const reports = parseReports(await reportsText);
+    const failure = reports.find((r) => r.event === 'error');
+    if (failure || !reports.some((r) => r.event === 'exec')) {
+      const exit = await container.wait();
+      const message = failure
+        ? `setup step ${failure.step} failed: ${failure.message}`
+        : `stage 2 died before exec (${describeExit(exit)})`;
+      throw new LaunchError(message, failure?.step ?? 'stage2', failure);
+    }
+    container.state = 'running';
+    container.armTimeout(profile.process.timeoutMs);
+    return container;
+  } catch (e) {
+    closeAll([...opened]);
+    await container?.destroy();
+    throw e;
+  }
+}

@@ -1,0 +1,295 @@
+// Process creation, waiting and signalling. The one unusual piece is cloneExec: a way to start a
+// process in new namespaces from a multithreaded Node process without running JavaScript in the
+// child (see its comment).
+import { koffi, lib, raw, check, lastErrno } from './libc.js';
+import { SyscallError } from './syscall-error.js';
+import { CLONE, F, SIGNALS, signalName } from './constants.js';
+
+export interface ClonedProcess {
+  pid: number;
+  /** A pidfd for the child: signals through it cannot hit a recycled pid. */
+  pidfd: number;
+}
+
+export interface CloneExecRequest {
+  path: string;
+  argv: string[];
+  envp: string[];
+  /** CLONE_NEW* flags. */
+  namespaceFlags: number;
+  /** Descriptors the child must inherit; everything else stays close-on-exec. */
+  inheritFds: number[];
+  /**
+   * Before exec, the child blocks reading one byte from this descriptor, then becomes uid 0 and
+   * gid 0 of its user namespace. The parent writes its id maps in the meantime, so the program
+   * is exec'd as the namespace's root and keeps its capabilities there.
+   */
+  waitFd?: number;
+}
+
+// x86_64 glibc ucontext_t layout (sys/ucontext.h); checked by test/core/clone-exec.test.ts.
+const UCONTEXT_SIZE = 968;
+const UC_LINK_OFFSET = 8;
+const UC_STACK_SP_OFFSET = 16;
+const UC_STACK_SIZE_OFFSET = 32;
+const SIGMASK_OFFSET = 296;
+const LINK_STACK_SIZE = 16 * 1024;
+/** Exit code of a child whose execve failed. */
+export const EXEC_FAILED_EXIT_CODE = 127;
+
+const access = lib.func('int access(const char *path, int mode)');
+const makecontext = lib.func('void makecontext(void *ucp, void *func, int argc, ...)');
+const X_OK = 1;
+
+function assertExecutable(path: string): void {
+  if (access(path, X_OK) !== 0) throw new SyscallError('execve', lastErrno(), path, 'the program to start is missing or not executable');
+}
+
+type Symbol = unknown;
+let symbols: Record<'setcontext' | 'read' | 'setresgid' | 'setresuid' | 'execve' | '_exit', Symbol> | undefined;
+
+/** Fails loudly where the contract of cloneExec has not been verified. */
+export function assertCloneExecSupported(): void {
+  if (process.arch !== 'x64') {
+    throw new Error(`nsrig's launcher supports x86_64 only (this is ${process.arch}): cloneExec relies on x86_64 glibc's ucontext layout`);
+  }
+  const version = raw.gnuGetLibcVersion() as string;
+  const [major, minor] = version.split('.').map(Number);
+  if (major !== 2 || minor < 28) throw new Error(`nsrig's launcher needs glibc >= 2.28, found ${version}`);
+}
+
+function resolveSymbols(): NonNullable<typeof symbols> {
+  if (symbols) return symbols;
+  assertCloneExecSupported();
+  const names = ['setcontext', 'read', 'setresgid', 'setresuid', 'execve', '_exit'] as const;
+  const found = Object.fromEntries(names.map((n) => [n, raw.dlsym(null, n)]));
+  const missing = names.filter((n) => !found[n]);
+  if (missing.length) throw new Error(`dlsym could not find ${missing.join(', ')} in libc`);
+  symbols = found as NonNullable<typeof symbols>;
+  return symbols;
+}
+
+/** libc-malloc'd memory: the child reads it after clone, and V8's heap is not inherited (MADV_DONTFORK). */
+class NativeArena {
+  private readonly blocks: unknown[] = [];
+  alloc(size: number): { ptr: unknown; address: bigint; view: DataView } {
+    const ptr = raw.malloc(size);
+    if (!ptr) throw new SyscallError('malloc', 12, `${size} bytes`);
+    this.blocks.push(ptr);
+    return { ptr, address: koffi.address(ptr), view: new DataView(koffi.view(ptr, size)) };
+  }
+  cString(s: string): bigint {
+    const bytes = Buffer.from(s + '\0', 'utf8');
+    const block = this.alloc(bytes.length);
+    new Uint8Array(block.view.buffer).set(bytes);
+    return block.address;
+  }
+  cStringArray(items: string[]): bigint {
+    const block = this.alloc(8 * (items.length + 1));
+    items.forEach((s, i) => block.view.setBigUint64(8 * i, this.cString(s), true));
+    block.view.setBigUint64(8 * items.length, 0n, true);
+    return block.address;
+  }
+  free(): void {
+    for (const b of this.blocks) raw.free(b);
+    this.blocks.length = 0;
+  }
+}
+
+interface ChainLink {
+  fn: Symbol;
+  args: bigint[];
+}
+
+/**
+ * A chain of libc calls for the child, as ucontexts linked by uc_link: makecontext arranges that
+ * when one call returns, glibc's context trampoline setcontext()s into the next. Each link has its
+ * own stack and blocks every signal, so no handler inherited from Node can run in the child.
+ */
+function buildChain(arena: NativeArena, links: ChainLink[]): unknown {
+  let next: unknown = null;
+  for (const link of [...links].reverse()) {
+    const uc = arena.alloc(UCONTEXT_SIZE);
+    check(raw.getcontext(uc.ptr) as number, 'getcontext');
+    const stack = arena.alloc(LINK_STACK_SIZE);
+    uc.view.setBigUint64(UC_STACK_SP_OFFSET, stack.address, true);
+    uc.view.setBigUint64(UC_STACK_SIZE_OFFSET, BigInt(LINK_STACK_SIZE), true);
+    uc.view.setBigUint64(UC_LINK_OFFSET, next === null ? 0n : koffi.address(next), true);
+    for (let i = 0; i < 128; i += 8) uc.view.setBigUint64(SIGMASK_OFFSET + i, 0xffffffffffffffffn, true);
+    makecontext(uc.ptr, link.fn, link.args.length, ...link.args.flatMap((a) => ['uint64_t', a]));
+    next = uc.ptr;
+  }
+  return next;
+}
+
+/**
+ * Starts `path` in a new process with the given namespace flags; no JavaScript runs in the child.
+ *
+ * V8 marks its heap MADV_DONTFORK, so a forked Node child cannot touch JS objects, and a
+ * multithreaded process may not unshare(CLONE_NEWUSER). clone() of a new process can take
+ * CLONE_NEWUSER, but glibc's clone wrapper calls fn(arg) in the child. We make fn libc's
+ * setcontext and arg the head of a chain of libc calls built with makecontext:
+ * [read(waitFd) -> setresgid(0) -> setresuid(0) ->] execve(path, argv, envp) -> _exit(127).
+ * Only libc runs in the child, on libc-malloc'd memory. The chain's _exit(127) runs only when
+ * execve fails, so 127 means "could not execute", as in a shell.
+ */
+export function cloneExec(request: CloneExecRequest): ClonedProcess {
+  const sym = resolveSymbols();
+  assertExecutable(request.path);
+  const arena = new NativeArena();
+  const cleared: number[] = [];
+  let oldMask: Buffer | undefined;
+  try {
+    const links: ChainLink[] = [];
+    if (request.waitFd !== undefined) {
+      const scratch = arena.alloc(8);
+      links.push({ fn: sym.read, args: [BigInt(request.waitFd), scratch.address, 1n] });
+      links.push({ fn: sym.setresgid, args: [0n, 0n, 0n] });
+      links.push({ fn: sym.setresuid, args: [0n, 0n, 0n] });
+    }
+    links.push({ fn: sym.execve, args: [arena.cString(request.path), arena.cStringArray(request.argv), arena.cStringArray(request.envp)] });
+    links.push({ fn: sym._exit, args: [BigInt(EXEC_FAILED_EXIT_CODE)] });
+    const head = buildChain(arena, links);
+    const cloneStack = arena.alloc(LINK_STACK_SIZE);
+    const cloneStackTop = (cloneStack.address + BigInt(LINK_STACK_SIZE - 64)) & ~15n;
+
+    for (const fd of request.inheritFds) {
+      setCloseOnExec(fd, false);
+      cleared.push(fd);
+    }
+    oldMask = blockAllSignals();
+    const pidfdOut = new Int32Array(1);
+    const flags = request.namespaceFlags | CLONE.PIDFD | SIGNALS.SIGCHLD;
+    const pid = raw.clone(sym.setcontext, cloneStackTop, flags, head, 'int *', pidfdOut) as number;
+    const errno = lastErrno();
+    restoreSignals(oldMask);
+    oldMask = undefined;
+    if (pid === -1) throw new SyscallError('clone', errno, request.path, cloneHint(errno, request.namespaceFlags));
+    return { pid, pidfd: pidfdOut[0] };
+  } finally {
+    if (oldMask) restoreSignals(oldMask);
+    for (const fd of cleared) setCloseOnExec(fd, true);
+    // The child has its own copy of this memory (no CLONE_VM), so ours can go at once.
+    arena.free();
+  }
+}
+
+function cloneHint(errno: number, flags: number): string | undefined {
+  if (errno === 1 && flags & CLONE.NEWUSER) return 'creating namespaces needs root or unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone)';
+  if (errno === 28) return 'a namespace limit was reached (see /proc/sys/user/max_*_namespaces)';
+  return undefined;
+}
+
+const SIG_BLOCK = 0;
+const SIG_SETMASK = 2;
+
+function blockAllSignals(): Buffer {
+  const all = Buffer.alloc(128, 0xff);
+  const old = Buffer.alloc(128);
+  const rc = raw.sigprocmask(SIG_BLOCK, all, old) as number;
+  if (rc !== 0) throw new SyscallError('pthread_sigmask', rc);
+  return old;
+}
+
+function restoreSignals(old: Buffer): void {
+  raw.sigprocmask(SIG_SETMASK, old, null);
+}
+
+export function setCloseOnExec(fd: number, on: boolean): void {
+  const flags = check(raw.fcntl(fd, F.GETFD, 'int', 0) as number, 'fcntl F_GETFD', `fd ${fd}`);
+  const next = on ? flags | F.FD_CLOEXEC : flags & ~F.FD_CLOEXEC;
+  if (next !== flags) check(raw.fcntl(fd, F.SETFD, 'int', next) as number, 'fcntl F_SETFD', `fd ${fd}`);
+}
+
+export function closeFd(fd: number): void {
+  check(raw.close(fd) as number, 'close', `fd ${fd}`);
+}
+
+/** A pipe whose both ends are close-on-exec: [read, write]. */
+export function makePipe(): [number, number] {
+  const fds = new Int32Array(2);
+  check(raw.pipe2(fds, 0o2000000) as number, 'pipe2');
+  return [fds[0], fds[1]];
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: string | null;
+}
+
+export function describeExit(e: ExitInfo): string {
+  return e.signal ? `signal ${e.signal}` : `code ${e.code}`;
+}
+
+const P_PIDFD = 3;
+const WEXITED = 4;
+const WNOHANG = 1;
+const WNOWAIT = 0x01000000;
+const CLD_EXITED = 1;
+
+function decodeSiginfo(info: Uint8Array): ExitInfo | undefined {
+  const view = new DataView(info.buffer, info.byteOffset, info.byteLength);
+  const pid = view.getInt32(16, true);
+  if (pid === 0) return undefined;
+  const code = view.getInt32(8, true);
+  const status = view.getInt32(24, true);
+  return code === CLD_EXITED ? { code: status, signal: null } : { code: null, signal: signalName(status) };
+}
+
+/** Has the process behind pidfd exited? Does not reap it. */
+export function pollExit(pidfd: number): ExitInfo | undefined {
+  const info = new Uint8Array(128);
+  check(raw.waitid(P_PIDFD, pidfd, info, WEXITED | WNOHANG | WNOWAIT) as number, 'waitid', `pidfd ${pidfd}`);
+  return decodeSiginfo(info);
+}
+
+/** Reaps an exited process; returns undefined while it still runs. */
+export function reap(pidfd: number): ExitInfo | undefined {
+  const info = new Uint8Array(128);
+  check(raw.waitid(P_PIDFD, pidfd, info, WEXITED | WNOHANG) as number, 'waitid', `pidfd ${pidfd}`);
+  return decodeSiginfo(info);
+}
+
+/** Resolves when the process behind pidfd exits (pidfds poll readable then), reaping it. */
+export function waitForExit(pidfd: number): Promise<ExitInfo> {
+  return new Promise((resolve, reject) => {
+    const handle = koffi.node.poll(pidfd, { readable: true }, () => {
+      try {
+        const exit = reap(pidfd);
+        if (!exit) return;
+        handle.close();
+        resolve(exit);
+      } catch (e) {
+        handle.close();
+        reject(e);
+      }
+    });
+  });
+}
+
+const pidfdSendSignal = lib.func('long syscall(long nr, int pidfd, int sig, void *info, unsigned int flags)');
+
+/** Signals through a pidfd; ESRCH (already gone) is not an error. */
+export function signalPidfd(pidfd: number, signal: NodeJS.Signals | number): void {
+  const signo = typeof signal === 'number' ? signal : SIGNALS[signal];
+  if (signo === undefined) throw new Error(`unknown signal ${signal}`);
+  const rc = Number(pidfdSendSignal(424, pidfd, signo, null, 0));
+  if (rc === -1) {
+    const errno = lastErrno();
+    if (errno !== 3) throw new SyscallError('pidfd_send_signal', errno, `${signalName(signo)}`);
+  }
+}
+
+export function writeAll(fd: number, data: Buffer): void {
+  let off = 0;
+  while (off < data.length) {
+    const n = Number(check(raw.write(fd, data.subarray(off), data.length - off) as number, 'write', `fd ${fd}`));
+    off += n;
+  }
+}
+
+export function readSome(fd: number, max = 65536): Buffer {
+  const buf = Buffer.alloc(max);
+  const n = Number(check(raw.read(fd, buf, max) as number, 'read', `fd ${fd}`));
+  return buf.subarray(0, n);
+}

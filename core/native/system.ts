@@ -1,0 +1,98 @@
+// The remaining per-process setup calls: UTS names, namespaces, rlimits, loopback, descriptors,
+// signal state and execve.
+import { lib, raw, check, lastErrno } from './libc.js';
+import { SyscallError } from './syscall-error.js';
+import { RLIMIT, SIGNALS } from './constants.js';
+
+export function setHostname(name: string): void {
+  const bytes = Buffer.from(name, 'utf8');
+  check(raw.sethostname(bytes, bytes.length) as number, 'sethostname', JSON.stringify(name));
+}
+
+export function setDomainname(name: string): void {
+  const bytes = Buffer.from(name, 'utf8');
+  check(raw.setdomainname(bytes, bytes.length) as number, 'setdomainname', JSON.stringify(name));
+}
+
+export function unshare(flags: number, what: string): void {
+  check(raw.unshare(flags) as number, 'unshare', what);
+}
+
+export function setns(fd: number, nstype: number, what: string): void {
+  check(raw.setns(fd, nstype) as number, 'setns', what);
+}
+
+const RLIM_INFINITY = 0xffffffffffffffffn;
+
+function rlimitValue(n: number): bigint {
+  return n < 0 || !Number.isFinite(n) ? RLIM_INFINITY : BigInt(n);
+}
+
+export function setRlimit(name: string, soft: number, hard: number): void {
+  const resource = RLIMIT[name];
+  if (resource === undefined) throw new Error(`unknown rlimit ${name}`);
+  const limits = new BigUint64Array([rlimitValue(soft), rlimitValue(hard)]);
+  check(raw.prlimit(0, resource, limits, null) as number, 'prlimit', `${name} ${soft}/${hard}`);
+}
+
+const SIOCGIFFLAGS = 0x8913;
+const SIOCSIFFLAGS = 0x8914;
+const IFF_UP = 0x1;
+const AF_INET = 2;
+const SOCK_DGRAM = 2;
+const SOCK_CLOEXEC = 0o2000000;
+
+/** Brings an interface up with SIOCSIFFLAGS, as ip(8) link set up would. */
+export function bringInterfaceUp(name: string): void {
+  const sock = check(raw.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0) as number, 'socket', 'AF_INET for ioctl');
+  try {
+    // struct ifreq: char ifr_name[16]; union { short ifr_flags; ... } (40 bytes in all)
+    const ifreq = Buffer.alloc(40);
+    ifreq.write(name, 0, 15, 'utf8');
+    check(raw.ioctl(sock, SIOCGIFFLAGS, 'void *', ifreq) as number, 'ioctl SIOCGIFFLAGS', name);
+    ifreq.writeInt16LE(ifreq.readInt16LE(16) | IFF_UP, 16);
+    check(raw.ioctl(sock, SIOCSIFFLAGS, 'void *', ifreq) as number, 'ioctl SIOCSIFFLAGS', name);
+  } finally {
+    raw.close(sock);
+  }
+}
+
+export function duplicateFd(from: number, to: number): void {
+  check(raw.dup2(from, to) as number, 'dup2', `${from} -> ${to}`);
+}
+
+const sysCloseRange = lib.func('long syscall(long nr, unsigned int first, unsigned int last, unsigned int flags)');
+const CLOSE_RANGE_CLOEXEC = 4;
+
+/** Marks every descriptor from `first` up close-on-exec, so exec leaves only 0..first-1 open. */
+export function closeOnExecFrom(first: number): void {
+  const rc = Number(sysCloseRange(436, first, 0xffffffff, CLOSE_RANGE_CLOEXEC));
+  if (rc === -1) throw new SyscallError('close_range', lastErrno(), `${first}..`);
+}
+
+const SIG_DFL = null;
+
+/** Node ignores SIGPIPE and SIGXFSZ and we block everything around clone; undo both for the program. */
+export function resetSignalsForExec(): void {
+  raw.signal(SIGNALS.SIGPIPE, SIG_DFL);
+  raw.signal(SIGNALS.SIGXFSZ, SIG_DFL);
+  const empty = Buffer.alloc(128);
+  const rc = raw.sigprocmask(2 /* SIG_SETMASK */, empty, null) as number;
+  if (rc !== 0) throw new SyscallError('pthread_sigmask', rc, 'SIG_SETMASK empty');
+}
+
+/** execve; returns only by throwing. */
+export function execve(path: string, argv: string[], env: string[]): never {
+  raw.execve(path, [...argv, null], [...env, null]);
+  throw new SyscallError('execve', lastErrno(), path);
+}
+
+export function accessExecutable(path: string): number {
+  const access = accessFn ??= lib.func('int access(const char *path, int mode)');
+  return access(path, 1) === 0 ? 0 : lastErrno();
+}
+let accessFn: ((path: string, mode: number) => number) | undefined;
+
+export function getpid(): number {
+  return raw.getpid() as number;
+}

@@ -1,0 +1,94 @@
+// A Profile compiled into what the launcher and stage 2 need: plain JSON data, checked once on
+// the host, so stage 2 only executes and never interprets a profile.
+import type { Mount, NamespaceType, Profile, Rlimit } from '../policy/profile/types.js';
+import { CAPABILITY_NAMES, CLONE, capabilityMask } from './native/constants.js';
+
+export interface CapabilityPlan {
+  /** Capability numbers to drop from the bounding set. */
+  dropFromBounding: number[];
+  /** 64-bit masks as decimal strings (JSON has no bigint). */
+  effective: string;
+  permitted: string;
+  inheritable: string;
+  ambient: number[];
+}
+
+export interface LaunchPlan {
+  namespaces: NamespaceType[];
+  hostname?: string;
+  domainname?: string;
+  /** Absent when the profile has no mount namespace: then the host's mounts are used as they are. */
+  rootfs?: Profile['rootfs'];
+  mounts: Mount[];
+  maskedPaths: string[];
+  readonlyPaths: string[];
+  loopback: boolean;
+  timeOffsets?: { monotonic: number; boottime: number };
+  rlimits: Rlimit[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  /** Undefined leaves the supplementary groups alone (setgroups is denied in the user namespace). */
+  additionalGids?: number[];
+  capabilities: CapabilityPlan;
+  noNewPrivileges: boolean;
+  /** Compiled seccomp BPF (struct sock_filter array), base64. */
+  seccompProgram?: string;
+  args: string[];
+  env: string[];
+  /** Descriptor numbers stage 2 receives (its own fd table). */
+  fds: { report: number; stdin: number; stdout: number; stderr: number };
+}
+
+/** clone(2) flags for the namespaces that can be created at clone time. */
+export function cloneFlagsFor(namespaces: readonly NamespaceType[]): number {
+  // cgroup and time are entered by stage 2: cgroup after the parent placed it in its cgroup, so
+  // that cgroup becomes the namespace root; time because CLONE_NEWTIME is refused by clone().
+  const flags: Partial<Record<NamespaceType, number>> = {
+    user: CLONE.NEWUSER, pid: CLONE.NEWPID, uts: CLONE.NEWUTS, ipc: CLONE.NEWIPC, net: CLONE.NEWNET, mnt: CLONE.NEWNS,
+  };
+  return namespaces.reduce((acc, ns) => acc | (flags[ns] ?? 0), 0);
+}
+
+export function capabilityPlan(caps: Profile['process']['capabilities']): CapabilityPlan {
+  const bounding = new Set(caps.bounding);
+  return {
+    dropFromBounding: CAPABILITY_NAMES.map((name, n) => (bounding.has(name) ? -1 : n)).filter((n) => n >= 0),
+    effective: capabilityMask(caps.effective).toString(),
+    permitted: capabilityMask(caps.permitted).toString(),
+    inheritable: capabilityMask(caps.inheritable).toString(),
+    ambient: caps.ambient.map((name) => CAPABILITY_NAMES.indexOf(name)),
+  };
+}
+
+export function compilePlan(
+  profile: Profile,
+  fds: LaunchPlan['fds'],
+  options: { args?: string[]; seccompProgram?: Buffer } = {},
+): LaunchPlan {
+  const p = profile.process;
+  const hasMnt = profile.namespaces.includes('mnt');
+  const setgroupsAllowed = !profile.namespaces.includes('user') || profile.user.setgroups === 'allow';
+  return {
+    namespaces: [...profile.namespaces],
+    hostname: profile.hostname,
+    domainname: profile.domainname,
+    rootfs: hasMnt ? { ...profile.rootfs } : undefined,
+    mounts: hasMnt ? profile.mounts : [],
+    maskedPaths: hasMnt ? profile.maskedPaths : [],
+    readonlyPaths: hasMnt ? profile.readonlyPaths : [],
+    loopback: profile.namespaces.includes('net') && profile.network.loopback,
+    timeOffsets: profile.timeOffsets,
+    rlimits: p.rlimits,
+    cwd: p.cwd,
+    uid: p.uid,
+    gid: p.gid,
+    additionalGids: setgroupsAllowed ? p.additionalGids : undefined,
+    capabilities: capabilityPlan(p.capabilities),
+    noNewPrivileges: p.noNewPrivileges,
+    seccompProgram: options.seccompProgram?.toString('base64'),
+    args: options.args ?? p.args,
+    env: Object.entries(p.env).map(([k, v]) => `${k}=${v}`),
+    fds,
+  };
+}

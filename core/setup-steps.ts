@@ -1,0 +1,250 @@
+// What stage 2 does inside the new namespaces, in the order the kernel needs. Each step is one
+// small named function; setupSteps() lists them with why each stands where it does, and the
+// list is tested as data (test/core/setup-order.test.ts).
+import fs from 'node:fs';
+import path from 'node:path';
+import type { LaunchPlan } from './plan.js';
+import type { Mount } from '../policy/profile/types.js';
+import { MS, CLONE } from './native/constants.js';
+import {
+  mount, setPropagation, cloneMountTree, attachMountTree, setMountAttributes, MOUNT_ATTR, pivotRoot, chdir, unmountDetached,
+} from './native/mount.js';
+import {
+  setGroups, setResGid, setResUid, setKeepCapabilities, setNoNewPrivileges, setParentDeathSignal, dropFromBoundingSet, setCapabilities,
+  clearAmbientSet, raiseAmbient,
+} from './native/identity.js';
+import {
+  setHostname, setDomainname, unshare, setRlimit, bringInterfaceUp, duplicateFd, closeOnExecFrom, resetSignalsForExec,
+} from './native/system.js';
+import { installSeccompFilter } from './native/seccomp.js';
+
+/** Where the new root is assembled: a directory every host has, covered only in our mount namespace. */
+export const STAGING_ROOT = '/tmp';
+
+export interface SetupStep {
+  name: string;
+  run(state: SetupState): void;
+}
+
+export interface SetupState {
+  plan: LaunchPlan;
+  /** Detached mount trees cloned before the root covers their source paths, by mount index. */
+  bindTrees: Map<number, number>;
+  rootTree?: number;
+}
+
+const inRoot = (dest: string) => path.join(STAGING_ROOT, dest);
+
+/** The steps for a plan, in order. Steps that the plan does not need are left out. */
+export function setupSteps(plan: LaunchPlan): SetupStep[] {
+  const steps: SetupStep[] = [];
+  const add = (name: string, run: SetupStep['run'], when = true) => {
+    if (when) steps.push({ name, run });
+  };
+  const mnt = plan.rootfs !== undefined;
+  // Before anything else is mounted: sever propagation so no mount of ours reaches the host.
+  add('make-mounts-private', makeMountsPrivate, mnt);
+  // cgroup after the parent placed us in our own cgroup, so that cgroup becomes the namespace root.
+  add('enter-cgroup-namespace', enterCgroupNamespace, plan.namespaces.includes('cgroup'));
+  // Bind sources are cloned while their host paths are still visible (the root will cover /tmp).
+  add('clone-bind-sources', cloneBindSources, mnt);
+  add('clone-rootfs', cloneRootfs, mnt);
+  add('attach-rootfs', attachRootfs, mnt);
+  add('mount-filesystems', mountFilesystems, mnt);
+  // Masks and read-only binds go on top of proc and sys, so they come after the mounts.
+  add('mask-paths', maskPaths, mnt && plan.maskedPaths.length > 0);
+  add('make-paths-readonly', makePathsReadonly, mnt && plan.readonlyPaths.length > 0);
+  add('set-root-propagation', setRootPropagation, mnt);
+  add('pivot-root', enterRoot, mnt);
+  add('set-hostname', (s) => setHostname(s.plan.hostname!), plan.hostname !== undefined);
+  add('set-domainname', (s) => setDomainname(s.plan.domainname!), plan.domainname !== undefined);
+  add('bring-loopback-up', () => bringInterfaceUp('lo'), plan.loopback);
+  // CLONE_NEWTIME only applies to children and execve; offsets must be written before that.
+  add('enter-time-namespace', enterTimeNamespace, plan.namespaces.includes('time'));
+  add('set-rlimits', setRlimits, plan.rlimits.length > 0);
+  add('change-directory', (s) => chdir(s.plan.cwd));
+  add('prepare-stdio', prepareStdio);
+  add('reset-signals', () => resetSignalsForExec());
+  // Without no_new_privs the kernel demands CAP_SYS_ADMIN for seccomp, so it must precede the drop.
+  add('install-seccomp-early', installSeccomp, plan.seccompProgram !== undefined && !plan.noNewPrivileges);
+  // The bounding set can only shrink while CAP_SETPCAP is still effective, i.e. before the id switch.
+  add('drop-bounding-set', dropBoundingSet, plan.capabilities.dropFromBounding.length > 0);
+  add('switch-credentials', switchCredentials);
+  add('set-capabilities', setCapabilitySets);
+  // The parent-death signal is cleared by every id change, so it is set after them.
+  add('set-parent-death-signal', () => setParentDeathSignal());
+  add('set-no-new-privileges', () => setNoNewPrivileges(), plan.noNewPrivileges);
+  // seccomp last: every syscall after it is the contained program's, as the policy intends.
+  add('install-seccomp', installSeccomp, plan.seccompProgram !== undefined && plan.noNewPrivileges);
+  return steps;
+}
+
+function makeMountsPrivate(): void {
+  setPropagation('/', 'private', true);
+}
+
+function enterCgroupNamespace(): void {
+  unshare(CLONE.NEWCGROUP, 'CLONE_NEWCGROUP');
+}
+
+function cloneBindSources(state: SetupState): void {
+  state.plan.mounts.forEach((m, i) => {
+    if (m.type === 'bind') state.bindTrees.set(i, cloneMountTree(m.source, m.recursive));
+  });
+}
+
+function cloneRootfs(state: SetupState): void {
+  const rootfs = state.plan.rootfs!;
+  const tree = cloneMountTree(rootfs.path, true);
+  // Locked read-only before it is attached anywhere: the host's files are never writable, even briefly.
+  const attrs = rootfs.readonly ? MOUNT_ATTR.RDONLY : 0;
+  setMountAttributes(tree, attrs | (rootfs.path === '/' ? MOUNT_ATTR.NOSUID | MOUNT_ATTR.NODEV : 0), {
+    recursive: true, propagation: 'private',
+  });
+  state.rootTree = tree;
+}
+
+function attachRootfs(state: SetupState): void {
+  attachMountTree(state.rootTree!, STAGING_ROOT);
+}
+
+function ensureMountPoint(target: string, kind: 'dir' | 'file'): void {
+  if (fs.existsSync(target)) return;
+  try {
+    if (kind === 'dir') fs.mkdirSync(target, { recursive: true });
+    else fs.writeFileSync(target, '');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(`mount point ${target.slice(STAGING_ROOT.length) || '/'} does not exist and cannot be created (${code}); with a read-only rootfs, mount destinations must exist or lie in a tmpfs mounted earlier`);
+  }
+}
+
+const SAFE = MS.NOSUID | MS.NODEV | MS.NOEXEC;
+
+function mountOne(state: SetupState, m: Mount, index: number): void {
+  const target = inRoot(m.destination);
+  switch (m.type) {
+    case 'proc':
+      ensureMountPoint(target, 'dir');
+      return mount('proc', target, 'proc', SAFE);
+    case 'sysfs':
+      ensureMountPoint(target, 'dir');
+      return mount('sysfs', target, 'sysfs', SAFE | (m.readonly ? MS.RDONLY : 0));
+    case 'mqueue':
+      ensureMountPoint(target, 'dir');
+      return mount('mqueue', target, 'mqueue', SAFE);
+    case 'tmpfs': {
+      ensureMountPoint(target, 'dir');
+      const data = [`mode=${m.mode.toString(8)}`, m.sizeBytes !== undefined ? `size=${m.sizeBytes}` : ''].filter(Boolean).join(',');
+      return mount('tmpfs', target, 'tmpfs', MS.NOSUID | MS.NODEV | (m.readonly ? MS.RDONLY : 0), data);
+    }
+    case 'bind': {
+      const tree = state.bindTrees.get(index)!;
+      ensureMountPoint(target, fs.statSync(`/proc/self/fd/${tree}`).isDirectory() ? 'dir' : 'file');
+      if (m.readonly) setMountAttributes(tree, MOUNT_ATTR.RDONLY, { recursive: m.recursive });
+      return attachMountTree(tree, target);
+    }
+    case 'dev':
+      return mountDev(target, m.devices);
+  }
+}
+
+function mountFilesystems(state: SetupState): void {
+  state.plan.mounts.forEach((m, i) => mountOne(state, m, i));
+}
+
+/** A minimal /dev: a tmpfs holding bind mounts of the host's device nodes (mknod is not allowed in a user namespace). */
+function mountDev(target: string, devices: string[]): void {
+  ensureMountPoint(target, 'dir');
+  mount('tmpfs', target, 'tmpfs', MS.NOSUID | MS.NOEXEC, 'mode=755,size=65536');
+  for (const name of devices) {
+    const node = path.join(target, name);
+    fs.writeFileSync(node, '');
+    mount(`/dev/${name}`, node, null, MS.BIND);
+  }
+  for (const [link, to] of [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2']]) {
+    fs.symlinkSync(to, path.join(target, link));
+  }
+  fs.mkdirSync(path.join(target, 'shm'), { mode: 0o1777 });
+}
+
+function maskPaths(state: SetupState): void {
+  for (const p of state.plan.maskedPaths) {
+    const target = inRoot(p);
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(target);
+    } catch {
+      continue;
+    }
+    if (stat.isDirectory()) mount('tmpfs', target, 'tmpfs', MS.RDONLY | SAFE, 'size=0,mode=000');
+    else mount('/dev/null', target, null, MS.BIND);
+  }
+}
+
+function makePathsReadonly(state: SetupState): void {
+  for (const p of state.plan.readonlyPaths) {
+    const target = inRoot(p);
+    if (!fs.existsSync(target)) continue;
+    mount(target, target, null, MS.BIND | MS.REC);
+    setMountAttributes(target, MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID | MOUNT_ATTR.NODEV, { recursive: true });
+  }
+}
+
+function setRootPropagation(state: SetupState): void {
+  setMountAttributes(STAGING_ROOT, 0, { recursive: true, propagation: state.plan.rootfs!.propagation });
+}
+
+/** pivot_root(".", ".") stacks the old root under the new one; detaching it leaves only ours. */
+function enterRoot(): void {
+  chdir(STAGING_ROOT);
+  pivotRoot('.', '.');
+  unmountDetached('.');
+  chdir('/');
+}
+
+function enterTimeNamespace(state: SetupState): void {
+  unshare(CLONE.NEWTIME, 'CLONE_NEWTIME');
+  const t = state.plan.timeOffsets;
+  if (t) {
+    // CLOCK_MONOTONIC is 1, CLOCK_BOOTTIME is 7 (time_namespaces(7)).
+    fs.writeFileSync('/proc/self/timens_offsets', `1 ${t.monotonic} 0\n7 ${t.boottime} 0\n`);
+  }
+}
+
+function setRlimits(state: SetupState): void {
+  for (const r of state.plan.rlimits) setRlimit(r.type, r.soft, r.hard);
+}
+
+function prepareStdio(state: SetupState): void {
+  const { stdin, stdout, stderr } = state.plan.fds;
+  duplicateFd(stdin, 0);
+  duplicateFd(stdout, 1);
+  duplicateFd(stderr, 2);
+  // Everything else, Node's own descriptors included, closes at execve.
+  closeOnExecFrom(3);
+}
+
+function dropBoundingSet(state: SetupState): void {
+  for (const cap of state.plan.capabilities.dropFromBounding) dropFromBoundingSet(cap);
+}
+
+function switchCredentials(state: SetupState): void {
+  const { uid, gid, additionalGids } = state.plan;
+  // Keep the permitted set across the uid change; set-capabilities then trims it exactly.
+  setKeepCapabilities(true);
+  if (additionalGids !== undefined) setGroups(additionalGids);
+  setResGid(gid);
+  setResUid(uid);
+}
+
+function setCapabilitySets(state: SetupState): void {
+  const c = state.plan.capabilities;
+  setCapabilities({ effective: BigInt(c.effective), permitted: BigInt(c.permitted), inheritable: BigInt(c.inheritable) });
+  clearAmbientSet();
+  for (const cap of c.ambient) raiseAmbient(cap);
+}
+
+function installSeccomp(state: SetupState): void {
+  installSeccompFilter(Buffer.from(state.plan.seccompProgram!, 'base64'));
+}
