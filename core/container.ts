@@ -24,8 +24,8 @@ export interface LaunchOptions {
   stdio: 'pipe' | 'inherit';
   /** stdin when stdio is "pipe": a pipe the caller writes, or /dev/null. */
   stdin?: 'pipe' | 'null';
-  /** Compiled seccomp program for the profile's policy, when it has one. */
-  seccompProgram?: Buffer;
+  /** Compiled seccomp programs, installed last and in this order (the profile's policy, a tracer's filter). */
+  seccompPrograms?: Buffer[];
   /** Runs after the container process exists and before it starts setup (e.g. a tracer attaching). */
   beforeSetup?: (pid: number) => void | Promise<void>;
 }
@@ -182,7 +182,7 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
     const [stdoutRead, stdoutWrite] = inherit ? [-1, 1] : pipe();
     const [stderrRead, stderrWrite] = inherit ? [-1, 2] : pipe();
     const fds: LaunchPlan['fds'] = { report: reportWrite, stdin: stdinRead, stdout: stdoutWrite, stderr: stderrWrite };
-    const plan = compilePlan(profile, fds, { args: options.args, seccompProgram: options.seccompProgram });
+    const plan = compilePlan(profile, fds, { args: options.args, seccompPrograms: options.seccompPrograms });
 
     const child = cloneExec({
       path: process.execPath,

@@ -32,8 +32,11 @@ export interface LaunchPlan {
   additionalGids?: number[];
   capabilities: CapabilityPlan;
   noNewPrivileges: boolean;
-  /** Compiled seccomp BPF (struct sock_filter array), base64. */
-  seccompProgram?: string;
+  /**
+   * Compiled seccomp BPF programs (struct sock_filter arrays, base64), installed in this order:
+   * the profile's policy, then any the launcher adds (a tracer's SECCOMP_RET_TRACE filter).
+   */
+  seccompPrograms: string[];
   args: string[];
   env: string[];
   /** Descriptor numbers stage 2 receives (its own fd table). */
@@ -64,7 +67,7 @@ export function capabilityPlan(caps: Profile['process']['capabilities']): Capabi
 export function compilePlan(
   profile: Profile,
   fds: LaunchPlan['fds'],
-  options: { args?: string[]; seccompProgram?: Buffer } = {},
+  options: { args?: string[]; seccompPrograms?: Buffer[] } = {},
 ): LaunchPlan {
   const p = profile.process;
   const hasMnt = profile.namespaces.includes('mnt');
@@ -86,7 +89,7 @@ export function compilePlan(
     additionalGids: setgroupsAllowed ? p.additionalGids : undefined,
     capabilities: capabilityPlan(p.capabilities),
     noNewPrivileges: p.noNewPrivileges,
-    seccompProgram: options.seccompProgram?.toString('base64'),
+    seccompPrograms: (options.seccompPrograms ?? []).map((p) => p.toString('base64')),
     args: options.args ?? p.args,
     env: Object.entries(p.env).map(([k, v]) => `${k}=${v}`),
     fds,

@@ -66,7 +66,7 @@ export function setupSteps(plan: LaunchPlan): SetupStep[] {
   add('prepare-stdio', prepareStdio);
   add('reset-signals', () => resetSignalsForExec());
   // Without no_new_privs the kernel demands CAP_SYS_ADMIN for seccomp, so it must precede the drop.
-  add('install-seccomp-early', installSeccomp, plan.seccompProgram !== undefined && !plan.noNewPrivileges);
+  add('install-seccomp-early', installSeccomp, plan.seccompPrograms.length > 0 && !plan.noNewPrivileges);
   // The bounding set can only shrink while CAP_SETPCAP is still effective, i.e. before the id switch.
   add('drop-bounding-set', dropBoundingSet, plan.capabilities.dropFromBounding.length > 0);
   add('switch-credentials', switchCredentials);
@@ -75,7 +75,7 @@ export function setupSteps(plan: LaunchPlan): SetupStep[] {
   add('set-parent-death-signal', () => setParentDeathSignal());
   add('set-no-new-privileges', () => setNoNewPrivileges(), plan.noNewPrivileges);
   // seccomp last: every syscall after it is the contained program's, as the policy intends.
-  add('install-seccomp', installSeccomp, plan.seccompProgram !== undefined && plan.noNewPrivileges);
+  add('install-seccomp', installSeccomp, plan.seccompPrograms.length > 0 && plan.noNewPrivileges);
   return steps;
 }
 
@@ -246,5 +246,5 @@ function setCapabilitySets(state: SetupState): void {
 }
 
 function installSeccomp(state: SetupState): void {
-  installSeccompFilter(Buffer.from(state.plan.seccompProgram!, 'base64'));
+  for (const program of state.plan.seccompPrograms) installSeccompFilter(Buffer.from(program, 'base64'));
 }
