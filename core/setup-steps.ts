@@ -14,7 +14,7 @@ import {
   clearAmbientSet, raiseAmbient,
 } from './native/identity.js';
 import {
-  setHostname, setDomainname, unshare, setRlimit, bringInterfaceUp, duplicateFd, closeOnExecFrom, resetSignalsForExec,
+  setHostname, setDomainname, unshare, setRlimit, bringInterfaceUp, duplicateFd, closeOnExecFrom, resetSignalsForExec, newSession,
 } from './native/system.js';
 import { installSeccompFilter } from './native/seccomp.js';
 
@@ -63,6 +63,8 @@ export function setupSteps(plan: LaunchPlan): SetupStep[] {
   add('enter-time-namespace', enterTimeNamespace, plan.namespaces.includes('time'));
   add('set-rlimits', setRlimits, plan.rlimits.length > 0);
   add('change-directory', (s) => chdir(s.plan.cwd));
+  // Its own session: a signal or hangup meant for nsrig's terminal session never reaches the container.
+  add('new-session', () => newSession());
   add('prepare-stdio', prepareStdio);
   add('reset-signals', () => resetSignalsForExec());
   // Without no_new_privs the kernel demands CAP_SYS_ADMIN for seccomp, so it must precede the drop.

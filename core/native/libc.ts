@@ -30,6 +30,7 @@ export const raw = {
   gnuGetLibcVersion: lib.func('const char *gnu_get_libc_version()'),
 
   getpid: lib.func('int getpid()'),
+  setsid: lib.func('int setsid()'),
   gettid: lib.func('int gettid()'),
   close: lib.func('int close(int fd)'),
   pipe2: lib.func('int pipe2(int *fds, int flags)'),

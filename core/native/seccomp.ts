@@ -1,29 +1,97 @@
-// seccomp(2): installing a compiled BPF filter on the calling thread.
-import { lib, raw, lastErrno } from './libc.js';
-import { SyscallError } from './syscall-error.js';
+// seccomp(2) and the raw system call door, typed. A filter applies to the calling thread and to
+// everything it starts afterwards, so callers install it last, in the process that is to be confined.
+import { check, koffi, lastErrno, lib, raw } from './libc.js';
 import { SYS } from './constants.js';
+import { SyscallError } from './syscall-error.js';
 
 const SECCOMP_SET_MODE_FILTER = 1;
-const sysSeccomp = lib.func('long syscall(long nr, unsigned int op, unsigned int flags, void *args)');
+const SECCOMP_GET_ACTION_AVAIL = 2;
+const PR_SET_NO_NEW_PRIVS = 38;
+const PR_GET_NO_NEW_PRIVS = 39;
+const SOCK_FILTER_SIZE = 8;
+/** The kernel's BPF_MAXINSNS: longer filters are refused with EINVAL. */
+const MAX_INSTRUCTIONS = 4096;
 
-/** Installs a filter (struct sock_filter[] bytes) on the calling thread; it is inherited across execve. */
-export function installSeccompFilter(program: Buffer, opts: { flags?: number } = {}): void {
-  if (program.length === 0 || program.length % 8 !== 0) throw new Error(`seccomp program must be a non-empty multiple of 8 bytes, got ${program.length}`);
-  // Filter bytes live in libc memory: the kernel copies them during the call, but V8 may move a Buffer.
-  const filter = raw.malloc(program.length);
+const SockFprog = koffi.struct('nsrig_sock_fprog', { len: 'uint16_t', filter: 'void *' });
+const memcpy = lib.func('void *memcpy(void *dest, const uint8_t *src, size_t n)');
+
+export interface InstallOptions {
+  /** SECCOMP_FILTER_FLAG_* bits (TSYNC 1, LOG 2, SPEC_ALLOW 4, NEW_LISTENER 8, ...). */
+  flags?: number;
+}
+
+/**
+ * Installs a classic-BPF filter (struct sock_filter[], 8 bytes each) on the calling thread.
+ * Without CAP_SYS_ADMIN the thread needs no_new_privs first (setNoNewPrivileges). Returns the
+ * system call's result: 0, or the listener fd when flags ask for SECCOMP_FILTER_FLAG_NEW_LISTENER.
+ */
+export function installSeccompFilter(program: Buffer, opts: InstallOptions = {}): number {
+  const count = program.length / SOCK_FILTER_SIZE;
+  if (!Number.isInteger(count) || count === 0 || count > MAX_INSTRUCTIONS) {
+    throw new SyscallError('seccomp(SECCOMP_SET_MODE_FILTER)', 22, `${program.length}-byte program`,
+      `a filter is 1..${MAX_INSTRUCTIONS} whole 8-byte instructions`);
+  }
+  // The filter and its header live in libc memory for the call; the kernel copies both.
+  const filter: unknown = raw.malloc(program.length);
+  const fprog: unknown = raw.malloc(koffi.sizeof(SockFprog));
+  if (filter === null || fprog === null) {
+    raw.free(filter);
+    raw.free(fprog);
+    throw new SyscallError('malloc', 12, 'seccomp filter');
+  }
   try {
-    new Uint8Array(koffiView(filter, program.length)).set(program);
-    // struct sock_fprog { unsigned short len; struct sock_filter *filter; }
-    const fprog = Buffer.alloc(16);
-    fprog.writeUInt16LE(program.length / 8, 0);
-    fprog.writeBigUInt64LE(koffiAddress(filter), 8);
-    const rc = Number(sysSeccomp(SYS.seccomp, SECCOMP_SET_MODE_FILTER, opts.flags ?? 0, fprog));
-    if (rc < 0) throw new SyscallError('seccomp', lastErrno(), `SECCOMP_SET_MODE_FILTER (${program.length / 8} instructions)`);
+    memcpy(filter, program, program.length);
+    koffi.encode(fprog, SockFprog, { len: count, filter });
+    const flags = opts.flags ?? 0;
+    const result = Number(raw.syscall(SYS.seccomp, 'unsigned int', SECCOMP_SET_MODE_FILTER, 'unsigned int', flags, 'void *', fprog));
+    if (result === -1) throw new SyscallError('seccomp(SECCOMP_SET_MODE_FILTER)', lastErrno(), `${count} instructions, flags 0x${flags.toString(16)}`);
+    return result;
   } finally {
     raw.free(filter);
+    raw.free(fprog);
   }
 }
 
-import { koffi } from './libc.js';
-const koffiView = (p: unknown, n: number) => koffi.view(p, n);
-const koffiAddress = (p: unknown) => koffi.address(p);
+/** Whether the running kernel knows a SECCOMP_RET_* action (SECCOMP_GET_ACTION_AVAIL). */
+export function seccompActionAvailable(action: number): boolean {
+  const value = Buffer.alloc(4);
+  value.writeUInt32LE(action >>> 0);
+  const result = Number(raw.syscall(SYS.seccomp, 'unsigned int', SECCOMP_GET_ACTION_AVAIL, 'unsigned int', 0, 'void *', value));
+  if (result === 0) return true;
+  const errno = lastErrno();
+  if (errno === 95) return false; // EOPNOTSUPP: the action is unknown to this kernel
+  throw new SyscallError('seccomp(SECCOMP_GET_ACTION_AVAIL)', errno, `action 0x${(action >>> 0).toString(16)}`);
+}
+
+/** prctl(PR_SET_NO_NEW_PRIVS, 1): lets an unprivileged thread install filters; cannot be undone. */
+export function setNoNewPrivileges(): void {
+  check(raw.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 'prctl(PR_SET_NO_NEW_PRIVS)');
+}
+
+export function noNewPrivileges(): boolean {
+  return check(raw.prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), 'prctl(PR_GET_NO_NEW_PRIVS)') === 1;
+}
+
+export interface RawSyscallResult {
+  /** The return value; -1n on failure. */
+  result: bigint;
+  /** errno when result is -1n, else 0. */
+  errno: number;
+}
+
+/**
+ * syscall(2) with up to six arguments, for probes and tests. Numbers and bigints pass as 64-bit
+ * registers (negative values two's-complement); a Buffer passes as a pointer to its bytes.
+ * Failure is data here, not an exception: probes want the exact errno a policy produced.
+ */
+export function rawSyscall(nr: number, ...args: (number | bigint | Buffer)[]): RawSyscallResult {
+  if (args.length > 6) throw new RangeError(`a system call takes at most 6 arguments; got ${args.length}`);
+  const variadic: unknown[] = [];
+  for (const arg of args) {
+    if (Buffer.isBuffer(arg)) variadic.push('void *', arg);
+    else variadic.push('uint64_t', BigInt.asUintN(64, BigInt(arg)));
+  }
+  const value: unknown = raw.syscall(nr, ...variadic);
+  const result = BigInt(value as number | bigint);
+  return { result, errno: result === -1n ? lastErrno() : 0 };
+}

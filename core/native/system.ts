@@ -57,6 +57,20 @@ export function bringInterfaceUp(name: string): void {
   }
 }
 
+/** Interface flags (IFF_*) by SIOCGIFFLAGS, or undefined when there is no such interface. */
+export function interfaceFlags(name: string): number | undefined {
+  const sock = raw.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0) as number;
+  if (sock < 0) return undefined;
+  try {
+    const ifreq = Buffer.alloc(40);
+    ifreq.write(name, 0, 15, 'utf8');
+    if ((raw.ioctl(sock, SIOCGIFFLAGS, 'void *', ifreq) as number) === -1) return undefined;
+    return ifreq.readUInt16LE(16);
+  } finally {
+    raw.close(sock);
+  }
+}
+
 export function duplicateFd(from: number, to: number): void {
   check(raw.dup2(from, to) as number, 'dup2', `${from} -> ${to}`);
 }
@@ -93,6 +107,20 @@ export function accessExecutable(path: string): number {
 }
 let accessFn: ((path: string, mode: number) => number) | undefined;
 
+/** A new session with no controlling terminal, as container runtimes give their init process. */
+export function newSession(): void {
+  check(raw.setsid() as number, 'setsid');
+}
+
 export function getpid(): number {
   return raw.getpid() as number;
+}
+
+const sysRaw6 = lib.func('long syscall(long nr, long a, long b, long c, long d, long e, long f)');
+
+/** A raw syscall by number; for probes, which report the errno rather than throw. */
+export function syscallOutcome(nr: number, ...args: number[]): { result: number; errno: number } {
+  const a = [...args, 0, 0, 0, 0, 0, 0].slice(0, 6);
+  const result = Number(sysRaw6(nr, a[0], a[1], a[2], a[3], a[4], a[5]));
+  return { result, errno: result === -1 ? lastErrno() : 0 };
 }

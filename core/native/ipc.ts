@@ -1,0 +1,63 @@
+// System V IPC and POSIX message queues, for probing IPC namespace isolation. Lookups return the
+// errno instead of throwing: for a probe, ENOENT is an observation, not a failure.
+import { lib, lastErrno } from './libc.js';
+
+const IPC_CREAT = 0o1000;
+const IPC_EXCL = 0o2000;
+const IPC_RMID = 0;
+const O_CREAT = 0o100;
+const O_RDWR = 2;
+
+const shmget = lib.func('int shmget(int key, size_t size, int flags)');
+const shmctl = lib.func('int shmctl(int id, int cmd, void *buf)');
+const semget = lib.func('int semget(int key, int nsems, int flags)');
+const semctl = lib.func('int semctl(int id, int num, int cmd, ...)');
+const msgget = lib.func('int msgget(int key, int flags)');
+const msgctl = lib.func('int msgctl(int id, int cmd, void *buf)');
+const mqOpen = lib.func('int mq_open(const char *name, int oflag, ...)');
+const mqUnlink = lib.func('int mq_unlink(const char *name)');
+const closeFd = lib.func('int close(int fd)');
+
+export type SysvKind = 'shm' | 'sem' | 'msg';
+
+export interface IpcOutcome {
+  /** The object id (or mqueue descriptor) when the call succeeded. */
+  id: number | null;
+  /** errno when it failed, else null. */
+  errno: number | null;
+}
+
+function outcome(rc: number): IpcOutcome {
+  return rc === -1 ? { id: null, errno: lastErrno() } : { id: rc, errno: null };
+}
+
+/** Creates (create=true, exclusively) or looks up a System V object by key. */
+export function sysvGet(kind: SysvKind, key: number, create: boolean): IpcOutcome {
+  const flags = create ? IPC_CREAT | IPC_EXCL | 0o600 : 0;
+  switch (kind) {
+    case 'shm':
+      return outcome(shmget(key, 4096, flags) as number);
+    case 'sem':
+      return outcome(semget(key, 1, flags) as number);
+    case 'msg':
+      return outcome(msgget(key, flags) as number);
+  }
+}
+
+export function sysvRemove(kind: SysvKind, id: number): void {
+  if (kind === 'shm') shmctl(id, IPC_RMID, null);
+  else if (kind === 'sem') semctl(id, 0, IPC_RMID);
+  else msgctl(id, IPC_RMID, null);
+}
+
+/** Opens (create=true makes it) a POSIX message queue; the descriptor is closed at once. */
+export function mqueueOpen(name: string, create: boolean): IpcOutcome {
+  const rc = (create ? mqOpen(name, O_CREAT | O_RDWR, 'uint32_t', 0o600, 'void *', null) : mqOpen(name, O_RDWR)) as number;
+  const result = outcome(rc);
+  if (rc >= 0) closeFd(rc);
+  return result;
+}
+
+export function mqueueRemove(name: string): void {
+  mqUnlink(name);
+}

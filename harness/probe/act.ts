@@ -1,0 +1,131 @@
+// Actions the probe tries, each reduced to the errno it met. An errno is an observation here.
+import fs from 'node:fs';
+import net from 'node:net';
+import dgram from 'node:dgram';
+import type { IpcObjects, Observations, Outcome, ProbeRequest } from './protocol.js';
+import { errnoName, errnoNumber } from '../../core/native/errno.js';
+import { sysvGet, mqueueOpen, type SysvKind } from '../../core/native/ipc.js';
+import { syscallOutcome } from '../../core/native/system.js';
+
+const ok: Outcome = { errno: null, code: null };
+
+function fromErrno(errno: number | null): Outcome {
+  return errno === null ? ok : { errno, code: errnoName(errno) };
+}
+
+function fromError(e: unknown): Outcome {
+  const code = (e as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
+  return { errno: errnoNumber(code) ?? -1, code };
+}
+
+function attempt(fn: () => void): Outcome {
+  try {
+    fn();
+    return ok;
+  } catch (e) {
+    return fromError(e);
+  }
+}
+
+/** Bound sockets stay open until the probe exits, so a second container's bind can collide. */
+const heldSockets: (net.Server | dgram.Socket)[] = [];
+
+async function bind(proto: 'tcp' | 'udp', port: number): Promise<Outcome> {
+  return new Promise((resolve) => {
+    if (proto === 'tcp') {
+      const server = net.createServer();
+      server.once('error', (e) => resolve(fromError(e)));
+      server.listen({ port, host: '127.0.0.1', exclusive: true }, () => {
+        heldSockets.push(server);
+        resolve(ok);
+      });
+    } else {
+      const socket = dgram.createSocket('udp4');
+      socket.once('error', (e) => resolve(fromError(e)));
+      socket.bind({ port, address: '127.0.0.1', exclusive: true }, () => {
+        heldSockets.push(socket);
+        resolve(ok);
+      });
+    }
+  });
+}
+
+async function connect(host: string, port: number): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (o: Outcome) => {
+      socket.destroy();
+      resolve(o);
+    };
+    socket.setTimeout(1000, () => done({ errno: 110, code: 'ETIMEDOUT' }));
+    socket.once('connect', () => done(ok));
+    socket.once('error', (e) => done(fromError(e)));
+  });
+}
+
+function ipc(objects: IpcObjects | undefined, create: boolean): Record<string, Outcome> {
+  const result: Record<string, Outcome> = {};
+  if (!objects) return result;
+  const kinds: [SysvKind, number | undefined][] = [['shm', objects.shmKey], ['sem', objects.semKey], ['msg', objects.msgKey]];
+  for (const [kind, key] of kinds) if (key !== undefined) result[kind] = fromErrno(sysvGet(kind, key, create).errno);
+  if (objects.mqueue) result.mqueue = fromErrno(mqueueOpen(objects.mqueue, create).errno);
+  return result;
+}
+
+function writeInto(dir: string): Outcome {
+  const file = `${dir.replace(/\/$/, '')}/.nsrig-probe-${process.pid}`;
+  return attempt(() => {
+    const fd = fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, 0o600);
+    fs.closeSync(fd);
+    fs.unlinkSync(file);
+  });
+}
+
+function readPath(path: string): { bytes: number } & Outcome {
+  try {
+    const st = fs.statSync(path);
+    const bytes = st.isDirectory() ? fs.readdirSync(path).length : fs.readFileSync(path).length;
+    return { bytes, ...ok };
+  } catch (e) {
+    return { bytes: 0, ...fromError(e) };
+  }
+}
+
+function writeFile(path: string): Outcome {
+  return attempt(() => {
+    const fd = fs.openSync(path, fs.constants.O_WRONLY);
+    fs.closeSync(fd);
+  });
+}
+
+function signal(pid: number): Outcome {
+  return attempt(() => process.kill(pid, 0));
+}
+
+export type ActionObservations = Pick<Observations, 'bind' | 'connect' | 'ipcCreated' | 'ipcLookup' | 'writeInto' | 'read'
+  | 'writeFile' | 'signal' | 'syscalls'>;
+
+export async function act(request: ProbeRequest): Promise<ActionObservations> {
+  const bound = [];
+  for (const b of request.bind ?? []) bound.push({ ...b, ...(await bind(b.proto, b.port)) });
+  const connected = [];
+  for (const c of request.connect ?? []) connected.push({ ...c, ...(await connect(c.host, c.port)) });
+  return {
+    bind: bound,
+    connect: connected,
+    ipcCreated: ipc(request.ipc?.create, true),
+    ipcLookup: ipc(request.ipc?.lookup, false),
+    writeInto: (request.writeInto ?? []).map((path) => ({ path, ...writeInto(path) })),
+    read: (request.read ?? []).map((path) => ({ path, ...readPath(path) })),
+    writeFile: (request.writeFile ?? []).map((path) => ({ path, ...writeFile(path) })),
+    signal: (request.signal ?? []).map((pid) => ({ pid, ...signal(pid) })),
+    syscalls: (request.syscalls ?? []).map((s) => {
+      const r = syscallOutcome(s.nr, ...(s.args ?? []));
+      return { name: s.name, result: Number(r.result), ...fromErrno(r.errno === 0 ? null : r.errno) };
+    }),
+  };
+}
+
+export function releaseHeldSockets(): void {
+  for (const s of heldSockets) s.close();
+}

@@ -1,0 +1,42 @@
+// The probe: runs inside a container, prints one JSON line of Observations, never judges.
+// `--child` prints only its process view (and its own child's, once), for namespace inheritance.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { observe, observeProcess } from './observe.js';
+import { act, releaseHeldSockets } from './act.js';
+import { decodeRequest, PROBE_REQUEST_FLAG, type Observations, type ProcessView } from './protocol.js';
+
+const SELF = fileURLToPath(import.meta.url);
+
+function spawnChild(depth: number): ProcessView[] {
+  const r = spawnSync(process.execPath, [SELF, '--child', String(depth)], { encoding: 'utf8', env: process.env });
+  if (r.status !== 0) return [];
+  return JSON.parse(r.stdout) as ProcessView[];
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args[0] === '--child') {
+    const depth = Number(args[1]);
+    const views = [observeProcess(), ...(depth > 1 ? spawnChild(depth - 1) : [])];
+    process.stdout.write(JSON.stringify(views));
+    return;
+  }
+  const i = args.indexOf(PROBE_REQUEST_FLAG);
+  const request = i >= 0 ? decodeRequest(args[i + 1]) : {};
+  // Passive observations first, before our own actions change what there is to see.
+  const passive = observe();
+  const actions = await act(request);
+  const observations: Observations = { ...passive, ...actions, children: request.children ? spawnChild(2) : [] };
+  process.stdout.write(JSON.stringify(observations) + '\n');
+  if (request.hold) {
+    process.stdin.resume();
+    await new Promise<void>((resolve) => process.stdin.once('end', resolve).once('close', resolve).once('error', () => resolve()));
+  }
+  releaseHeldSockets();
+}
+
+main().catch((e) => {
+  process.stderr.write(`probe: ${(e as Error).stack}\n`);
+  process.exit(70);
+});

@@ -1,0 +1,107 @@
+// What the harness asks of the probe and what the probe reports. Plain data both ways: the probe
+// observes and acts, and the host alone decides pass or fail.
+
+export interface ProbeRequest {
+  /** Ports to bind inside, reporting the errno of each bind. */
+  bind?: { proto: 'tcp' | 'udp'; port: number }[];
+  /** Host-side listeners to try to reach from inside. */
+  connect?: { host: string; port: number }[];
+  /** System V objects and POSIX queues to create (and keep) or look up by key/name. */
+  ipc?: { create?: IpcObjects; lookup?: IpcObjects };
+  /** Paths to try to create a file in (each mount point, a read-only path, ...). */
+  writeInto?: string[];
+  /** Paths to try to read (masked paths). */
+  read?: string[];
+  /** Files to try to write to in place (read-only paths such as /proc/sys/kernel/hostname). */
+  writeFile?: string[];
+  /** Host pids to signal with signal 0. */
+  signal?: number[];
+  /** Raw syscalls to make: number and up to six arguments. */
+  syscalls?: { name: string; nr: number; args?: number[] }[];
+  /** Also report a child and a grandchild (namespace inheritance). */
+  children?: boolean;
+  /** After reporting, keep running until stdin closes (two containers alive at once). */
+  hold?: boolean;
+}
+
+export interface IpcObjects {
+  shmKey?: number;
+  semKey?: number;
+  msgKey?: number;
+  mqueue?: string;
+}
+
+export interface Outcome {
+  /** null when the action succeeded. */
+  errno: number | null;
+  code: string | null;
+}
+
+export interface ProcessView {
+  pid: number;
+  ppid: number;
+  sid: number;
+  uids: number[];
+  gids: number[];
+  groups: number[];
+  /** Hex masks from /proc/self/status. */
+  capabilities: { inheritable: string; permitted: string; effective: string; bounding: string; ambient: string };
+  noNewPrivs: number;
+  seccomp: number;
+  /** Namespace inodes by type, from /proc/self/ns/*. */
+  namespaces: Record<string, number>;
+  cwd: string;
+  root: string;
+  /** Open descriptors; inherited = not close-on-exec, i.e. handed over by whoever exec'd us (Node marks 0-2 close-on-exec itself). */
+  fds: { fd: number; target: string; inherited: boolean }[];
+}
+
+export interface MountEntry {
+  id: number;
+  parent: number;
+  root: string;
+  mountPoint: string;
+  options: string[];
+  optional: string[];
+  fsType: string;
+  source: string;
+  superOptions: string[];
+}
+
+export interface Observations {
+  self: ProcessView;
+  /** Numeric entries of /proc. */
+  procPids: number[];
+  hostname: string;
+  domainname: string;
+  uidMap: string;
+  gidMap: string;
+  setgroups: string;
+  cgroup: string;
+  mounts: MountEntry[];
+  env: Record<string, string>;
+  interfaces: { name: string; up: boolean }[];
+  devices: string[];
+  /** /proc/self/timens_offsets and clock readings (seconds). */
+  time: { offsets: string; monotonic: number; boottime: number };
+  bind: ({ proto: string; port: number } & Outcome)[];
+  connect: ({ host: string; port: number } & Outcome)[];
+  ipcCreated: Record<string, Outcome>;
+  ipcLookup: Record<string, Outcome>;
+  writeInto: ({ path: string } & Outcome)[];
+  read: ({ path: string; bytes: number } & Outcome)[];
+  writeFile: ({ path: string } & Outcome)[];
+  signal: ({ pid: number } & Outcome)[];
+  syscalls: ({ name: string; result: number } & Outcome)[];
+  children: ProcessView[];
+}
+
+export const PROBE_REQUEST_FLAG = '--request';
+
+export function encodeRequest(request: ProbeRequest): string {
+  return Buffer.from(JSON.stringify(request)).toString('base64url');
+}
+
+export function decodeRequest(text: string): ProbeRequest {
+  return JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as ProbeRequest;
+}

@@ -1,0 +1,62 @@
+// The built-in engine (core/) behind the Target interface.
+import { PassThrough, type Readable } from 'node:stream';
+import { launchContainer, LaunchError, type Container } from '../../core/container.js';
+import { killLiveContainersOnExit } from '../../core/live-containers.js';
+import type { ContainerSession, ExitStatus, LaunchRequest, Target, TargetInfo } from '../target.js';
+import { TargetError } from '../target.js';
+import { hostPrerequisites } from './host-prerequisites.js';
+
+const VERSION = '0.1.0';
+
+class BuiltinSession implements ContainerSession {
+  constructor(private readonly container: Container) {}
+  get id(): string {
+    return this.container.id;
+  }
+  get hostPid(): number {
+    return this.container.pid;
+  }
+  get stdout(): Readable {
+    return this.container.stdout ?? new PassThrough().end();
+  }
+  get stderr(): Readable {
+    return this.container.stderr ?? new PassThrough().end();
+  }
+  get stdin() {
+    return this.container.stdin;
+  }
+  async wait(): Promise<ExitStatus> {
+    const exit = await this.container.wait();
+    return { code: exit.code, signal: exit.signal, timedOut: exit.timedOut };
+  }
+  async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    this.container.kill(signal);
+  }
+  destroy(): Promise<void> {
+    return this.container.destroy();
+  }
+}
+
+export class BuiltinTarget implements Target {
+  constructor() {
+    killLiveContainersOnExit();
+  }
+
+  async info(): Promise<TargetInfo> {
+    return { kind: 'builtin', name: 'builtin', version: VERSION };
+  }
+
+  async preflight(): Promise<string[]> {
+    return hostPrerequisites();
+  }
+
+  async start(request: LaunchRequest): Promise<ContainerSession> {
+    try {
+      const container = await launchContainer(request.profile, { args: request.args, stdio: 'pipe', stdin: request.stdin });
+      return new BuiltinSession(container);
+    } catch (e) {
+      if (e instanceof LaunchError) throw new TargetError('builtin', e.message, JSON.stringify(e.detail ?? {}));
+      throw e;
+    }
+  }
+}
