@@ -1,0 +1,145 @@
+// A profile written as an OCI runtime-spec config.json that asks a runtime for everything the
+// profile says, so a runtime that silently drops a setting can be caught. Fields the spec cannot
+// carry travel as org.nsrig.* annotations; ociConfigGaps lists which of them runtimes ignore.
+import { DEVICE_NAMES, type Mount, type Profile } from './types.js';
+import { IMPLIED_MOUNT_FLAGS } from './mounts.js';
+import {
+  NSRIG_ANNOTATIONS, OCI_NAMESPACE_NAMES, OCI_RLIM_INFINITY, type OciMount, type OciRlimit, type OciRuntimeConfig,
+} from './oci-spec.js';
+
+export interface OciConfigOptions {
+  /** root.path: the bundle's root filesystem, absolute or relative to the bundle directory. */
+  rootfsPath: string;
+  /** Replaces profile.process.args (the harness runs its probe this way). */
+  args?: string[];
+}
+
+export function ociConfigFromProfile(profile: Profile, opts: OciConfigOptions): OciRuntimeConfig {
+  const hasUser = profile.namespaces.includes('user');
+  const process = profile.process;
+  const config: OciRuntimeConfig = {
+    ociVersion: needsSpec11(profile) ? '1.1.0' : '1.0.2',
+    process: {
+      terminal: false,
+      user: { uid: process.uid, gid: process.gid, ...(process.additionalGids.length > 0 ? { additionalGids: [...process.additionalGids] } : {}) },
+      args: [...(opts.args ?? process.args)],
+      env: Object.entries(process.env).map(([name, value]) => `${name}=${value}`),
+      cwd: process.cwd,
+      capabilities: {
+        bounding: [...process.capabilities.bounding], effective: [...process.capabilities.effective],
+        permitted: [...process.capabilities.permitted], inheritable: [...process.capabilities.inheritable],
+        ambient: [...process.capabilities.ambient],
+      },
+      rlimits: process.rlimits.map((r): OciRlimit => ({ type: r.type, soft: ociLimit(r.soft), hard: ociLimit(r.hard) })),
+      noNewPrivileges: process.noNewPrivileges,
+    },
+    root: { path: opts.rootfsPath, readonly: profile.rootfs.readonly },
+    ...(profile.hostname === undefined ? {} : { hostname: profile.hostname }),
+    ...(profile.domainname === undefined ? {} : { domainname: profile.domainname }),
+    mounts: profile.mounts.map(ociMount),
+    linux: {
+      namespaces: profile.namespaces.map((ns) => ({ type: OCI_NAMESPACE_NAMES[ns] })),
+      ...(hasUser ? {
+        uidMappings: profile.user.uidMappings.map((m) => ({ containerID: m.containerId, hostID: m.hostId, size: m.size })),
+        gidMappings: profile.user.gidMappings.map((m) => ({ containerID: m.containerId, hostID: m.hostId, size: m.size })),
+      } : {}),
+      maskedPaths: [...profile.maskedPaths],
+      readonlyPaths: [...profile.readonlyPaths],
+      rootfsPropagation: profile.rootfs.propagation,
+      ...(profile.seccomp === undefined ? {} : { seccomp: profile.seccomp.policy }),
+      ...(profile.timeOffsets === undefined ? {} : {
+        timeOffsets: {
+          monotonic: { secs: profile.timeOffsets.monotonic, nanosecs: 0 },
+          boottime: { secs: profile.timeOffsets.boottime, nanosecs: 0 },
+        },
+      }),
+    },
+    annotations: annotationsOf(profile),
+  };
+  return config;
+}
+
+/** The time namespace, its offsets and domainname came with runtime-spec 1.1.0. */
+function needsSpec11(profile: Profile): boolean {
+  return profile.namespaces.includes('time') || profile.timeOffsets !== undefined || profile.domainname !== undefined;
+}
+
+function ociLimit(limit: number): number | bigint {
+  return limit === Infinity ? OCI_RLIM_INFINITY : limit;
+}
+
+/**
+ * A dev mount is the tmpfs /dev of runc's default spec: runtimes create the six default devices
+ * in it themselves (config-linux.md "Default Devices"), so no linux.devices entries are written.
+ */
+function ociMount(mount: Mount): OciMount {
+  const flags = [...IMPLIED_MOUNT_FLAGS[mount.type]];
+  switch (mount.type) {
+    case 'proc':
+    case 'mqueue':
+      return { destination: mount.destination, type: mount.type, source: mount.type, options: flags };
+    case 'sysfs':
+      return { destination: mount.destination, type: 'sysfs', source: 'sysfs', options: [...flags, ...(mount.readonly ? ['ro'] : [])] };
+    case 'tmpfs': {
+      const size = mount.sizeBytes === undefined ? [] : [`size=${mount.sizeBytes}`];
+      const options = [...flags, `mode=${mount.mode.toString(8)}`, ...size, ...(mount.readonly ? ['ro'] : [])];
+      return { destination: mount.destination, type: 'tmpfs', source: 'tmpfs', options };
+    }
+    case 'dev':
+      return { destination: mount.destination, type: 'tmpfs', source: 'tmpfs', options: [...flags, 'strictatime', 'mode=755', 'size=65536k'] };
+    case 'bind':
+      return {
+        destination: mount.destination, type: 'bind', source: mount.source,
+        options: [mount.recursive ? 'rbind' : 'bind', ...flags, ...(mount.readonly ? ['ro'] : [])],
+      };
+  }
+}
+
+function annotationsOf(profile: Profile): Record<string, string> {
+  const annotations: Record<string, string> = {
+    [NSRIG_ANNOTATIONS.name]: profile.name,
+    [NSRIG_ANNOTATIONS.timeout]: String(profile.process.timeoutMs / 1000),
+  };
+  if (profile.namespaces.includes('user')) annotations[NSRIG_ANNOTATIONS.setgroups] = profile.user.setgroups;
+  if (profile.namespaces.includes('net')) annotations[NSRIG_ANNOTATIONS.loopback] = String(profile.network.loopback);
+  if (profile.network.veth !== undefined) {
+    annotations[NSRIG_ANNOTATIONS.vethHostAddress] = profile.network.veth.hostAddress;
+    annotations[NSRIG_ANNOTATIONS.vethContainerAddress] = profile.network.veth.containerAddress;
+  }
+  return annotations;
+}
+
+/** A profile setting that an OCI runtime will not carry out from the config alone. */
+export interface OciConfigGap {
+  fieldPath: string;
+  reason: string;
+}
+
+/**
+ * What a runtime given ociConfigFromProfile(profile) would not do as the profile says. The OCI
+ * target uses this to set the rest up itself or to skip the invariants that depend on it.
+ */
+export function ociConfigGaps(profile: Profile): OciConfigGap[] {
+  const gaps: OciConfigGap[] = [];
+  profile.mounts.forEach((mount, i) => {
+    if (mount.type !== 'dev') return;
+    if (mount.destination !== '/dev') {
+      gaps.push({ fieldPath: `mounts[${i}].destination`, reason: 'runtimes create devices only in /dev; elsewhere this is an empty tmpfs' });
+    } else if (mount.devices.length !== DEVICE_NAMES.length) {
+      gaps.push({ fieldPath: `mounts[${i}].devices`, reason: 'runtimes always create all six default devices' });
+    }
+  });
+  if (profile.namespaces.includes('mnt') && !profile.mounts.some((m) => m.type === 'dev' && m.destination === '/dev')) {
+    gaps.push({ fieldPath: 'mounts', reason: 'without a /dev mount, runtimes still create the default devices in the rootfs\'s /dev' });
+  }
+  if (profile.namespaces.includes('user') && profile.user.setgroups === 'deny') {
+    gaps.push({ fieldPath: 'user.setgroups', reason: 'the runtime-spec has no setgroups field; runtimes running as root leave it at allow' });
+  }
+  if (profile.namespaces.includes('net') && !profile.network.loopback) {
+    gaps.push({ fieldPath: 'network.loopback', reason: 'runtimes bring loopback up in a new network namespace' });
+  }
+  if (profile.network.veth !== undefined) {
+    gaps.push({ fieldPath: 'network.veth', reason: 'runtimes create no network interfaces; the caller must set the veth pair up' });
+  }
+  return gaps;
+}

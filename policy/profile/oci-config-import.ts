@@ -1,0 +1,394 @@
+// An OCI runtime-spec config.json read as a profile. The config is rewritten into our own
+// document shape with OCI semantics made explicit (an omitted list is empty, an omitted flag is
+// off), then read by the same rules as any profile; a path translation makes every error name
+// the config's own field (`linux.uidMappings[0].containerID`, not ours).
+import { basename, dirname, resolve } from 'node:path';
+import { NAMESPACE_TYPES, type MountType, type NamespaceType, type Profile } from './types.js';
+import { childPath, isPlainObject, readList, readObject, readString, valueOr, type Fields } from './field-reader.js';
+import { IMPLIED_MOUNT_FLAGS } from './mounts.js';
+import { NSRIG_ANNOTATIONS, OCI_DEFAULT_DEVICE_PATHS, OCI_NAMESPACE_NAMES, OCI_RLIM_INFINITY } from './oci-spec.js';
+import { ProfileErrorList } from './profile-error.js';
+import { nameFromSource, readProfileDocument, resolveLoadOptions, type ProfileLoadOptions } from './profile-document.js';
+
+type Unsupported = Readonly<Record<string, string>>;
+
+const TOP_FIELDS = ['ociVersion', 'process', 'root', 'hostname', 'domainname', 'mounts', 'linux', 'annotations'];
+const TOP_UNSUPPORTED: Unsupported = {
+  hooks: 'nsrig runs no OCI hooks', solaris: 'nsrig runs Linux containers only', windows: 'nsrig runs Linux containers only',
+  vm: 'nsrig runs no virtual machines', zos: 'nsrig runs Linux containers only',
+};
+const PROCESS_FIELDS = ['terminal', 'consoleSize', 'cwd', 'env', 'args', 'rlimits', 'capabilities', 'noNewPrivileges', 'user'];
+const PROCESS_UNSUPPORTED: Unsupported = {
+  commandLine: 'it is for Windows', apparmorProfile: 'nsrig applies no AppArmor profile', selinuxLabel: 'nsrig sets no SELinux label',
+  oomScoreAdj: 'nsrig does not set oom_score_adj', scheduler: 'nsrig sets no scheduling policy', ioPriority: 'nsrig sets no I/O priority',
+  execCPUAffinity: 'nsrig sets no CPU affinity',
+};
+const LINUX_FIELDS = ['namespaces', 'uidMappings', 'gidMappings', 'maskedPaths', 'readonlyPaths', 'rootfsPropagation', 'seccomp',
+  'timeOffsets', 'resources', 'devices', 'cgroupsPath'];
+const LINUX_UNSUPPORTED: Unsupported = {
+  sysctl: 'nsrig sets no sysctls', intelRdt: 'nsrig does not use Intel RDT', mountLabel: 'nsrig sets no SELinux mount label',
+  personality: 'nsrig sets no execution domain', memoryPolicy: 'nsrig sets no NUMA memory policy',
+  netDevices: 'nsrig moves no network devices', unshareFlags: 'nsrig knows no such setting',
+};
+const FROM_OCI_NAMESPACE: Readonly<Record<string, NamespaceType>> = Object.fromEntries(
+  NAMESPACE_TYPES.map((ns) => [OCI_NAMESPACE_NAMES[ns], ns]));
+
+/** Doc paths → config paths; the longest matching prefix wins. */
+class PathTranslation {
+  private readonly pairs: [string, string][] = [];
+  add(docPath: string, ociPath: string): void {
+    this.pairs.push([docPath, ociPath]);
+  }
+  translate(path: string): string {
+    let best: [string, string] | undefined;
+    for (const pair of this.pairs) {
+      const [doc] = pair;
+      const matches = path === doc || path.startsWith(`${doc}.`) || path.startsWith(`${doc}[`);
+      if (matches && (best === undefined || doc.length > best[0].length)) best = pair;
+    }
+    return best === undefined ? path : best[1] + path.slice(best[0].length);
+  }
+}
+
+interface Conversion {
+  errs: ProfileErrorList;
+  paths: PathTranslation;
+  baseDir: string;
+}
+
+/** A profile from a parsed config.json; throws ProfileErrors naming the config's fields. */
+export function profileFromOciConfig(config: unknown, sourceName: string, opts: ProfileLoadOptions = {}): Profile {
+  const errs = new ProfileErrorList(sourceName);
+  const readOpts = resolveLoadOptions(sourceName, opts);
+  const conv: Conversion = { errs, paths: new PathTranslation(), baseDir: readOpts.baseDir };
+  const doc = documentFromConfig(conv, config, sourceName);
+  errs.throwIfAny();
+  errs.translate = (path) => conv.paths.translate(path);
+  const profile = readProfileDocument(errs, doc, readOpts);
+  errs.throwIfAny();
+  return profile!;
+}
+
+function readSection(errs: ProfileErrorList, value: unknown, path: string, known: string[], unsupported: Unsupported): Fields | undefined {
+  const fields = readObject(errs, value, path, [...known, ...Object.keys(unsupported)]);
+  if (fields === undefined) return undefined;
+  for (const [key, reason] of Object.entries(unsupported)) {
+    if (fields[key] !== undefined) errs.add(childPath(path, key), `no ${key} (${reason})`, fields[key]);
+  }
+  return fields;
+}
+
+function documentFromConfig(conv: Conversion, config: unknown, sourceName: string): Fields {
+  const { errs, paths } = conv;
+  const top = readSection(errs, config, '', TOP_FIELDS, TOP_UNSUPPORTED);
+  if (top === undefined) return {};
+  const version = readString(errs, top.ociVersion, 'ociVersion', 'a runtime-spec version such as "1.0.2"');
+  if (version !== undefined && !/^1\.\d+\.\d+/.test(version)) errs.add('ociVersion', 'a runtime-spec version 1.x.y', version);
+  const linux = top.linux === undefined ? {} : readSection(errs, top.linux, 'linux', LINUX_FIELDS, LINUX_UNSUPPORTED) ?? {};
+  const doc: Fields = {};
+  const namespaces = namespacesFromConfig(conv, linux.namespaces);
+  doc.namespaces = namespaces;
+  paths.add('namespaces', 'linux.namespaces');
+  for (const key of ['hostname', 'domainname'] as const) if (top[key] !== undefined) doc[key] = top[key];
+  const annotations = readAnnotations(errs, top.annotations);
+  doc.name = annotations[NSRIG_ANNOTATIONS.name] ?? defaultName(sourceName);
+  paths.add('name', `annotations["${NSRIG_ANNOTATIONS.name}"]`);
+  const user = userFromConfig(conv, linux, annotations, namespaces.includes('user'));
+  if (user !== undefined) doc.user = user;
+  doc.rootfs = rootfsFromConfig(conv, top.root, linux.rootfsPropagation);
+  doc.mounts = mountsFromConfig(conv, top.mounts);
+  doc.maskedPaths = valueOr(linux.maskedPaths, []);
+  doc.readonlyPaths = valueOr(linux.readonlyPaths, []);
+  paths.add('maskedPaths', 'linux.maskedPaths');
+  paths.add('readonlyPaths', 'linux.readonlyPaths');
+  const network = networkFromAnnotations(conv, annotations);
+  if (network !== undefined) doc.network = network;
+  doc.process = processFromConfig(conv, top.process, annotations);
+  if (linux.timeOffsets !== undefined) doc.timeOffsets = timeOffsetsFromConfig(conv, linux.timeOffsets);
+  if (linux.seccomp !== undefined) {
+    if (isPlainObject(linux.seccomp)) doc.seccomp = linux.seccomp;
+    else errs.add('linux.seccomp', 'an OCI seccomp policy object', linux.seccomp);
+    paths.add('seccomp', 'linux.seccomp');
+  }
+  checkIgnoredLinuxFields(errs, linux);
+  return doc;
+}
+
+function defaultName(sourceName: string): string {
+  return basename(sourceName) === 'config.json' ? nameFromSource(basename(dirname(resolve(sourceName)))) : nameFromSource(sourceName);
+}
+
+function namespacesFromConfig(conv: Conversion, value: unknown): NamespaceType[] {
+  const { errs } = conv;
+  if (value === undefined) return [];
+  const list = readList(errs, value, 'linux.namespaces');
+  if (list === undefined) return [...NAMESPACE_TYPES];
+  const namespaces: NamespaceType[] = [];
+  let complete = true;
+  list.forEach((item, i) => {
+    const at = childPath('linux.namespaces', i);
+    const fields = readObject(errs, item, at, ['type', 'path']);
+    const ns = typeof fields?.type === 'string' ? FROM_OCI_NAMESPACE[fields.type] : undefined;
+    if (fields !== undefined && ns === undefined) {
+      errs.add(childPath(at, 'type'), `one of ${Object.keys(FROM_OCI_NAMESPACE).join(', ')}`, fields.type);
+    }
+    if (fields?.path !== undefined) {
+      errs.add(childPath(at, 'path'), 'no path (nsrig creates every namespace and joins none)', fields.path);
+    }
+    if (ns === undefined || fields?.path !== undefined) complete = false;
+    else {
+      conv.paths.add(`namespaces[${namespaces.length}]`, childPath(at, 'type'));
+      namespaces.push(ns);
+    }
+  });
+  // A broken entry must not turn every namespace-bound field into a second error.
+  return complete ? namespaces : [...NAMESPACE_TYPES];
+}
+
+function readAnnotations(errs: ProfileErrorList, value: unknown): Record<string, string> {
+  if (value === undefined) return {};
+  if (!isPlainObject(value)) {
+    errs.add('annotations', 'an object of strings', value);
+    return {};
+  }
+  const known = Object.values(NSRIG_ANNOTATIONS) as string[];
+  const ours: Record<string, string> = {};
+  for (const [key, text] of Object.entries(value)) {
+    const at = `annotations[${JSON.stringify(key)}]`;
+    if (typeof text !== 'string') errs.add(at, 'a string', text);
+    else if (known.includes(key)) ours[key] = text;
+    else if (key.startsWith('org.nsrig.')) errs.addDescribed(at, `one of the nsrig annotations ${known.join(', ')}`, 'an unknown annotation');
+  }
+  return ours;
+}
+
+/** The runtime-spec has no setgroups field; runtimes running as root leave it at allow. */
+function userFromConfig(conv: Conversion, linux: Fields, annotations: Record<string, string>, hasUser: boolean): Fields | undefined {
+  const user: Fields = {};
+  for (const side of ['uidMappings', 'gidMappings'] as const) {
+    const ociPath = `linux.${side}`;
+    if (linux[side] === undefined) {
+      if (hasUser) conv.errs.add(ociPath, `mappings, since the user namespace is requested (runtimes refuse it without ${side})`, undefined);
+      continue;
+    }
+    conv.paths.add(`user.${side}`, ociPath);
+    user[side] = Array.isArray(linux[side]) ? linux[side].map((m: unknown, i: number) => mappingFromConfig(conv, m, side, i)) : linux[side];
+  }
+  const setgroups = annotations[NSRIG_ANNOTATIONS.setgroups];
+  if (setgroups !== undefined) {
+    user.setgroups = setgroups;
+    conv.paths.add('user.setgroups', `annotations["${NSRIG_ANNOTATIONS.setgroups}"]`);
+  } else if (hasUser) {
+    user.setgroups = 'allow';
+  }
+  if (Object.keys(user).length === 0) return undefined;
+  conv.paths.add('user', 'linux.uidMappings');
+  return user;
+}
+
+function mappingFromConfig(conv: Conversion, value: unknown, side: string, i: number): unknown {
+  const at = `linux.${side}[${i}]`;
+  const fields = readObject(conv.errs, value, at, ['containerID', 'hostID', 'size']);
+  if (fields === undefined) return {};
+  const docAt = `user.${side}[${i}]`;
+  conv.paths.add(`${docAt}.containerId`, `${at}.containerID`);
+  conv.paths.add(`${docAt}.hostId`, `${at}.hostID`);
+  return { containerId: fields.containerID, hostId: fields.hostID, size: fields.size };
+}
+
+function rootfsFromConfig(conv: Conversion, value: unknown, propagation: unknown): Fields {
+  const root = readObject(conv.errs, value, 'root', ['path', 'readonly']) ?? {};
+  conv.paths.add('rootfs', 'root');
+  conv.paths.add('rootfs.propagation', 'linux.rootfsPropagation');
+  // root.path is relative to the bundle, which is the directory holding config.json.
+  const path = typeof root.path === 'string' && root.path !== '' ? resolve(conv.baseDir, root.path) : root.path;
+  return { path, readonly: valueOr(root.readonly, false), propagation: valueOr(propagation, 'private') };
+}
+
+const ATIME_OPTIONS = ['rw', 'relatime', 'strictatime', 'noatime', 'nodiratime'];
+const OCI_MOUNT_FIELDS = ['destination', 'type', 'source', 'options'];
+const OCI_MOUNT_UNSUPPORTED: Unsupported = {
+  uidMappings: 'nsrig makes no id-mapped mounts', gidMappings: 'nsrig makes no id-mapped mounts',
+};
+
+function mountsFromConfig(conv: Conversion, value: unknown): unknown {
+  conv.paths.add('mounts', 'mounts');
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) return value;
+  return value.map((item, i) => mountFromConfig(conv, item, i));
+}
+
+function mountFromConfig(conv: Conversion, value: unknown, i: number): Fields {
+  const { errs, paths } = conv;
+  const at = `mounts[${i}]`;
+  const fields = readSection(errs, value, at, OCI_MOUNT_FIELDS, OCI_MOUNT_UNSUPPORTED);
+  if (fields === undefined) return {};
+  const options = fields.options === undefined ? [] : readList(errs, fields.options, childPath(at, 'options')) ?? [];
+  const isBind = options.includes('bind') || options.includes('rbind');
+  const kind = mountKind(fields, isBind);
+  if (kind === undefined) {
+    errs.add(childPath(at, 'type'), 'one of proc, sysfs, tmpfs, mqueue, or bind (type "bind" or options with bind or rbind)', fields.type);
+    return {};
+  }
+  const mount: Fields = { type: kind, destination: fields.destination };
+  paths.add(`mounts[${i}]`, at);
+  if (kind === 'bind') {
+    mount.source = typeof fields.source === 'string' && !fields.source.startsWith('/') ? resolve(conv.baseDir, fields.source) : fields.source;
+    mount.recursive = options.includes('rbind');
+    mount.readonly = false;
+  }
+  if (kind === 'sysfs' || kind === 'tmpfs') mount.readonly = false;
+  options.forEach((option, k) => readMountOption(conv, mount, kind, option, childPath(childPath(at, 'options'), k), i));
+  return mount;
+}
+
+function mountKind(fields: Fields, isBind: boolean): MountType | undefined {
+  if (fields.type === 'bind' || (isBind && (fields.type === undefined || fields.type === 'none'))) return 'bind';
+  if (fields.type === 'tmpfs') return fields.destination === '/dev' ? 'dev' : 'tmpfs';
+  if (fields.type === 'proc' || fields.type === 'sysfs' || fields.type === 'mqueue') return fields.type;
+  return undefined;
+}
+
+/** Each option either sets a profile field, is a flag nsrig always applies to this type, or is refused. */
+function readMountOption(conv: Conversion, mount: Fields, kind: MountType, option: unknown, at: string, i: number): void {
+  const docAt = `mounts[${i}]`;
+  if (typeof option !== 'string') {
+    conv.errs.add(at, 'a mount option string', option);
+    return;
+  }
+  const [name, argument] = option.includes('=') ? [option.slice(0, option.indexOf('=')), option.slice(option.indexOf('=') + 1)] : [option, undefined];
+  if (argument === undefined && (IMPLIED_MOUNT_FLAGS[kind].includes(name) || ATIME_OPTIONS.includes(name))) return;
+  if (kind === 'bind' && (name === 'bind' || name === 'rbind' || name === 'private' || name === 'rprivate')) return;
+  if (name === 'ro' && argument === undefined && (kind === 'sysfs' || kind === 'tmpfs' || kind === 'bind')) {
+    mount.readonly = true;
+    conv.paths.add(`${docAt}.readonly`, at);
+    return;
+  }
+  if (argument !== undefined && (name === 'size' || name === 'mode') && (kind === 'tmpfs' || kind === 'dev')) {
+    // The /dev tmpfs's size and mode are the engine's to choose; they are not isolation settings.
+    if (kind === 'tmpfs') {
+      mount[name] = argument;
+      conv.paths.add(`${docAt}.${name}`, at);
+    }
+    return;
+  }
+  const allowed = [...IMPLIED_MOUNT_FLAGS[kind], ...ATIME_OPTIONS, ...(kind === 'sysfs' || kind === 'tmpfs' || kind === 'bind' ? ['ro'] : []),
+    ...(kind === 'tmpfs' || kind === 'dev' ? ['size=', 'mode='] : []), ...(kind === 'bind' ? ['bind', 'rbind', 'rprivate'] : [])];
+  conv.errs.add(at, `an option nsrig honours on a ${kind === 'dev' ? '/dev tmpfs' : kind} mount (${allowed.join(', ')})`, option);
+}
+
+function networkFromAnnotations(conv: Conversion, annotations: Record<string, string>): Fields | undefined {
+  const network: Fields = {};
+  const loopback = annotations[NSRIG_ANNOTATIONS.loopback];
+  if (loopback !== undefined) {
+    network.loopback = loopback === 'true' ? true : loopback === 'false' ? false : loopback;
+    conv.paths.add('network.loopback', `annotations["${NSRIG_ANNOTATIONS.loopback}"]`);
+  }
+  const hostAddress = annotations[NSRIG_ANNOTATIONS.vethHostAddress];
+  const containerAddress = annotations[NSRIG_ANNOTATIONS.vethContainerAddress];
+  if (hostAddress !== undefined || containerAddress !== undefined) {
+    network.veth = { hostAddress, containerAddress };
+    conv.paths.add('network.veth.hostAddress', `annotations["${NSRIG_ANNOTATIONS.vethHostAddress}"]`);
+    conv.paths.add('network.veth.containerAddress', `annotations["${NSRIG_ANNOTATIONS.vethContainerAddress}"]`);
+  }
+  conv.paths.add('network', 'annotations');
+  return Object.keys(network).length === 0 ? undefined : network;
+}
+
+function processFromConfig(conv: Conversion, value: unknown, annotations: Record<string, string>): Fields {
+  const { errs, paths } = conv;
+  const fields = readSection(errs, value, 'process', PROCESS_FIELDS, PROCESS_UNSUPPORTED);
+  if (fields === undefined) return {};
+  if (fields.terminal !== undefined && fields.terminal !== false) {
+    errs.add('process.terminal', 'false (nsrig passes stdio through and allocates no terminal)', fields.terminal);
+  }
+  const process: Fields = { args: fields.args, cwd: valueOr(fields.cwd, '/'), env: envFromConfig(conv, fields.env) };
+  process.capabilities = fields.capabilities === undefined ? {} : fields.capabilities;
+  process.noNewPrivileges = valueOr(fields.noNewPrivileges, false);
+  if (fields.user !== undefined) {
+    const user = readSection(errs, fields.user, 'process.user', ['uid', 'gid', 'additionalGids'], {
+      umask: 'nsrig leaves the umask as the program finds it', username: 'it is for Windows',
+    });
+    if (user !== undefined) process.user = user;
+  }
+  if (fields.rlimits !== undefined) {
+    process.rlimits = Array.isArray(fields.rlimits) ? fields.rlimits.map(rlimitFromConfig) : fields.rlimits;
+  }
+  const timeout = annotations[NSRIG_ANNOTATIONS.timeout];
+  if (timeout !== undefined) {
+    process.timeout = /^\d+(\.\d+)?$/.test(timeout) ? Number(timeout) : timeout;
+    paths.add('process.timeout', `annotations["${NSRIG_ANNOTATIONS.timeout}"]`);
+  }
+  return process;
+}
+
+/** 2^64-1 reads back from JSON as 2^64 (the nearest double); either means no limit. */
+function rlimitFromConfig(value: unknown): unknown {
+  if (!isPlainObject(value)) return value;
+  const limit = (n: unknown): unknown =>
+    (typeof n === 'number' && n >= 2 ** 64 - 1) || (typeof n === 'bigint' && n >= OCI_RLIM_INFINITY) ? 'unlimited' : n;
+  return { ...value, soft: limit(value.soft), hard: limit(value.hard) };
+}
+
+function envFromConfig(conv: Conversion, value: unknown): unknown {
+  if (value === undefined) return {};
+  const list = readList(conv.errs, value, 'process.env');
+  if (list === undefined) return {};
+  const env: Record<string, unknown> = {};
+  list.forEach((item, i) => {
+    const at = `process.env[${i}]`;
+    const text = readString(conv.errs, item, at, 'a "NAME=value" string');
+    if (text === undefined) return;
+    const split = text.indexOf('=');
+    if (split <= 0) conv.errs.add(at, 'a "NAME=value" string', text);
+    else if (Object.hasOwn(env, text.slice(0, split))) conv.errs.add(at, 'each variable once', text);
+    else {
+      env[text.slice(0, split)] = text.slice(split + 1);
+      conv.paths.add(childPath('process.env', text.slice(0, split)), at);
+    }
+  });
+  return env;
+}
+
+function timeOffsetsFromConfig(conv: Conversion, value: unknown): Fields {
+  const offsets = readObject(conv.errs, value, 'linux.timeOffsets', ['monotonic', 'boottime']) ?? {};
+  conv.paths.add('timeOffsets', 'linux.timeOffsets');
+  const result: Fields = {};
+  for (const clock of ['monotonic', 'boottime'] as const) {
+    if (offsets[clock] === undefined) continue;
+    const at = `linux.timeOffsets.${clock}`;
+    const offset = readObject(conv.errs, offsets[clock], at, ['secs', 'nanosecs']) ?? {};
+    if (offset.nanosecs !== undefined && offset.nanosecs !== 0) {
+      conv.errs.add(`${at}.nanosecs`, '0 (profiles hold whole seconds)', offset.nanosecs);
+    }
+    result[clock] = valueOr(offset.secs, 0);
+    conv.paths.add(`timeOffsets.${clock}`, `${at}.secs`);
+  }
+  return result;
+}
+
+/**
+ * linux.resources.devices (cgroup device rules) and linux.cgroupsPath are accepted and ignored:
+ * nsrig uses no cgroups, and its /dev holds only the six default devices anyway. Every other
+ * resource limit is refused rather than silently dropped.
+ */
+function checkIgnoredLinuxFields(errs: ProfileErrorList, linux: Fields): void {
+  if (linux.resources !== undefined) {
+    const resources = linux.resources;
+    if (!isPlainObject(resources)) errs.add('linux.resources', 'an object', resources);
+    else {
+      for (const [key, limit] of Object.entries(resources)) {
+        if (key !== 'devices') errs.add(childPath('linux.resources', key), 'no cgroup limits other than devices (nsrig uses no cgroups)', limit);
+      }
+    }
+  }
+  if (linux.cgroupsPath !== undefined) readString(errs, linux.cgroupsPath, 'linux.cgroupsPath');
+  if (linux.devices !== undefined) {
+    readList(errs, linux.devices, 'linux.devices')?.forEach((device, i) => {
+      const path = isPlainObject(device) ? device.path : undefined;
+      if (typeof path !== 'string' || !OCI_DEFAULT_DEVICE_PATHS.includes(path)) {
+        errs.add(`linux.devices[${i}].path`, `one of the default devices ${OCI_DEFAULT_DEVICE_PATHS.join(', ')}`, path);
+      }
+    });
+  }
+}

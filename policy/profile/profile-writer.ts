@@ -1,0 +1,58 @@
+// A resolved Profile written back as a profile document (our YAML/JSON format), every field
+// explicit so no default is needed to read it back. The harness prints shrunk counterexamples
+// this way: a file a person can run with `nsrig run`.
+import { stringify } from 'yaml';
+import type { Mount, Profile } from './types.js';
+
+export function profileToDocument(profile: Profile): Record<string, unknown> {
+  const has = (ns: string): boolean => (profile.namespaces as string[]).includes(ns);
+  const process = profile.process;
+  const doc: Record<string, unknown> = { name: profile.name, namespaces: [...profile.namespaces] };
+  if (profile.hostname !== undefined) doc.hostname = profile.hostname;
+  if (profile.domainname !== undefined) doc.domainname = profile.domainname;
+  if (has('user')) {
+    doc.user = {
+      uidMappings: profile.user.uidMappings.map((m) => ({ ...m })),
+      gidMappings: profile.user.gidMappings.map((m) => ({ ...m })),
+      setgroups: profile.user.setgroups,
+    };
+  }
+  if (has('mnt')) {
+    doc.rootfs = { ...profile.rootfs };
+    doc.mounts = profile.mounts.map(mountDocument);
+    doc.maskedPaths = [...profile.maskedPaths];
+    doc.readonlyPaths = [...profile.readonlyPaths];
+  }
+  if (has('net')) {
+    doc.network = profile.network.veth === undefined ? { loopback: profile.network.loopback }
+      : { loopback: profile.network.loopback, veth: { ...profile.network.veth } };
+  }
+  doc.process = {
+    args: [...process.args],
+    env: { ...process.env },
+    cwd: process.cwd,
+    user: { uid: process.uid, gid: process.gid, additionalGids: [...process.additionalGids] },
+    capabilities: Object.fromEntries(Object.entries(process.capabilities).map(([set, caps]) => [set, [...caps]])),
+    noNewPrivileges: process.noNewPrivileges,
+    rlimits: process.rlimits.map((r) => ({ type: r.type, soft: limitDocument(r.soft), hard: limitDocument(r.hard) })),
+    timeout: process.timeoutMs / 1000,
+  };
+  if (profile.timeOffsets !== undefined) doc.timeOffsets = { ...profile.timeOffsets };
+  if (profile.seccomp !== undefined) doc.seccomp = profile.seccomp.path ?? profile.seccomp.policy;
+  return doc;
+}
+
+/** The document as YAML text. */
+export function profileToYaml(profile: Profile): string {
+  return stringify(profileToDocument(profile), { lineWidth: 0 });
+}
+
+function mountDocument(mount: Mount): Record<string, unknown> {
+  if (mount.type !== 'tmpfs') return mount.type === 'dev' ? { ...mount, devices: [...mount.devices] } : { ...mount };
+  const { sizeBytes, mode, ...rest } = mount;
+  return { ...rest, mode: mode.toString(8).padStart(4, '0'), ...(sizeBytes === undefined ? {} : { size: sizeBytes }) };
+}
+
+function limitDocument(limit: number): number | string {
+  return limit === Infinity ? 'unlimited' : limit;
+}
