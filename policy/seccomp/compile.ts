@@ -29,7 +29,7 @@ export interface CompileResult {
   architectures: ArchName[];
   /** seccomp(2) flags the profile asks for. */
   flags: number;
-  /** Calls that rules with different actions both name; the strictest applies (semantics.ts). */
+  /** Calls that rules with different actions both name; where they overlap the strictest applies. */
   overlaps: RuleOverlap[];
 }
 

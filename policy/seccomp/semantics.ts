@@ -76,7 +76,10 @@ export interface RuleOverlap {
   sources: number[];
 }
 
-/** Calls that rules with different actions both name: where the strictest-wins rule decides. */
+/**
+ * Calls that rules with different actions both name. Where their conditions overlap, the strictest
+ * decides; disjoint conditions (Podman's socket rules) are listed too, as this does not solve them.
+ */
 export function findOverlaps(policy: ResolvedPolicy): RuleOverlap[] {
   const names = new Set(policy.rules.flatMap((r) => r.names));
   const out: RuleOverlap[] = [];
