@@ -120,6 +120,8 @@ export interface ReportModel {
   verdict: Verdict;
   verdictReasons: string[];
   summary: StatusCounts;
+  /** summary.cases with thousands separators. */
+  generatedCases: string;
   multiTarget: boolean;
   targets: string[];
   /** "builtin · seed 42 · 100 runs per invariant", or the targets side by side. */
@@ -379,6 +381,7 @@ export function buildReportModel(inputs: readonly ResultsInput[], files: readonl
     verdict,
     verdictReasons: verdictReasons(runs, summary, incomplete, multi),
     summary,
+    generatedCases: summary.cases.toLocaleString('en-US'),
     multiTarget: multi,
     targets,
     headline,
