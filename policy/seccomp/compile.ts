@@ -67,21 +67,23 @@ export function compileResolved(policy: ResolvedPolicy): CompileResult {
   }
 
   const skippedByAbi: Partial<Record<Abi, string[]>> = {};
+  // Every section returns KILL_PROCESS through the one bad-architecture return.
+  const shared = new Map([[KILL_PROCESS.ret, badArch]]);
   asm.place(x64);
   asm.emit(OP.LD_ABS, SECCOMP_DATA.nr);
   const x64Dispatch = asm.label();
   asm.jump(OP.JGE_K, X32_SYSCALL_BIT, x32, x64Dispatch);
   asm.place(x64Dispatch);
-  skippedByAbi.x86_64 = emitSection(asm, policy, 'x86_64', 0, X32_SYSCALL_BIT);
+  skippedByAbi.x86_64 = emitSection(asm, policy, 'x86_64', 0, X32_SYSCALL_BIT, shared);
   if (x32 !== badArch) {
     asm.place(x32);
     asm.emit(OP.LD_ABS, SECCOMP_DATA.nr);
-    skippedByAbi.x32 = emitSection(asm, policy, 'x32', X32_SYSCALL_BIT, 2 ** 32);
+    skippedByAbi.x32 = emitSection(asm, policy, 'x32', X32_SYSCALL_BIT, 2 ** 32, shared);
   }
   if (i386 !== badArch) {
     asm.place(i386);
     asm.emit(OP.LD_ABS, SECCOMP_DATA.nr);
-    skippedByAbi.i386 = emitSection(asm, policy, 'i386', 0, 2 ** 32);
+    skippedByAbi.i386 = emitSection(asm, policy, 'i386', 0, 2 ** 32, shared);
   }
   asm.place(badArch);
   asm.emit(OP.RET_K, KILL_PROCESS.ret);
@@ -108,11 +110,13 @@ interface Interval {
 }
 
 /** Emits one ABI's dispatch over [low, high), its rule blocks and its return instructions. */
-function emitSection(asm: Assembler, policy: ResolvedPolicy, abi: Abi, low: number, high: number): string[] {
+function emitSection(asm: Assembler, policy: ResolvedPolicy, abi: Abi, low: number, high: number, shared: ReadonlyMap<number, Label>): string[] {
   const table = syscallTable(abi);
   const width = abi === 'i386' ? 32 : 64;
   const rets = new Map<number, Label>();
   const retLabel = (action: Action): Label => {
+    const common = shared.get(action.ret);
+    if (common !== undefined) return common;
     let l = rets.get(action.ret);
     if (l === undefined) rets.set(action.ret, (l = asm.label()));
     return l;
