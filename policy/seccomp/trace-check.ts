@@ -50,7 +50,7 @@ export function possibleActions(policy: ResolvedPolicy, name: string): Action[] 
 
 /**
  * The traced calls `policy` would not let through unconditionally, in the order of `counts`
- * (repeated names are added together). `policy` may be a profile (then resolved with `ctx`) or an
+ * (repeated names are added together; names counted zero times are not calls). `policy` may be a profile (then resolved with `ctx`) or an
  * already resolved policy.
  */
 export function checkTrace(policy: SeccompPolicy | ResolvedPolicy, counts: readonly SyscallCount[], ctx: PolicyContext): TraceViolation[] {
@@ -59,6 +59,7 @@ export function checkTrace(policy: SeccompPolicy | ResolvedPolicy, counts: reado
   for (const { name, count } of counts) totals.set(name, (totals.get(name) ?? 0) + count);
   const violations: TraceViolation[] = [];
   for (const [name, count] of totals) {
+    if (count <= 0) continue; // listed but never made: nothing to refuse
     const outcomes = possibleActions(resolved, name);
     const refusing = outcomes.filter((a) => !lets(a));
     if (refusing.length === 0) continue;

@@ -1,0 +1,337 @@
+// OCI runtime-spec configs: reading one as a profile, writing a profile as one, field by field,
+// and the round trip between them.
+import test from 'ava';
+import fc from 'fast-check';
+import { join } from 'node:path';
+import { loadProfileFile, parseProfile } from '../../policy/profile/load.js';
+import { ociConfigFromProfile, ociConfigGaps, ociConfigJson, profileFromOciConfig } from '../../policy/profile/oci-config.js';
+import { ProfileErrors } from '../../policy/profile/profile-error.js';
+import { DEVICE_NAMES, type Profile } from '../../policy/profile/types.js';
+import { EXAMPLES, PROFILE_FIXTURES } from '../fixtures/profiles/paths.js';
+import { validProfileDocument } from '../fixtures/profiles/profile-document-arbitrary.js';
+
+const BUNDLE = join(PROFILE_FIXTURES, 'bundle');
+
+/** What a config cannot carry back: where the profile came from and the seccomp file's name. */
+function comparable(profile: Profile): Omit<Profile, 'source'> {
+  const { source: _source, ...rest } = profile;
+  return rest.seccomp === undefined ? rest : { ...rest, seccomp: { policy: rest.seccomp.policy } };
+}
+
+/** Runtimes create all six default devices in a /dev tmpfs, so that is what a config reads back as. */
+function asRuntimesSeeIt(profile: Profile): Profile {
+  const mounts = profile.mounts.map((m) => (m.type === 'dev' && m.destination === '/dev' ? { ...m, devices: [...DEVICE_NAMES] } : m));
+  return { ...profile, mounts };
+}
+
+function roundTrip(profile: Profile): Profile {
+  const config = ociConfigFromProfile(profile, { rootfsPath: profile.rootfs.path });
+  return profileFromOciConfig(JSON.parse(ociConfigJson(config)), '/bundles/x/config.json', { checkPaths: false });
+}
+
+test('strict.yaml is written as a config that asks for all of it', (t) => {
+  const profile = loadProfileFile(join(EXAMPLES, 'strict.yaml'));
+  const config = ociConfigFromProfile(profile, { rootfsPath: 'rootfs' });
+  t.is(config.ociVersion, '1.1.0');
+  t.deepEqual(config.root, { path: 'rootfs', readonly: true });
+  t.is(config.hostname, 'strict');
+  t.is(config.domainname, 'sandbox.invalid');
+  t.deepEqual(config.process.user, { uid: 1000, gid: 1000 });
+  t.deepEqual(config.process.args, profile.process.args);
+  t.deepEqual(config.process.env, ['PATH=/usr/bin:/bin']);
+  t.is(config.process.cwd, '/tmp');
+  t.false(config.process.terminal);
+  t.true(config.process.noNewPrivileges);
+  t.deepEqual(config.process.capabilities, { bounding: [], effective: [], permitted: [], inheritable: [], ambient: [] });
+  t.deepEqual(config.process.rlimits, [
+    { type: 'RLIMIT_NOFILE', soft: 64, hard: 64 }, { type: 'RLIMIT_NPROC', soft: 32, hard: 32 },
+    { type: 'RLIMIT_CORE', soft: 0, hard: 0 }, { type: 'RLIMIT_FSIZE', soft: 8388608, hard: 8388608 },
+  ]);
+  t.deepEqual(config.linux.namespaces.map((n) => n.type), ['user', 'pid', 'uts', 'ipc', 'network', 'cgroup', 'mount', 'time']);
+  t.deepEqual(config.linux.uidMappings, [{ containerID: 0, hostID: 300000, size: 1000 }, { containerID: 1000, hostID: 301000, size: 64536 }]);
+  t.deepEqual(config.linux.gidMappings, [{ containerID: 0, hostID: 300000, size: 65536 }]);
+  t.deepEqual(config.linux.maskedPaths, profile.maskedPaths);
+  t.deepEqual(config.linux.readonlyPaths, profile.readonlyPaths);
+  t.is(config.linux.rootfsPropagation, 'private');
+  t.is(config.linux.seccomp, profile.seccomp?.policy);
+  t.deepEqual(config.linux.timeOffsets, { monotonic: { secs: 86400, nanosecs: 0 }, boottime: { secs: 172800, nanosecs: 0 } });
+  t.deepEqual(config.mounts, [
+    { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'noexec', 'strictatime', 'mode=755', 'size=65536k'] },
+    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777', 'size=8388608'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+  ]);
+  t.deepEqual(config.annotations, {
+    'org.nsrig.profile.name': 'strict', 'org.nsrig.process.timeout': '10', 'org.nsrig.user.setgroups': 'deny', 'org.nsrig.network.loopback': 'true',
+  });
+});
+
+test('bind mounts, read-only tmpfs, additional gids, args replaced for a probe', (t) => {
+  const profile = parseProfile({
+    namespaces: ['mnt', 'pid'],
+    mounts: [
+      { type: 'bind', source: '/usr', destination: '/usr', recursive: true },
+      { type: 'bind', source: '/etc', destination: '/mnt', readonly: false },
+      { type: 'tmpfs', destination: '/tmp', readonly: true, mode: '0700' },
+    ],
+    process: { args: ['/bin/true'], user: { uid: 5, gid: 6, additionalGids: [7, 8] }, rlimits: [{ type: 'core', soft: 0, hard: 'unlimited' }] },
+  }, 'p.yaml');
+  const config = ociConfigFromProfile(profile, { rootfsPath: '/abs/rootfs', args: ['/probe', 'uts'] });
+  t.is(config.ociVersion, '1.0.2');
+  t.deepEqual(config.process.args, ['/probe', 'uts']);
+  t.deepEqual(config.process.user, { uid: 5, gid: 6, additionalGids: [7, 8] });
+  t.is(config.linux.uidMappings, undefined);
+  t.is(config.hostname, undefined);
+  t.deepEqual(config.mounts, [
+    { destination: '/usr', type: 'bind', source: '/usr', options: ['rbind', 'nosuid', 'nodev', 'ro'] },
+    { destination: '/mnt', type: 'bind', source: '/etc', options: ['bind', 'nosuid', 'nodev'] },
+    { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=700', 'ro'] },
+  ]);
+  t.deepEqual(config.process.rlimits, [{ type: 'RLIMIT_CORE', soft: 0, hard: 18446744073709551615n }]);
+  t.regex(ociConfigJson(config), /"hard": 18446744073709551615\b/);
+  t.deepEqual(config.annotations, { 'org.nsrig.profile.name': 'p', 'org.nsrig.process.timeout': '30' });
+});
+
+test('a bundle config.json reads as the profile it describes', (t) => {
+  const profile = loadProfileFile(join(BUNDLE, 'config.json'));
+  const expected: Profile = {
+    source: join(BUNDLE, 'config.json'),
+    name: 'bundle',
+    namespaces: ['pid', 'net', 'ipc', 'uts', 'mnt', 'user', 'cgroup', 'time'],
+    hostname: 'bundle-host',
+    domainname: 'bundle.invalid',
+    user: {
+      uidMappings: [{ containerId: 0, hostId: 100000, size: 65536 }],
+      gidMappings: [{ containerId: 0, hostId: 200000, size: 65536 }],
+      setgroups: 'allow',
+    },
+    rootfs: { path: join(BUNDLE, 'rootfs'), readonly: true, propagation: 'slave' },
+    mounts: [
+      { type: 'proc', destination: '/proc' },
+      { type: 'dev', destination: '/dev', devices: ['null', 'zero', 'full', 'random', 'urandom', 'tty'] },
+      { type: 'tmpfs', destination: '/tmp', sizeBytes: 16 * 1024 * 1024, mode: 0o1777, readonly: true },
+      { type: 'sysfs', destination: '/sys', readonly: false },
+      { type: 'mqueue', destination: '/dev/mqueue' },
+      { type: 'bind', source: join(BUNDLE, 'rootfs'), destination: '/data', readonly: true, recursive: true },
+      { type: 'bind', source: '/etc/hosts', destination: '/etc/hosts', readonly: false, recursive: false },
+    ],
+    maskedPaths: ['/proc/kcore'],
+    readonlyPaths: [],
+    network: { loopback: true },
+    process: {
+      args: ['/bin/sh', '-c', 'id'],
+      env: { PATH: '/usr/bin:/bin', HOME: '/home/user', EMPTY: '' },
+      cwd: '/tmp', uid: 1000, gid: 1000, additionalGids: [5, 6],
+      capabilities: {
+        bounding: ['CAP_KILL', 'CAP_NET_BIND_SERVICE'], effective: ['CAP_KILL'], permitted: ['CAP_KILL', 'CAP_NET_BIND_SERVICE'],
+        inheritable: ['CAP_NET_BIND_SERVICE'], ambient: ['CAP_NET_BIND_SERVICE'],
+      },
+      noNewPrivileges: true,
+      rlimits: [{ type: 'RLIMIT_NOFILE', soft: 512, hard: 1024 }, { type: 'RLIMIT_CORE', soft: Infinity, hard: Infinity }],
+      timeoutMs: 2500,
+    },
+    timeOffsets: { monotonic: 100, boottime: -5 },
+    seccomp: { policy: { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['ptrace'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] } },
+  };
+  t.deepEqual(profile, expected);
+});
+
+test('a config\'s omissions keep their OCI meaning: nothing, not our defaults', (t) => {
+  const profile = profileFromOciConfig({ ociVersion: '1.0.2', root: { path: '/' }, process: { args: ['/bin/true'], cwd: '/' } }, 'config.json');
+  t.deepEqual(profile.namespaces, []);
+  t.deepEqual(profile.mounts, []);
+  t.deepEqual(profile.maskedPaths, []);
+  t.deepEqual(profile.process.env, {});
+  t.deepEqual(Object.values(profile.process.capabilities).flat(), []);
+  t.false(profile.process.noNewPrivileges);
+  t.deepEqual(profile.rootfs, { path: '/', readonly: false, propagation: 'private' });
+});
+
+const BASE = {
+  ociVersion: '1.0.2',
+  root: { path: '/', readonly: true },
+  process: { args: ['/bin/true'], cwd: '/' },
+  linux: { namespaces: [{ type: 'mount' }, { type: 'pid' }, { type: 'user' }], uidMappings: [{ containerID: 0, hostID: 1000, size: 10 }],
+    gidMappings: [{ containerID: 0, hostID: 1000, size: 10 }] },
+};
+
+function ociErrors(change: (config: Record<string, any>) => void): string[] {
+  const config = structuredClone(BASE) as Record<string, any>;
+  change(config);
+  try {
+    profileFromOciConfig(config, 'config.json');
+  } catch (error) {
+    if (error instanceof ProfileErrors) return error.errors.map((e) => e.message);
+    throw error;
+  }
+  return [];
+}
+
+test('the base config of the refusal table is itself accepted', (t) => {
+  t.deepEqual(ociErrors(() => undefined), []);
+});
+
+const REFUSALS: { title: string; change: (c: Record<string, any>) => void; messages: string[] }[] = [
+  {
+    title: 'errors name the config\'s own fields',
+    change: (c) => { c.linux.uidMappings[0].size = 0; c.linux.gidMappings[0].containerID = -1; },
+    messages: [
+      'config.json: linux.uidMappings[0].size: expected an integer from 1 to 4294967295, got 0',
+      'config.json: linux.gidMappings[0].containerID: expected an integer from 0 to 4294967294, got -1',
+    ],
+  },
+  {
+    title: 'unmapped process ids and missing mappings',
+    change: (c) => { c.process.user = { uid: 50, gid: 0 }; delete c.linux.gidMappings; },
+    messages: ['config.json: linux.gidMappings: expected mappings, since the user namespace is requested (runtimes refuse it without gidMappings), got nothing'],
+  },
+  {
+    title: 'a uid the mappings leave out',
+    change: (c) => { c.process.user = { uid: 50, gid: 0 }; },
+    messages: ['config.json: process.user.uid: expected a uid that user.uidMappings maps, got 50'],
+  },
+  {
+    title: 'joining an existing namespace, and an unknown one',
+    change: (c) => { c.linux.namespaces.push({ type: 'network', path: '/proc/1/ns/net' }, { type: 'net' }); },
+    messages: [
+      'config.json: linux.namespaces[3].path: expected no path (nsrig creates every namespace and joins none), got "/proc/1/ns/net"',
+      'config.json: linux.namespaces[4].type: expected one of user, pid, uts, ipc, network, cgroup, mount, time, got "net"',
+    ],
+  },
+  {
+    title: 'hooks, a terminal, sysctls, cgroup limits and devices',
+    change: (c) => {
+      c.hooks = { prestart: [] };
+      c.process.terminal = true;
+      c.linux.sysctl = { 'net.ipv4.ip_forward': '1' };
+      c.linux.resources = { devices: [], memory: { limit: 1 } };
+      c.linux.devices = [{ path: '/dev/null', type: 'c', major: 1, minor: 3 }, { path: '/dev/sda', type: 'b', major: 8, minor: 0 }];
+    },
+    messages: [
+      'config.json: hooks: expected no hooks (nsrig runs no OCI hooks), got an object',
+      'config.json: linux.sysctl: expected no sysctl (nsrig sets no sysctls), got an object',
+      'config.json: process.terminal: expected false (nsrig passes stdio through and allocates no terminal), got true',
+      'config.json: linux.resources.memory: expected no cgroup limits other than devices (nsrig uses no cgroups), got an object',
+      'config.json: linux.devices[1].path: expected one of the default devices /dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom, /dev/tty, got "/dev/sda"',
+    ],
+  },
+  {
+    title: 'mount types and options nsrig cannot honour',
+    change: (c) => {
+      c.mounts = [
+        { destination: '/dev/pts', type: 'devpts', source: 'devpts' },
+        { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['noexec', 'size=1q'] },
+        { destination: '/proc', type: 'proc', source: 'proc', options: ['ro'] },
+        { destination: '/mnt', type: 'bind', source: '/etc', options: ['rbind', 'rshared'], uidMappings: [] },
+      ];
+    },
+    messages: [
+      'config.json: mounts[0].type: expected one of proc, sysfs, tmpfs, mqueue, or bind (type "bind" or options with bind or rbind), got "devpts"',
+      'config.json: mounts[1].options[0]: expected an option nsrig honours on a tmpfs mount (nosuid, nodev, rw, relatime, strictatime, noatime, nodiratime, ro, size=, mode=), got "noexec"',
+      'config.json: mounts[2].options[0]: expected an option nsrig honours on a proc mount (nosuid, noexec, nodev, rw, relatime, strictatime, noatime, nodiratime), got "ro"',
+      'config.json: mounts[3].uidMappings: expected no uidMappings (nsrig makes no id-mapped mounts), got an empty list',
+      'config.json: mounts[3].options[1]: expected an option nsrig honours on a bind mount (nosuid, nodev, rw, relatime, strictatime, noatime, nodiratime, ro, bind, rbind, rprivate), got "rshared"',
+    ],
+  },
+  {
+    title: 'a tmpfs size, named by its option',
+    change: (c) => { c.mounts = [{ destination: '/tmp', type: 'tmpfs', options: ['nosuid', 'size=1q', 'mode=1777'] }]; },
+    messages: ['config.json: mounts[0].options[1]: expected a size in bytes from 1 to 2^53-1, or a number with k, m or g such as "64k", "16m", "1g", got "1q"'],
+  },
+  {
+    title: 'environment entries without a name or twice',
+    change: (c) => { c.process.env = ['A=1', 'NOVALUE', '=x', 'A=2']; },
+    messages: [
+      'config.json: process.env[1]: expected a "NAME=value" string, got "NOVALUE"',
+      'config.json: process.env[2]: expected a "NAME=value" string, got "=x"',
+      'config.json: process.env[3]: expected each variable once, got "A=2"',
+    ],
+  },
+  {
+    title: 'time offsets finer than a second',
+    change: (c) => {
+      c.linux.namespaces.push({ type: 'time' });
+      c.linux.timeOffsets = { monotonic: { secs: 1, nanosecs: 5 } };
+    },
+    messages: [
+      'config.json: linux.timeOffsets.monotonic.nanosecs: expected 0 (profiles hold whole seconds), got 5',
+    ],
+  },
+  {
+    title: 'capabilities the kernel does not know, or would not keep',
+    change: (c) => { c.process.capabilities = { bounding: ['CAP_NOPE'], effective: ['CAP_KILL'] }; },
+    messages: ['config.json: process.capabilities.bounding[0]: expected a capability name from capabilities(7), such as CAP_NET_BIND_SERVICE, got "CAP_NOPE"'],
+  },
+  {
+    title: 'an effective capability that is not permitted',
+    change: (c) => { c.process.capabilities = { effective: ['CAP_KILL'] }; },
+    messages: ['config.json: process.capabilities.effective[0]: expected a capability that is also in permitted, got "CAP_KILL"'],
+  },
+  {
+    title: 'unknown properties, with suggestions, and our annotations misspelt',
+    change: (c) => { c.linux.maskedPath = []; c.annotations = { 'org.nsrig.profile.nmae': 'x', 'org.nsrig.process.timeout': 'soon' }; },
+    messages: [
+      'config.json: linux.maskedPath: expected one of the fields namespaces, uidMappings, gidMappings, maskedPaths, readonlyPaths, rootfsPropagation, '
+        + 'seccomp, timeOffsets, resources, devices, cgroupsPath, sysctl, intelRdt, mountLabel, personality, memoryPolicy, netDevices, unshareFlags, '
+        + 'got an unknown field (did you mean "maskedPaths"?)',
+      'config.json: annotations["org.nsrig.profile.nmae"]: expected one of the nsrig annotations org.nsrig.profile.name, org.nsrig.process.timeout, '
+        + 'org.nsrig.user.setgroups, org.nsrig.network.loopback, org.nsrig.network.veth.hostAddress, org.nsrig.network.veth.containerAddress, '
+        + 'got an unknown annotation',
+    ],
+  },
+  {
+    title: 'an annotation value of the wrong kind',
+    change: (c) => { c.annotations = { 'org.nsrig.process.timeout': 'soon' }; },
+    messages: ['config.json: annotations["org.nsrig.process.timeout"]: expected a number of seconds from 0.001 to 86400, got "soon"'],
+  },
+  {
+    title: 'a rootfs without a mount namespace, and no root at all',
+    change: (c) => { c.linux.namespaces = [{ type: 'pid' }]; delete c.linux.uidMappings; delete c.linux.gidMappings; c.root = { path: 'rootfs' }; },
+    messages: ['config.json: root: rootfs requires the mnt namespace: expected "mnt" in namespaces, got namespaces pid'],
+  },
+  {
+    title: 'a version outside 1.x',
+    change: (c) => { c.ociVersion = '2.0.0'; delete c.root; },
+    messages: [
+      'config.json: ociVersion: expected a runtime-spec version 1.x.y, got "2.0.0"',
+      'config.json: root: expected an object, got nothing',
+    ],
+  },
+];
+
+for (const { title, change, messages } of REFUSALS) {
+  test(`OCI: refuses ${title}`, (t) => {
+    t.deepEqual(ociErrors(change), messages);
+  });
+}
+
+for (const example of ['minimal.yaml', 'web-sandbox.yaml', 'strict.yaml']) {
+  test(`${example} survives profile → config.json → profile`, (t) => {
+    const profile = loadProfileFile(join(EXAMPLES, example));
+    t.deepEqual(comparable(roundTrip(profile)), comparable(asRuntimesSeeIt(profile)));
+  });
+}
+
+test('generated profiles survive profile → config.json → profile', (t) => {
+  fc.assert(fc.property(validProfileDocument, (doc) => {
+    const profile = parseProfile(doc, '<generated>');
+    t.deepEqual(comparable(roundTrip(profile)), comparable(asRuntimesSeeIt(profile)));
+  }), { numRuns: 150 });
+  t.pass();
+});
+
+test('ociConfigGaps names what a runtime will not do from the config alone', (t) => {
+  const profile = parseProfile({
+    user: { setgroups: 'deny' },
+    mounts: [{ type: 'dev', devices: ['null'] }, { type: 'dev', destination: '/mnt' }],
+    network: { loopback: false, veth: { hostAddress: '10.9.0.1/30', containerAddress: '10.9.0.2/30' } },
+    process: { args: ['/bin/true'] },
+  }, 'p.yaml');
+  t.deepEqual(ociConfigGaps(profile).map((g) => g.fieldPath), [
+    'mounts[0].devices', 'mounts[1].destination', 'user.setgroups', 'network.loopback', 'network.veth',
+  ]);
+  const tmpfsDev = parseProfile({ namespaces: ['mnt'], mounts: [{ type: 'tmpfs', destination: '/dev' }], process: { args: ['x'] } }, 'p.yaml');
+  t.deepEqual(ociConfigGaps(tmpfsDev).map((g) => g.fieldPath), ['mounts[0]', 'mounts']);
+  t.deepEqual(ociConfigGaps(parseProfile({ namespaces: ['mnt'], mounts: [], process: { args: ['x'] } }, 'p.yaml')).map((g) => g.fieldPath), ['mounts']);
+});
