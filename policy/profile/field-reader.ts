@@ -123,7 +123,15 @@ export function closestName(word: string, candidates: readonly string[]): string
     }
   }
   const allowed = Math.max(1, Math.floor(lower.length / 3));
-  return bestDistance <= allowed ? best : undefined;
+  if (bestDistance <= allowed) return best;
+  // A spelling from another vocabulary that keeps the letters: "network" for net, "mount" for mnt.
+  return candidates.find((c) => c.length >= 3 && isSubsequence(c.toLowerCase(), lower) && c.length * 3 >= lower.length);
+}
+
+function isSubsequence(short: string, long: string): boolean {
+  let i = 0;
+  for (const ch of long) if (ch === short[i]) i++;
+  return i === short.length;
 }
 
 function editDistance(a: string, b: string): number {

@@ -2,7 +2,7 @@
 // named config.json, or any object with `ociVersion`, is read as an OCI runtime-spec config.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { isScalar, parseDocument, type Document } from 'yaml';
+import { isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { Profile } from './types.js';
 import { isPlainObject } from './field-reader.js';
 import { profileFromOciConfig } from './oci-config.js';
@@ -58,11 +58,12 @@ export function isOciConfig(value: unknown, sourceName: string): boolean {
 
 /** YAML 1.2 reads JSON too; it also refuses duplicate keys, which JSON.parse would silently merge. */
 function parseText(errs: ProfileErrorList, text: string): { value: unknown; yaml: Document } | undefined {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
   const syntax = doc.errors[0];
   if (syntax !== undefined) {
-    const at = syntax.linePos === undefined ? '' : ` at line ${syntax.linePos[0].line}, column ${syntax.linePos[0].col}`;
-    errs.addDescribed('', 'valid YAML or JSON', `${syntax.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}${at}`);
+    const { line, col } = lineCounter.linePos(syntax.pos[0]);
+    errs.addDescribed('', 'valid YAML or JSON', `${syntax.message.split('\n')[0]!} at line ${line}, column ${col}`);
     return undefined;
   }
   try {

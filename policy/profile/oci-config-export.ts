@@ -122,6 +122,9 @@ export interface OciConfigGap {
 export function ociConfigGaps(profile: Profile): OciConfigGap[] {
   const gaps: OciConfigGap[] = [];
   profile.mounts.forEach((mount, i) => {
+    if (mount.type === 'tmpfs' && mount.destination === '/dev') {
+      gaps.push({ fieldPath: `mounts[${i}]`, reason: 'runtimes fill a tmpfs at /dev with the default devices; it reads back as a dev mount' });
+    }
     if (mount.type !== 'dev') return;
     if (mount.destination !== '/dev') {
       gaps.push({ fieldPath: `mounts[${i}].destination`, reason: 'runtimes create devices only in /dev; elsewhere this is an empty tmpfs' });

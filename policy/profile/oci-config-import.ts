@@ -95,7 +95,8 @@ function documentFromConfig(conv: Conversion, config: unknown, sourceName: strin
   paths.add('name', `annotations["${NSRIG_ANNOTATIONS.name}"]`);
   const user = userFromConfig(conv, linux, annotations, namespaces.includes('user'));
   if (user !== undefined) doc.user = user;
-  doc.rootfs = rootfsFromConfig(conv, top.root, linux.rootfsPropagation);
+  const rootfs = rootfsFromConfig(conv, top.root, linux.rootfsPropagation, namespaces.includes('mnt'));
+  if (rootfs !== undefined) doc.rootfs = rootfs;
   doc.mounts = mountsFromConfig(conv, top.mounts);
   doc.maskedPaths = valueOr(linux.maskedPaths, []);
   doc.readonlyPaths = valueOr(linux.readonlyPaths, []);
@@ -196,13 +197,19 @@ function mappingFromConfig(conv: Conversion, value: unknown, side: string, i: nu
   return { containerId: fields.containerID, hostId: fields.hostID, size: fields.size };
 }
 
-function rootfsFromConfig(conv: Conversion, value: unknown, propagation: unknown): Fields {
+/**
+ * Without a mount namespace the container runs on the host's own root, which is all a config
+ * may then ask for: only a root other than that is passed on, to be refused as needing mnt.
+ */
+function rootfsFromConfig(conv: Conversion, value: unknown, propagation: unknown, hasMnt: boolean): Fields | undefined {
   const root = readObject(conv.errs, value, 'root', ['path', 'readonly']) ?? {};
   conv.paths.add('rootfs', 'root');
   conv.paths.add('rootfs.propagation', 'linux.rootfsPropagation');
   // root.path is relative to the bundle, which is the directory holding config.json.
   const path = typeof root.path === 'string' && root.path !== '' ? resolve(conv.baseDir, root.path) : root.path;
-  return { path, readonly: valueOr(root.readonly, false), propagation: valueOr(propagation, 'private') };
+  const rootfs = { path, readonly: valueOr(root.readonly, false), propagation: valueOr(propagation, 'private') };
+  const hostRoot = rootfs.path === '/' && rootfs.readonly === false && rootfs.propagation === 'private';
+  return hasMnt || !hostRoot ? rootfs : undefined;
 }
 
 const ATIME_OPTIONS = ['rw', 'relatime', 'strictatime', 'noatime', 'nodiratime'];

@@ -97,7 +97,7 @@ function readName(errs: ProfileErrorList, value: unknown, path: string): string 
 
 /** "web-sandbox.yaml" → "web-sandbox"; what cannot be in a name becomes "-". */
 export function nameFromSource(source: string): string {
-  const stem = basename(source, extname(source)).replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 128);
+  const stem = basename(source, extname(source)).replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '').slice(0, 128);
   return stem === '' ? 'profile' : stem;
 }
 
