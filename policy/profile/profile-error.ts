@@ -68,14 +68,9 @@ export class ProfileErrorList {
    * else becomes an error at `fieldPath` of this file.
    */
   addThrown(thrown: unknown, fieldPath: string, expected: string): void {
-    if (thrown instanceof ProfileErrors) this.errors.push(...thrown.errors);
-    else if (thrown instanceof ProfileError) this.errors.push(thrown);
-    else if (isLocatedError(thrown)) {
-      this.errors.push(new ProfileError(thrown.file, thrown.fieldPath, thrown.expected, thrown.got));
-    } else {
-      const text = thrown instanceof Error ? thrown.message : String(thrown);
-      this.addDescribed(fieldPath, expected, text);
-    }
+    const located = locatedErrors(thrown);
+    if (located !== undefined) this.errors.push(...located);
+    else this.addDescribed(fieldPath, expected, thrown instanceof Error ? thrown.message : String(thrown));
   }
 
   get count(): number {
@@ -98,6 +93,14 @@ function isLocatedError(thrown: unknown): thrown is LocatedError {
   if (!(thrown instanceof Error)) return false;
   const fields = thrown as unknown as Record<string, unknown>;
   return ['file', 'fieldPath', 'expected', 'got'].every((key) => typeof fields[key] === 'string');
+}
+
+/** What a thrown error says in ProfileErrors' terms, when it carries a file and field path. */
+export function locatedErrors(thrown: unknown): ProfileError[] | undefined {
+  if (thrown instanceof ProfileErrors) return [...thrown.errors];
+  if (thrown instanceof ProfileError) return [thrown];
+  if (isLocatedError(thrown)) return [new ProfileError(thrown.file, thrown.fieldPath, thrown.expected, thrown.got)];
+  return undefined;
 }
 
 /** A value as a message shows it: strings quoted, containers by kind, a missing field as "nothing". */

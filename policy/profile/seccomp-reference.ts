@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { SeccompReference } from './types.js';
 import { isPlainObject } from './field-reader.js';
-import type { ProfileErrorList } from './profile-error.js';
+import { locatedErrors, ProfileError, type ProfileErrorList } from './profile-error.js';
 
 /**
  * Checks a policy's contents. Throws ProfileError or ProfileErrors naming `file` and paths below
@@ -74,6 +74,17 @@ function loadWith(errs: ProfileErrorList, load: SeccompPolicyFileLoader, value: 
   }
 }
 
+/**
+ * A validator that knows nothing of profiles (policy/seccomp's parsePolicy) names paths from the
+ * policy's own root; inside a profile they belong below the policy's field.
+ */
+function placedUnder(error: ProfileError, file: string, policyPath: string): ProfileError {
+  const isBelow = error.fieldPath === policyPath || error.fieldPath.startsWith(`${policyPath}.`) || error.fieldPath.startsWith(`${policyPath}[`);
+  if (policyPath === '' || error.file !== file || isBelow) return error;
+  const fieldPath = error.fieldPath === '' ? policyPath : error.fieldPath.startsWith('[') ? `${policyPath}${error.fieldPath}` : `${policyPath}.${error.fieldPath}`;
+  return new ProfileError(error.file, fieldPath, error.expected, error.got, error.rule);
+}
+
 /** Runs the plugged-in validator; anything it throws that is not a ProfileError lands on the profile's field. */
 function checkPolicy(errs: ProfileErrorList, policy: unknown, file: string, policyPath: string, profilePath: string,
   validatePolicy: SeccompPolicyValidator | undefined): boolean {
@@ -82,7 +93,9 @@ function checkPolicy(errs: ProfileErrorList, policy: unknown, file: string, poli
   try {
     validatePolicy(policy, file, policyPath);
   } catch (thrown) {
-    errs.addThrown(thrown, profilePath, 'a valid seccomp policy');
+    const located = locatedErrors(thrown);
+    if (located === undefined) errs.addThrown(thrown, profilePath, 'a valid seccomp policy');
+    else errs.errors.push(...located.map((e) => placedUnder(e, file, policyPath)));
   }
   return errs.count === before;
 }

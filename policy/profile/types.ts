@@ -62,6 +62,7 @@ export type Capabilities = Record<CapabilitySet, string[]>;
 export interface Rlimit {
   /** RLIMIT_NOFILE, RLIMIT_NPROC, ... */
   type: string;
+  /** Integers; Infinity stands for RLIM_INFINITY, which no JavaScript number holds exactly. */
   soft: number;
   hard: number;
 }
@@ -107,6 +108,7 @@ export interface Profile {
   readonlyPaths: string[];
   network: NetworkConfig;
   process: ProcessConfig;
+  /** Whole seconds added to CLOCK_MONOTONIC and CLOCK_BOOTTIME inside the time namespace. */
   timeOffsets?: { monotonic: number; boottime: number };
   seccomp?: SeccompReference;
 }

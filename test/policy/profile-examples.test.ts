@@ -2,9 +2,14 @@
 import test from 'ava';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadProfileFile, validateProfileFile } from '../../policy/profile/load.js';
+import { loadProfileFile, parseProfile, validateProfileFile } from '../../policy/profile/load.js';
+import { profileFromOciConfig } from '../../policy/profile/oci-config.js';
+import { ProfileErrors } from '../../policy/profile/profile-error.js';
 import { NAMESPACE_TYPES } from '../../policy/profile/types.js';
-import { EXAMPLES } from '../fixtures/profiles/paths.js';
+import { loadPolicyFile, parsePolicy } from '../../policy/seccomp/index.js';
+import { EXAMPLES, PROFILE_FIXTURES } from '../fixtures/profiles/paths.js';
+
+const BUNDLE_CONFIG = { ociVersion: '1.0.2', root: { path: '/' }, process: { args: ['/bin/true'], cwd: '/' } };
 
 /** Every profile under policy/examples: YAML files and OCI bundles' config.json. */
 function exampleFiles(dir: string): string[] {
@@ -55,6 +60,28 @@ test('strict.yaml: all eight namespaces, nothing kept, a seccomp policy from its
   t.deepEqual(profile.timeOffsets, { monotonic: 86400, boottime: 172800 });
   t.is(profile.user.uidMappings.length, 2);
   t.is(profile.user.setgroups, 'deny');
+});
+
+test('strict.yaml\'s policy passes policy/seccomp\'s own loader and validator, plugged in', (t) => {
+  const files: string[] = [];
+  const profile = loadProfileFile(join(EXAMPLES, 'strict.yaml'), {
+    loadPolicyFile: (path) => { files.push(path); return loadPolicyFile(path); },
+    validatePolicy: (policy, file) => { parsePolicy(policy, file); },
+  });
+  t.deepEqual(files, [join(EXAMPLES, 'policies/deny-dangerous.json')]);
+  t.like(profile.seccomp?.policy, { defaultAction: 'SCMP_ACT_ALLOW' });
+});
+
+test('policy/seccomp\'s errors about an inline policy land below the policy\'s field', (t) => {
+  const validatePolicy = (policy: unknown, file: string): void => { parsePolicy(policy, file); };
+  const inline = { defaultAction: 'SCMP_ACT_NOPE' };
+  t.deepEqual(validateProfileFile(join(PROFILE_FIXTURES, 'bundle/config.json'), { validatePolicy }), []);
+  const errors = t.throws(() => parseProfile({ process: { args: ['/bin/true'] }, seccomp: inline }, 'p.yaml', { validatePolicy }), { instanceOf: ProfileErrors });
+  t.deepEqual(errors!.errors.map((e) => e.fieldPath), ['seccomp.defaultAction']);
+  t.regex(errors!.errors[0]!.message, /^p\.yaml: seccomp\.defaultAction: expected one of SCMP_ACT_KILL/);
+  const oci = t.throws(() => profileFromOciConfig({ ...BUNDLE_CONFIG, linux: { seccomp: inline } }, 'config.json', { validatePolicy }),
+    { instanceOf: ProfileErrors });
+  t.deepEqual(oci!.errors.map((e) => e.fieldPath), ['linux.seccomp.defaultAction']);
 });
 
 test('oci-bundle/config.json reads with the config\'s own meaning', (t) => {

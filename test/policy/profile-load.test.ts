@@ -195,6 +195,8 @@ test('inline policy integers past 2^53 are read exactly from YAML and JSON', (t)
   const policy = parseProfile(yaml, 'p.yaml').seccomp?.policy as { syscalls: { args: { value: unknown; index: unknown }[] }[] };
   t.is(policy.syscalls[0]!.args[0]!.value, 18446744073709551615n);
   t.is(policy.syscalls[0]!.args[0]!.index, 0);
+  const json = JSON.stringify({ process: { args: ['x'] }, seccomp: { defaultAction: 'SCMP_ACT_ALLOW', value: 1 } }).replace('"value":1', '"value":9007199254740993');
+  t.is((parseProfile(json, 'p.json').seccomp?.policy as { value: unknown }).value, 9007199254740993n);
 });
 
 test('validateProfileFile returns every error and never throws for bad input', (t) => {
