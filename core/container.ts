@@ -53,7 +53,7 @@ export class Container {
   readonly stdout: Readable | undefined;
   readonly stderr: Readable | undefined;
   readonly stdin: Writable | undefined;
-  private exitPromise: Promise<ContainerExit> | undefined;
+  private reaped: Promise<ExitInfo> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private timedOut = false;
   private destroyed: Promise<void> | undefined;
@@ -71,14 +71,18 @@ export class Container {
     this.stdin = streams.stdin;
   }
 
+  /** The first process's exit, reaped once however many callers wait. */
+  private reap(): Promise<ExitInfo> {
+    this.reaped ??= waitForExit(this.pidfd);
+    return this.reaped;
+  }
+
   /** Resolves once the container's first process has exited and the container is torn down. */
-  wait(): Promise<ContainerExit> {
-    this.exitPromise ??= waitForExit(this.pidfd).then(async (exit) => {
-      if (this.state !== 'destroyed') this.state = 'exited';
-      await this.destroy();
-      return { ...exit, timedOut: this.timedOut };
-    });
-    return this.exitPromise;
+  async wait(): Promise<ContainerExit> {
+    const exit = await this.reap();
+    if (this.state !== 'destroyed') this.state = 'exited';
+    await this.destroy();
+    return { ...exit, timedOut: this.timedOut };
   }
 
   /** Kills the whole container after ms milliseconds. */
@@ -109,8 +113,7 @@ export class Container {
     this.destroyed ??= (async () => {
       if (this.timer) clearTimeout(this.timer);
       this.killAll();
-      if (!this.exitPromise) await waitForExit(this.pidfd);
-      else if (this.state !== 'exited') await this.exitPromise.catch(() => undefined);
+      await this.reap();
       this.state = 'destroyed';
       this.cgroup?.killAll();
       await this.cgroup?.remove();

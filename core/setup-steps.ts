@@ -46,6 +46,9 @@ export function setupSteps(plan: LaunchPlan): SetupStep[] {
   add('make-mounts-private', makeMountsPrivate, mnt);
   // cgroup after the parent placed us in our own cgroup, so that cgroup becomes the namespace root.
   add('enter-cgroup-namespace', enterCgroupNamespace, plan.namespaces.includes('cgroup'));
+  // Offsets are written through the host's /proc while it is still writable, and before execve,
+  // which moves us into the new time namespace.
+  add('enter-time-namespace', enterTimeNamespace, plan.namespaces.includes('time'));
   // Bind sources are cloned while their host paths are still visible (the root will cover /tmp).
   add('clone-bind-sources', cloneBindSources, mnt);
   add('clone-rootfs', cloneRootfs, mnt);
@@ -59,8 +62,6 @@ export function setupSteps(plan: LaunchPlan): SetupStep[] {
   add('set-hostname', (s) => setHostname(s.plan.hostname!), plan.hostname !== undefined);
   add('set-domainname', (s) => setDomainname(s.plan.domainname!), plan.domainname !== undefined);
   add('bring-loopback-up', () => bringInterfaceUp('lo'), plan.loopback);
-  // CLONE_NEWTIME only applies to children and execve; offsets must be written before that.
-  add('enter-time-namespace', enterTimeNamespace, plan.namespaces.includes('time'));
   add('set-rlimits', setRlimits, plan.rlimits.length > 0);
   add('change-directory', (s) => chdir(s.plan.cwd));
   // Its own session: a signal or hangup meant for nsrig's terminal session never reaches the container.

@@ -1,0 +1,143 @@
+// The property runner: each invariant is a fast-check property over generated profiles, run on a
+// target; a failure is shrunk to a minimal profile and given one command that replays it.
+import fc from 'fast-check';
+import { parseProfile } from '../policy/profile/load.js';
+import type { Profile } from '../policy/profile/types.js';
+import type { Invariant, Verdict } from './invariant.js';
+import { areaOf } from './invariant.js';
+import type { InvariantResult, Results } from './results.js';
+import type { Target, TargetInfo } from './target.js';
+import { TargetError } from './target.js';
+import { HostFixtures, snapshotHost, type HostFacts } from './host-facts.js';
+import { profileDocument, type ProfileDocument } from './generators/profile-document.js';
+import { runPair, runSingle } from './scenario.js';
+import { TOOL_VERSION } from './tool-version.js';
+
+export interface CheckOptions {
+  target: Target;
+  /** How the target is named on the command line, for replay commands: "--target builtin", "--runtime crun". */
+  targetFlag: string;
+  invariants: Invariant[];
+  runs: number;
+  seed: number;
+  jobs: number;
+  shard?: { index: number; count: number };
+  /** Replays one counterexample path of a single invariant. */
+  replayPath?: string;
+  onResult?: (result: InvariantResult) => void;
+}
+
+/** The invariants of shard index/count: a deterministic slice of the id-sorted list. */
+export function shardOf<T extends { id: string }>(items: T[], shard?: { index: number; count: number }): T[] {
+  const sorted = [...items].sort((a, b) => a.id.localeCompare(b.id));
+  return shard ? sorted.filter((_, i) => i % shard.count === shard.index - 1) : sorted;
+}
+
+async function runCase(invariant: Invariant, target: Target, profile: Profile, host: HostFacts): Promise<Verdict> {
+  if (invariant.scenario === 'single') {
+    const observed = await runSingle(target, profile, invariant.request(profile, host));
+    return invariant.check(observed, profile, host, snapshotHost());
+  }
+  const observed = await runPair(target, profile, [invariant.request(profile, 0, host), invariant.request(profile, 1, host)]);
+  return invariant.check(observed, profile, host);
+}
+
+function replayCommand(options: CheckOptions, invariant: Invariant, path: string): string {
+  return `nsrig check ${options.targetFlag} --seed ${options.seed} --runs ${options.runs} --only ${invariant.id} --replay '${path}'`;
+}
+
+async function checkInvariant(invariant: Invariant, options: CheckOptions, host: HostFacts, info: TargetInfo): Promise<InvariantResult> {
+  const started = Date.now();
+  const base = {
+    id: invariant.id, area: areaOf(invariant), level: invariant.level, title: invariant.title, reference: invariant.reference,
+  };
+  const skip = invariant.skipWhen?.(host, info);
+  if (skip) return { ...base, status: 'skip', reason: skip, cases: 0, durationMs: 0 };
+
+  let cases = 0;
+  // fast-check runs shrink candidates last, so the last failure recorded is the shrunk counterexample's.
+  let lastFailure: { expected: string; observed: string; document: ProfileDocument } | undefined;
+  let targetError: string | undefined;
+  const property = fc.asyncProperty(profileDocument(invariant.generate ?? {}, { fixtureDir: host.fixtureDir }), async (document) => {
+    const profile = parseProfile(document, '<generated>', { checkPaths: true });
+    cases++;
+    try {
+      const verdict = await runCase(invariant, options.target, profile, host);
+      if (!verdict.holds) lastFailure = { expected: verdict.expected, observed: verdict.observed, document };
+      return verdict.holds;
+    } catch (e) {
+      if (e instanceof TargetError) {
+        // A runtime refusing a configuration is not an isolation failure: record it, do not shrink on it.
+        targetError ??= e.message + (e.detail ? `: ${e.detail}` : '');
+        return true;
+      }
+      lastFailure = { expected: 'the probe to report its observations', observed: (e as Error).message, document };
+      return false;
+    }
+  });
+  const details = await fc.check(property, {
+    seed: options.seed,
+    numRuns: options.runs,
+    ...(options.replayPath ? { path: options.replayPath, endOnFailure: true } : {}),
+  });
+  const durationMs = Date.now() - started;
+  if (details.failed) {
+    const path = details.counterexamplePath ?? '';
+    const thrown = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance ?? '');
+    return {
+      ...base, status: 'fail', cases, durationMs,
+      counterexample: {
+        profile: details.counterexample?.[0] ?? lastFailure?.document,
+        expected: lastFailure?.expected ?? 'the property to hold',
+        observed: lastFailure?.observed ?? thrown,
+        path,
+        shrinks: details.numShrinks,
+      },
+      replay: replayCommand(options, invariant, path),
+    };
+  }
+  if (targetError) return { ...base, status: 'error', reason: targetError, cases, durationMs };
+  return { ...base, status: 'pass', cases, durationMs };
+}
+
+async function pool<T, R>(items: T[], jobs: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.max(1, Math.min(jobs, items.length)) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}
+
+export async function runCheck(options: CheckOptions): Promise<Results> {
+  const startedAt = new Date();
+  const info = await options.target.info();
+  const fixtures = await HostFixtures.create();
+  try {
+    const selected = shardOf(options.invariants, options.shard);
+    const invariants = await pool(selected, options.jobs, async (inv) => {
+      const result = await checkInvariant(inv, options, fixtures.facts, info);
+      options.onResult?.(result);
+      return result;
+    });
+    const count = (s: InvariantResult['status']) => invariants.filter((r) => r.status === s).length;
+    return {
+      tool: { name: 'nsrig', version: TOOL_VERSION },
+      target: info,
+      seed: options.seed,
+      runs: options.runs,
+      startedAt: startedAt.toISOString(),
+      durationMs: Date.now() - startedAt.getTime(),
+      host: fixtures.facts.info,
+      ...(options.shard ? { shard: options.shard } : {}),
+      invariants,
+      summary: { passed: count('pass'), failed: count('fail'), skipped: count('skip'), errors: count('error') },
+    };
+  } finally {
+    await fixtures.close();
+  }
+}

@@ -1,0 +1,41 @@
+import fc from 'fast-check';
+import type { NamespaceType } from '../../policy/profile/types.js';
+
+/** Directories that exist in every Debian-like host root, usable as bind destinations. */
+export const BIND_DESTINATIONS = ['/mnt', '/srv', '/opt', '/media'];
+const BIND_SOURCES = ['/usr/share/doc', '/usr/share/common-licenses', '/etc/default', '/var/lib'];
+const DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'] as const;
+
+export interface MountSetOptions {
+  namespaces: NamespaceType[];
+  /** A host directory to bind read-write at /mnt. */
+  rwBindSource?: string;
+}
+
+/** Mount sets a profile can ask for: proc, a minimal /dev, tmpfs, read-only binds, mqueue, sysfs. */
+export function mountSet(options: MountSetOptions): fc.Arbitrary<Record<string, unknown>[]> {
+  const has = (ns: NamespaceType) => options.namespaces.includes(ns);
+  const tmpfs = fc.record({
+    size: fc.constantFrom('1m', '16m', '64k', 4194304),
+    mode: fc.constantFrom('1777', '755', '700'),
+  });
+  const roBinds = fc.subarray(BIND_DESTINATIONS.filter((d) => !(options.rwBindSource && d === '/mnt')), { maxLength: 2 })
+    .chain((dests) => fc.tuple(...dests.map((d) => fc.constantFrom(...BIND_SOURCES).map((source) => ({ type: 'bind', source, destination: d, readonly: true })))));
+  return fc.record({
+    devices: fc.subarray([...DEVICES], { minLength: 1 }),
+    tmpfs,
+    roBinds,
+    mqueue: fc.boolean(),
+    sysfs: fc.boolean(),
+  }).map(({ devices, tmpfs: t, roBinds: binds, mqueue, sysfs }) => {
+    const mounts: Record<string, unknown>[] = [];
+    if (has('pid')) mounts.push({ type: 'proc', destination: '/proc' });
+    mounts.push({ type: 'dev', destination: '/dev', devices: [...devices, ...(devices.includes('null') ? [] : ['null'])] });
+    mounts.push({ type: 'tmpfs', destination: '/tmp', size: t.size, mode: t.mode });
+    mounts.push(...binds);
+    if (options.rwBindSource) mounts.push({ type: 'bind', source: options.rwBindSource, destination: '/mnt', readonly: false });
+    if (mqueue && has('ipc')) mounts.push({ type: 'mqueue', destination: '/dev/mqueue' });
+    if (sysfs && has('net')) mounts.push({ type: 'sysfs', destination: '/sys', readonly: true });
+    return mounts;
+  });
+}

@@ -1,0 +1,114 @@
+// The host as the harness sees it: what invariants compare the container against, and the
+// fixtures (a listener, IPC objects, a writable directory) that probes try to reach. Created
+// once per run and removed by close().
+import fs from 'node:fs';
+import os from 'node:os';
+import net from 'node:net';
+import path from 'node:path';
+import { randomInt } from 'node:crypto';
+import { sysvGet, sysvRemove, mqueueOpen, mqueueRemove, type SysvKind } from '../core/native/ipc.js';
+import type { HostInfo } from './results.js';
+
+export interface HostSnapshot {
+  hostname: string;
+  domainname: string;
+  mountinfo: string[];
+}
+
+export interface HostFacts {
+  pid: number;
+  namespaces: Record<string, number>;
+  before: HostSnapshot;
+  /** A TCP listener on the host's loopback. */
+  listener: { host: string; port: number };
+  /** System V objects and a POSIX queue that exist on the host for the whole run. */
+  ipc: { shmKey: number; semKey: number; msgKey: number; mqueue: string };
+  /** A world-writable host directory for read-write bind mounts. */
+  fixtureDir: string;
+  /** The directory nsrig runs from (bound into OCI bundles so the probe can run). */
+  info: HostInfo;
+}
+
+function readText(p: string): string {
+  try {
+    return fs.readFileSync(p, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+export function snapshotHost(): HostSnapshot {
+  return {
+    hostname: os.hostname(),
+    domainname: readText('/proc/sys/kernel/domainname').trim(),
+    // Mount ids and propagation peers change harmlessly; mount point, fs type and options do not.
+    mountinfo: readText('/proc/self/mountinfo').split('\n').filter(Boolean).map((l) => {
+      const [left, right] = l.split(' - ');
+      const f = left.split(' ');
+      return `${f[4]} ${right.split(' ')[0]} ${f[5]}`;
+    }).sort(),
+  };
+}
+
+export function hostNamespaces(pid: number | 'self' = 'self'): Record<string, number> {
+  const result: Record<string, number> = {};
+  for (const type of ['user', 'pid', 'uts', 'ipc', 'net', 'mnt', 'cgroup', 'time']) {
+    try {
+      result[type] = Number(/\[(\d+)\]/.exec(fs.readlinkSync(`/proc/${pid}/ns/${type}`))?.[1]);
+    } catch {
+      // not supported here
+    }
+  }
+  return result;
+}
+
+export function describeHost(): HostInfo {
+  const release = /PRETTY_NAME="?([^"\n]*)"?/.exec(readText('/etc/os-release'))?.[1] ?? 'unknown';
+  const mountinfo = readText('/proc/self/mountinfo');
+  const v2 = / - cgroup2 /.test(mountinfo);
+  const v1 = / - cgroup /.test(mountinfo);
+  return {
+    kernel: os.release(),
+    distribution: release,
+    arch: os.arch() === 'x64' ? 'x86_64' : os.arch(),
+    cgroupMode: v1 && v2 ? 'hybrid' : v2 ? 'v2' : v1 ? 'v1' : 'unknown',
+    node: process.version,
+  };
+}
+
+export class HostFixtures {
+  private constructor(readonly facts: HostFacts, private readonly server: net.Server, private readonly ipcIds: [SysvKind, number][]) {}
+
+  static async create(): Promise<HostFixtures> {
+    const server = net.createServer((s) => s.destroy());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    const key = () => 0x6e730000 + randomInt(0xffff);
+    const ipc = { shmKey: key(), semKey: key(), msgKey: key(), mqueue: `/nsrig-host-${process.pid}-${randomInt(1e9)}` };
+    const ids: [SysvKind, number][] = [];
+    for (const [kind, k] of [['shm', ipc.shmKey], ['sem', ipc.semKey], ['msg', ipc.msgKey]] as [SysvKind, number][]) {
+      const r = sysvGet(kind, k, true);
+      if (r.id !== null) ids.push([kind, r.id]);
+    }
+    mqueueOpen(ipc.mqueue, true);
+    const fixtureDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-fixture-'));
+    fs.chmodSync(fixtureDir, 0o777);
+    const facts: HostFacts = {
+      pid: process.pid,
+      namespaces: hostNamespaces(),
+      before: snapshotHost(),
+      listener: { host: '127.0.0.1', port },
+      ipc,
+      fixtureDir,
+      info: describeHost(),
+    };
+    return new HostFixtures(facts, server, ids);
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const [kind, id] of this.ipcIds) sysvRemove(kind, id);
+    mqueueRemove(this.facts.ipc.mqueue);
+    fs.rmSync(this.facts.fixtureDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,60 @@
+// What an invariant is: an id, one sentence, a level, a reference, what it needs, and a
+// predicate over what the probe observed. One file per invariant under harness/invariants/.
+import type { Profile, NamespaceType } from '../policy/profile/types.js';
+import type { InvariantLevel, Reference } from './results.js';
+import type { Observations, ProbeRequest } from './probe/protocol.js';
+import type { TargetInfo } from './target.js';
+import type { HostFacts, HostSnapshot } from './host-facts.js';
+import type { GenerationOptions } from './generators/profile-document.js';
+
+export type Verdict = { holds: true } | { holds: false; expected: string; observed: string };
+
+export const HOLDS: Verdict = { holds: true };
+
+/** A verdict from a comparison, with expected and observed rendered for the report. */
+export function expectEqual(expected: unknown, observed: unknown): Verdict {
+  const e = JSON.stringify(expected);
+  const o = JSON.stringify(observed);
+  return e === o ? HOLDS : { holds: false, expected: e, observed: o };
+}
+
+export function violated(expected: string, observed: string): Verdict {
+  return { holds: false, expected, observed };
+}
+
+interface InvariantBase {
+  /** "area.name", e.g. "uts.hostname-isolated". */
+  id: string;
+  level: InvariantLevel;
+  /** The property in one sentence. */
+  title: string;
+  reference: Reference;
+  /** How generated profiles must look for this invariant to say something. */
+  generate?: GenerationOptions;
+  /** A reason to skip on this host or target, checked once before any case runs. */
+  skipWhen?: (host: HostFacts, target: TargetInfo) => string | undefined;
+}
+
+/** A predicate over one container's observations (and the host after it ran). */
+export interface SingleInvariant extends InvariantBase {
+  scenario: 'single';
+  request(profile: Profile, host: HostFacts): ProbeRequest;
+  check(observed: Observations, profile: Profile, host: HostFacts, after: HostSnapshot): Verdict;
+}
+
+/** A predicate over two containers of the same profile alive at the same time. */
+export interface PairInvariant extends InvariantBase {
+  scenario: 'pair';
+  request(profile: Profile, which: 0 | 1, host: HostFacts): ProbeRequest;
+  check(observed: [Observations, Observations], profile: Profile, host: HostFacts): Verdict;
+}
+
+export type Invariant = SingleInvariant | PairInvariant;
+
+export function areaOf(invariant: Invariant): string {
+  return invariant.id.split('.')[0];
+}
+
+export function requiresNamespaces(...namespaces: NamespaceType[]): GenerationOptions {
+  return { requireNamespaces: namespaces };
+}
