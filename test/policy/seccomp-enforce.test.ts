@@ -133,7 +133,7 @@ test('property: random policies and calls do in the kernel what the policy and e
       return ok;
     }),
     { numRuns: 48 },
-  ).catch((e: unknown) => t.fail(`${(e as Error).message}\n${failures.join('\n')}`));
+  ).catch((e: unknown) => t.fail(`${(e as Error).message}\n${String((e as Error).cause ?? '')}\n${failures.join('\n')}`));
   t.log(`outcomes exercised: ${[...byKind].map(([k, n]) => `${k} ${n}`).join(', ')}`);
   t.pass();
 });
