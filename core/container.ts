@@ -14,6 +14,7 @@ import {
   cloneExec, closeFd, makePipe, signalPidfd, waitForExit, describeExit, type ExitInfo,
 } from './native/process.js';
 import { liveContainers } from './live-containers.js';
+import { compileProfilePolicy } from './seccomp-program.js';
 
 const STAGE2 = fileURLToPath(new URL('./stage2.js', import.meta.url));
 
@@ -24,7 +25,7 @@ export interface LaunchOptions {
   stdio: 'pipe' | 'inherit';
   /** stdin when stdio is "pipe": a pipe the caller writes, or /dev/null. */
   stdin?: 'pipe' | 'null';
-  /** Compiled seccomp programs, installed last and in this order (the profile's policy, a tracer's filter). */
+  /** More seccomp programs, installed after the profile's own policy (a tracer's filter). */
   seccompPrograms?: Buffer[];
   /** Runs after the container process exists and before it starts setup (e.g. a tracer attaching). */
   beforeSetup?: (pid: number) => void | Promise<void>;
@@ -185,7 +186,9 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
     const [stdoutRead, stdoutWrite] = inherit ? [-1, 1] : pipe();
     const [stderrRead, stderrWrite] = inherit ? [-1, 2] : pipe();
     const fds: LaunchPlan['fds'] = { report: reportWrite, stdin: stdinRead, stdout: stdoutWrite, stderr: stderrWrite };
-    const plan = compilePlan(profile, fds, { args: options.args, seccompPrograms: options.seccompPrograms });
+    const policyProgram = compileProfilePolicy(profile);
+    const seccompPrograms = [...(policyProgram ? [policyProgram] : []), ...(options.seccompPrograms ?? [])];
+    const plan = compilePlan(profile, fds, { args: options.args, seccompPrograms });
 
     const child = cloneExec({
       path: process.execPath,
