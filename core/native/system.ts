@@ -71,7 +71,13 @@ export function interfaceFlags(name: string): number | undefined {
   }
 }
 
+/** Makes `to` a copy of `from` that survives execve (dup2 onto itself would keep close-on-exec). */
 export function duplicateFd(from: number, to: number): void {
+  if (from === to) {
+    const flags = check(raw.fcntl(to, 1 /* F_GETFD */, 'int', 0) as number, 'fcntl F_GETFD', `fd ${to}`);
+    check(raw.fcntl(to, 2 /* F_SETFD */, 'int', flags & ~1) as number, 'fcntl F_SETFD', `fd ${to}`);
+    return;
+  }
   check(raw.dup2(from, to) as number, 'dup2', `${from} -> ${to}`);
 }
 

@@ -1,0 +1,116 @@
+// nsrig check: the invariant catalogue as properties over generated profiles, on one or more targets.
+import { parseArgs } from 'node:util';
+import { randomInt } from 'node:crypto';
+import { runCheck, shardOf } from '../../harness/check.js';
+import { INVARIANTS } from '../../harness/invariants/index.js';
+import { areaOf, type Invariant } from '../../harness/invariant.js';
+import type { Results } from '../../harness/results.js';
+import type { Target } from '../../harness/target.js';
+import { BuiltinTarget } from '../../harness/targets/builtin.js';
+import { OciTarget } from '../../harness/targets/oci/oci-target.js';
+import { prepareHostForCrun, undoHostPreparation, crunHostProblem, type HostPreparation } from '../../harness/targets/oci/crun-host-preparation.js';
+import { HostUnfitError, UsageError } from '../usage.js';
+import { CheckProgress, summaryLine } from '../progress.js';
+import { writeResultOutputs, printDifferential } from './report.js';
+
+const OPTIONS = {
+  target: { type: 'string' },
+  runtime: { type: 'string', multiple: true },
+  'prepare-host': { type: 'boolean' },
+  runs: { type: 'string' },
+  seed: { type: 'string' },
+  only: { type: 'string' },
+  jobs: { type: 'string' },
+  shard: { type: 'string' },
+  replay: { type: 'string' },
+  json: { type: 'string' },
+  junit: { type: 'string' },
+  html: { type: 'string' },
+  list: { type: 'boolean' },
+} as const;
+
+function integer(value: string | undefined, name: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name}: expected an integer >= ${min}, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+export function selectInvariants(only: string | undefined): Invariant[] {
+  if (!only) return [...INVARIANTS];
+  const wanted = only.split(',').map((s) => s.trim()).filter(Boolean);
+  const known = new Set([...INVARIANTS.map((i) => i.id), ...INVARIANTS.map(areaOf)]);
+  const unknown = wanted.filter((w) => !known.has(w));
+  if (unknown.length) throw new UsageError(`--only: unknown area or invariant ${unknown.join(', ')} (see nsrig check --list)`);
+  return INVARIANTS.filter((i) => wanted.includes(i.id) || wanted.includes(areaOf(i)));
+}
+
+function parseShard(text: string | undefined): { index: number; count: number } | undefined {
+  if (!text) return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || count < 1 || index < 1 || index > count) throw new UsageError(`--shard: expected I/N with 1 <= I <= N, got ${JSON.stringify(text)}`);
+  return { index, count };
+}
+
+interface TargetChoice {
+  target: Target;
+  flag: string;
+  runtime?: string;
+}
+
+function chooseTargets(values: { target?: string; runtime?: string[] }): TargetChoice[] {
+  const choices: TargetChoice[] = [];
+  if (values.target !== undefined && values.target !== 'builtin') throw new UsageError(`--target: only "builtin" is built in; use --runtime PATH for an OCI runtime`);
+  if (values.target === 'builtin' || !values.runtime?.length) choices.push({ target: new BuiltinTarget(), flag: '--target builtin' });
+  for (const runtime of values.runtime ?? []) choices.push({ target: new OciTarget(runtime), flag: `--runtime ${runtime}`, runtime });
+  return choices;
+}
+
+export async function check(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+  if (positionals.length) throw new UsageError(`nsrig check takes no positional arguments, got ${positionals.join(' ')}`);
+  const invariants = selectInvariants(values.only);
+  if (values.list) {
+    for (const i of INVARIANTS) process.stdout.write(`${i.id.padEnd(34)} ${i.level.padEnd(6)} ${i.title}  [${i.reference.label}]\n`);
+    return 0;
+  }
+  const runs = integer(values.runs, 'runs', 10, 1);
+  const jobs = integer(values.jobs, 'jobs', 2, 1);
+  const seed = integer(values.seed, 'seed', randomInt(2 ** 31 - 1), 0);
+  const shard = parseShard(values.shard);
+  if (values.replay && (invariants.length !== 1 || values.seed === undefined)) {
+    throw new UsageError('--replay needs --seed and --only with exactly one invariant id (the failure prints the whole command)');
+  }
+  const targets = chooseTargets(values);
+
+  const preparations: HostPreparation[] = [];
+  try {
+    for (const choice of targets) {
+      const missing = await choice.target.preflight();
+      if (missing.length && choice.runtime && values['prepare-host'] && crunHostProblem()) {
+        preparations.push(prepareHostForCrun());
+        continue;
+      }
+      if (missing.length) throw new HostUnfitError(missing);
+    }
+    const all: Results[] = [];
+    for (const choice of targets) {
+      const selected = shardOf(invariants, shard);
+      const progress = new CheckProgress(selected.length);
+      const info = await choice.target.info();
+      if (progress.interactive) process.stderr.write(`nsrig check: ${selected.length} invariants × ${runs} runs on ${info.name} ${info.version}, seed ${seed}\n`);
+      const results = await runCheck({
+        target: choice.target, targetFlag: choice.flag, invariants, runs, seed, jobs, shard, replayPath: values.replay, onResult: progress.onResult,
+      });
+      process.stdout.write(`${summaryLine(results)}\n`);
+      all.push(results);
+    }
+    if (all.length > 1) printDifferential(all);
+    await writeResultOutputs(all, { json: values.json, junit: values.junit, html: values.html });
+    return all.some((r) => r.summary.failed > 0 || r.summary.errors > 0) ? 1 : 0;
+  } finally {
+    for (const p of preparations) undoHostPreparation(p);
+  }
+}

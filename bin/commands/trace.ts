@@ -1,0 +1,73 @@
+// nsrig trace: count a workload's system calls (in a container from a profile, or on the host),
+// check them against a policy, and write a least-privilege policy from them.
+import fs from 'node:fs';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { traceCommand, traceContainer, type TraceResult } from '../../core/tracer/index.js';
+import { LaunchError } from '../../core/container.js';
+import { SIGNALS } from '../../core/native/constants.js';
+import { loadProfile } from '../../policy/load-profile.js';
+import { checkTrace, formatPolicy, generatePolicy, loadPolicyFile, type TraceViolation } from '../../policy/seccomp/index.js';
+import { UsageError } from '../usage.js';
+
+function summaryTable(result: TraceResult): string {
+  const rows = [...result.totals].sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
+  const total = rows.reduce((n, r) => n + r.count, 0);
+  const errors = rows.reduce((n, r) => n + r.errors, 0);
+  const line = (calls: string, errs: string, name: string) => `${calls.padStart(9)} ${errs.padStart(9)} ${name}`;
+  return [
+    line('calls', 'errors', 'syscall'),
+    line('---------', '---------', '----------------'),
+    ...rows.map((r) => line(String(r.count), r.errors ? String(r.errors) : '', r.name)),
+    line('---------', '---------', '----------------'),
+    line(String(total), String(errors), `total (${result.processes.length} processes)`),
+  ].join('\n');
+}
+
+function describeViolations(violations: TraceViolation[], result: TraceResult): string {
+  return violations.map((v) => {
+    const pids = result.processes
+      .map((p) => ({ pid: p.pid, command: p.command, count: p.syscalls.find((s) => s.name === v.name)?.count ?? 0 }))
+      .filter((p) => p.count > 0)
+      .map((p) => `${p.pid}${p.command ? ` (${p.command})` : ''} ×${p.count}`);
+    return `violation: ${v.name} ×${v.count} — ${v.reason === 'denied' ? `the policy answers ${v.outcome}` : `allowed only for some arguments, else ${v.outcome}`}; by ${pids.join(', ')}`;
+  }).join('\n');
+}
+
+export async function trace(args: string[]): Promise<number> {
+  const dash = args.indexOf('--');
+  if (dash < 0 || dash === args.length - 1) throw new UsageError('usage: nsrig trace [--profile P] [--policy POL] [--json F] [--generate OUT.json] -- CMD ARGS...');
+  const { values } = parseArgs({
+    args: args.slice(0, dash), strict: true,
+    options: { profile: { type: 'string' }, policy: { type: 'string' }, json: { type: 'string' }, generate: { type: 'string' } },
+  });
+  const command = args.slice(dash + 1);
+  const policy = values.policy ? loadPolicyFile(values.policy) : undefined;
+  const profile = values.profile ? loadProfile(values.profile) : undefined;
+
+  let result: TraceResult;
+  try {
+    // The policy is checked against the trace, not enforced: the workload runs to its end.
+    result = profile
+      ? await traceContainer(profile, { args: command, stdio: 'inherit', stdin: 'null' })
+      : await traceCommand(command, { stdio: 'inherit' });
+  } catch (e) {
+    if (!(e instanceof LaunchError)) throw e;
+    process.stderr.write(`nsrig trace: ${e.message}\n`);
+    return 125;
+  }
+  process.stderr.write(`${summaryTable(result)}\n`);
+  const capabilities = profile?.process.capabilities.bounding ?? [];
+  const violations = policy ? checkTrace(policy, result.totals, { arch: 'x86_64', capabilities, kernel: os.release() }) : [];
+  if (policy) process.stderr.write(violations.length ? `${describeViolations(violations, result)}\n` : `no violations of ${values.policy}\n`);
+  if (values.generate) {
+    fs.writeFileSync(values.generate, formatPolicy(generatePolicy(result.totals)));
+    process.stderr.write(`policy: ${values.generate}\n`);
+  }
+  if (values.json) {
+    const json = { command, profile: values.profile ?? null, exit: result.exit, totals: result.totals, processes: result.processes, violations };
+    fs.writeFileSync(values.json, `${JSON.stringify(json, null, 2)}\n`);
+  }
+  const exit = result.exit;
+  return exit.code ?? 128 + (SIGNALS[exit.signal ?? 'SIGKILL'] ?? 9);
+}

@@ -1,0 +1,60 @@
+// The nsrig command line: parses arguments and calls core/, policy/, harness/ and reports/.
+// It holds no logic of its own; every command maps to one function.
+import { ProfileErrors } from '../policy/profile/profile-error.js';
+import { PolicyError } from '../policy/seccomp/index.js';
+import { TOOL_VERSION } from '../harness/tool-version.js';
+import { EXIT, HELP, HostUnfitError, UsageError } from './usage.js';
+import { run } from './commands/run.js';
+import { validate } from './commands/validate.js';
+import { check } from './commands/check.js';
+import { report } from './commands/report.js';
+import { bundle } from './commands/bundle.js';
+import { trace } from './commands/trace.js';
+
+const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = { run, validate, check, report, bundle, trace };
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(HELP);
+    return command === undefined ? EXIT.USAGE : EXIT.OK;
+  }
+  if (command === '--version' || command === '-V') {
+    process.stdout.write(`nsrig ${TOOL_VERSION}\n`);
+    return EXIT.OK;
+  }
+  const handler = COMMANDS[command];
+  if (!handler) throw new UsageError(`unknown command "${command}"; see nsrig --help`);
+  return handler(rest);
+}
+
+function exitCodeFor(e: unknown): number {
+  if (e instanceof UsageError) {
+    process.stderr.write(`nsrig: ${e.message}\n`);
+    return EXIT.USAGE;
+  }
+  if (e instanceof HostUnfitError) {
+    process.stderr.write(`nsrig: ${e.message}\n`);
+    return EXIT.HOST;
+  }
+  if (e instanceof ProfileErrors || e instanceof PolicyError) {
+    process.stderr.write(`${e.message}\n`);
+    return EXIT.USAGE;
+  }
+  const err = e as NodeJS.ErrnoException;
+  if (err?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || err?.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || err?.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    process.stderr.write(`nsrig: ${err.message}\n`);
+    return EXIT.USAGE;
+  }
+  process.stderr.write(`nsrig: ${err?.stack ?? String(e)}\n`);
+  return EXIT.FAILED;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.exitCode = exitCodeFor(e);
+  },
+);
