@@ -18,12 +18,38 @@ function cgroup2Root(): string | undefined {
 
 let cachedRoot: string | undefined | null = null;
 
+/**
+ * Removes the cgroups of nsrig processes that no longer exist (killed with SIGKILL, so their
+ * teardown never ran). Their containers died with them (parent-death signal); the directories
+ * are empty and only need removing.
+ */
+function sweepStale(parent: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(parent).filter((n) => /^nsrig-\d+-[0-9a-f]+$/.test(n));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const owner = Number(name.split('-')[1]);
+    if (owner === process.pid || fs.existsSync(`/proc/${owner}`)) continue;
+    try {
+      fs.rmdirSync(path.join(parent, name));
+    } catch {
+      // still populated or already gone: left for its owner or the next sweep
+    }
+  }
+}
+
 export class ContainerCgroup {
   private constructor(readonly dir: string) {}
 
   /** Creates nsrig/<id> under the cgroup v2 mount, or returns undefined when the host has none. */
   static create(id: string): ContainerCgroup | undefined {
-    if (cachedRoot === null) cachedRoot = cgroup2Root();
+    if (cachedRoot === null) {
+      cachedRoot = cgroup2Root();
+      if (cachedRoot) sweepStale(path.join(cachedRoot, 'nsrig'));
+    }
     if (!cachedRoot) return undefined;
     const dir = path.join(cachedRoot, 'nsrig', id);
     fs.mkdirSync(dir, { recursive: true });
