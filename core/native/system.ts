@@ -122,11 +122,3 @@ export function getpid(): number {
   return raw.getpid() as number;
 }
 
-const sysRaw6 = lib.func('long syscall(long nr, long a, long b, long c, long d, long e, long f)');
-
-/** A raw syscall by number; for probes, which report the errno rather than throw. */
-export function syscallOutcome(nr: number, ...args: number[]): { result: number; errno: number } {
-  const a = [...args, 0, 0, 0, 0, 0, 0].slice(0, 6);
-  const result = Number(sysRaw6(nr, a[0], a[1], a[2], a[3], a[4], a[5]));
-  return { result, errno: result === -1 ? lastErrno() : 0 };
-}

@@ -5,7 +5,7 @@ import dgram from 'node:dgram';
 import type { IpcObjects, Observations, Outcome, ProbeRequest } from './protocol.js';
 import { errnoName, errnoNumber } from '../../core/native/errno.js';
 import { sysvGet, mqueueOpen, type SysvKind } from '../../core/native/ipc.js';
-import { syscallOutcome } from '../../core/native/system.js';
+import { rawSyscall } from '../../core/native/seccomp.js';
 
 const ok: Outcome = { errno: null, code: null };
 
@@ -120,7 +120,7 @@ export async function act(request: ProbeRequest): Promise<ActionObservations> {
     writeFile: (request.writeFile ?? []).map((path) => ({ path, ...writeFile(path) })),
     signal: (request.signal ?? []).map((pid) => ({ pid, ...signal(pid) })),
     syscalls: (request.syscalls ?? []).map((s) => {
-      const r = syscallOutcome(s.nr, ...(s.args ?? []));
+      const r = rawSyscall(s.nr, ...(s.args ?? []));
       return { name: s.name, result: Number(r.result), ...fromErrno(r.errno === 0 ? null : r.errno) };
     }),
   };
