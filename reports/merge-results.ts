@@ -165,6 +165,9 @@ function mergeGroup(group: Named[]): MergedRun {
     }
   }
   const invariants = [...partsById.values()].map((parts) => mergeInvariant(parts, sources));
+  // Shards slice the catalogue; merged, the run lists its invariants in id order, as an
+  // unsharded run of the harness does.
+  if (sorted.length > 1) invariants.sort((a, b) => a.id.localeCompare(b.id));
 
   const first = sorted[0]!.results;
   const starts = sorted.map((n) => Date.parse(n.results.startedAt));

@@ -113,7 +113,7 @@ test.serial('the report of a run with failures renders: counts, matrix, chart, r
   t.true(await page.locator('figure.chart text.value-violation').first().isVisible());
 
   const replay = page.locator('[id="fail--builtin--uts.hostname-isolated"] pre.replay');
-  t.is((await replay.innerText()).trim(), "nsrig check --target builtin --seed 42 --replay '3:1:0' --only uts.hostname-isolated");
+  t.is((await replay.innerText()).trim(), "nsrig check --target builtin --seed 42 --runs 100 --only uts.hostname-isolated --replay '3:1:0'");
   t.is(await page.locator('script').count(), 0);
 
   await page.screenshot({ path: join(REPORTS_OUT, 'report.png'), fullPage: true });

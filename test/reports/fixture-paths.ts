@@ -23,4 +23,4 @@ export function fixture(name: string): string {
 }
 
 export const DIFFERENTIAL = ['differential-builtin.json', 'differential-runc.json', 'differential-crun.json'].map(fixture);
-export const SHARDS = ['builtin-shard-0-of-2.json', 'builtin-shard-1-of-2.json'].map(fixture);
+export const SHARDS = ['builtin-shard-1-of-2.json', 'builtin-shard-2-of-2.json'].map(fixture);

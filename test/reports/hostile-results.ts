@@ -7,7 +7,7 @@ export const SCRIPT = '<script>alert("x")</script>';
 export const CONTROL = 'nul\u0000 esc\u001b[31m bel\u0007 ff\u000c vt\u000b del\u007f c1\u0085 lone\ud800 end';
 export const QUOTES = `"double" and 'single' & ampersand`;
 export const CDATA_END = 'before ]]> after';
-export const REPLAY = `nsrig check --target builtin --seed 42 --replay '3:1:0' --only uts.${SCRIPT}`;
+export const REPLAY = `nsrig check --target builtin --seed 42 --runs 10 --only uts.${SCRIPT} --replay '3:1:0'`;
 
 export function hostileResults(): Results {
   return {

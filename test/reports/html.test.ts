@@ -28,7 +28,7 @@ test('the summary shows passed, failed, errors and skipped, and the verdict', as
 
 test('each failure shows its replay command in a code block, with expected and observed', async (t) => {
   const html = await htmlOf([fixture('builtin-failures.json')]);
-  t.true(html.includes('<pre class="replay"><code>nsrig check --target builtin --seed 42 --replay &#x27;3:1:0&#x27; --only uts.hostname-isolated</code></pre>'));
+  t.true(html.includes('<pre class="replay"><code>nsrig check --target builtin --seed 42 --runs 100 --only uts.hostname-isolated --replay &#x27;3:1:0&#x27;</code></pre>'));
   t.true(html.includes('<pre class="expected">hostname inside &quot;a&quot;; host hostname unchanged (&quot;ci-runner-07&quot;)</pre>'));
   t.is(html.match(/<article class="finding"/g)?.length, 3);
   // The shrunk profile is shown as YAML.
@@ -39,7 +39,7 @@ test('the sha256 of every results file is shown', async (t) => {
   const files = await loadResultsFiles([...SHARDS]);
   const html = renderHtml(buildReportModel(files));
   for (const f of files) t.true(html.includes(`<td class="sha">${f.sha256}</td>`), f.path);
-  t.true(html.includes('2 of 2 merged (0/2, 1/2)'));
+  t.true(html.includes('2 of 2 merged (1/2, 2/2)'));
 });
 
 test('the page loads nothing: a CSP forbids fetches and no element points outside', async (t) => {

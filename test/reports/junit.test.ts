@@ -44,7 +44,7 @@ test('each failure carries expected, observed and the replay command', async (t)
   t.is(failure.type, 'MUST invariant violated');
   t.true(failure.message!.startsWith('expected hostname inside "a"; host hostname unchanged'));
   t.true(failure.message!.includes('observed hostname inside "ci-runner-07"'));
-  t.true(failure.inner!.includes("Replay: nsrig check --target builtin --seed 42 --replay '3:1:0' --only uts.hostname-isolated"));
+  t.true(failure.inner!.includes("Replay: nsrig check --target builtin --seed 42 --runs 100 --only uts.hostname-isolated --replay '3:1:0'"));
   t.true(failure.inner!.includes('Counterexample path: 3:1:0 (after 7 shrink steps)'));
   t.true(failure.inner!.includes('hostname: a'));
   const maps = cases(root).find((c) => c.name === 'user.id-maps-match')!.failure![0]!;
