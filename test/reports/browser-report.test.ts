@@ -82,16 +82,18 @@ async function open(browser: BrowserContext, htmlPath: string): Promise<Opened> 
   return { page, problems, requests };
 }
 
+/** Test pages go to their own folder, so they never replace the report `make report` wrote. */
 function writeReport(name: string, model: ReportModel): string {
-  mkdirSync(REPORTS_OUT, { recursive: true });
-  const path = join(REPORTS_OUT, name);
+  const dir = join(REPORTS_OUT, 'browser-test');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, name);
   writeFileSync(path, renderHtml(model));
   return path;
 }
 
 test.serial('the report of a run with failures renders: counts, matrix, chart, replay; no errors, no requests', async (t) => {
   const model = buildReportModel(await loadResultsFiles([fixture('builtin-failures.json')]));
-  const { page, problems, requests } = await open(t.context.browser, writeReport('report.html', model));
+  const { page, problems, requests } = await open(t.context.browser, writeReport('failures.html', model));
   t.teardown(() => page.close());
 
   const counts: [string, string][] = [['pass', '28'], ['fail', '3'], ['error', '0'], ['skip', '1']];
@@ -125,7 +127,7 @@ test.serial('the report of a run with failures renders: counts, matrix, chart, r
 
 test.serial('the report prints: navigation hidden, whole profiles shown, and a PDF comes out', async (t) => {
   const model = buildReportModel(await loadResultsFiles([fixture('builtin-failures.json')]));
-  const { page, problems } = await open(t.context.browser, writeReport('report.html', model));
+  const { page, problems } = await open(t.context.browser, writeReport('failures.html', model));
   t.teardown(() => page.close());
   await page.emulateMedia({ media: 'print' });
   t.false(await page.locator('nav.toc').isVisible());
@@ -138,7 +140,7 @@ test.serial('the report prints: navigation hidden, whole profiles shown, and a P
 
 test.serial('three targets render side by side in the matrix, with a chart per target', async (t) => {
   const model = buildReportModel(await loadResultsFiles(DIFFERENTIAL));
-  const { page, problems, requests } = await open(t.context.browser, writeReport('report-differential.html', model));
+  const { page, problems, requests } = await open(t.context.browser, writeReport('differential.html', model));
   t.teardown(() => page.close());
   const headers = await page.locator('table.matrix-targets thead th').allInnerTexts();
   t.deepEqual(
@@ -155,7 +157,7 @@ test.serial('three targets render side by side in the matrix, with a chart per t
 
 test.serial('hostile data renders as text: no script runs, no dialog opens', async (t) => {
   const model = buildReportModel([hostileResults()]);
-  const { page, problems, requests } = await open(t.context.browser, writeReport('report-hostile.html', model));
+  const { page, problems, requests } = await open(t.context.browser, writeReport('hostile.html', model));
   t.teardown(() => page.close());
   t.is(await page.locator('script').count(), 0);
   t.true((await page.locator('.finding h3').innerText()).includes('uts.<script>alert("x")</script>'));
