@@ -14,7 +14,7 @@ export async function writeResultOutputs(results: Results[], paths: ReportPaths)
     process.stderr.write(`results: ${paths.json}\n`);
   }
   if (!paths.html && !paths.junit) return;
-  const model = paths.json ? buildReportModel([], await loadResultsFiles([paths.json])) : buildReportModel(results);
+  const model = buildReportModel(paths.json ? await loadResultsFiles([paths.json]) : results);
   for (const w of await writeReports({ html: paths.html, junit: paths.junit }, model)) process.stderr.write(`${w.kind}: ${w.path} (${w.bytes} bytes)\n`);
 }
 
@@ -45,7 +45,7 @@ export async function report(args: string[]): Promise<number> {
   const files = await loadResultsFiles(positionals);
   const merged = mergeResults(files);
   if (merged.length > 1) printDifferential(merged);
-  const model = buildReportModel([], files);
+  const model = buildReportModel(files);
   for (const w of await writeReports({ html: values.html, junit: values.junit, json: values.json }, model)) {
     process.stderr.write(`${w.kind}: ${w.path} (${w.bytes} bytes)\n`);
   }
