@@ -17,6 +17,8 @@ import { liveContainers } from './live-containers.js';
 import { compileProfilePolicy } from './seccomp-program.js';
 
 const STAGE2 = fileURLToPath(new URL('./stage2.js', import.meta.url));
+/** Setup normally takes well under a second; past this, something is stuck. */
+const SETUP_DEADLINE_MS = 20_000;
 
 export interface LaunchOptions {
   /** Replaces profile.process.args. */
@@ -221,13 +223,22 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
     // The first byte releases the child to become namespace root and exec stage 2; the plan follows.
     await writeAllToFd(controlWrite, 'G' + JSON.stringify(plan));
 
+    // Setup has a deadline of its own: a stage 2 that never reaches execve is killed, not waited on.
+    let setupTimedOut = false;
+    const deadline = setTimeout(() => {
+      setupTimedOut = true;
+      container?.killAll();
+    }, Math.min(SETUP_DEADLINE_MS, profile.process.timeoutMs));
     const reports = parseReports(await reportsText);
+    clearTimeout(deadline);
     const failure = reports.find((r) => r.event === 'error');
-    if (failure || !reports.some((r) => r.event === 'exec')) {
+    if (failure || setupTimedOut || !reports.some((r) => r.event === 'exec')) {
       const exit = await container.wait();
       const message = failure
         ? `setup step ${failure.step} failed: ${failure.message}`
-        : `stage 2 died before exec (${describeExit(exit)})`;
+        : setupTimedOut
+          ? `setup did not reach execve within ${Math.min(SETUP_DEADLINE_MS, profile.process.timeoutMs)} ms; the container was killed`
+          : `stage 2 died before exec (${describeExit(exit)})`;
       throw new LaunchError(message, failure?.step ?? 'stage2', failure);
     }
     container.state = 'running';

@@ -46,7 +46,10 @@ function assertExecutable(path: string): void {
 }
 
 type Symbol = unknown;
-let symbols: Record<'setcontext' | 'read' | 'setresgid' | 'setresuid' | 'execve' | '_exit', Symbol> | undefined;
+let symbols: Record<'setcontext' | 'syscall' | 'execve' | '_exit', Symbol> | undefined;
+
+// x86_64 syscall numbers the chain makes through libc's plain syscall(2) wrapper.
+const NR = { read: 0, setresuid: 117, setresgid: 119 } as const;
 
 /** Fails loudly where the contract of cloneExec has not been verified. */
 export function assertCloneExecSupported(): void {
@@ -61,7 +64,7 @@ export function assertCloneExecSupported(): void {
 function resolveSymbols(): NonNullable<typeof symbols> {
   if (symbols) return symbols;
   assertCloneExecSupported();
-  const names = ['setcontext', 'read', 'setresgid', 'setresuid', 'execve', '_exit'] as const;
+  const names = ['setcontext', 'syscall', 'execve', '_exit'] as const;
   const found = Object.fromEntries(names.map((n) => [n, raw.dlsym(null, n)]));
   const missing = names.filter((n) => !found[n]);
   if (missing.length) throw new Error(`dlsym could not find ${missing.join(', ')} in libc`);
@@ -129,7 +132,8 @@ function buildChain(arena: NativeArena, links: ChainLink[]): unknown {
  * multithreaded process may not unshare(CLONE_NEWUSER). clone() of a new process can take
  * CLONE_NEWUSER, but glibc's clone wrapper calls fn(arg) in the child. We make fn libc's
  * setcontext and arg the head of a chain of libc calls built with makecontext:
- * [read(waitFd) -> setresgid(0) -> setresuid(0) ->] execve(path, argv, envp) -> _exit(127).
+ * [read(waitFd) -> setresgid(0) -> setresuid(0) ->] execve(path, argv, envp) -> _exit(127),
+ * the first three as raw syscall(2)s.
  * Only libc runs in the child, on libc-malloc'd memory. The chain's _exit(127) runs only when
  * execve fails, so 127 means "could not execute", as in a shell.
  */
@@ -143,9 +147,12 @@ export function cloneExec(request: CloneExecRequest): ClonedProcess {
     const links: ChainLink[] = [];
     if (request.waitFd !== undefined) {
       const scratch = arena.alloc(8);
-      links.push({ fn: sym.read, args: [BigInt(request.waitFd), scratch.address, 1n] });
-      links.push({ fn: sym.setresgid, args: [0n, 0n, 0n] });
-      links.push({ fn: sym.setresuid, args: [0n, 0n, 0n] });
+      // Raw syscalls, not glibc's read/setresuid: those consult thread state copied from Node's
+      // threads (cancellation, and the setxid broadcast, which waits forever on a thread that was
+      // being created at the moment of clone).
+      links.push({ fn: sym.syscall, args: [BigInt(NR.read), BigInt(request.waitFd), scratch.address, 1n] });
+      links.push({ fn: sym.syscall, args: [BigInt(NR.setresgid), 0n, 0n, 0n] });
+      links.push({ fn: sym.syscall, args: [BigInt(NR.setresuid), 0n, 0n, 0n] });
     }
     links.push({ fn: sym.execve, args: [arena.cString(request.path), arena.cStringArray(request.argv), arena.cStringArray(request.envp)] });
     links.push({ fn: sym._exit, args: [BigInt(EXEC_FAILED_EXIT_CODE)] });
