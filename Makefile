@@ -37,7 +37,7 @@ test: system-deps build
 # The default conformance suite on the built-in engine, as HTML, JUnit and JSON.
 report: build
 	@mkdir -p $(OUT)
-	node bin/nsrig.js check --target builtin --runs $(RUNS) $(if $(SEED),--seed $(SEED)) \
+	node bin/nsrig.js check --target builtin --trace --runs $(RUNS) $(if $(SEED),--seed $(SEED)) \
 	  --json $(OUT)/results.json --junit $(OUT)/report.xml --html $(OUT)/report.html; \
 	  status=$$?; echo "report: $(abspath $(OUT)/report.html)"; exit $$status
 

@@ -42,6 +42,7 @@ check options:
   --shard I/N             run the I-th of N deterministic slices
   --replay PATH           replay a counterexample path (with --seed and --only ID)
   --json F, --junit F, --html F   write results
+  --trace                 trace the first case of each invariant (built-in engine) and attach its syscall profile
   --list                  list the invariants and exit
 
 Exit status: 0 all hold, 1 a failure, 2 usage or configuration error, 3 the host cannot run the check.

@@ -5,12 +5,14 @@ import { parseProfile } from '../policy/profile/load.js';
 import type { Profile } from '../policy/profile/types.js';
 import type { Invariant, Verdict } from './invariant.js';
 import { areaOf } from './invariant.js';
-import type { InvariantResult, Results } from './results.js';
+import os from 'node:os';
+import type { InvariantResult, Results, SyscallProfile } from './results.js';
+import { checkTrace, parsePolicy } from '../policy/seccomp/index.js';
 import type { Target, TargetInfo } from './target.js';
 import { TargetError } from './target.js';
 import { HostFixtures, snapshotHost, type HostFacts } from './host-facts.js';
 import { profileDocument, type ProfileDocument } from './generators/profile-document.js';
-import { runPair, runSingle } from './scenario.js';
+import { runPair, runSingle, type SyscallTotals } from './scenario.js';
 import { TOOL_VERSION } from './tool-version.js';
 
 export interface CheckOptions {
@@ -24,6 +26,8 @@ export interface CheckOptions {
   shard?: { index: number; count: number };
   /** Replays one counterexample path of a single invariant. */
   replayPath?: string;
+  /** Trace the first case of each single-container invariant and attach its syscall profile. */
+  trace?: boolean;
   onResult?: (result: InvariantResult) => void;
 }
 
@@ -33,20 +37,29 @@ export function shardOf<T extends { id: string }>(items: T[], shard?: { index: n
   return shard ? sorted.filter((_, i) => i % shard.count === shard.index - 1) : sorted;
 }
 
-async function runCase(invariant: Invariant, target: Target, profile: Profile, host: HostFacts): Promise<Verdict> {
+async function runCase(invariant: Invariant, target: Target, profile: Profile, host: HostFacts, trace: boolean): Promise<{ verdict: Verdict; syscalls?: SyscallTotals }> {
   if (invariant.scenario === 'single') {
-    const observed = await runSingle(target, profile, invariant.request(profile, host));
-    return invariant.check(observed, profile, host, snapshotHost());
+    const { observed, syscalls } = await runSingle(target, profile, invariant.request(profile, host), { trace });
+    return { verdict: invariant.check(observed, profile, host, snapshotHost()), syscalls };
   }
   const observed = await runPair(target, profile, [invariant.request(profile, 0, host), invariant.request(profile, 1, host)]);
-  return invariant.check(observed, profile, host);
+  return { verdict: invariant.check(observed, profile, host) };
+}
+
+/** The traced case's calls, and which of them the profile's own policy would refuse. */
+function syscallProfile(caseId: string, profile: Profile, syscalls: SyscallTotals): SyscallProfile {
+  const violations = profile.seccomp
+    ? checkTrace(parsePolicy(profile.seccomp.policy, profile.source), syscalls, { arch: 'x86_64', capabilities: profile.process.capabilities.bounding, kernel: os.release() })
+      .map((v) => ({ name: v.name, count: v.count }))
+    : [];
+  return { caseId, syscalls: [...syscalls].sort((a, b) => b.count - a.count), violations };
 }
 
 function replayCommand(options: CheckOptions, invariant: Invariant, path: string): string {
   return `nsrig check ${options.targetFlag} --seed ${options.seed} --runs ${options.runs} --only ${invariant.id} --replay '${path}'`;
 }
 
-async function checkInvariant(invariant: Invariant, options: CheckOptions, host: HostFacts, info: TargetInfo): Promise<InvariantResult> {
+async function checkInvariant(invariant: Invariant, options: CheckOptions, host: HostFacts, info: TargetInfo, profiles: SyscallProfile[]): Promise<InvariantResult> {
   const started = Date.now();
   const base = {
     id: invariant.id, area: areaOf(invariant), level: invariant.level, title: invariant.title, reference: invariant.reference,
@@ -62,7 +75,9 @@ async function checkInvariant(invariant: Invariant, options: CheckOptions, host:
     const profile = parseProfile(document, '<generated>', { checkPaths: true });
     cases++;
     try {
-      const verdict = await runCase(invariant, options.target, profile, host);
+      const traceThis = Boolean(options.trace) && cases === 1;
+      const { verdict, syscalls } = await runCase(invariant, options.target, profile, host, traceThis);
+      if (syscalls) profiles.push(syscallProfile(`${invariant.id}#1`, profile, syscalls));
       if (!verdict.holds) lastFailure = { expected: verdict.expected, observed: verdict.observed, document };
       return verdict.holds;
     } catch (e) {
@@ -119,8 +134,9 @@ export async function runCheck(options: CheckOptions): Promise<Results> {
   const fixtures = await HostFixtures.create();
   try {
     const selected = shardOf(options.invariants, options.shard);
+    const profiles: SyscallProfile[] = [];
     const invariants = await pool(selected, options.jobs, async (inv) => {
-      const result = await checkInvariant(inv, options, fixtures.facts, info);
+      const result = await checkInvariant(inv, options, fixtures.facts, info, profiles);
       options.onResult?.(result);
       return result;
     });
@@ -136,6 +152,7 @@ export async function runCheck(options: CheckOptions): Promise<Results> {
       ...(options.shard ? { shard: options.shard } : {}),
       invariants,
       summary: { passed: count('pass'), failed: count('fail'), skipped: count('skip'), errors: count('error') },
+      ...(profiles.length ? { syscallProfiles: profiles.sort((a, b) => a.caseId.localeCompare(b.caseId)) } : {}),
     };
   } finally {
     await fixtures.close();

@@ -53,8 +53,15 @@ function startReading(session: ContainerSession): Promise<Observations> {
   });
 }
 
-async function startProbe(target: Target, profile: Profile, request: ProbeRequest): Promise<RunningProbe> {
-  const session = await target.start({ profile, args: probeCommand(request), stdin: request.hold ? 'pipe' : 'null' });
+export interface ScenarioOptions {
+  /** Count the system calls of the (first) container, where the target can. */
+  trace?: boolean;
+}
+
+export type SyscallTotals = { name: string; count: number; errors: number }[];
+
+async function startProbe(target: Target, profile: Profile, request: ProbeRequest, trace = false): Promise<RunningProbe> {
+  const session = await target.start({ profile, args: probeCommand(request), stdin: request.hold ? 'pipe' : 'null', traceSyscalls: trace });
   return { session, observations: startReading(session) };
 }
 
@@ -63,10 +70,12 @@ async function finish(probe: RunningProbe): Promise<void> {
   await probe.session.destroy();
 }
 
-export async function runSingle(target: Target, profile: Profile, request: ProbeRequest): Promise<Observations> {
-  const probe = await startProbe(target, profile, request);
+export async function runSingle(target: Target, profile: Profile, request: ProbeRequest, options: ScenarioOptions = {}): Promise<{ observed: Observations; syscalls?: SyscallTotals }> {
+  const probe = await startProbe(target, profile, request, options.trace);
   try {
-    return await probe.observations;
+    const observed = await probe.observations;
+    await finish(probe);
+    return { observed, syscalls: await probe.session.syscalls?.() };
   } finally {
     await finish(probe);
   }

@@ -18,6 +18,8 @@ export interface LaunchRequest {
   args?: string[];
   /** "pipe" gives the session a writable stdin; "null" connects /dev/null. */
   stdin: 'pipe' | 'null';
+  /** Count the contained program's system calls, where the target can (see ContainerSession.syscalls). */
+  traceSyscalls?: boolean;
 }
 
 export interface ExitStatus {
@@ -40,6 +42,8 @@ export interface ContainerSession {
   wait(): Promise<ExitStatus>;
   kill(signal?: NodeJS.Signals): Promise<void>;
   destroy(): Promise<void>;
+  /** With traceSyscalls: the calls of every process of the container, once it is gone; else undefined. */
+  syscalls?(): Promise<{ name: string; count: number; errors: number }[] | undefined>;
 }
 
 export interface Target {

@@ -27,6 +27,7 @@ const OPTIONS = {
   junit: { type: 'string' },
   html: { type: 'string' },
   list: { type: 'boolean' },
+  trace: { type: 'boolean' },
 } as const;
 
 function integer(value: string | undefined, name: string, fallback: number, min: number): number {
@@ -102,7 +103,7 @@ export async function check(args: string[]): Promise<number> {
       const info = await choice.target.info();
       if (progress.interactive) process.stderr.write(`nsrig check: ${selected.length} invariants × ${runs} runs on ${info.name} ${info.version}, seed ${seed}\n`);
       const results = await runCheck({
-        target: choice.target, targetFlag: choice.flag, invariants, runs, seed, jobs, shard, replayPath: values.replay, onResult: progress.onResult,
+        target: choice.target, targetFlag: choice.flag, invariants, runs, seed, jobs, shard, replayPath: values.replay, trace: values.trace, onResult: progress.onResult,
       });
       process.stdout.write(`${summaryLine(results)}\n`);
       all.push(results);

@@ -5,11 +5,12 @@ import { killLiveContainersOnExit } from '../../core/live-containers.js';
 import type { ContainerSession, ExitStatus, LaunchRequest, Target, TargetInfo } from '../target.js';
 import { TargetError } from '../target.js';
 import { hostPrerequisites } from './host-prerequisites.js';
+import { Tracer } from '../../core/tracer/index.js';
 
 const VERSION = '0.1.0';
 
 class BuiltinSession implements ContainerSession {
-  constructor(private readonly container: Container) {}
+  constructor(private readonly container: Container, private readonly tracer?: Tracer) {}
   get id(): string {
     return this.container.id;
   }
@@ -35,6 +36,11 @@ class BuiltinSession implements ContainerSession {
   destroy(): Promise<void> {
     return this.container.destroy();
   }
+  async syscalls() {
+    if (!this.tracer) return undefined;
+    await this.container.destroy();
+    return (await this.tracer.finished()).totals;
+  }
 }
 
 export class BuiltinTarget implements Target {
@@ -51,10 +57,15 @@ export class BuiltinTarget implements Target {
   }
 
   async start(request: LaunchRequest): Promise<ContainerSession> {
+    const tracer = request.traceSyscalls ? await Tracer.start({ countErrors: true }) : undefined;
     try {
-      const container = await launchContainer(request.profile, { args: request.args, stdio: 'pipe', stdin: request.stdin });
-      return new BuiltinSession(container);
+      const container = await launchContainer(request.profile, {
+        args: request.args, stdio: 'pipe', stdin: request.stdin,
+        ...(tracer ? { seccompPrograms: [tracer.filter], beforeSetup: (pid: number) => tracer.attach(pid) } : {}),
+      });
+      return new BuiltinSession(container, tracer);
     } catch (e) {
+      if (tracer && !tracer.isAttached) await tracer.abandon();
       if (e instanceof LaunchError) throw new TargetError('builtin', e.message, JSON.stringify(e.detail ?? {}));
       throw e;
     }
