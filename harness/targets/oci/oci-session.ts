@@ -1,0 +1,308 @@
+// One container run by an OCI runtime. Its session directory (mkdtemp nsrig-bundle-*) is the
+// bundle (config.json, rootfs) and holds, under runtime/, the private state root, the runtime's
+// JSON log and the pid file. Teardown kills, deletes with --force and removes the directory on
+// every path, including a runtime that failed or hung.
+//
+// Telling "the runtime refused" from "the program failed": `run --pid-file` writes the pid file
+// only once the container's program has started. A runtime that exits without having written it
+// never started the program, so start() rejects with TargetError and the runtime's own last
+// error-level log message; a program that fails after that is the program's exit status.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { TargetError, type ContainerSession, type ExitStatus, type LaunchRequest } from '../../target.js';
+import { writeBundle, type Bundle } from './bundle-writer.js';
+import { RuntimeDriver } from './runtime-driver.js';
+import { describeFailure, killGroup } from './runtime-command.js';
+import { lastRuntimeError, readRuntimeLog } from './runtime-log.js';
+import { readMountinfo } from './cgroup-layout.js';
+import { isSameOrBelow } from './host-root-view.js';
+import { trackSession, untrackSession, type SyncTeardown } from './live-sessions.js';
+
+export interface SessionTimeouts {
+  /** How long the runtime may take to start the program. */
+  startMs: number;
+  /** Each kill, delete or state command. */
+  commandMs: number;
+  /** After asking the runtime for SIGKILL, how long until its process group and the container are SIGKILLed directly. */
+  killGraceMs: number;
+}
+
+interface RuntimeExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  spawnError?: string;
+}
+
+type StartOutcome = { started: true; pid: number } | { started: false; why: string };
+
+let sequence = 0;
+
+function containerId(): string {
+  sequence += 1;
+  return `nsrig-oci-${process.pid}-${sequence}-${randomBytes(3).toString('hex')}`;
+}
+
+const STDERR_KEPT_BYTES = 64 * 1024;
+
+export class OciSession implements ContainerSession, SyncTeardown {
+  readonly id = containerId();
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  readonly stdin: Writable | undefined;
+  private pid: number | undefined;
+  private readonly child: ChildProcess;
+  private readonly exited: Promise<RuntimeExit>;
+  private exit: RuntimeExit | undefined;
+  private timedOut = false;
+  private timer: NodeJS.Timeout | undefined;
+  private destroying: Promise<void> | undefined;
+  private readonly startStderr: Buffer[] = [];
+
+  /** Writes the bundle, runs the runtime, and resolves once the program has started. */
+  static async start(target: string, binary: string, request: LaunchRequest, timeouts: SessionTimeouts): Promise<OciSession> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-bundle-'));
+    let bundle: Bundle;
+    try {
+      bundle = writeBundle(request.profile, dir, request.args === undefined ? {} : { args: request.args });
+    } catch (error) {
+      removeSessionDir(dir);
+      throw new TargetError(target, `could not write the bundle: ${(error as Error).message}`);
+    }
+    const session = new OciSession(target, new RuntimeDriver(binary, path.join(dir, 'runtime'), timeouts.commandMs), bundle, request, timeouts);
+    const outcome = await session.launched;
+    if (outcome.started) {
+      session.armTimeout(request.profile.process.timeoutMs);
+      return session;
+    }
+    const detail = session.failureDetail();
+    const problems = await session.teardown();
+    const cleanup = problems.length === 0 ? '' : ` (and cleanup failed: ${problems.join('; ')})`;
+    throw new TargetError(target, `${outcome.why}${cleanup}`, detail);
+  }
+
+  private readonly launched: Promise<StartOutcome>;
+
+  private constructor(
+    private readonly target: string,
+    private readonly driver: RuntimeDriver,
+    readonly bundle: Bundle,
+    request: LaunchRequest,
+    private readonly timeouts: SessionTimeouts,
+  ) {
+    // Watch before spawning, so the pid file's arrival cannot be missed.
+    const watcher = fs.watch(driver.dir);
+    this.child = driver.spawnRun(bundle.dir, this.id, request.stdin);
+    trackSession(this);
+    this.exited = new Promise((resolve) => {
+      this.child.on('error', (e) => this.recordExit({ code: null, signal: null, spawnError: e.message }, resolve));
+      this.child.on('exit', (code, signal) => this.recordExit({ code, signal }, resolve));
+    });
+    this.stdout = this.child.stdout!;
+    // Tee: the runtime's own complaints arrive on the container's stderr before the program runs.
+    const stderr = new PassThrough();
+    this.child.stderr!.pipe(stderr);
+    const keep = (chunk: Buffer): void => {
+      if (this.startStderr.reduce((n, b) => n + b.length, 0) < STDERR_KEPT_BYTES) this.startStderr.push(chunk);
+    };
+    this.child.stderr!.on('data', keep);
+    this.stderr = stderr;
+    this.stdin = this.child.stdin ?? undefined;
+    // The program closing its stdin (or dying) must not crash the harness on the next write; the
+    // write's own callback still reports the error.
+    this.stdin?.on('error', () => undefined);
+    this.launched = this.waitForStart(watcher).finally(() => {
+      watcher.close();
+      this.child.stderr!.off('data', keep);
+    });
+  }
+
+  get hostPid(): number | undefined {
+    return this.pid;
+  }
+
+  private recordExit(exit: RuntimeExit, resolve: (e: RuntimeExit) => void): void {
+    if (this.exit !== undefined) return;
+    this.exit = exit;
+    clearTimeout(this.timer);
+    resolve(exit);
+  }
+
+  private waitForStart(watcher: fs.FSWatcher): Promise<StartOutcome> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const settle = (outcome: StartOutcome): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        if (outcome.started) this.pid = outcome.pid;
+        resolve(outcome);
+      };
+      const check = (): void => {
+        const pid = readPidFile(this.driver.pidFile);
+        if (pid !== undefined) settle({ started: true, pid });
+      };
+      watcher.on('change', check);
+      watcher.on('error', () => undefined);
+      const deadline = setTimeout(() => {
+        check();
+        settle({ started: false, why: this.withLogMessage(`did not start the container within ${this.timeouts.startMs} ms`) });
+      }, this.timeouts.startMs);
+      void this.exited.then((exit) => {
+        check();
+        if (exit.spawnError !== undefined) settle({ started: false, why: `could not run ${this.driver.binary}: ${exit.spawnError}` });
+        const how = exit.signal === null ? `exit code ${exit.code}` : `signal ${exit.signal}`;
+        settle({ started: false, why: this.withLogMessage(`exited (${how}) without starting the container`) });
+      });
+      check();
+    });
+  }
+
+  /** The runtime's own words first: its last logged error, else the last line it wrote to stderr. */
+  private withLogMessage(fallback: string): string {
+    const logged = lastRuntimeError(this.driver.logFile);
+    if (logged !== undefined) return logged;
+    const said = Buffer.concat(this.startStderr).toString('utf8').trim().split('\n').filter(Boolean).pop();
+    return said === undefined ? fallback : `${fallback}: ${said}`;
+  }
+
+  private failureDetail(): string {
+    const log = readRuntimeLog(this.driver.logFile).map((e) => `${e.level}: ${e.msg}`).join('\n');
+    const stderr = Buffer.concat(this.startStderr).toString('utf8').trim();
+    return [`runtime log ${this.driver.logFile}:`, log || '(empty)', 'runtime stderr:', stderr || '(empty)'].join('\n');
+  }
+
+  private armTimeout(timeoutMs: number): void {
+    if (this.exit !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      void this.forceStop();
+    }, timeoutMs);
+  }
+
+  async wait(): Promise<ExitStatus> {
+    return exitStatusOf(await this.exited, this.timedOut);
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (this.exit !== undefined) return;
+    const number = os.constants.signals[signal];
+    if (number === undefined) throw new TargetError(this.target, `kill: unknown signal ${signal}`);
+    const result = await this.driver.kill(this.id, number);
+    if (result.code === 0 || (await this.exitsWithin(this.timeouts.killGraceMs))) return;
+    const said = lastRuntimeError(this.driver.logFile) ?? describeFailure(result, this.timeouts.commandMs);
+    throw new TargetError(this.target, `kill ${signal} of ${this.id} failed: ${said}`);
+  }
+
+  /**
+   * SIGKILL through the runtime; if that does not end it, SIGKILL to the runtime's group and the
+   * container's pid. A runtime that never started the program has no container to ask about.
+   */
+  private async forceStop(): Promise<void> {
+    if (this.exit !== undefined) return;
+    if (this.pid !== undefined) {
+      await this.driver.kill(this.id, os.constants.signals.SIGKILL);
+      if (await this.exitsWithin(this.timeouts.killGraceMs)) return;
+    }
+    killGroup(this.child);
+    this.killHostPid();
+    await this.exited;
+  }
+
+  private killHostPid(): void {
+    if (this.pid === undefined) return;
+    try {
+      process.kill(this.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+
+  private exitsWithin(ms: number): Promise<boolean> {
+    if (this.exit !== undefined) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
+      void this.exited.then(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  destroy(): Promise<void> {
+    this.destroying ??= this.teardown().then((problems) => {
+      if (problems.length > 0) throw new TargetError(this.target, `teardown of ${this.id} left something behind: ${problems.join('; ')}`);
+    });
+    return this.destroying;
+  }
+
+  /** Returns what could not be cleaned up; empty when nothing is left. */
+  private async teardown(): Promise<string[]> {
+    clearTimeout(this.timer);
+    await this.forceStop();
+    const problems: string[] = [];
+    // A foreground run deletes its container on exit; --force covers a runtime that died or hung.
+    const deleted = await this.driver.delete(this.id);
+    const left = this.driver.leftoverContainers();
+    if (left.length > 0) {
+      this.killHostPid();
+      problems.push(`the runtime still lists ${left.join(', ')} after delete --force (${describeFailure(deleted, this.timeouts.commandMs)})`);
+    }
+    untrackSession(this);
+    problems.push(...removeSessionDir(this.bundle.dir));
+    return problems;
+  }
+
+  /** Process exit: no event loop left, so everything happens synchronously. */
+  teardownNow(): void {
+    killGroup(this.child);
+    this.killHostPid();
+    spawnSync(this.driver.binary, ['--root', this.driver.stateRoot, 'delete', '--force', this.id], { timeout: this.timeouts.commandMs, stdio: 'ignore' });
+    removeSessionDir(this.bundle.dir);
+  }
+}
+
+function readPidFile(file: string): number | undefined {
+  try {
+    const pid = Number(fs.readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `run` exits with the program's code, or 128+N when a signal N killed it (the shell's convention,
+ * which runc and crun follow). A program that itself exits with 128+N is indistinguishable from it.
+ */
+export function exitStatusOf(exit: RuntimeExit, timedOut: boolean): ExitStatus {
+  // The runtime itself was killed (by the timeout's escalation, or from outside): the container went with it.
+  if (exit.signal !== null) return { code: null, signal: timedOut ? 'SIGKILL' : exit.signal, timedOut };
+  if (exit.code !== null && exit.code > 128) {
+    const name = signalName(exit.code - 128);
+    if (name !== undefined) return { code: null, signal: name, timedOut };
+  }
+  return { code: exit.code, signal: null, timedOut };
+}
+
+function signalName(number: number): string | undefined {
+  return Object.entries(os.constants.signals).find(([, n]) => n === number)?.[0];
+}
+
+/**
+ * Removes a session directory, but never while anything is mounted below it: a bind of a host
+ * directory left there would have rm delete the host's files.
+ */
+function removeSessionDir(dir: string): string[] {
+  const mounted = readMountinfo().filter((m) => isSameOrBelow(m.mountPoint, dir)).map((m) => m.mountPoint);
+  if (mounted.length > 0) return [`not removing ${dir}: ${mounted.join(', ')} still mounted there`];
+  try {
+    fs.rmSync(dir, { recursive: true, force: true });
+    return [];
+  } catch (error) {
+    return [`could not remove ${dir}: ${(error as Error).message}`];
+  }
+}

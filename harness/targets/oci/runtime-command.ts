@@ -1,0 +1,80 @@
+// One runtime invocation with a deadline. Every runtime command runs in its own process group, so
+// a runtime that hangs is SIGKILLed together with anything it forked, and the caller always gets
+// an answer.
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+
+export interface CommandResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** The command outlived its deadline and was killed. */
+  timedOut: boolean;
+  /** The command could not be started at all (ENOENT, EACCES). */
+  spawnError?: string;
+}
+
+/**
+ * The runtime sees PATH (wrapper runtimes find the real one on it) and NSRIG_* settings, nothing
+ * else of ours: the container's environment comes from config.json alone.
+ */
+export function runtimeEnvironment(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
+  for (const [name, value] of Object.entries(process.env)) if (name.startsWith('NSRIG_')) env[name] = value;
+  return env;
+}
+
+export function spawnInGroup(file: string, args: string[], stdio: StdioOptions): ChildProcess {
+  return spawn(file, args, { stdio, detached: true, env: runtimeEnvironment() });
+}
+
+/** SIGKILL to a process group; false when it is already gone. */
+export function killGroup(child: ChildProcess): boolean {
+  if (child.pid === undefined) return false;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function runCommand(file: string, args: string[], timeoutMs: number): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    const child = spawnInGroup(file, args, ['ignore', 'pipe', 'pipe']);
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    let settled = false;
+    child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const finish = (result: Omit<CommandResult, 'stdout' | 'stderr' | 'timedOut'>): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({ ...result, stdout, stderr, timedOut });
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child);
+    }, timeoutMs);
+    child.on('error', (e) => finish({ code: null, signal: null, spawnError: e.message }));
+    // After a kill the group's pipes may stay open in a straggler we cannot see; the exit is enough.
+    child.on('exit', (code, signal) => {
+      if (!timedOut) return;
+      child.stdout!.destroy();
+      child.stderr!.destroy();
+      finish({ code, signal });
+    });
+    child.on('close', (code, signal) => finish({ code, signal }));
+  });
+}
+
+/** "exit 1: <stderr's last line>" or "killed after 10000 ms": what a failed command did, for messages. */
+export function describeFailure(result: CommandResult, timeoutMs: number): string {
+  if (result.spawnError !== undefined) return `could not run it: ${result.spawnError}`;
+  if (result.timedOut) return `hung and was killed after ${timeoutMs} ms`;
+  const said = result.stderr.trim().split('\n').filter(Boolean).pop();
+  const how = result.signal === null ? `exit ${result.code}` : `killed by ${result.signal}`;
+  return said === undefined ? how : `${how}: ${said}`;
+}

@@ -1,0 +1,58 @@
+// runc's command line, which crun, youki and forks share:
+//   RUNTIME --root STATE --log FILE --log-format json run|kill|delete|state ... ID
+// One driver per session: its own state root and log, so sessions never see each other's
+// containers and the log holds only this container's story.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { runCommand, spawnInGroup, type CommandResult } from './runtime-command.js';
+
+export class RuntimeDriver {
+  readonly stateRoot: string;
+  readonly logFile: string;
+  readonly pidFile: string;
+
+  /** `dir` is private to the session; the driver keeps its state root, log and pid file there. */
+  constructor(readonly binary: string, readonly dir: string, readonly timeoutMs: number) {
+    this.stateRoot = path.join(dir, 'state');
+    this.logFile = path.join(dir, 'runtime.log');
+    this.pidFile = path.join(dir, 'container.pid');
+    fs.mkdirSync(this.stateRoot, { recursive: true, mode: 0o700 });
+  }
+
+  private global(): string[] {
+    return ['--root', this.stateRoot, '--log', this.logFile, '--log-format', 'json'];
+  }
+
+  /**
+   * `run` in the foreground without a terminal: the runtime creates and starts the container,
+   * relays its stdio, writes the pid file once the program is started, and exits with its status.
+   */
+  spawnRun(bundleDir: string, id: string, stdin: 'pipe' | 'null'): ChildProcess {
+    const args = [...this.global(), 'run', '--pid-file', this.pidFile, '--bundle', bundleDir, id];
+    return spawnInGroup(this.binary, args, [stdin === 'pipe' ? 'pipe' : 'ignore', 'pipe', 'pipe']);
+  }
+
+  /** Signals by number: every runtime parses numbers, not every one parses every name. */
+  kill(id: string, signal: number): Promise<CommandResult> {
+    return runCommand(this.binary, [...this.global(), 'kill', id, String(signal)], this.timeoutMs);
+  }
+
+  /** --force kills whatever still runs in the container, then removes its state and cgroups. */
+  delete(id: string): Promise<CommandResult> {
+    return runCommand(this.binary, [...this.global(), 'delete', '--force', id], this.timeoutMs);
+  }
+
+  state(id: string): Promise<CommandResult> {
+    return runCommand(this.binary, [...this.global(), 'state', id], this.timeoutMs);
+  }
+
+  /** Containers the runtime still keeps in this state root, read from the directory itself. */
+  leftoverContainers(): string[] {
+    try {
+      return fs.readdirSync(this.stateRoot);
+    } catch {
+      return [];
+    }
+  }
+}

@@ -1,0 +1,36 @@
+// The deliberately broken wrapper runtimes beside this file: each breaks one property of the
+// container (or of the launch) and then execs runc. The harness runs its invariants against each
+// and expects the one that guards the broken property to fail; `runc-hangs` is a runtime failure
+// and must end as a target error, never as a violated invariant.
+import path from 'node:path';
+import { projectRoot } from '../oci/host-root-view.js';
+
+export interface WrapperRuntime {
+  /** File name, also the target's name in results. */
+  name: string;
+  /** What the container gets wrong, in one sentence. */
+  breaks: string;
+  /** "isolation": an invariant must catch it; "runtime-failure": start() must reject with TargetError. */
+  kind: 'isolation' | 'runtime-failure';
+}
+
+export const WRAPPER_RUNTIMES: readonly WrapperRuntime[] = [
+  { name: 'runc-drops-uts', kind: 'isolation', breaks: 'no uts namespace and no hostname: the host\'s hostname is shared' },
+  { name: 'runc-drops-pid', kind: 'isolation', breaks: 'no pid namespace; /proc is a bind of the host\'s' },
+  { name: 'runc-drops-net', kind: 'isolation', breaks: 'no network namespace; /sys is a read-only bind of the host\'s' },
+  { name: 'runc-shares-ipc', kind: 'isolation', breaks: 'no ipc namespace and no mqueue mount: System V and POSIX IPC are shared' },
+  { name: 'runc-wrong-uid-map', kind: 'isolation', breaks: 'every uid mapping\'s hostID is one higher than asked' },
+  { name: 'runc-no-readonly-rootfs', kind: 'isolation', breaks: 'the root filesystem is writable although root.readonly is true' },
+  { name: 'runc-keeps-all-caps', kind: 'isolation', breaks: 'bounding, permitted and effective hold every capability' },
+  { name: 'runc-drops-seccomp', kind: 'isolation', breaks: 'no seccomp filter' },
+  { name: 'runc-writable-proc-sys', kind: 'isolation', breaks: 'readonlyPaths ignored: /proc/sys and the others are writable' },
+  { name: 'runc-unmasks-paths', kind: 'isolation', breaks: 'maskedPaths ignored: /proc/kcore, /proc/keys and the others are readable' },
+  { name: 'runc-drops-no-new-privileges', kind: 'isolation', breaks: 'no_new_privs is not set' },
+  { name: 'runc-leaks-fd', kind: 'isolation', breaks: 'fd 3 is an open host directory (the bundle) passed in with --preserve-fds' },
+  { name: 'runc-hangs', kind: 'runtime-failure', breaks: 'create and run hang without starting the container' },
+];
+
+/** The wrappers live in the source tree (tsc does not copy them to dist/). */
+export function wrapperRuntimePath(name: string): string {
+  return path.join(projectRoot(), 'harness', 'targets', 'runtime-wrappers', name);
+}

@@ -1,0 +1,294 @@
+// The OCI target against the real runc and crun installed on this host: output, exit codes,
+// signals, timeouts, refusals, hangs, and that every path leaves nothing behind. Serial: the
+// leftover checks look at the whole host.
+import test, { type ExecutionContext } from 'ava';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { loadProfileFile, parseProfile } from '../../policy/profile/load.js';
+import type { Profile } from '../../policy/profile/types.js';
+import { TargetError, type ExitStatus } from '../../harness/target.js';
+import { OciTarget } from '../../harness/targets/oci/oci-target.js';
+import type { OciSession } from '../../harness/targets/oci/oci-session.js';
+import { readCgroupLayout, type CgroupLayout } from '../../harness/targets/oci/cgroup-layout.js';
+import {
+  crunHostProblem, prepareHostForCrun, undoHostPreparation, type HostPreparation,
+} from '../../harness/targets/oci/crun-host-preparation.js';
+import { projectRoot } from '../../harness/targets/oci/host-root-view.js';
+import { wrapperRuntimePath } from '../../harness/targets/runtime-wrappers/wrapper-runtimes.js';
+
+// Every bundle and state root of this file lands here, so "nothing left" means "this is empty".
+const privateTmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-oci-runtimes-test-'));
+// The containers' root users (host uid 100000 and up) must get through to the bundles.
+fs.chmodSync(privateTmp, 0o711);
+process.env.TMPDIR = privateTmp;
+test.after.always(() => fs.rmSync(privateTmp, { recursive: true, force: true }));
+
+let preparation: HostPreparation | undefined;
+let layoutBefore: CgroupLayout;
+let crunPreflightBefore: string[];
+test.before(async () => {
+  layoutBefore = readCgroupLayout();
+  crunPreflightBefore = await new OciTarget('crun').preflight();
+  preparation = prepareHostForCrun();
+});
+test.after.always(() => {
+  if (preparation !== undefined) undoHostPreparation(preparation);
+});
+
+const RUNTIMES = ['runc', 'crun'] as const;
+const STRICT_EXAMPLE = path.join(projectRoot(), 'policy', 'examples', 'strict.yaml');
+
+function profileOf(script: string, doc: object = {}): Profile {
+  return parseProfile({ name: 'oci-test', hostname: 'oci-test', process: { args: ['/bin/sh', '-c', script] }, ...doc }, '<oci-runtimes-test>', { checkPaths: false });
+}
+
+function collect(stream: NodeJS.ReadableStream): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (s: string) => (text += s));
+    stream.on('end', () => resolve(text));
+    stream.on('close', () => resolve(text));
+  });
+}
+
+function firstLine(stream: NodeJS.ReadableStream): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (s: string) => {
+      text += s;
+      if (text.includes('\n')) resolve(text.split('\n')[0]!);
+    });
+  });
+}
+
+interface Ran {
+  status: ExitStatus;
+  stdout: string;
+  stderr: string;
+  session: OciSession;
+}
+
+async function runToEnd(target: OciTarget, profile: Profile): Promise<Ran> {
+  const session = await target.start({ profile, stdin: 'null' });
+  const [stdout, stderr, status] = await Promise.all([collect(session.stdout), collect(session.stderr), session.wait()]);
+  await session.destroy();
+  return { status, stdout, stderr, session };
+}
+
+/**
+ * Running, as opposed to gone or a zombie. A container whose runtime was killed is reparented to
+ * the host's pid 1, which on some hosts (this VM's) never reaps it: its exit status is all that is left.
+ */
+function isRunning(pid: number): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Host processes whose command line names this file's private temp directory (runtimes, wrappers). */
+function processesUsingPrivateTmp(): string[] {
+  const found: string[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmdline.includes(privateTmp)) found.push(`${pid}: ${cmdline.replace(/\0/g, ' ')}`);
+    } catch {
+      // exited while we looked
+    }
+  }
+  return found;
+}
+
+function cgroupsNamed(name: string, dir = '/sys/fs/cgroup', depth = 0): string[] {
+  if (depth > 4) return [];
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.filter((e) => e.isDirectory()).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.name === name ? [p] : cgroupsNamed(name, p, depth + 1);
+  });
+}
+
+function assertNothingLeft(t: ExecutionContext, session?: OciSession): void {
+  t.deepEqual(fs.readdirSync(privateTmp), [], 'no bundle, state root or log left in the temp directory');
+  t.deepEqual(processesUsingPrivateTmp(), [], 'no runtime process left');
+  t.deepEqual(fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(privateTmp)), [], 'no mount left');
+  if (session === undefined) return;
+  if (session.hostPid !== undefined) t.false(isRunning(session.hostPid), `container pid ${session.hostPid} is gone`);
+  t.deepEqual(cgroupsNamed(session.id), [], 'no cgroup left');
+}
+
+test.serial('crun on this host: refused before preparation exactly when cgroup2 holds controllers, with a hint that names them', (t) => {
+  const problem = crunHostProblem(layoutBefore);
+  if (problem === undefined) {
+    t.deepEqual(crunPreflightBefore, []);
+    return;
+  }
+  t.is(layoutBefore.mode, 'hybrid');
+  t.is(crunPreflightBefore.length, 1);
+  t.regex(crunPreflightBefore[0]!, /cgroups in hybrid mode not supported/, 'crun\'s own message');
+  t.true(crunPreflightBefore[0]!.includes('prepareHostForCrun()'), 'what to do');
+  for (const controller of layoutBefore.unifiedControllers) t.true(crunPreflightBefore[0]!.includes(controller), controller);
+  t.is(crunHostProblem(), undefined, 'prepared now');
+  t.deepEqual(readCgroupLayout().unifiedControllers, []);
+});
+
+for (const runtime of RUNTIMES) {
+  const target = new OciTarget(runtime);
+
+  test.serial(`${runtime}: preflight finds nothing missing; info names the runtime and its version`, async (t) => {
+    t.deepEqual(await target.preflight(), []);
+    const info = await target.info();
+    t.is(info.kind, 'oci');
+    t.is(info.name, runtime);
+    t.regex(info.version, /^\d+\.\d+\.\d+/);
+    const printed = spawnSync(info.path!, ['--version'], { encoding: 'utf8' }).stdout;
+    t.true(printed.includes(info.version));
+    assertNothingLeft(t);
+  });
+
+  test.serial(`${runtime}: runs a program, relays its output and exit code, and leaves nothing behind`, async (t) => {
+    const ran = await runToEnd(target, profileOf('echo hi; hostname'));
+    t.deepEqual(ran.status, { code: 0, signal: null, timedOut: false });
+    t.is(ran.stdout, 'hi\noci-test\n');
+    t.is(ran.stderr, '');
+    t.true(Number.isInteger(ran.session.hostPid) && ran.session.hostPid! > 1);
+    assertNothingLeft(t, ran.session);
+  });
+
+  test.serial(`${runtime}: a non-zero exit code comes back as it is`, async (t) => {
+    const ran = await runToEnd(target, profileOf('echo oops >&2; exit 3'));
+    t.deepEqual(ran.status, { code: 3, signal: null, timedOut: false });
+    t.is(ran.stderr, 'oops\n');
+    assertNothingLeft(t, ran.session);
+  });
+
+  test.serial(`${runtime}: a container killed from the host reports SIGKILL`, async (t) => {
+    const session = await target.start({ profile: profileOf('echo ready; exec sleep 1000'), stdin: 'null' });
+    t.is(await firstLine(session.stdout), 'ready');
+    await session.kill('SIGKILL');
+    t.deepEqual(await session.wait(), { code: null, signal: 'SIGKILL', timedOut: false });
+    await session.destroy();
+    assertNothingLeft(t, session);
+  });
+
+  test.serial(`${runtime}: a program that kills itself with SIGKILL reports SIGKILL`, async (t) => {
+    // As pid 1 of a pid namespace the shell could not be killed by its own SIGKILL, so no pid
+    // namespace; and no user namespace, which could not mount the /proc runc insists on without one.
+    const profile = profileOf('kill -KILL $$', {
+      namespaces: ['mnt', 'uts', 'ipc', 'net'],
+      mounts: [{ type: 'proc' }, { type: 'dev' }, { type: 'tmpfs', destination: '/tmp' }],
+    });
+    const ran = await runToEnd(target, profile);
+    t.deepEqual(ran.status, { code: null, signal: 'SIGKILL', timedOut: false });
+    assertNothingLeft(t, ran.session);
+  });
+
+  test.serial(`${runtime}: outliving the profile's timeout kills the container and says so`, async (t) => {
+    const profile = profileOf('echo ready; exec sleep 1000', { process: { args: ['/bin/sh', '-c', 'echo ready; exec sleep 1000'], timeout: 1 } });
+    const session = await target.start({ profile, stdin: 'null' });
+    t.is(await firstLine(session.stdout), 'ready');
+    t.deepEqual(await session.wait(), { code: null, signal: 'SIGKILL', timedOut: true });
+    await session.destroy();
+    assertNothingLeft(t, session);
+  });
+
+  test.serial(`${runtime}: stdin reaches the program`, async (t) => {
+    const session = await target.start({ profile: profileOf('cat; echo done'), stdin: 'pipe' });
+    const stdout = collect(session.stdout);
+    session.stdin!.end('ping\n');
+    t.deepEqual(await session.wait(), { code: 0, signal: null, timedOut: false });
+    t.is(await stdout, 'ping\ndone\n');
+    await session.destroy();
+    assertNothingLeft(t, session);
+  });
+
+  test.serial(`${runtime}: a config the runtime refuses is a TargetError carrying the runtime's own message`, async (t) => {
+    const missing = '/nsrig-oci-test-no-such-source';
+    const profile = profileOf('echo never', { mounts: [{ type: 'bind', source: missing, destination: '/srv' }] });
+    const error = await t.throwsAsync(target.start({ profile, stdin: 'null' }), { instanceOf: TargetError });
+    t.is(error!.target, runtime);
+    t.true(error!.message.includes(missing), error!.message);
+    // The message is the runtime's own, from its log, which the detail shows in full.
+    const logged = error!.detail!.split('\n').filter((l) => /^(error|fatal): /.test(l)).map((l) => l.replace(/^\w+: /, ''));
+    t.true(logged.length > 0);
+    t.true(logged.some((l) => error!.message.includes(l)), `${error!.message} quotes the log`);
+    assertNothingLeft(t);
+  });
+
+  test.serial(`${runtime}: when the runtime process dies, destroy still kills and deletes the container`, async (t) => {
+    const session = await target.start({ profile: profileOf('echo ready; exec sleep 1000'), stdin: 'null' });
+    t.is(await firstLine(session.stdout), 'ready');
+    const [runtimePid] = processesUsingPrivateTmp().map((l) => Number(l.split(':')[0]));
+    process.kill(runtimePid!, 'SIGKILL');
+    t.deepEqual(await session.wait(), { code: null, signal: 'SIGKILL', timedOut: false });
+    const stateRoot = path.join(session.bundle.dir, 'runtime', 'state');
+    const listed = spawnSync(runtime, ['--root', stateRoot, 'list', '-q'], { encoding: 'utf8' }).stdout.trim();
+    t.is(listed, session.id, 'the orphaned container is still there before destroy');
+    t.true(isRunning(session.hostPid!));
+    await session.destroy();
+    assertNothingLeft(t, session);
+  });
+}
+
+/** strict.yaml runs `id; cat /proc/self/status`: uid 1000, no capabilities, no_new_privs, a seccomp filter. */
+function assertRanStrict(t: ExecutionContext, ran: Ran): void {
+  t.is(ran.status.code, 0, ran.stderr);
+  t.regex(ran.stdout, /^uid=1000\b/);
+  t.regex(ran.stdout, /^NoNewPrivs:\t1$/m);
+  t.regex(ran.stdout, /^Seccomp:\t2$/m);
+  t.regex(ran.stdout, /^CapBnd:\t0+$/m);
+  assertNothingLeft(t, ran.session);
+}
+
+test.serial('runc: the strict example profile is refused for its time namespace (runc 1.1 has none); without it, it runs', async (t) => {
+  const target = new OciTarget('runc');
+  const strict = loadProfileFile(STRICT_EXAMPLE);
+  const error = await t.throwsAsync(target.start({ profile: strict, stdin: 'null' }), { instanceOf: TargetError });
+  t.regex(error!.message, /time/);
+  const withoutTime: Profile = { ...strict, namespaces: strict.namespaces.filter((ns) => ns !== 'time') };
+  delete withoutTime.timeOffsets;
+  const ran = await runToEnd(target, withoutTime);
+  assertRanStrict(t, ran);
+});
+
+test.serial('crun: the strict example profile runs as asked, time namespace included', async (t) => {
+  const ran = await runToEnd(new OciTarget('crun'), loadProfileFile(STRICT_EXAMPLE));
+  assertRanStrict(t, ran);
+});
+
+test.serial('a runtime that hangs is killed after the start timeout and reported as a TargetError', async (t) => {
+  const target = new OciTarget(wrapperRuntimePath('runc-hangs'), { startTimeoutMs: 500 });
+  const error = await t.throwsAsync(target.start({ profile: profileOf('echo never'), stdin: 'null' }), { instanceOf: TargetError });
+  t.regex(error!.message, /^runc-hangs: did not start the container within 500 ms/);
+  assertNothingLeft(t);
+});
+
+test.serial('a runtime that does not exist fails preflight and start with what to do', async (t) => {
+  const target = new OciTarget('nsrig-no-such-runtime');
+  const missing = await target.preflight();
+  t.is(missing.length, 1);
+  t.regex(missing[0]!, /"nsrig-no-such-runtime" not found on PATH/);
+  await t.throwsAsync(target.start({ profile: profileOf('true'), stdin: 'null' }), { instanceOf: TargetError, message: /not found on PATH/ });
+  t.is((await target.info()).version, 'unknown');
+});
+
+test.serial('undoing the crun preparation gives the host its cgroup layout back', (t) => {
+  const undone = undoHostPreparation(preparation!);
+  preparation = undefined;
+  const after = readCgroupLayout();
+  t.deepEqual(after.unifiedControllers, layoutBefore.unifiedControllers);
+  t.deepEqual([...after.v1Mounts], [...layoutBefore.v1Mounts]);
+  if (crunHostProblem(layoutBefore) !== undefined) t.true(undone.length > 0, 'this file was the only holder, so it unmounted');
+  t.false(fs.existsSync('/run/nsrig-crun-host-preparation'));
+});

@@ -1,0 +1,236 @@
+// The deliberately broken wrapper runtimes: each really breaks its one property, in config.json and
+// in the container it runs, and the container still runs. (That each is caught by the right
+// invariant is the harness's test.) Every fact is compared with plain runc on the same profile.
+import test from 'ava';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { loadProfileFile } from '../../policy/profile/load.js';
+import type { Profile } from '../../policy/profile/types.js';
+import { OciTarget } from '../../harness/targets/oci/oci-target.js';
+import { writeBundle } from '../../harness/targets/oci/bundle-writer.js';
+import { projectRoot } from '../../harness/targets/oci/host-root-view.js';
+import type { OciRuntimeConfig } from '../../policy/profile/oci-config.js';
+import { WRAPPER_RUNTIMES, wrapperRuntimePath } from '../../harness/targets/runtime-wrappers/wrapper-runtimes.js';
+
+const privateTmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-oci-wrappers-test-'));
+fs.chmodSync(privateTmp, 0o711);
+process.env.TMPDIR = privateTmp;
+test.after.always(() => fs.rmSync(privateTmp, { recursive: true, force: true }));
+
+test.after('every session left nothing behind: no bundle, state root, runtime process or cgroup', (t) => {
+  t.deepEqual(fs.readdirSync(privateTmp), []);
+  const runtimes = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((pid) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(privateTmp);
+    } catch {
+      return false;
+    }
+  });
+  t.deepEqual(runtimes, []);
+  const ours = `nsrig-oci-${process.pid}-`;
+  const cgroups = fs.readdirSync('/sys/fs/cgroup').flatMap((h) => {
+    try {
+      return fs.readdirSync(path.join('/sys/fs/cgroup', h)).filter((c) => c.startsWith(ours));
+    } catch {
+      return [];
+    }
+  });
+  t.deepEqual(cgroups, []);
+});
+
+/** One line per fact, key=value; the shell (dash) runs as uid 1000 under the strict profile. */
+const FACTS_SCRIPT = [
+  'for ns in uts pid net ipc; do echo "ns.$ns=$(readlink /proc/self/ns/$ns)"; done',
+  'echo "hostname=$(hostname)"',
+  'echo "uid_map=$(head -n 1 /proc/self/uid_map | tr -s " " | sed "s/^ //")"',
+  'grep -E "^(CapBnd|Seccomp|NoNewPrivs):" /proc/self/status | tr -d "\\t" | sed "s/:/=/"',
+  'awk \'$5 == "/" { print "root=" substr($6, 1, 2) }\' /proc/self/mountinfo',
+  'echo "procsys=$(awk \'$5 == "/proc/sys" { print substr($6, 1, 2) }\' /proc/self/mountinfo)"',
+  'echo "keys.masked=$(awk \'$5 == "/proc/keys"\' /proc/self/mountinfo | wc -l)"',
+  'echo "fd3=$(readlink /proc/self/fd/3 || echo none)"',
+].join('\n');
+
+/** The strict example, less the time namespace that runc 1.1 cannot make. */
+function strictForRunc(): Profile {
+  const strict = loadProfileFile(path.join(projectRoot(), 'policy', 'examples', 'strict.yaml'));
+  const profile: Profile = { ...strict, namespaces: strict.namespaces.filter((ns) => ns !== 'time') };
+  delete profile.timeOffsets;
+  profile.process = { ...strict.process, args: ['/bin/sh', '-c', FACTS_SCRIPT] };
+  return profile;
+}
+
+interface Observed {
+  facts: Record<string, string>;
+  config: OciRuntimeConfig;
+  code: number | null;
+  stderr: string;
+}
+
+async function observe(runtime: string): Promise<Observed> {
+  const session = await new OciTarget(runtime).start({ profile: strictForRunc(), stdin: 'null' });
+  let stdout = '';
+  let stderr = '';
+  session.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+  session.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  const status = await session.wait();
+  // The wrapper rewrote config.json in place before exec'ing runc: read it before it goes.
+  const config = JSON.parse(fs.readFileSync(session.bundle.configPath, 'utf8')) as OciRuntimeConfig;
+  await session.destroy();
+  const facts: Record<string, string> = {};
+  for (const line of stdout.trim().split('\n')) {
+    const [key, value] = [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)];
+    // Each container's own namespaces are new each run; what matters is whether they are the host's.
+    facts[key] = key.startsWith('ns.') ? (value === hostNamespace(key.slice(3)) ? 'host' : 'private') : value;
+  }
+  return { facts, config, code: status.code, stderr };
+}
+
+function hostNamespace(type: string): string {
+  return fs.readlinkSync(`/proc/self/ns/${type}`);
+}
+
+let baseline: Promise<Observed> | undefined;
+const plainRunc = (): Promise<Observed> => (baseline ??= observe('runc'));
+
+test('plain runc gives the strict profile everything it asks for (the baseline each wrapper departs from)', async (t) => {
+  const { facts, code, stderr } = await plainRunc();
+  t.is(code, 0, stderr);
+  for (const ns of ['uts', 'pid', 'net', 'ipc']) t.is(facts[`ns.${ns}`], 'private', ns);
+  t.is(facts.hostname, 'strict');
+  t.is(facts.uid_map, '0 300000 1000');
+  t.is(facts.CapBnd, '0000000000000000');
+  t.is(facts.Seccomp, '2');
+  t.is(facts.NoNewPrivs, '1');
+  t.is(facts.root, 'ro');
+  t.is(facts.procsys, 'ro');
+  t.is(facts['keys.masked'], '1');
+  t.is(facts.fd3, 'none');
+});
+
+interface Breakage {
+  /** What config.json says after the wrapper ran, against what plain runc was given. */
+  config(c: OciRuntimeConfig, plain: OciRuntimeConfig): void;
+  /** What the container shows. */
+  facts(f: Record<string, string>): void;
+  /** The facts that differ from plain runc's: these and no others. */
+  changes: string[];
+}
+
+const hasNamespace = (c: OciRuntimeConfig, type: string): boolean => c.linux.namespaces.some((n) => n.type === type);
+
+const BREAKAGES: Record<string, (t: import('ava').ExecutionContext) => Breakage> = {
+  'runc-drops-uts': (t) => ({
+    config: (c) => t.false(hasNamespace(c, 'uts') || c.hostname !== undefined),
+    facts: (f) => {
+      t.is(f['ns.uts'], 'host');
+      t.is(f.hostname, os.hostname());
+    },
+    changes: ['ns.uts', 'hostname'],
+  }),
+  'runc-drops-pid': (t) => ({
+    config: (c) => t.false(hasNamespace(c, 'pid')),
+    facts: (f) => t.is(f['ns.pid'], 'host'),
+    changes: ['ns.pid'],
+  }),
+  'runc-drops-net': (t) => ({
+    config: (c) => t.false(hasNamespace(c, 'network')),
+    facts: (f) => t.is(f['ns.net'], 'host'),
+    changes: ['ns.net'],
+  }),
+  'runc-shares-ipc': (t) => ({
+    config: (c) => t.false(hasNamespace(c, 'ipc')),
+    facts: (f) => t.is(f['ns.ipc'], 'host'),
+    changes: ['ns.ipc'],
+  }),
+  'runc-wrong-uid-map': (t) => ({
+    config: (c) => t.deepEqual(c.linux.uidMappings!.map((m) => m.hostID), [300001, 301001]),
+    facts: (f) => t.is(f.uid_map, '0 300001 1000'),
+    changes: ['uid_map'],
+  }),
+  'runc-no-readonly-rootfs': (t) => ({
+    config: (c) => t.false(c.root.readonly),
+    facts: (f) => t.is(f.root, 'rw'),
+    changes: ['root'],
+  }),
+  'runc-keeps-all-caps': (t) => ({
+    config: (c) => t.true(c.process.capabilities.bounding.includes('CAP_SYS_ADMIN')),
+    // Every capability the kernel has: cap_last_cap + 1 bits.
+    facts: (f) => t.is(BigInt(`0x${f.CapBnd}`), (1n << (BigInt(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim()) + 1n)) - 1n),
+    changes: ['CapBnd'],
+  }),
+  'runc-drops-seccomp': (t) => ({
+    config: (c) => t.is(c.linux.seccomp, undefined),
+    facts: (f) => t.is(f.Seccomp, '0'),
+    changes: ['Seccomp'],
+  }),
+  'runc-writable-proc-sys': (t) => ({
+    config: (c) => t.deepEqual(c.linux.readonlyPaths, []),
+    facts: (f) => t.is(f.procsys, ''),
+    changes: ['procsys'],
+  }),
+  'runc-unmasks-paths': (t) => ({
+    config: (c) => t.deepEqual(c.linux.maskedPaths, []),
+    facts: (f) => t.is(f['keys.masked'], '0'),
+    changes: ['keys.masked'],
+  }),
+  'runc-drops-no-new-privileges': (t) => ({
+    config: (c) => t.false(c.process.noNewPrivileges),
+    facts: (f) => t.is(f.NoNewPrivs, '0'),
+    changes: ['NoNewPrivs'],
+  }),
+  'runc-leaks-fd': (t) => ({
+    // The config is untouched: the leak is in how runc is called.
+    config: (c, plain) => t.deepEqual(c, plain),
+    facts: (f) => t.true(f.fd3!.startsWith(privateTmp) && f.fd3!.includes('nsrig-bundle-'), f.fd3),
+    changes: ['fd3'],
+  }),
+};
+
+for (const wrapper of WRAPPER_RUNTIMES.filter((w) => w.kind === 'isolation')) {
+  test(`${wrapper.name} breaks what it says (${wrapper.breaks}) and the container still runs`, async (t) => {
+    const breakage = BREAKAGES[wrapper.name];
+    if (breakage === undefined) return t.fail(`no expectation written for ${wrapper.name}`);
+    const { facts, config, code, stderr } = await observe(wrapperRuntimePath(wrapper.name));
+    t.is(code, 0, stderr);
+    const expected = breakage(t);
+    const plain = await plainRunc();
+    expected.config(config, plain.config);
+    expected.facts(facts);
+    // Everything else is as plain runc has it.
+    t.deepEqual(Object.keys(plain.facts).filter((k) => plain.facts[k] !== facts[k]), expected.changes);
+  });
+}
+
+test('every wrapper in the catalogue is an executable file here, and every file here is in the catalogue', (t) => {
+  const dir = path.dirname(wrapperRuntimePath('x'));
+  const files = fs.readdirSync(dir).filter((f) => f.startsWith('runc-'));
+  t.deepEqual(files.sort(), WRAPPER_RUNTIMES.map((w) => w.name).sort());
+  for (const f of files) fs.accessSync(path.join(dir, f), fs.constants.X_OK);
+});
+
+test('a wrapper finds the bundle in create with -b and --root=, and passes other commands through', (t) => {
+  const dir = fs.mkdtempSync(path.join(privateTmp, 'nsrig-bundle-'));
+  fs.chmodSync(dir, 0o711);
+  const state = path.join(dir, 'state');
+  const id = `nsrig-oci-wrapper-test-${process.pid}`;
+  writeBundle(strictForRunc(), path.join(dir, 'bundle'));
+  const wrapper = wrapperRuntimePath('runc-drops-uts');
+  try {
+    // The created container keeps the stdio it inherits, so pipes here would never close.
+    const log = path.join(dir, 'runtime.log');
+    const created = spawnSync(wrapper, [`--root=${state}`, '--log', log, '--log-format', 'json', 'create', '-b', path.join(dir, 'bundle'), id],
+      { stdio: 'ignore', timeout: 20_000 });
+    t.is(created.status, 0, fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : 'no log');
+    const config = JSON.parse(fs.readFileSync(path.join(dir, 'bundle', 'config.json'), 'utf8')) as OciRuntimeConfig;
+    t.false(hasNamespace(config, 'uts'));
+    const state1 = spawnSync(wrapper, ['--root', state, 'state', id], { encoding: 'utf8', timeout: 20_000 });
+    t.is(JSON.parse(state1.stdout).status, 'created');
+    t.regex(spawnSync(wrapper, ['--version'], { encoding: 'utf8', timeout: 20_000 }).stdout, /^runc version/);
+  } finally {
+    spawnSync(wrapper, ['--root', state, 'delete', '--force', id], { stdio: 'ignore', timeout: 20_000 });
+    t.is(spawnSync('runc', ['--root', state, 'list', '-q'], { encoding: 'utf8', timeout: 20_000 }).stdout, '');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
