@@ -69,6 +69,10 @@ export function compilePlan(
   fds: LaunchPlan['fds'],
   options: { args?: string[]; seccompPrograms?: Buffer[] } = {},
 ): LaunchPlan {
+  if (profile.network.veth) {
+    // Refused rather than ignored: a profile must never get less isolation (or network) than it says.
+    throw new Error(`${profile.source}: network.veth: the built-in engine does not create veth pairs yet; remove it or use an OCI runtime`);
+  }
   const p = profile.process;
   const hasMnt = profile.namespaces.includes('mnt');
   const setgroupsAllowed = !profile.namespaces.includes('user') || profile.user.setgroups === 'allow';
