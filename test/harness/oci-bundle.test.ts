@@ -54,6 +54,7 @@ test('the rig\'s host binds come first, read-only, and include node and the proj
   const covers = (p: string): boolean => bundle.rigMounts.some((b) => p === b.destination || p.startsWith(`${b.destination}/`));
   t.true(covers(nodeDir), nodeDir);
   t.true(covers(projectRoot()), projectRoot());
+  if (fs.existsSync('/etc/alternatives')) t.true(covers('/etc/alternatives'), 'Debian\'s alternatives, for /usr/bin/awk and the like');
   // The profile's own mounts follow, unchanged.
   t.deepEqual(bundle.config.mounts.slice(bundle.rigMounts.length).map((m) => m.destination), ['/proc', '/dev', '/dev/shm', '/dev/mqueue', '/tmp', '/sys']);
 });

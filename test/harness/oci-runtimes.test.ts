@@ -213,6 +213,24 @@ for (const runtime of RUNTIMES) {
     assertNothingLeft(t, session);
   });
 
+  test.serial(`${runtime}: two containers run at the same time, each with its own state and namespaces`, async (t) => {
+    const start = (name: string) => target.start({ profile: profileOf('hostname; readlink /proc/self/ns/uts; cat', { hostname: name }), stdin: 'pipe' });
+    const [a, b] = await Promise.all([start('first'), start('second')]);
+    const [outA, outB] = [collect(a.stdout), collect(b.stdout)];
+    // Both are alive now: each holds on until its stdin closes.
+    t.true(isRunning(a.hostPid!) && isRunning(b.hostPid!));
+    t.not(a.id, b.id);
+    a.stdin!.end();
+    b.stdin!.end();
+    t.deepEqual(await Promise.all([a.wait(), b.wait()]), [{ code: 0, signal: null, timedOut: false }, { code: 0, signal: null, timedOut: false }]);
+    const [linesA, linesB] = [(await outA).split('\n'), (await outB).split('\n')];
+    t.deepEqual([linesA[0], linesB[0]], ['first', 'second']);
+    t.not(linesA[1], linesB[1], 'separate uts namespaces');
+    await Promise.all([a.destroy(), b.destroy()]);
+    assertNothingLeft(t, a);
+    assertNothingLeft(t, b);
+  });
+
   test.serial(`${runtime}: a config the runtime refuses is a TargetError carrying the runtime's own message`, async (t) => {
     const missing = '/nsrig-oci-test-no-such-source';
     const profile = profileOf('echo never', { mounts: [{ type: 'bind', source: missing, destination: '/srv' }] });
@@ -265,6 +283,25 @@ test.serial('runc: the strict example profile is refused for its time namespace 
 test.serial('crun: the strict example profile runs as asked, time namespace included', async (t) => {
   const ran = await runToEnd(new OciTarget('crun'), loadProfileFile(STRICT_EXAMPLE));
   assertRanStrict(t, ran);
+});
+
+test.serial('a process that dies with a live session (a failing test) still tears it down on exit', (t) => {
+  const module = (file: string): string => JSON.stringify(new URL(file, import.meta.url).href);
+  const script = [
+    `import { OciTarget } from ${module('../../harness/targets/oci/oci-target.js')};`,
+    `import { parseProfile } from ${module('../../policy/profile/load.js')};`,
+    `const profile = parseProfile({ process: { args: ['/bin/sh', '-c', 'exec sleep 1000'] } }, '<exit-test>', { checkPaths: false });`,
+    `const session = await new OciTarget('runc').start({ profile, stdin: 'null' });`,
+    `console.log(JSON.stringify({ pid: session.hostPid, dir: session.bundle.dir }));`,
+    `throw new Error('a test failing with its container still running');`,
+  ].join('\n');
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env }, timeout: 60_000 });
+  t.not(child.status, 0);
+  t.regex(child.stderr, /a test failing with its container still running/);
+  const { pid, dir } = JSON.parse(child.stdout) as { pid: number; dir: string };
+  t.true(dir.startsWith(privateTmp));
+  t.false(isRunning(pid));
+  assertNothingLeft(t);
 });
 
 test.serial('a runtime that hangs is killed after the start timeout and reported as a TargetError', async (t) => {

@@ -157,30 +157,6 @@ function writeEtc(etc: string, profile: Profile): string[] {
     fs.copyFileSync('/etc/ld.so.cache', path.join(etc, 'ld.so.cache'));
     created.push(path.join(etc, 'ld.so.cache'));
   }
-  created.push(...copyAlternatives(etc));
-  return created;
-}
-
-/**
- * Debian reaches many programs through /etc/alternatives (/usr/bin/awk → /etc/alternatives/awk →
- * /usr/bin/mawk): the symlinks are copied, so the bound /usr works as it does on the host.
- */
-function copyAlternatives(etc: string): string[] {
-  let names: string[];
-  try {
-    names = fs.readdirSync('/etc/alternatives');
-  } catch {
-    return [];
-  }
-  const dir = path.join(etc, 'alternatives');
-  fs.mkdirSync(dir, { mode: 0o755 });
-  const created = [dir];
-  for (const name of names) {
-    const host = path.join('/etc/alternatives', name);
-    if (!fs.lstatSync(host).isSymbolicLink()) continue;
-    fs.symlinkSync(fs.readlinkSync(host), path.join(dir, name));
-    created.push(path.join(dir, name));
-  }
   return created;
 }
 

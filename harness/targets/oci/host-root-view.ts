@@ -1,6 +1,7 @@
 // What of the host a bundle's synthetic rootfs shows: the directories programs (and the probe)
 // need, bound read-only, and the merged-/usr symlinks recreated rather than bound, so /bin inside
-// resolves through the container's own /usr bind. Everything else in the rootfs is generated.
+// resolves through the container's own /usr bind. Everything else in the rootfs, /etc included
+// (but for its alternatives), is generated.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +38,9 @@ export function hostRootView(options: { probe: boolean }): HostRootView {
     if (stat.isSymbolicLink()) symlinks.set(name, fs.readlinkSync(hostPath));
     else if (stat.isDirectory()) binds.push(hostBind(hostPath));
   }
+  // Debian reaches many programs through it (/usr/bin/awk → /etc/alternatives/awk → mawk). Bound,
+  // not copied: hundreds of symlinks made per bundle cost more than the container itself.
+  if (isDirectory('/etc/alternatives')) binds.push(hostBind('/etc/alternatives'));
   if (options.probe) {
     for (const dir of [path.dirname(fs.realpathSync(process.execPath)), projectRoot()]) {
       const covered = binds.some((b) => isSameOrBelow(dir, b.destination)) || [...symlinks.keys()].some((s) => isSameOrBelow(dir, `/${s}`));
@@ -44,6 +48,14 @@ export function hostRootView(options: { probe: boolean }): HostRootView {
     }
   }
   return { binds, symlinks };
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function hostBind(dir: string): OciMount {

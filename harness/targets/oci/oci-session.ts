@@ -72,7 +72,13 @@ export class OciSession implements ContainerSession, SyncTeardown {
       removeSessionDir(dir);
       throw new TargetError(target, `could not write the bundle: ${(error as Error).message}`);
     }
-    const session = new OciSession(target, new RuntimeDriver(binary, path.join(dir, 'runtime'), timeouts.commandMs), bundle, request, timeouts);
+    let session: OciSession;
+    try {
+      session = new OciSession(target, new RuntimeDriver(binary, path.join(dir, 'runtime'), timeouts.commandMs), bundle, request, timeouts);
+    } catch (error) {
+      removeSessionDir(dir);
+      throw new TargetError(target, `could not run ${binary}: ${(error as Error).message}`);
+    }
     const outcome = await session.launched;
     if (outcome.started) {
       session.armTimeout(request.profile.process.timeoutMs);
@@ -149,24 +155,24 @@ export class OciSession implements ContainerSession, SyncTeardown {
       watcher.on('error', () => undefined);
       const deadline = setTimeout(() => {
         check();
-        settle({ started: false, why: this.withLogMessage(`did not start the container within ${this.timeouts.startMs} ms`) });
+        const said = this.runtimeSaid();
+        const why = `did not start the container within ${this.timeouts.startMs} ms${said === undefined ? '' : `; it said: ${said}`}`;
+        settle({ started: false, why });
       }, this.timeouts.startMs);
       void this.exited.then((exit) => {
         check();
         if (exit.spawnError !== undefined) settle({ started: false, why: `could not run ${this.driver.binary}: ${exit.spawnError}` });
         const how = exit.signal === null ? `exit code ${exit.code}` : `signal ${exit.signal}`;
-        settle({ started: false, why: this.withLogMessage(`exited (${how}) without starting the container`) });
+        settle({ started: false, why: this.runtimeSaid() ?? `exited (${how}) without starting the container and without saying why` });
       });
       check();
     });
   }
 
-  /** The runtime's own words first: its last logged error, else the last line it wrote to stderr. */
-  private withLogMessage(fallback: string): string {
-    const logged = lastRuntimeError(this.driver.logFile);
-    if (logged !== undefined) return logged;
-    const said = Buffer.concat(this.startStderr).toString('utf8').trim().split('\n').filter(Boolean).pop();
-    return said === undefined ? fallback : `${fallback}: ${said}`;
+  /** The runtime's own words: its logged error, else the last line it wrote to stderr. */
+  private runtimeSaid(): string | undefined {
+    return lastRuntimeError(this.driver.logFile)
+      ?? Buffer.concat(this.startStderr).toString('utf8').trim().split('\n').filter(Boolean).pop();
   }
 
   private failureDetail(): string {
