@@ -27,7 +27,3 @@ export function trackSession(session: SyncTeardown): void {
 export function untrackSession(session: SyncTeardown): void {
   live.delete(session);
 }
-
-export function liveSessionCount(): number {
-  return live.size;
-}

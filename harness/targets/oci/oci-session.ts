@@ -284,7 +284,7 @@ function readPidFile(file: string): number | undefined {
  * `run` exits with the program's code, or 128+N when a signal N killed it (the shell's convention,
  * which runc and crun follow). A program that itself exits with 128+N is indistinguishable from it.
  */
-export function exitStatusOf(exit: RuntimeExit, timedOut: boolean): ExitStatus {
+function exitStatusOf(exit: RuntimeExit, timedOut: boolean): ExitStatus {
   // The runtime itself was killed (by the timeout's escalation, or from outside): the container went with it.
   if (exit.signal !== null) return { code: null, signal: timedOut ? 'SIGKILL' : exit.signal, timedOut };
   if (exit.code !== null && exit.code > 128) {

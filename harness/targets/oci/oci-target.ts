@@ -12,7 +12,7 @@ import { crunHostProblem } from './crun-host-preparation.js';
 export interface OciTargetOptions {
   /** How long the runtime may take to start the program. Default 10 s. */
   startTimeoutMs?: number;
-  /** Each kill, delete, state or --version command. Default 10 s. */
+  /** Each kill, delete or --version command. Default 10 s. */
   commandTimeoutMs?: number;
   /** Grace between asking the runtime for SIGKILL and SIGKILLing it and the container directly. Default 2 s. */
   killGraceMs?: number;

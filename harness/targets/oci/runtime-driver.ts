@@ -1,5 +1,5 @@
 // runc's command line, which crun, youki and forks share:
-//   RUNTIME --root STATE --log FILE --log-format json run|kill|delete|state ... ID
+//   RUNTIME --root STATE --log FILE --log-format json run|kill|delete ... ID
 // One driver per session: its own state root and log, so sessions never see each other's
 // containers and the log holds only this container's story.
 import fs from 'node:fs';
@@ -41,10 +41,6 @@ export class RuntimeDriver {
   /** --force kills whatever still runs in the container, then removes its state and cgroups. */
   delete(id: string): Promise<CommandResult> {
     return runCommand(this.binary, [...this.global(), 'delete', '--force', id], this.timeoutMs);
-  }
-
-  state(id: string): Promise<CommandResult> {
-    return runCommand(this.binary, [...this.global(), 'state', id], this.timeoutMs);
   }
 
   /** Containers the runtime still keeps in this state root, read from the directory itself. */
