@@ -25,7 +25,7 @@ export class CheckProgress {
 
 export function describeFailure(r: InvariantResult): string {
   const c = r.counterexample!;
-  const profile = YAML.stringify(c.profile).trimEnd().split('\n').map((l) => `      ${l}`).join('\n');
+  const profile = YAML.stringify(c.profile, { aliasDuplicateObjects: false }).trimEnd().split('\n').map((l) => `      ${l}`).join('\n');
   return [
     `    ${r.title}`,
     `    expected: ${c.expected}`,

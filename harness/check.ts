@@ -8,10 +8,10 @@ import { areaOf } from './invariant.js';
 import os from 'node:os';
 import type { InvariantResult, Results, SyscallProfile } from './results.js';
 import { checkTrace, parsePolicy } from '../policy/seccomp/index.js';
-import type { Target, TargetInfo } from './target.js';
+import type { ProfileConstraints, Target, TargetInfo } from './target.js';
 import { TargetError } from './target.js';
 import { HostFixtures, snapshotHost, type HostFacts } from './host-facts.js';
-import { profileDocument, type ProfileDocument } from './generators/profile-document.js';
+import { profileDocument, type GenerationOptions, type ProfileDocument } from './generators/profile-document.js';
 import { runPair, runSingle, type SyscallTotals } from './scenario.js';
 import { TOOL_VERSION } from './tool-version.js';
 
@@ -59,19 +59,31 @@ function replayCommand(options: CheckOptions, invariant: Invariant, path: string
   return `nsrig check ${options.targetFlag} --seed ${options.seed} --runs ${options.runs} --only ${invariant.id} --replay '${path}'`;
 }
 
-async function checkInvariant(invariant: Invariant, options: CheckOptions, host: HostFacts, info: TargetInfo, profiles: SyscallProfile[]): Promise<InvariantResult> {
+/** Why an invariant cannot be checked on this target at all, from the target's constraints. */
+function constraintSkip(invariant: Invariant, constraints: ProfileConstraints): string | undefined {
+  const needs = [...(invariant.generate?.requireNamespaces ?? []), ...(invariant.generate?.names ? ['uts'] : []), ...(invariant.generate?.timeOffsets ? ['time'] : [])];
+  const missing = constraints.excludeNamespaces.find((e) => needs.includes(e.namespace));
+  return missing?.reason;
+}
+
+async function checkInvariant(invariant: Invariant, options: CheckOptions, host: HostFacts, info: TargetInfo, constraints: ProfileConstraints, profiles: SyscallProfile[]): Promise<InvariantResult> {
   const started = Date.now();
   const base = {
     id: invariant.id, area: areaOf(invariant), level: invariant.level, title: invariant.title, reference: invariant.reference,
   };
-  const skip = invariant.skipWhen?.(host, info);
+  const skip = invariant.skipWhen?.(host, info) ?? constraintSkip(invariant, constraints);
   if (skip) return { ...base, status: 'skip', reason: skip, cases: 0, durationMs: 0 };
+  const generation: GenerationOptions = {
+    ...invariant.generate,
+    excludeNamespaces: constraints.excludeNamespaces.map((e) => e.namespace),
+    ...(constraints.setgroups ? { setgroups: constraints.setgroups.value } : {}),
+  };
 
   let cases = 0;
   // fast-check runs shrink candidates last, so the last failure recorded is the shrunk counterexample's.
   let lastFailure: { expected: string; observed: string; document: ProfileDocument } | undefined;
   let targetError: string | undefined;
-  const property = fc.asyncProperty(profileDocument(invariant.generate ?? {}, { fixtureDir: host.fixtureDir }), async (document) => {
+  const property = fc.asyncProperty(profileDocument(generation, { fixtureDir: host.fixtureDir }), async (document) => {
     const profile = parseProfile(document, '<generated>', { checkPaths: true });
     cases++;
     try {
@@ -115,6 +127,10 @@ async function checkInvariant(invariant: Invariant, options: CheckOptions, host:
   return { ...base, status: 'pass', cases, durationMs };
 }
 
+function limitsOf(c: ProfileConstraints): string[] {
+  return [...c.excludeNamespaces.map((e) => e.reason), ...(c.setgroups ? [`setgroups is always "${c.setgroups.value}": ${c.setgroups.reason}`] : [])];
+}
+
 async function pool<T, R>(items: T[], jobs: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
@@ -131,12 +147,13 @@ async function pool<T, R>(items: T[], jobs: number, work: (item: T) => Promise<R
 export async function runCheck(options: CheckOptions): Promise<Results> {
   const startedAt = new Date();
   const info = await options.target.info();
+  const constraints = (await options.target.constraints?.()) ?? { excludeNamespaces: [] };
   const fixtures = await HostFixtures.create();
   try {
     const selected = shardOf(options.invariants, options.shard);
     const profiles: SyscallProfile[] = [];
     const invariants = await pool(selected, options.jobs, async (inv) => {
-      const result = await checkInvariant(inv, options, fixtures.facts, info, profiles);
+      const result = await checkInvariant(inv, options, fixtures.facts, info, constraints, profiles);
       options.onResult?.(result);
       return result;
     });
@@ -152,6 +169,7 @@ export async function runCheck(options: CheckOptions): Promise<Results> {
       ...(options.shard ? { shard: options.shard } : {}),
       invariants,
       summary: { passed: count('pass'), failed: count('fail'), skipped: count('skip'), errors: count('error') },
+      ...(limitsOf(constraints).length ? { targetLimits: limitsOf(constraints) } : {}),
       ...(profiles.length ? { syscallProfiles: profiles.sort((a, b) => a.caseId.localeCompare(b.caseId)) } : {}),
     };
   } finally {

@@ -76,4 +76,6 @@ export interface Results {
   invariants: InvariantResult[];
   summary: { passed: number; failed: number; skipped: number; errors: number };
   syscallProfiles?: SyscallProfile[];
+  /** What the target could not carry out, so generated profiles avoided it. */
+  targetLimits?: string[];
 }

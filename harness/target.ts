@@ -1,7 +1,7 @@
 // The seam between the harness and whatever runs containers. The harness drives a Target and
 // never learns whether the built-in engine, an OCI runtime or a test double is behind it.
 import type { Readable, Writable } from 'node:stream';
-import type { Profile } from '../policy/profile/types.js';
+import type { NamespaceType, Profile } from '../policy/profile/types.js';
 
 export interface TargetInfo {
   kind: 'builtin' | 'oci' | 'double';
@@ -46,8 +46,17 @@ export interface ContainerSession {
   syscalls?(): Promise<{ name: string; count: number; errors: number }[] | undefined>;
 }
 
+/** What a target cannot carry out, so generated profiles avoid it (and say why). */
+export interface ProfileConstraints {
+  excludeNamespaces: { namespace: NamespaceType; reason: string }[];
+  /** A setgroups value every profile must have on this target, and why. */
+  setgroups?: { value: 'allow' | 'deny'; reason: string };
+}
+
 export interface Target {
   info(): Promise<TargetInfo>;
+  /** Limits of this target, found by asking it (not assumed); none when absent. */
+  constraints?(): Promise<ProfileConstraints>;
   /** What the host lacks to run this target; empty when it can run. */
   preflight(): Promise<string[]>;
   start(request: LaunchRequest): Promise<ContainerSession>;

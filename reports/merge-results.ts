@@ -186,6 +186,8 @@ function mergeGroup(group: Named[]): MergedRun {
   };
   const profiles = sorted.flatMap((n) => n.results.syscallProfiles ?? []);
   if (sorted.some((n) => n.results.syscallProfiles !== undefined)) results.syscallProfiles = profiles;
+  const limits = [...new Set(sorted.flatMap((n) => n.results.targetLimits ?? []))];
+  if (limits.length) results.targetLimits = limits;
 
   const shardCount = first.shard?.count ?? null;
   const shards = first.shard === undefined ? [] : sorted.map((n) => n.results.shard!);

@@ -102,6 +102,8 @@ export interface RunView {
   shards: string;
   sources: string[];
   toolVersion: string;
+  /** What the target could not carry out, so generated profiles avoided it. */
+  limits: string[];
   host: HostInfo;
   counts: StatusCounts;
   verdict: Verdict;
@@ -214,6 +216,7 @@ function runView(run: MergedRun): RunView {
     shards,
     sources: run.sources,
     toolVersion: r.tool.version,
+    limits: r.targetLimits ?? [],
     host: r.host,
     counts,
     verdict: verdictOf(counts, run.incomplete !== null),

@@ -57,6 +57,12 @@ class Reader {
     return v;
   }
 
+  /** This value itself as a string (an array element). */
+  text(): string {
+    if (typeof this.value !== 'string') this.fail('a string');
+    return this.value;
+  }
+
   optionalString(name: string): string | undefined {
     return this.has(name) ? this.string(name) : undefined;
   }
@@ -214,5 +220,6 @@ export function readResults(file: string, value: unknown, path = ''): Results {
     results.shard = { index, count };
   }
   if (r.has('syscallProfiles')) results.syscallProfiles = r.array('syscallProfiles').map(readSyscallProfile);
+  if (r.has('targetLimits')) results.targetLimits = r.array('targetLimits').map((limit) => limit.text());
   return results;
 }

@@ -2,7 +2,7 @@
 // Target interface.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { LaunchRequest, Target, TargetInfo } from '../../target.js';
+import type { LaunchRequest, ProfileConstraints, Target, TargetInfo } from '../../target.js';
 import { TargetError } from '../../target.js';
 import { parseProfile } from '../../../policy/profile/load.js';
 import { OciSession, type SessionTimeouts } from './oci-session.js';
@@ -49,6 +49,7 @@ export class OciTarget implements Target {
   private readonly resolved: Resolved;
   private readonly timeouts: SessionTimeouts;
   private version: Promise<string> | undefined;
+  private limits: Promise<ProfileConstraints> | undefined;
 
   constructor(readonly runtime: string, options: OciTargetOptions = {}) {
     this.resolved = resolveRuntime(runtime);
@@ -101,6 +102,33 @@ export class OciTarget implements Target {
       missing.push(`${this.name} cannot run a minimal container: ${error.message}${hint === undefined ? '' : `; ${hint}`}`);
     }
     return missing;
+  }
+
+  /**
+   * What this runtime cannot carry out, found by asking it: a namespace type it refuses gets no
+   * generated profiles (its invariants skip with the runtime's own words). config.json has no
+   * field for setgroups, so profiles keep the runtimes' "allow".
+   */
+  async constraints(): Promise<ProfileConstraints> {
+    this.limits ??= (async () => {
+      const excludeNamespaces: ProfileConstraints['excludeNamespaces'] = [];
+      for (const namespace of ['time', 'cgroup'] as const) {
+        const profile = parseProfile({ name: `probe-${namespace}`, namespaces: ['user', 'pid', 'mnt', namespace], process: { args: ['/bin/true'] } }, '<constraints>', { checkPaths: false });
+        try {
+          const session = await this.start({ profile, stdin: 'null' });
+          await session.wait();
+          await session.destroy();
+        } catch (error) {
+          if (!(error instanceof TargetError)) throw error;
+          excludeNamespaces.push({ namespace, reason: `${this.name} ${await this.runtimeVersion()} refused a ${namespace} namespace: ${error.message}` });
+        }
+      }
+      return {
+        excludeNamespaces,
+        setgroups: { value: 'allow' as const, reason: 'the OCI runtime-spec has no setgroups field, so runtimes leave it "allow"' },
+      };
+    })();
+    return this.limits;
   }
 
   async start(request: LaunchRequest): Promise<OciSession> {
