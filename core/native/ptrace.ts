@@ -142,10 +142,17 @@ export const SYSCALL_INFO_OP = { NONE: 0, ENTRY: 1, EXIT: 2, SECCOMP: 3 } as con
 /** struct ptrace_syscall_info (linux/ptrace.h): 24-byte header, then the op's union member. */
 const SYSCALL_INFO_SIZE = 88;
 
-export type SyscallInfo =
-  | { op: 'entry' | 'seccomp'; arch: number; nr: number; args: bigint[] }
-  | { op: 'exit'; arch: number; rval: bigint; isError: boolean }
-  | { op: 'none'; arch: number };
+interface SyscallInfoHeader {
+  /** AUDIT_ARCH_* of the call's ABI. */
+  arch: number;
+  instructionPointer: bigint;
+  stackPointer: bigint;
+}
+
+export type SyscallInfo = SyscallInfoHeader & (
+  | { op: 'entry' | 'seccomp'; nr: number; args: bigint[] }
+  | { op: 'exit'; rval: bigint; isError: boolean }
+  | { op: 'none' });
 
 /**
  * Where a tracee is in a system call, from PTRACE_GET_SYSCALL_INFO (Linux 5.3): the kernel's own
@@ -162,73 +169,63 @@ export class SyscallInfoReader {
     return this.buf[0];
   }
 
-  /** The system call number at an entry or seccomp stop, -1 at any other stop; `arch` is then in `lastArch`. */
-  number(tid: number): number {
+  /** The call a tracee is entering (at an entry or seccomp stop); undefined at any other stop. */
+  call(tid: number): { nr: number; arch: number } | undefined {
     const op = this.fetch(tid);
-    this.lastArch = this.buf.readUInt32LE(4);
-    if (op !== SYSCALL_INFO_OP.ENTRY && op !== SYSCALL_INFO_OP.SECCOMP) return -1;
+    if (op !== SYSCALL_INFO_OP.ENTRY && op !== SYSCALL_INFO_OP.SECCOMP) return undefined;
     // Numbers are below 2^32 on every ABI (x32 sets bit 30), so the low half is the number.
-    return this.buf.readUInt32LE(24);
+    return { nr: this.buf.readUInt32LE(24), arch: this.buf.readUInt32LE(4) };
   }
 
-  lastArch = 0;
-
-  /** At a syscall-exit stop: did the call fail (a return value in -4095..-1)? */
-  failed(tid: number): boolean {
-    const op = this.fetch(tid);
-    if (op !== SYSCALL_INFO_OP.EXIT) throw new Error(`tid ${tid} is not at a syscall-exit stop (syscall info op ${op})`);
+  /** At a syscall-exit stop: did the call fail (a return value in -4095..-1)? Undefined at any other stop. */
+  failed(tid: number): boolean | undefined {
+    if (this.fetch(tid) !== SYSCALL_INFO_OP.EXIT) return undefined;
     return this.buf[32] !== 0;
   }
 
   read(tid: number): SyscallInfo {
     const op = this.fetch(tid);
-    const arch = this.buf.readUInt32LE(4);
-    if (op === SYSCALL_INFO_OP.EXIT) return { op: 'exit', arch, rval: this.buf.readBigInt64LE(24), isError: this.buf[32] !== 0 };
+    const header = { arch: this.buf.readUInt32LE(4), instructionPointer: this.buf.readBigUInt64LE(8), stackPointer: this.buf.readBigUInt64LE(16) };
+    if (op === SYSCALL_INFO_OP.EXIT) return { ...header, op: 'exit', rval: this.buf.readBigInt64LE(24), isError: this.buf[32] !== 0 };
     if (op === SYSCALL_INFO_OP.ENTRY || op === SYSCALL_INFO_OP.SECCOMP) {
       const args = Array.from({ length: 6 }, (_, i) => this.buf.readBigUInt64LE(32 + 8 * i));
-      return { op: op === SYSCALL_INFO_OP.ENTRY ? 'entry' : 'seccomp', arch, nr: Number(this.buf.readBigUInt64LE(24)), args };
+      return { ...header, op: op === SYSCALL_INFO_OP.ENTRY ? 'entry' : 'seccomp', nr: Number(this.buf.readBigUInt64LE(24)), args };
     }
-    return { op: 'none', arch };
+    return { ...header, op: 'none' };
   }
 }
 
-/** A decoded waitpid status. */
+/** What happened to a tracee. */
 export type WaitStatus =
   | { kind: 'exited'; code: number }
   | { kind: 'killed'; signal: number; core: boolean }
   | { kind: 'stopped'; signal: number; event: number };
-
-export function decodeWaitStatus(status: number): WaitStatus {
-  const low = status & 0x7f;
-  if (low === 0) return { kind: 'exited', code: (status >> 8) & 0xff };
-  if (low === 0x7f) return { kind: 'stopped', signal: (status >> 8) & 0xff, event: (status >> 16) & 0xff };
-  return { kind: 'killed', signal: low, core: (status & 0x80) !== 0 };
-}
 
 const P_ALL = 0;
 const CLD_EXITED = 1;
 const CLD_KILLED = 2;
 const CLD_DUMPED = 3;
 
-export interface PendingChange {
-  tid: number;
-  /** The change is the task's death (it is a zombie now), not a stop. */
-  exited: boolean;
-}
+export type TraceeChange = WaitStatus & { tid: number };
 
 /**
  * Waits for the calling thread's tracees only (__WALL | __WNOTHREAD), so children of other threads
  * (libuv's, the engine's pidfd-waited ones) are never consumed here.
+ *
+ * A change is looked at without consuming it (WNOWAIT). A ptrace-stop needs no consuming: the
+ * restart request clears it (the kernel resets the stop code), which saves a wait per stop. Deaths,
+ * group-stops (PTRACE_LISTEN keeps the stop code) and exec stops (see the tracer's stop loop) are
+ * consumed with consume().
  */
 export class TraceeWaiter {
   private readonly info = Buffer.alloc(128);
   private readonly status = new Int32Array(1);
 
   /**
-   * The next tracee with something to report, without consuming it (WNOWAIT); undefined when
-   * `block` is false and nothing is pending. Throws SyscallError ECHILD when no tracee is left.
+   * The next tracee with something to report; undefined when `block` is false and nothing is
+   * pending. Throws SyscallError ECHILD when no tracee is left.
    */
-  peek(block: boolean): PendingChange | undefined {
+  next(block: boolean): TraceeChange | undefined {
     const flags = WAIT.WEXITED | WAIT.WSTOPPED | WAIT.WNOWAIT | WAIT.WALL | WAIT.WNOTHREAD | (block ? 0 : WAIT.WNOHANG);
     this.info.writeInt32LE(0, 16);
     for (;;) {
@@ -239,14 +236,19 @@ export class TraceeWaiter {
     const tid = this.info.readInt32LE(16);
     if (tid === 0) return undefined;
     const code = this.info.readInt32LE(8);
-    return { tid, exited: code === CLD_EXITED || code === CLD_KILLED || code === CLD_DUMPED };
+    // si_status holds the whole stop code, as waitpid's status does in bits 8..23: the signal,
+    // 0x80 for a syscall-stop, and the PTRACE_EVENT_* number above them.
+    const status = this.info.readInt32LE(24);
+    if (code === CLD_EXITED) return { tid, kind: 'exited', code: status };
+    if (code === CLD_KILLED || code === CLD_DUMPED) return { tid, kind: 'killed', signal: status, core: code === CLD_DUMPED };
+    return { tid, kind: 'stopped', signal: status & 0xff, event: (status >> 8) & 0xff };
   }
 
-  /** Consumes the pending change of `tid` (found by peek) and returns its status. */
-  take(tid: number): WaitStatus {
+  /** Consumes the change of `tid` that next() reported. */
+  consume(tid: number): void {
     for (;;) {
       const got = waitpidCall(tid, this.status, WAIT.WALL | WAIT.WNOTHREAD);
-      if (got === tid) return decodeWaitStatus(this.status[0]);
+      if (got === tid) return;
       const errno = lastErrno();
       if (got === -1 && errno !== 4) throw new SyscallError('waitpid', errno, `tid ${tid}`);
     }

@@ -11,6 +11,7 @@ import { hostProfile, type HostCommandOptions } from './host-profile.js';
 import type { SyscallCount, TracedProcess } from './syscall-tally.js';
 
 export type { SyscallCount, TracedProcess } from './syscall-tally.js';
+export type { TraceSummary } from './stop-loop.js';
 export { Tracer, TracerError } from './tracer.js';
 export { traceFilter, UnknownSyscallError } from './filter.js';
 export { hostProfile, currentCapabilities, type HostCommandOptions } from './host-profile.js';
@@ -25,7 +26,11 @@ export interface TraceOptions {
   onlySyscalls?: string[];
   /** Count failed returns too (default true); false halves the stops per call. */
   countErrors?: boolean;
-  /** Compiled policies to enforce, installed before the tracer's filter. */
+  /**
+   * More compiled programs to enforce, installed after the profile's own policy and before the
+   * tracer's filter. A call a policy refuses (errno, kill, trap) never reaches the tracer's
+   * SECCOMP_RET_TRACE (the kernel applies the strictest action), so it is not counted.
+   */
   seccompPrograms?: Buffer[];
 }
 
@@ -58,7 +63,7 @@ function collect(stream: Readable | undefined): Promise<Buffer> {
  */
 export async function traceContainer(profile: Profile, options: TraceOptions): Promise<TraceResult> {
   const countErrors = options.countErrors ?? true;
-  const tracer = new Tracer({ countErrors, onlySyscalls: options.onlySyscalls });
+  const tracer = await Tracer.start({ countErrors, onlySyscalls: options.onlySyscalls });
   let container: Container;
   try {
     container = await launchContainer(profile, {

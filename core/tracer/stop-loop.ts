@@ -4,10 +4,10 @@
 import fs from 'node:fs';
 import {
   PTRACE_EVENT, PTRACE_O, SIGTRAP, SYSCALL_STOP_SIGNAL, SyscallInfoReader, TraceeWaiter, cont, contToSyscall,
-  eventMessage, listen, setOptions, type WaitStatus,
+  eventMessage, listen, setOptions, type TraceeChange,
 } from '../native/ptrace.js';
 import { SyscallError } from '../native/syscall-error.js';
-import { AUDIT_ARCH_X86_64, syscallNumber } from '../../policy/seccomp/index.js';
+import { AUDIT_ARCH_X86_64, syscallNumber } from '../../policy/seccomp/syscall-table.js';
 import { EXEC_SYSCALLS } from './filter.js';
 import {
   NON_RETURNING_KEYS, ProcessTally, SyscallSelection, summarize, syscallKey, type Counter, type SyscallCount, type TracedProcess,
@@ -24,6 +24,8 @@ export const FOLLOW_OPTIONS = SEIZE_OPTIONS | PTRACE_O.TRACECLONE | PTRACE_O.TRA
 
 const ESRCH = 3;
 const ECHILD = 10;
+/** ESRCH in a row for one stopped tracee; a dying one gets through its exit well before this. */
+const MAX_REFUSALS = 100_000;
 /** Signals whose stop under PTRACE_SEIZE is a group-stop, reported as PTRACE_EVENT_STOP. */
 const GROUP_STOP_SIGNALS: ReadonlySet<number> = new Set([19, 20, 21, 22]);
 const EXEC_KEYS: ReadonlySet<number> = new Set(EXEC_SYSCALLS.map((n) => syscallNumber(n, 'x86_64')!));
@@ -86,25 +88,28 @@ export class TraceSession {
 
   /** Runs until no tracee is left. */
   run(): void {
+    let refused = 0;
+    let refusedTid = 0;
     for (;;) {
-      let change;
+      let change: TraceeChange;
       try {
-        change = this.waiter.peek(true)!;
+        change = this.waiter.next(true)!;
       } catch (e) {
         if (e instanceof SyscallError && e.errno === ECHILD) return;
         throw e;
       }
-      if (change.exited && change.tid === this.root && this.rootReapedElsewhere) {
-        // Only pending change left is its zombie: give the engine a moment to reap it.
-        Atomics.wait(sleeper, 0, 0, 1);
-        continue;
-      }
-      const status = this.waiter.take(change.tid);
       try {
-        this.dispatch(change.tid, status);
+        if (change.kind === 'stopped') this.onStop(change.tid, change.signal, change.event);
+        else this.onDeath(change.tid);
+        refused = 0;
       } catch (e) {
-        // Killed (SIGKILL) between its stop and our request: its death is reported next.
+        // Killed (SIGKILL) between its stop and our request: its death is reported next. A stop
+        // the kernel keeps refusing would be reported again forever: better to end the tracer
+        // (its tracees die with it) than to spin.
         if (!(e instanceof SyscallError && e.errno === ESRCH)) throw e;
+        refused = change.tid === refusedTid ? refused + 1 : 1;
+        refusedTid = change.tid;
+        if (refused > MAX_REFUSALS) throw new Error(`the kernel keeps refusing requests for tid ${change.tid} at ${JSON.stringify(change)}: ${e.message}`);
       }
     }
   }
@@ -113,17 +118,24 @@ export class TraceSession {
     return { ...summarize(this.processes.values()), started: this.started };
   }
 
-  private dispatch(tid: number, status: WaitStatus): void {
-    if (status.kind !== 'stopped') {
-      this.threads.delete(tid);
+  private onDeath(tid: number): void {
+    if (tid === this.root && this.rootReapedElsewhere) {
+      // The engine reaps it through its pidfd; until it has, waitid keeps showing the zombie
+      // (mostly after every other change, as the first tracee is looked at last): wait a moment.
+      Atomics.wait(sleeper, 0, 0, 1);
       return;
     }
+    this.waiter.consume(tid);
+    this.threads.delete(tid);
+  }
+
+  private onStop(tid: number, signal: number, event: number): void {
     const t = this.thread(tid);
-    if (status.signal === SYSCALL_STOP_SIGNAL) return this.onSyscallExit(tid, t);
-    switch (status.event) {
+    if (signal === SYSCALL_STOP_SIGNAL) return this.onSyscallExit(tid, t);
+    switch (event) {
       case 0:
         // A signal-delivery-stop: deliver the signal as the kernel would have.
-        return this.resume(tid, t, status.signal);
+        return this.resume(tid, t, signal);
       case PTRACE_EVENT.SECCOMP:
         return this.onSeccompStop(tid, t);
       case PTRACE_EVENT.FORK:
@@ -132,11 +144,19 @@ export class TraceSession {
         this.onNewTask(eventMessage(tid), t);
         return this.resume(tid, t);
       case PTRACE_EVENT.EXEC:
+        // After an exec by another thread than the leader, the kernel refuses requests (ESRCH)
+        // until this stop has been waited for: it could be meant for the leader that exec removed.
+        this.waiter.consume(tid);
         this.onExec(tid, eventMessage(tid));
         return this.resume(tid, this.thread(tid));
       case PTRACE_EVENT.STOP:
-        // Group-stop: stay stopped, but hear of SIGCONT. Otherwise a new task's first stop.
-        if (GROUP_STOP_SIGNALS.has(status.signal)) return listen(tid);
+        if (GROUP_STOP_SIGNALS.has(signal)) {
+          // Group-stop: stay stopped, but hear of SIGCONT. LISTEN leaves the stop pending, so it
+          // is consumed first or it would be reported again at once.
+          this.waiter.consume(tid);
+          return listen(tid);
+        }
+        // A new task's first stop.
         return this.resume(tid, t);
       default:
         return this.resume(tid, t);
@@ -149,8 +169,9 @@ export class TraceSession {
   }
 
   private onSeccompStop(tid: number, t: ThreadState): void {
-    const nr = this.info.number(tid);
-    const key = syscallKey(this.info.lastArch, nr);
+    const call = this.info.call(tid);
+    if (call === undefined) return cont(tid);
+    const key = syscallKey(call.arch, call.nr);
     if (!this.following) {
       setOptions(tid, FOLLOW_OPTIONS);
       this.following = true;
@@ -158,7 +179,7 @@ export class TraceSession {
     if (!this.started) {
       // Stage 2 may still make calls between installing the filter and its execve; the count
       // starts with that execve, as strace's starts with the one it runs the program with.
-      if (t.tgid !== this.root || this.info.lastArch !== AUDIT_ARCH_X86_64 || !EXEC_KEYS.has(key)) return cont(tid);
+      if (t.tgid !== this.root || call.arch !== AUDIT_ARCH_X86_64 || !EXEC_KEYS.has(key)) return cont(tid);
       this.started = true;
     }
     if (!this.selection.wanted(key)) return cont(tid);
@@ -174,7 +195,7 @@ export class TraceSession {
 
   private onSyscallExit(tid: number, t: ThreadState): void {
     if (t.inCall !== undefined) {
-      if (this.info.failed(tid)) t.inCall.errors += 1;
+      if (this.info.failed(tid) === true) t.inCall.errors += 1;
       t.inCall = undefined;
     }
     cont(tid);

@@ -2,7 +2,7 @@
 // the counts into named, plain-data results at the end.
 import {
   AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT, syscallName, syscallNumber, type Abi,
-} from '../../policy/seccomp/index.js';
+} from '../../policy/seccomp/syscall-table.js';
 
 export interface SyscallCount {
   name: string;

@@ -20,15 +20,31 @@ export class Tracer {
   readonly filter: Buffer;
   private readonly worker: Worker;
   private readonly done: Promise<TraceSummary>;
+  private readonly ready: Promise<void>;
   private attachReply: ((m: FromTracer) => void) | undefined;
   private attached = false;
 
-  constructor(options: SessionOptions) {
+  /**
+   * Starts the tracer thread and resolves once it runs, its modules loaded: a thread that cannot
+   * start fails here rather than in the middle of a launch, and no thread of ours is half-created
+   * when the engine clones (a clone made then inherits glibc's mark of a thread being created).
+   */
+  static async start(options: SessionOptions): Promise<Tracer> {
+    const tracer = new Tracer(options);
+    // A thread that fails to start rejects `done` instead.
+    await Promise.race([tracer.ready, tracer.done]);
+    return tracer;
+  }
+
+  private constructor(options: SessionOptions) {
     this.filter = traceFilter(options.onlySyscalls);
     this.worker = new Worker(WORKER, { workerData: options });
+    let ready: () => void;
+    this.ready = new Promise((resolve) => (ready = resolve));
     this.done = new Promise((resolve, reject) => {
       this.worker.on('message', (m: FromTracer) => {
         if (m.kind === 'done') resolve(m.summary);
+        else if (m.kind === 'ready') ready();
         else this.attachReply?.(m);
       });
       this.worker.on('error', (e) => reject(new TracerError(`the tracer thread failed: ${e.message}`)));
@@ -64,8 +80,8 @@ export class Tracer {
   }
 
   /**
-   * Ends the tracer thread now. Tracees it held are killed by the kernel (PTRACE_O_EXITKILL), so
-   * only call it when the trace is abandoned; a tracer that never attached just goes away.
+   * Ends the tracer thread. A thread waiting for its tracees ends at their next stop; the kernel
+   * then kills every tracee (PTRACE_O_EXITKILL). A tracer that never attached just goes away.
    */
   async abandon(): Promise<void> {
     await this.worker.terminate();

@@ -31,3 +31,5 @@ port.once('message', (request: ToTracer) => {
   session.run();
   port.postMessage({ kind: 'done', summary: session.summary() } satisfies FromTracer);
 });
+
+port.postMessage({ kind: 'ready' } satisfies FromTracer);
