@@ -1,97 +1,15 @@
-// Stage 2: the program the launcher clones into the new namespaces. It reads the plan the parent
-// wrote once the id maps were in place, runs the setup steps, and becomes the contained program
-// with execve. It reports every failure to the parent as one JSON line and never judges anything.
+// Stage 2: the program the launcher clones into the new namespaces (see stage2-run.ts for what it
+// does). Only node:fs loads before the guard, so even a module that fails to load is reported to
+// the parent on the report descriptor rather than dying unheard (stage 2's stderr is /dev/null).
 import fs from 'node:fs';
-import path from 'node:path';
-import type { LaunchPlan } from './plan.js';
-import { setupSteps, type SetupState } from './setup-steps.js';
-import { accessExecutable, execve } from './native/system.js';
-import { SyscallError } from './native/syscall-error.js';
-import { EXEC_FAILED_EXIT_CODE } from './native/process.js';
 
-export interface Stage2Report {
-  event: 'exec' | 'error';
-  step?: string;
-  message?: string;
-  call?: string;
-  errno?: number;
-  code?: string;
-  object?: string;
+export type { Stage2Report } from './stage2-run.js';
+
+const [controlFd, reportFd] = process.argv.slice(2).map(Number);
+try {
+  const { runStage2 } = await import('./stage2-run.js');
+  runStage2(controlFd, reportFd);
+} catch (e) {
+  fs.writeSync(reportFd, `${JSON.stringify({ event: 'error', step: 'load-stage2', message: (e as Error)?.stack ?? String(e) })}\n`);
+  process.exit(127);
 }
-
-function readPlan(controlFd: number): LaunchPlan {
-  const chunks: Buffer[] = [];
-  const buf = Buffer.alloc(65536);
-  for (;;) {
-    const n = fs.readSync(controlFd, buf, 0, buf.length, null);
-    if (n === 0) break;
-    chunks.push(Buffer.from(buf.subarray(0, n)));
-  }
-  fs.closeSync(controlFd);
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (!text) throw new Error('the launcher closed the control pipe without a plan');
-  return JSON.parse(text) as LaunchPlan;
-}
-
-function report(fd: number, r: Stage2Report): void {
-  fs.writeSync(fd, JSON.stringify(r) + '\n');
-}
-
-function errorReport(step: string, e: unknown): Stage2Report {
-  if (e instanceof SyscallError) {
-    return { event: 'error', step, message: e.message, call: e.call, errno: e.errno, code: e.code, object: e.object };
-  }
-  return { event: 'error', step, message: e instanceof Error ? e.message : String(e) };
-}
-
-/** argv[0] as execve needs it: a path, found through the container's PATH when it has no slash. */
-function resolveExecutable(plan: LaunchPlan): string {
-  const name = plan.args[0];
-  if (name.includes('/')) {
-    const errno = accessExecutable(name);
-    if (errno !== 0) throw new SyscallError('execve', errno, name, 'the program to run is missing or not executable in the container');
-    return name;
-  }
-  const pathVar = plan.env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/bin:/bin';
-  for (const dir of pathVar.split(':').filter(Boolean)) {
-    const candidate = path.join(dir, name);
-    if (accessExecutable(candidate) === 0) return candidate;
-  }
-  throw new Error(`executable not found in the container: ${name} (searched PATH=${pathVar})`);
-}
-
-function main(): void {
-  const [controlFd, reportFd] = process.argv.slice(2).map(Number);
-  let step = 'read-plan';
-  try {
-    const plan = readPlan(controlFd);
-    const state: SetupState = { plan, bindTrees: new Map() };
-    const steps = setupSteps(plan);
-    // Everything from the first seccomp step on may run under a filter that forbids write(2),
-    // so the executable is resolved and the parent told before it.
-    const filtered = steps.findIndex((s) => s.name.startsWith('install-seccomp'));
-    const split = filtered === -1 ? steps.length : filtered;
-    for (const s of steps.slice(0, split)) {
-      step = s.name;
-      s.run(state);
-    }
-    step = 'resolve-executable';
-    const executable = resolveExecutable(plan);
-    report(reportFd, { event: 'exec' });
-    for (const s of steps.slice(split)) {
-      step = s.name;
-      s.run(state);
-    }
-    step = 'execve';
-    execve(executable, plan.args, plan.env);
-  } catch (e) {
-    try {
-      report(reportFd, errorReport(step, e));
-    } catch {
-      // The policy may deny write(2) after seccomp; the exit code still tells the parent.
-    }
-    process.exit(EXEC_FAILED_EXIT_CODE);
-  }
-}
-
-main();
