@@ -3,8 +3,6 @@
 // the parent on the report descriptor rather than dying unheard (stage 2's stderr is /dev/null).
 import fs from 'node:fs';
 
-export type { Stage2Report } from './stage2-run.js';
-
 const [controlFd, reportFd] = process.argv.slice(2).map(Number);
 try {
   const { runStage2 } = await import('./stage2-run.js');
