@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import type { Profile, IdMapping } from '../policy/profile/types.js';
 import { compilePlan, cloneFlagsFor, type LaunchPlan } from './plan.js';
-import type { Stage2Report } from './stage2.js';
+import type { Stage2Report } from './stage2-run.js';
 import { ContainerCgroup } from './cgroup.js';
 import {
   cloneExec, closeFd, makePipe, signalPidfd, waitForExit, describeExit, type ExitInfo,
