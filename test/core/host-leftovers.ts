@@ -1,0 +1,95 @@
+// What a container of this test process could leave on the host, read from the host itself:
+// processes in its cgroup, the cgroup directory, zombie or live children, mounts, temp entries.
+// Container ids are `nsrig-<our pid>-<hex>`, so everything of ours is found by that prefix even
+// when a launch failed before its id was known to the test.
+import fs from 'node:fs';
+import path from 'node:path';
+import { liveContainers } from '../../core/live-containers.js';
+
+export const CGROUP_PARENT = '/sys/fs/cgroup/unified/nsrig';
+export const OUR_PREFIX = `nsrig-${process.pid}-`;
+
+function read(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function numericEntries(dir: string): number[] {
+  try {
+    return fs.readdirSync(dir).filter((n) => /^\d+$/.test(n)).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+export interface ChildProcess {
+  pid: number;
+  state: string;
+  command: string;
+}
+
+/** Children of a process (every thread's list), with their state letter from /proc/PID/stat. */
+export function childrenOf(pid: number = process.pid): ChildProcess[] {
+  const pids = numericEntries(`/proc/${pid}/task`).flatMap((tid) =>
+    read(`/proc/${pid}/task/${tid}/children`).split(/\s+/).filter(Boolean).map(Number));
+  return [...new Set(pids)].map((child) => {
+    const stat = read(`/proc/${child}/stat`);
+    const close = stat.lastIndexOf(')');
+    return { pid: child, state: stat.slice(close + 2, close + 3), command: stat.slice(stat.indexOf('(') + 1, close) };
+  }).filter((c) => c.state !== '');
+}
+
+/**
+ * Running host processes whose cgroup v2 path names one of our containers. A zombie still shows
+ * its last cgroup but is dead; one that is our child is reported by childrenOf.
+ */
+export function processesInOurCgroups(prefix = OUR_PREFIX): number[] {
+  return numericEntries('/proc').filter((pid) => read(`/proc/${pid}/cgroup`).includes(`/nsrig/${prefix}`) && processRuns(pid));
+}
+
+export function ourCgroupDirs(prefix = OUR_PREFIX): string[] {
+  try {
+    return fs.readdirSync(CGROUP_PARENT).filter((n) => n.startsWith(prefix)).map((n) => path.join(CGROUP_PARENT, n));
+  } catch {
+    return [];
+  }
+}
+
+/** Host mounts a leak from a container would show as: anything naming nsrig, or under the staging root /tmp. */
+export function suspectHostMounts(): string[] {
+  return read('/proc/self/mountinfo').split('\n').filter((line) => {
+    const mountPoint = line.split(' ')[4] ?? '';
+    return line.includes('nsrig') || mountPoint === '/tmp' || mountPoint.startsWith('/tmp/');
+  });
+}
+
+export function ourTempEntries(prefix = OUR_PREFIX): string[] {
+  return fs.readdirSync('/tmp').filter((n) => n.includes(prefix)).map((n) => path.join('/tmp', n));
+}
+
+/** Taken when a test file loads, before its first container. */
+export const baselineMounts = new Set(suspectHostMounts());
+
+/**
+ * Everything of ours still on the host, in words; empty when teardown was complete. Tests in a
+ * file run serially, so any child of this process at this point is a leftover.
+ */
+export function leftovers(): string[] {
+  const found: string[] = [];
+  for (const c of childrenOf()) found.push(`child process ${c.pid} (${c.command}) in state ${c.state}`);
+  for (const pid of processesInOurCgroups()) found.push(`process ${pid} still in one of our cgroups`);
+  for (const dir of ourCgroupDirs()) found.push(`cgroup directory ${dir}`);
+  for (const line of suspectHostMounts()) if (!baselineMounts.has(line)) found.push(`host mount ${line}`);
+  for (const entry of ourTempEntries()) found.push(`temp entry ${entry}`);
+  if (liveContainers.size > 0) found.push(`${liveContainers.size} containers still registered as live`);
+  return found;
+}
+
+/** True while a process with this pid runs; a zombie (dead, waiting for its parent to reap it) does not. */
+export function processRuns(pid: number): boolean {
+  const stat = read(`/proc/${pid}/stat`);
+  return stat !== '' && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+}
