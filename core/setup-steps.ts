@@ -51,12 +51,18 @@ export function setupSteps(plan: LaunchPlan): SetupStep[] {
   add('enter-time-namespace', enterTimeNamespace, plan.namespaces.includes('time'));
   // Bind sources are cloned while their host paths are still visible (the root will cover /tmp).
   add('clone-bind-sources', cloneBindSources, mnt);
-  add('clone-rootfs', cloneRootfs, mnt);
-  add('attach-rootfs', attachRootfs, mnt);
+  const hostRoot = plan.rootfs?.path === '/';
+  // A directory rootfs is cloned whole; the host's root becomes a fresh tmpfs holding read-only
+  // clones of its directories, so none of the host's /proc, /sys, /dev or /run lies beneath ours.
+  add('clone-rootfs', cloneRootfs, mnt && !hostRoot);
+  add('attach-rootfs', attachRootfs, mnt && !hostRoot);
+  add('build-host-root-view', buildHostRootView, mnt && hostRoot);
   add('mount-filesystems', mountFilesystems, mnt);
   // Masks and read-only binds go on top of proc and sys, so they come after the mounts.
   add('mask-paths', maskPaths, mnt && plan.maskedPaths.length > 0);
   add('make-paths-readonly', makePathsReadonly, mnt && plan.readonlyPaths.length > 0);
+  // Last of the mount steps: mount points in the new root are created up to here.
+  add('make-root-readonly', makeRootReadonly, mnt && plan.rootfs!.readonly);
   add('set-root-propagation', setRootPropagation, mnt);
   add('pivot-root', enterRoot, mnt);
   add('set-hostname', (s) => setHostname(s.plan.hostname!), plan.hostname !== undefined);
@@ -99,12 +105,42 @@ function cloneBindSources(state: SetupState): void {
 function cloneRootfs(state: SetupState): void {
   const rootfs = state.plan.rootfs!;
   const tree = cloneMountTree(rootfs.path, true);
-  // Locked read-only before it is attached anywhere: the host's files are never writable, even briefly.
-  const attrs = rootfs.readonly ? MOUNT_ATTR.RDONLY : 0;
-  setMountAttributes(tree, attrs | (rootfs.path === '/' ? MOUNT_ATTR.NOSUID | MOUNT_ATTR.NODEV : 0), {
-    recursive: true, propagation: 'private',
-  });
+  // Locked read-only before it is attached anywhere: its files are never writable, even briefly.
+  setMountAttributes(tree, rootfs.readonly ? MOUNT_ATTR.RDONLY : 0, { recursive: true, propagation: 'private' });
   state.rootTree = tree;
+}
+
+/** Host root entries that are the host's live state, not its system: never shown, only mount points. */
+const HOST_ROOT_HIDDEN = new Set(['proc', 'sys', 'dev', 'run', 'tmp', 'lost+found']);
+
+/**
+ * The host's root, seen read-only: a tmpfs whose top-level entries are recursive, read-only,
+ * nosuid, nodev clones of the host's (symlinks copied as symlinks), and empty directories for the
+ * host's live-state entries.
+ */
+function buildHostRootView(): void {
+  const entries = fs.readdirSync('/', { withFileTypes: true });
+  // Cloned before the tmpfs covers STAGING_ROOT, which is itself a top-level host directory.
+  const trees = new Map<string, number>();
+  for (const e of entries) {
+    if (e.isDirectory() && !HOST_ROOT_HIDDEN.has(e.name) && `/${e.name}` !== STAGING_ROOT) {
+      const tree = cloneMountTree(`/${e.name}`, true);
+      setMountAttributes(tree, MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID | MOUNT_ATTR.NODEV, { recursive: true, propagation: 'private' });
+      trees.set(e.name, tree);
+    }
+  }
+  mount('tmpfs', STAGING_ROOT, 'tmpfs', MS.NOSUID | MS.NODEV, 'mode=755,size=1m');
+  for (const e of entries) {
+    const target = inRoot(`/${e.name}`);
+    if (e.isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(`/${e.name}`), target);
+    else if (e.isDirectory()) fs.mkdirSync(target, { mode: e.name === 'tmp' ? 0o1777 : 0o755 });
+    const tree = trees.get(e.name);
+    if (tree !== undefined) attachMountTree(tree, target);
+  }
+}
+
+function makeRootReadonly(): void {
+  setMountAttributes(STAGING_ROOT, MOUNT_ATTR.RDONLY, { recursive: false });
 }
 
 function attachRootfs(state: SetupState): void {

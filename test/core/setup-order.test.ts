@@ -27,6 +27,7 @@ const PLANS: Record<string, { doc: Record<string, unknown>; seccomp: boolean }> 
     seccomp: true,
   },
   'filter without no_new_privs': { doc: { namespaces: ALL_NAMESPACES, process: { args: ['/bin/true'], noNewPrivileges: false } }, seccomp: true },
+  'directory rootfs': { doc: { rootfs: { path: '/usr', readonly: true }, mounts: [{ type: 'bind', source: '/etc', destination: '/lib' }], process: { args: ['/bin/true'] } }, seccomp: false },
   'host namespaces': { doc: { namespaces: [], process: { args: ['/bin/true'] } }, seccomp: true },
   'no mount namespace': { doc: { namespaces: ['user', 'pid', 'uts', 'net'], hostname: 'x', process: { args: ['/bin/true'] } }, seccomp: false },
   'no masks, loopback down, all capabilities kept': {
@@ -44,23 +45,23 @@ const PLANS: Record<string, { doc: Record<string, unknown>; seccomp: boolean }> 
 };
 
 const names = Object.fromEntries(Object.entries(PLANS).map(([k, p]) => [k, stepNames(p.doc, p.seccomp ? [A_FILTER] : [])]));
-const MOUNT_STEPS = ['make-mounts-private', 'clone-bind-sources', 'clone-rootfs', 'attach-rootfs', 'mount-filesystems', 'mask-paths',
-  'make-paths-readonly', 'set-root-propagation', 'pivot-root'];
+const MOUNT_STEPS = ['make-mounts-private', 'clone-bind-sources', 'clone-rootfs', 'attach-rootfs', 'build-host-root-view', 'mount-filesystems',
+  'mask-paths', 'make-paths-readonly', 'make-root-readonly', 'set-root-propagation', 'pivot-root'];
 
 const before = (list: string[], a: string, b: string) => list.indexOf(a) >= 0 && list.indexOf(b) >= 0 && list.indexOf(a) < list.indexOf(b);
 
 test('the default profile: the whole order', (t) => {
   t.deepEqual(names.default, [
-    'make-mounts-private', 'clone-bind-sources', 'clone-rootfs', 'attach-rootfs', 'mount-filesystems', 'mask-paths', 'make-paths-readonly',
-    'set-root-propagation', 'pivot-root', 'bring-loopback-up', 'change-directory', 'new-session', 'prepare-stdio', 'reset-signals',
+    'make-mounts-private', 'clone-bind-sources', 'build-host-root-view', 'mount-filesystems', 'mask-paths', 'make-paths-readonly',
+    'make-root-readonly', 'set-root-propagation', 'pivot-root', 'bring-loopback-up', 'change-directory', 'new-session', 'prepare-stdio', 'reset-signals',
     'drop-bounding-set', 'switch-credentials', 'set-capabilities', 'set-parent-death-signal', 'set-no-new-privileges',
   ]);
 });
 
 test('every namespace and field: the whole order, seccomp last', (t) => {
   t.deepEqual(names.everything, [
-    'make-mounts-private', 'enter-cgroup-namespace', 'enter-time-namespace', 'clone-bind-sources', 'clone-rootfs', 'attach-rootfs',
-    'mount-filesystems', 'mask-paths', 'make-paths-readonly', 'set-root-propagation', 'pivot-root', 'set-hostname', 'set-domainname',
+    'make-mounts-private', 'enter-cgroup-namespace', 'enter-time-namespace', 'clone-bind-sources', 'build-host-root-view',
+    'mount-filesystems', 'mask-paths', 'make-paths-readonly', 'make-root-readonly', 'set-root-propagation', 'pivot-root', 'set-hostname', 'set-domainname',
     'bring-loopback-up', 'set-rlimits', 'change-directory', 'new-session', 'prepare-stdio', 'reset-signals', 'drop-bounding-set',
     'switch-credentials', 'set-capabilities', 'set-parent-death-signal', 'set-no-new-privileges', 'install-seccomp',
   ]);
@@ -83,11 +84,18 @@ test('the mount steps run in the order the kernel needs, pivot_root after every 
 });
 
 test('bind sources are cloned before the new root covers the staging directory', (t) => {
-  t.true(before(names.everything!, 'clone-bind-sources', 'attach-rootfs'));
+  t.true(before(names.everything!, 'clone-bind-sources', 'build-host-root-view'));
+  t.true(before(names['directory rootfs']!, 'clone-bind-sources', 'attach-rootfs'));
+});
+
+test('a directory rootfs is cloned whole; only the host root is rebuilt as a view', (t) => {
+  t.true(before(names['directory rootfs']!, 'clone-rootfs', 'attach-rootfs'));
+  t.false(names['directory rootfs']!.includes('build-host-root-view'));
+  t.false(names.default!.includes('clone-rootfs'));
 });
 
 test('time offsets are written before the root is pivoted, while the host /proc is reachable', (t) => {
-  t.true(before(names.everything!, 'enter-time-namespace', 'clone-rootfs'));
+  t.true(before(names.everything!, 'enter-time-namespace', 'build-host-root-view'));
   t.true(before(names.everything!, 'enter-time-namespace', 'pivot-root'));
 });
 
