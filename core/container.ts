@@ -15,6 +15,7 @@ import {
 } from './native/process.js';
 import { liveContainers } from './live-containers.js';
 import { compileProfilePolicy } from './seccomp-program.js';
+import { networkHub, type VethAttachment } from './network-hub.js';
 
 const STAGE2 = fileURLToPath(new URL('./stage2.js', import.meta.url));
 /** Setup normally takes well under a second; past this, something is stuck. */
@@ -56,6 +57,8 @@ export class Container {
   readonly stdout: Readable | undefined;
   readonly stderr: Readable | undefined;
   readonly stdin: Writable | undefined;
+  /** The veth pair between this container and the network hub, when its profile asks for one. */
+  veth: VethAttachment | undefined;
   private reaped: Promise<ExitInfo> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private timedOut = false;
@@ -123,6 +126,9 @@ export class Container {
       closeFd(this.pidfd);
       liveContainers.delete(this);
       this.stdin?.destroy();
+      // The pair would die with the container's network namespace, but only once the kernel gets
+      // round to it; deleting it here leaves the hub as it was when destroy() returns.
+      await this.veth?.remove();
     })();
     return this.destroyed;
   }
@@ -191,6 +197,7 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
     const policyProgram = compileProfilePolicy(profile);
     const seccompPrograms = [...(policyProgram ? [policyProgram] : []), ...(options.seccompPrograms ?? [])];
     const plan = compilePlan(profile, fds, { args: options.args, seccompPrograms });
+    const hub = plan.veth ? await networkHub() : undefined;
 
     const child = cloneExec({
       path: process.execPath,
@@ -216,6 +223,10 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
     cgroup?.add(child.pid);
     // Maps before the plan: stage 2 reads the plan only once it has ids to act with.
     writeIdMaps(child.pid, profile);
+    // eth0 is in the container's namespace before the plan that tells stage 2 to configure it.
+    if (hub && plan.veth) {
+      container.veth = hub.attachVeth({ pid: child.pid, peerName: plan.veth.interfaceName, hostAddress: profile.network.veth!.hostAddress });
+    }
     await options.beforeSetup?.(child.pid);
     const reportsText = readAllFromFd(reportRead);
     opened.splice(opened.indexOf(reportRead), 1);

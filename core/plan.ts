@@ -23,6 +23,8 @@ export interface LaunchPlan {
   maskedPaths: string[];
   readonlyPaths: string[];
   loopback: boolean;
+  /** The container end of the profile's veth pair: the parent creates it, stage 2 addresses it and brings it up. */
+  veth?: { interfaceName: string; address: string; prefixLength: number };
   timeOffsets?: { monotonic: number; boottime: number };
   rlimits: Rlimit[];
   cwd: string;
@@ -64,15 +66,21 @@ export function capabilityPlan(caps: Profile['process']['capabilities']): Capabi
   };
 }
 
+/** The container's end of a veth pair is always eth0, as a container expects. */
+function vethPlan(profile: Profile): LaunchPlan['veth'] {
+  const veth = profile.network.veth;
+  if (!veth) return undefined;
+  // The validator demands it too; without it the container's end would land in the host's namespace.
+  if (!profile.namespaces.includes('net')) throw new Error(`${profile.source}: network.veth needs the net namespace`);
+  const [address, prefixLength] = veth.containerAddress.split('/');
+  return { interfaceName: 'eth0', address: address!, prefixLength: Number(prefixLength) };
+}
+
 export function compilePlan(
   profile: Profile,
   fds: LaunchPlan['fds'],
   options: { args?: string[]; seccompPrograms?: Buffer[] } = {},
 ): LaunchPlan {
-  if (profile.network.veth) {
-    // Refused rather than ignored: a profile must never get less isolation (or network) than it says.
-    throw new Error(`${profile.source}: network.veth: the built-in engine does not create veth pairs yet; remove it or use an OCI runtime`);
-  }
   const p = profile.process;
   const hasMnt = profile.namespaces.includes('mnt');
   const setgroupsAllowed = !profile.namespaces.includes('user') || profile.user.setgroups === 'allow';
@@ -85,6 +93,7 @@ export function compilePlan(
     maskedPaths: hasMnt ? profile.maskedPaths : [],
     readonlyPaths: hasMnt ? profile.readonlyPaths : [],
     loopback: profile.namespaces.includes('net') && profile.network.loopback,
+    veth: vethPlan(profile),
     timeOffsets: profile.timeOffsets,
     rlimits: p.rlimits,
     cwd: p.cwd,

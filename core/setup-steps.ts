@@ -17,6 +17,7 @@ import {
   setHostname, setDomainname, unshare, setRlimit, bringInterfaceUp, duplicateFd, closeOnExecFrom, resetSignalsForExec, newSession,
 } from './native/system.js';
 import { installSeccompFilter } from './native/seccomp.js';
+import { RouteNetlink } from './native/netlink.js';
 
 /** Where the new root is assembled: a directory every host has, covered only in our mount namespace. */
 export const STAGING_ROOT = '/tmp';
@@ -68,6 +69,8 @@ export function setupSteps(plan: LaunchPlan): SetupStep[] {
   add('set-hostname', (s) => setHostname(s.plan.hostname!), plan.hostname !== undefined);
   add('set-domainname', (s) => setDomainname(s.plan.domainname!), plan.domainname !== undefined);
   add('bring-loopback-up', () => bringInterfaceUp('lo'), plan.loopback);
+  // The parent moved eth0 in before sending the plan; configured while we still hold CAP_NET_ADMIN.
+  add('configure-veth', configureVeth, plan.veth !== undefined);
   add('set-rlimits', setRlimits, plan.rlimits.length > 0);
   add('change-directory', (s) => chdir(s.plan.cwd));
   // Its own session: a signal or hangup meant for nsrig's terminal session never reaches the container.
@@ -248,6 +251,22 @@ function enterTimeNamespace(state: SetupState): void {
   if (t) {
     // CLOCK_MONOTONIC is 1, CLOCK_BOOTTIME is 7 (time_namespaces(7)).
     fs.writeFileSync('/proc/self/timens_offsets', `1 ${t.monotonic} 0\n7 ${t.boottime} 0\n`);
+  }
+}
+
+const VETH_RUNNING_TIMEOUT_MS = 5_000;
+
+function configureVeth(state: SetupState): void {
+  const { interfaceName, address, prefixLength } = state.plan.veth!;
+  const route = RouteNetlink.open();
+  try {
+    const index = route.linkIndex(interfaceName);
+    route.addIpv4Address(index, address, prefixLength);
+    route.setLinkUp(index);
+    // The program starts with eth0 able to carry traffic, not a moment before.
+    route.waitUntilRunning(index, VETH_RUNNING_TIMEOUT_MS);
+  } finally {
+    route.close();
   }
 }
 

@@ -2,7 +2,7 @@
 // signal state and execve.
 import { lib, raw, check, lastErrno } from './libc.js';
 import { SyscallError } from './syscall-error.js';
-import { RLIMIT, SIGNALS } from './constants.js';
+import { O, RLIMIT, SIGNALS } from './constants.js';
 
 export function setHostname(name: string): void {
   const bytes = Buffer.from(name, 'utf8');
@@ -20,6 +20,14 @@ export function unshare(flags: number, what: string): void {
 
 export function setns(fd: number, nstype: number, what: string): void {
   check(raw.setns(fd, nstype) as number, 'setns', what);
+}
+
+/**
+ * A close-on-exec handle on a namespace file such as /proc/thread-self/ns/net. Opened with open(2)
+ * itself: Node closes what fs.openSync opened in a worker thread when that thread ends.
+ */
+export function openNamespace(path: string): number {
+  return check(raw.open(path, O.RDONLY | O.CLOEXEC) as number, 'open', path);
 }
 
 const RLIM_INFINITY = 0xffffffffffffffffn;
