@@ -82,10 +82,10 @@ test.serial('a setup step that fails: LaunchError names the step, the call, the 
   t.like(cwd.detail, { call: 'chdir', code: 'ENOENT', object: '/nonexistent-cwd' });
   t.regex(cwd.message, /change-directory.*chdir \/nonexistent-cwd: ENOENT/);
 
-  // The read-only host root has no /nsrig-missing-dir and it cannot be created there.
-  const mountPoint = await launchError({ mounts: [{ type: 'tmpfs', destination: '/nsrig-missing-dir' }], process: { args: ['/bin/true'] } });
+  // The host's /usr is there read-only: a mount point cannot be created in it.
+  const mountPoint = await launchError({ mounts: [{ type: 'tmpfs', destination: '/usr/nsrig-missing-dir' }], process: { args: ['/bin/true'] } });
   t.is(mountPoint.step, 'mount-filesystems');
-  t.regex(mountPoint.message, /\/nsrig-missing-dir does not exist and cannot be created/);
+  t.regex(mountPoint.message, /\/usr\/nsrig-missing-dir does not exist and cannot be created/);
 
   // A negative boottime offset larger than the host's uptime: the kernel refuses it.
   const offset = await launchError({ namespaces: ['user', 'pid', 'mnt', 'time'], timeOffsets: { boottime: -4611686018 }, process: { args: ['/bin/true'] } });

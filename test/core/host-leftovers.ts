@@ -6,8 +6,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { liveContainers } from '../../core/live-containers.js';
 
-export const CGROUP_PARENT = '/sys/fs/cgroup/unified/nsrig';
+/** Where the engine puts container cgroups: nsrig/ under the cgroup2 mount (hybrid hosts have it at unified/). */
+export const CGROUP_PARENT = path.join(cgroup2Mount(), 'nsrig');
 export const OUR_PREFIX = `nsrig-${process.pid}-`;
+
+function cgroup2Mount(): string {
+  const line = read('/proc/self/mountinfo').split('\n').find((l) => l.includes(' - cgroup2 '));
+  if (!line) throw new Error('no cgroup2 mount on this host: the engine cannot give containers a cgroup, and these checks need one');
+  return line.split(' ')[4]!;
+}
 
 function read(file: string): string {
   try {
