@@ -171,6 +171,15 @@ test.serial('the read-only path is what refuses the write: without it the same o
   t.is(o.writeFile[0]!.code, null);
 });
 
+test.serial('the host root with readonly: false: its own top level is writable, the host\'s directories never are', async (t) => {
+  const { observations: o } = await runProbe({ rootfs: { path: '/', readonly: false }, process: { args: ['/bin/true'] } }, {
+    writeInto: ['/', '/usr', '/etc', '/var', '/work'].filter((p) => p === '/' || fs.existsSync(p)),
+  });
+  const writes = Object.fromEntries(o.writeInto.map((w) => [w.path, w.code]));
+  t.is(writes['/'], null);
+  for (const [p, code] of Object.entries(writes)) if (p !== '/') t.is(code, 'EROFS', p);
+});
+
 test.serial('a rootfs directory: writable when readonly is false (seen on the host), EROFS when true', async (t) => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'core-test-rootfs-'));
   try {
