@@ -13,6 +13,8 @@ export interface HostSnapshot {
   hostname: string;
   domainname: string;
   mountinfo: string[];
+  /** TCP ports in LISTEN state in the host's network namespace (IPv4 and IPv6), sorted. */
+  tcpListening: number[];
 }
 
 export interface HostFacts {
@@ -25,6 +27,8 @@ export interface HostFacts {
   ipc: { shmKey: number; semKey: number; msgKey: number; mqueue: string };
   /** A world-writable host directory for read-write bind mounts. */
   fixtureDir: string;
+  /** The ids an unmapped owner shows as inside a user namespace (/proc/sys/kernel/overflow{u,g}id). */
+  overflowIds: { uid: number; gid: number };
   /** The directory nsrig runs from (bound into OCI bundles so the probe can run). */
   info: HostInfo;
 }
@@ -47,7 +51,39 @@ export function snapshotHost(): HostSnapshot {
       const f = left.split(' ');
       return `${f[4]} ${right.split(' ')[0]} ${f[5]}`;
     }).sort(),
+    tcpListening: listeningTcpPorts(),
   };
+}
+
+const TCP_LISTEN = '0A';
+
+function listeningTcpPorts(): number[] {
+  const ports = new Set<number>();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readText(file).split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[3] === TCP_LISTEN) ports.add(parseInt(f[1].split(':')[1], 16));
+    }
+  }
+  return [...ports].sort((a, b) => a - b);
+}
+
+/**
+ * Host pids of the processes with this exact argument in their command line. A marker argument
+ * finds a container's process after teardown without trusting namespace inodes, which the kernel
+ * hands to new namespaces as soon as the old ones are freed.
+ */
+export function processesWithArgument(argument: string): number[] {
+  const pids: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      if (fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').includes(argument)) pids.push(Number(name));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return pids;
 }
 
 export function hostNamespaces(pid: number | 'self' = 'self'): Record<string, number> {
@@ -100,6 +136,7 @@ export class HostFixtures {
       listener: { host: '127.0.0.1', port },
       ipc,
       fixtureDir,
+      overflowIds: { uid: Number(readText('/proc/sys/kernel/overflowuid').trim() || 65534), gid: Number(readText('/proc/sys/kernel/overflowgid').trim() || 65534) },
       info: describeHost(),
     };
     return new HostFixtures(facts, server, ids);

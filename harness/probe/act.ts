@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import dgram from 'node:dgram';
+import { spawn } from 'node:child_process';
 import type { IpcObjects, Observations, Outcome, ProbeRequest } from './protocol.js';
 import { errnoName, errnoNumber } from '../../core/native/errno.js';
 import { sysvGet, mqueueOpen, type SysvKind } from '../../core/native/ipc.js';
@@ -81,14 +82,53 @@ function writeInto(dir: string): Outcome {
   });
 }
 
+/** Reading stops here: enough to tell an empty masked file from a real one, and /proc/kcore-sized files stay cheap. */
+const READ_LIMIT = 65536;
+
 function readPath(path: string): { bytes: number } & Outcome {
   try {
     const st = fs.statSync(path);
-    const bytes = st.isDirectory() ? fs.readdirSync(path).length : fs.readFileSync(path).length;
-    return { bytes, ...ok };
+    if (st.isDirectory()) return { bytes: fs.readdirSync(path).length, ...ok };
+    const fd = fs.openSync(path, 'r');
+    try {
+      const buf = Buffer.alloc(READ_LIMIT);
+      let bytes = 0;
+      for (let n = -1; n !== 0 && bytes < READ_LIMIT;) {
+        n = fs.readSync(fd, buf, bytes, READ_LIMIT - bytes, null);
+        bytes += n;
+      }
+      return { bytes, ...ok };
+    } finally {
+      fs.closeSync(fd);
+    }
   } catch (e) {
     return { bytes: 0, ...fromError(e) };
   }
+}
+
+function createFile(path: string): Outcome {
+  return attempt(() => fs.closeSync(fs.openSync(path, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, 0o644)));
+}
+
+function statPath(path: string): Observations['stats'][number] {
+  try {
+    const st = fs.statSync(path);
+    return { path, uid: st.uid, gid: st.gid, mode: st.mode, ...ok };
+  } catch (e) {
+    return { path, uid: null, gid: null, mode: null, ...fromError(e) };
+  }
+}
+
+/** A process in a session of its own that runs until something kills it; the marker is its last argument. */
+async function startOrphan(marker: string): Promise<NonNullable<Observations['orphan']>> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)', marker], { detached: true, stdio: 'ignore' });
+    child.once('spawn', () => {
+      child.unref();
+      resolve({ marker, pid: child.pid ?? null, ...ok });
+    });
+    child.once('error', (e) => resolve({ marker, pid: null, ...fromError(e) }));
+  });
 }
 
 function writeFile(path: string): Outcome {
@@ -103,7 +143,7 @@ function signal(pid: number): Outcome {
 }
 
 export type ActionObservations = Pick<Observations, 'bind' | 'connect' | 'ipcCreated' | 'ipcLookup' | 'writeInto' | 'read'
-  | 'writeFile' | 'signal' | 'syscalls'>;
+  | 'writeFile' | 'signal' | 'syscalls' | 'created' | 'stats' | 'orphan'>;
 
 export async function act(request: ProbeRequest): Promise<ActionObservations> {
   const bound = [];
@@ -123,6 +163,9 @@ export async function act(request: ProbeRequest): Promise<ActionObservations> {
       const r = rawSyscall(s.nr, ...(s.args ?? []));
       return { name: s.name, result: Number(r.result), ...fromErrno(r.errno === 0 ? null : r.errno) };
     }),
+    created: (request.createFile ?? []).map((path) => ({ path, ...createFile(path) })),
+    stats: (request.stat ?? []).map(statPath),
+    orphan: request.orphan ? await startOrphan(request.orphan) : null,
   };
 }
 

@@ -29,6 +29,11 @@ async function main(): Promise<void> {
   const actions = await act(request);
   const observations: Observations = { ...passive, ...actions, children: request.children ? spawnChild(2) : [] };
   process.stdout.write(JSON.stringify(observations) + '\n');
+  if (request.linger) {
+    // Only a signal ends it now: the scenario is the container's PID 1 being killed.
+    setInterval(() => {}, 1 << 30);
+    await new Promise<never>(() => {});
+  }
   if (request.hold) {
     process.stdin.resume();
     await new Promise<void>((resolve) => process.stdin.once('end', resolve).once('close', resolve).once('error', () => resolve()));

@@ -1,10 +1,12 @@
 // Passive observations: what the process sees of itself and its container. Nothing here acts.
 import fs from 'node:fs';
 import os from 'node:os';
-import type { MountEntry, Observations, ProcessView } from './protocol.js';
+import type { FileKind, MountEntry, Observations, ProcessView } from './protocol.js';
 import { interfaceFlags } from '../../core/native/system.js';
 
 const O_CLOEXEC = 0o2000000;
+/** Opens a path without reading it: enough to learn which mount it is on, whatever its mode. */
+const O_PATH = 0o10000000;
 
 function read(path: string): string {
   try {
@@ -25,26 +27,60 @@ function statusFields(): Record<string, string> {
 
 const numbers = (text: string | undefined) => (text ?? '').split(/\s+/).filter(Boolean).map(Number);
 
+function mountIdOf(fdinfo: string): number | null {
+  const m = /mnt_id:\s*(\d+)/.exec(fdinfo);
+  return m ? Number(m[1]) : null;
+}
+
+function kindOf(st: fs.Stats): FileKind {
+  return st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isCharacterDevice() ? 'char' : st.isBlockDevice() ? 'block' : 'other';
+}
+
+/** What Node (libuv) opens for itself: its epoll and eventfd descriptors and the self-pipes it holds both ends of. */
+const NODE_OWN_ANON = /^anon_inode:\[(eventpoll|eventfd|timerfd|signalfd)\]$/;
+
 /**
- * Open descriptors. Node opens all of its own close-on-exec, so one without O_CLOEXEC in
- * /proc/self/fdinfo was inherited from whoever exec'd us.
+ * Open descriptors. Close-on-exec tells nothing here: at start-up libuv marks every descriptor it
+ * finds open close-on-exec, inherited ones included. So a descriptor above 2 counts as inherited
+ * unless it is of a kind Node makes for itself (an epoll or eventfd, or a pipe with both ends
+ * open in this process); a leaked pipe end, file, directory or socket shows as inherited.
  */
 function openFds(): ProcessView['fds'] {
   const fds: ProcessView['fds'] = [];
   for (const name of fs.readdirSync('/proc/self/fd')) {
     const fd = Number(name);
     const info = read(`/proc/self/fdinfo/${fd}`);
-    const flags = parseInt(/flags:\s*([0-7]+)/.exec(info)?.[1] ?? '0', 8);
     if (!info) continue;
     let target = '';
+    let kind: FileKind = 'other';
     try {
       target = fs.readlinkSync(`/proc/self/fd/${fd}`);
+      kind = kindOf(fs.fstatSync(fd));
     } catch {
       continue;
     }
-    fds.push({ fd, target, inherited: (flags & O_CLOEXEC) === 0 });
+    fds.push({ fd, target, inherited: true, mountId: mountIdOf(info), kind });
   }
-  return fds;
+  const pipeEnds = new Map<string, number>();
+  for (const f of fds) if (f.target.startsWith('pipe:')) pipeEnds.set(f.target, (pipeEnds.get(f.target) ?? 0) + 1);
+  for (const f of fds) {
+    const nodeOwn = NODE_OWN_ANON.test(f.target) || (pipeEnds.get(f.target) ?? 0) >= 2;
+    f.inherited = f.fd <= 2 || !nodeOwn;
+  }
+  return fds.sort((a, b) => a.fd - b.fd);
+}
+
+/** The mount a path is on, from the fdinfo of an O_PATH descriptor (magic links such as /proc/self/cwd included). */
+function mountIdOfPath(path: string): number | null {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(path, O_PATH | O_CLOEXEC);
+    return mountIdOf(read(`/proc/self/fdinfo/${fd}`));
+  } catch {
+    return null;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
 }
 
 function namespaceInodes(): Record<string, number> {
@@ -79,7 +115,10 @@ export function observeProcess(): ProcessView {
     namespaces: namespaceInodes(),
     cwd: safeReadlink('/proc/self/cwd'),
     root: safeReadlink('/proc/self/root'),
+    // Listed before the cwd and root are opened, so those descriptors do not show among them.
     fds: openFds(),
+    cwdMountId: mountIdOfPath('/proc/self/cwd'),
+    rootMountId: mountIdOfPath('/proc/self/root'),
   };
 }
 

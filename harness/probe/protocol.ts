@@ -18,10 +18,21 @@ export interface ProbeRequest {
   signal?: number[];
   /** Raw syscalls to make: number and up to six arguments. */
   syscalls?: { name: string; nr: number; args?: number[] }[];
+  /** Files to create (exclusively) and leave in place, for the host to inspect after the run. */
+  createFile?: string[];
+  /** Paths to stat: owner and mode as the container sees them. */
+  stat?: string[];
+  /**
+   * Start a process in a session of its own that would outlive the probe, with this marker in its
+   * command line so the host can look for it after teardown, and report its pid.
+   */
+  orphan?: string;
   /** Also report a child and a grandchild (namespace inheritance). */
   children?: boolean;
   /** After reporting, keep running until stdin closes (two containers alive at once). */
   hold?: boolean;
+  /** After reporting, keep running until killed: stdin closing does not end the probe. */
+  linger?: boolean;
 }
 
 export interface IpcObjects {
@@ -52,9 +63,18 @@ export interface ProcessView {
   namespaces: Record<string, number>;
   cwd: string;
   root: string;
-  /** Open descriptors; inherited = not close-on-exec, i.e. handed over by whoever exec'd us (Node marks 0-2 close-on-exec itself). */
-  fds: { fd: number; target: string; inherited: boolean }[];
+  /** Mount ids (as in mountinfo) of the cwd and the root directory; null when they cannot be opened. */
+  cwdMountId: number | null;
+  rootMountId: number | null;
+  /**
+   * Open descriptors, by number. inherited = not one Node opened for itself, i.e. handed over by
+   * whoever exec'd us (0-2 always; see observe.ts for why close-on-exec cannot tell). mountId is
+   * fdinfo's mnt_id; kind is what the descriptor names.
+   */
+  fds: { fd: number; target: string; inherited: boolean; mountId: number | null; kind: FileKind }[];
 }
+
+export type FileKind = 'dir' | 'file' | 'char' | 'block' | 'other';
 
 export interface MountEntry {
   id: number;
@@ -93,6 +113,10 @@ export interface Observations {
   writeFile: ({ path: string } & Outcome)[];
   signal: ({ pid: number } & Outcome)[];
   syscalls: ({ name: string; result: number } & Outcome)[];
+  created: ({ path: string } & Outcome)[];
+  stats: ({ path: string; uid: number | null; gid: number | null; mode: number | null } & Outcome)[];
+  /** The process started by `orphan` (its marker and pid inside), or null when none was asked for. */
+  orphan: ({ marker: string; pid: number | null } & Outcome) | null;
   children: ProcessView[];
 }
 
