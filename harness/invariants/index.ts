@@ -2,12 +2,76 @@
 import type { Invariant } from '../invariant.js';
 import { initIsPid1 } from './pid/init-is-pid1.js';
 import { hostProcessesInvisible } from './pid/host-processes-invisible.js';
+import { hostSignalRefused } from './pid/host-signal-refused.js';
+import { killInitEndsContainer } from './pid/kill-init-ends-container.js';
 import { hostnameIsolated } from './uts/hostname-isolated.js';
+import { pairHostnamesSeparate } from './uts/pair-hostnames-separate.js';
+import { onlyLoopback } from './net/only-loopback.js';
+import { pairSamePort } from './net/pair-same-port.js';
+import { hostListenerUnreachable } from './net/host-listener-unreachable.js';
+import { hostBindingsUnaffected } from './net/host-bindings-unaffected.js';
+import { mapsEqualProfile } from './user/maps-equal-profile.js';
+import { idsEqualProfile } from './user/ids-equal-profile.js';
+import { bindFileOwnerMapped } from './user/bind-file-owner-mapped.js';
+import { unmappedShowsOverflow } from './user/unmapped-shows-overflow.js';
+import { setgroupsAsDeclared } from './user/setgroups-as-declared.js';
+import { noMountLeak } from './mnt/no-mount-leak.js';
+import { readonlyRefusesWrites } from './mnt/readonly-refuses-writes.js';
+import { noWritableHostFs } from './mnt/no-writable-host-fs.js';
+import { rootNotShared } from './mnt/root-not-shared.js';
+import { hostObjectsInvisible } from './ipc/host-objects-invisible.js';
+import { pairObjectsSeparate } from './ipc/pair-objects-separate.js';
 import { unsharedTypesDiffer } from './ns/unshared-types-differ.js';
+import { childrenShareNamespaces } from './ns/children-share-namespaces.js';
+import { onlyStdioInherited } from './fd/only-stdio-inherited.js';
+import { noHostDirectory } from './fd/no-host-directory.js';
+import { maskedUnreadable } from './proc/masked-unreadable.js';
+import { readonlyPathsUnwritable } from './proc/readonly-paths-unwritable.js';
+import { setsAsDeclared } from './caps/sets-as-declared.js';
+import { nnpAsDeclared } from './nnp/as-declared.js';
+import { modeFilterWhenDeclared } from './seccomp/mode-filter-when-declared.js';
+import { deniedReturnsErrno } from './seccomp/denied-returns-errno.js';
+import { envExact } from './env/exact.js';
+import { devOnlyDeclared } from './dev/only-declared.js';
+import { devNoBlockDevice } from './dev/no-block-device.js';
+import { cgroupNamespaceRoot } from './cgroup/namespace-root.js';
+import { offsetsApplied } from './time/offsets-applied.js';
 
 export const INVARIANTS: readonly Invariant[] = [
   initIsPid1,
   hostProcessesInvisible,
+  hostSignalRefused,
+  killInitEndsContainer,
   hostnameIsolated,
+  pairHostnamesSeparate,
+  onlyLoopback,
+  pairSamePort,
+  hostListenerUnreachable,
+  hostBindingsUnaffected,
+  mapsEqualProfile,
+  idsEqualProfile,
+  bindFileOwnerMapped,
+  unmappedShowsOverflow,
+  setgroupsAsDeclared,
+  noMountLeak,
+  readonlyRefusesWrites,
+  noWritableHostFs,
+  rootNotShared,
+  hostObjectsInvisible,
+  pairObjectsSeparate,
   unsharedTypesDiffer,
+  childrenShareNamespaces,
+  onlyStdioInherited,
+  noHostDirectory,
+  maskedUnreadable,
+  readonlyPathsUnwritable,
+  setsAsDeclared,
+  nnpAsDeclared,
+  modeFilterWhenDeclared,
+  deniedReturnsErrno,
+  envExact,
+  devOnlyDeclared,
+  devNoBlockDevice,
+  cgroupNamespaceRoot,
+  offsetsApplied,
 ];

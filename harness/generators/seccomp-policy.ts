@@ -1,0 +1,39 @@
+import fc from 'fast-check';
+
+/**
+ * System calls a policy may deny without breaking the probe: Node does not make them while it
+ * starts or while the probe observes, and each is harmless if an engine fails to deny it (the
+ * probe calls them with zero arguments: syslog(CLOSE), personality(PER_LINUX), queries).
+ */
+export const DENIABLE_SYSCALLS = ['getppid', 'getpgrp', 'getsid', 'times', 'syslog', 'getpriority', 'ioprio_get', 'personality'] as const;
+
+/** errno values a rule may return (OCI errnoRet); a rule without errnoRet returns EPERM. */
+const ERRNOS = [1, 13, 22, 38, 95];
+
+export interface DenyRule {
+  names: string[];
+  action: 'SCMP_ACT_ERRNO';
+  errnoRet?: number;
+}
+
+export interface DenyingPolicy {
+  defaultAction: 'SCMP_ACT_ALLOW';
+  architectures: string[];
+  syscalls: DenyRule[];
+}
+
+/** OCI seccomp policies that allow everything but one to three harmless calls, in one or two errno rules. */
+export const denyingPolicy: fc.Arbitrary<DenyingPolicy> = fc
+  .shuffledSubarray([...DENIABLE_SYSCALLS], { minLength: 1, maxLength: 3 })
+  .chain((names) => fc.tuple(
+    fc.integer({ min: 1, max: names.length }),
+    fc.option(fc.constantFrom(...ERRNOS), { nil: undefined }),
+    fc.option(fc.constantFrom(...ERRNOS), { nil: undefined }),
+  ).map(([split, first, second]) => {
+    const rule = (ruleNames: string[], errnoRet: number | undefined): DenyRule => ({
+      names: ruleNames, action: 'SCMP_ACT_ERRNO', ...(errnoRet === undefined ? {} : { errnoRet }),
+    });
+    const rules = [rule(names.slice(0, split), first)];
+    if (split < names.length) rules.push(rule(names.slice(split), second));
+    return { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: rules };
+  }));

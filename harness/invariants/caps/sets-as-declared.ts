@@ -1,0 +1,22 @@
+import { HOLDS, violated, type SingleInvariant } from '../../invariant.js';
+import { manSection } from '../references.js';
+import { MASK_ORDER, maskNames, observedMasks, setsAfterExecve } from './post-exec-sets.js';
+
+export const setsAsDeclared: SingleInvariant = {
+  id: 'caps.sets-as-declared',
+  level: 'MUST',
+  title: 'The five capability sets are what capabilities(7) derives at execve from the declared ones: bounding, inheritable and ambient as declared, permitted and effective by the execve rules.',
+  reference: manSection('capabilities', 7, 'Transformation of capabilities during execve()'),
+  scenario: 'single',
+  request: () => ({}),
+  check: (o, profile) => {
+    const expected = setsAfterExecve(profile.process);
+    const observed = observedMasks(o.self.capabilities);
+    const wrong = MASK_ORDER.filter((set) => expected[set] !== observed[set]);
+    if (wrong.length === 0) return HOLDS;
+    return violated(
+      wrong.map((set) => `${set}=${maskNames(expected[set])}`).join('; '),
+      wrong.map((set) => `${set}=${maskNames(observed[set])}`).join('; '),
+    );
+  },
+};

@@ -1,0 +1,20 @@
+import { expectEqual, type SingleInvariant } from '../../invariant.js';
+import { ociSpec } from '../references.js';
+
+export const devOnlyDeclared: SingleInvariant = {
+  id: 'dev.only-declared',
+  level: 'MUST',
+  title: '/dev holds exactly the declared devices, each a character device.',
+  reference: ociSpec('config-linux.md', 'devices', 'Devices'),
+  skipWhen: (_host, target) => (target.kind === 'oci'
+    ? 'an OCI runtime must supply the default devices whatever the profile declares (config-linux.md#default-devices); dev.no-block-device still applies'
+    : undefined),
+  scenario: 'single',
+  request: () => ({}),
+  // The probe lists the non-directory, non-symlink entries of /dev as "name:c|b|f".
+  check: (o, profile) => {
+    const dev = profile.mounts.find((m) => m.type === 'dev' && m.destination === '/dev');
+    const expected = dev?.type === 'dev' ? dev.devices.map((d) => `${d}:c`) : o.devices.filter((d) => !d.endsWith(':b'));
+    return expectEqual([...new Set(expected)].sort(), [...o.devices].sort());
+  },
+};

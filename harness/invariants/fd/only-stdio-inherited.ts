@@ -1,0 +1,17 @@
+import { HOLDS, violated, type SingleInvariant } from '../../invariant.js';
+import { cve } from '../references.js';
+
+export const onlyStdioInherited: SingleInvariant = {
+  id: 'fd.only-stdio-inherited',
+  level: 'MUST',
+  title: 'The contained program inherits no open file descriptor beyond 0, 1 and 2.',
+  reference: cve('CVE-2024-21626'),
+  scenario: 'single',
+  request: () => ({}),
+  check: (o) => {
+    const leaked = o.self.fds.filter((f) => f.fd > 2 && f.inherited);
+    return leaked.length === 0
+      ? HOLDS
+      : violated('no inherited descriptor above 2', leaked.map((f) => `fd ${f.fd} → ${f.target}`).join('; '));
+  },
+};

@@ -1,0 +1,16 @@
+import { expectEqual, requiresNamespaces, type SingleInvariant } from '../../invariant.js';
+import { manPage } from '../references.js';
+
+export const hostObjectsInvisible: SingleInvariant = {
+  id: 'ipc.host-objects-invisible',
+  level: 'MUST',
+  title: "The host's System V shared memory, semaphore and message queue objects and its POSIX message queue cannot be looked up from inside (ENOENT).",
+  reference: manPage('ipc_namespaces', 7),
+  generate: requiresNamespaces('ipc'),
+  scenario: 'single',
+  request: (_profile, host) => ({ ipc: { lookup: host.ipc } }),
+  check: (o) => expectEqual(
+    { shm: 'ENOENT', sem: 'ENOENT', msg: 'ENOENT', mqueue: 'ENOENT' },
+    Object.fromEntries(['shm', 'sem', 'msg', 'mqueue'].map((k) => [k, o.ipcLookup[k] ? o.ipcLookup[k].code ?? 'found' : 'not looked up'])),
+  ),
+};

@@ -1,0 +1,19 @@
+import { HOLDS, requiresNamespaces, violated, type SingleInvariant } from '../../invariant.js';
+import { manPage } from '../references.js';
+
+export const hostListenerUnreachable: SingleInvariant = {
+  id: 'net.host-listener-unreachable',
+  level: 'MUST',
+  title: "A TCP listener on the host's loopback cannot be reached from inside a new network namespace.",
+  reference: manPage('network_namespaces', 7),
+  generate: requiresNamespaces('net'),
+  scenario: 'single',
+  request: (_profile, host) => ({ connect: [host.listener] }),
+  check: (o, _profile, host) => {
+    const c = o.connect[0];
+    if (!c) return violated('a connection attempt', 'the probe made none');
+    return c.errno !== null
+      ? HOLDS
+      : violated(`connecting to ${host.listener.host}:${host.listener.port} fails`, 'it connected');
+  },
+};

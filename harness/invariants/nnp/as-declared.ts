@@ -1,0 +1,15 @@
+import { expectEqual, type SingleInvariant } from '../../invariant.js';
+import { ociSpec } from '../references.js';
+
+export const nnpAsDeclared: SingleInvariant = {
+  id: 'nnp.as-declared',
+  level: 'MUST',
+  title: 'NoNewPrivs in /proc/self/status is 1 exactly when the profile sets noNewPrivileges, for the program and its descendants.',
+  reference: ociSpec('config.md', 'linux-process', 'Linux process (noNewPrivileges)'),
+  scenario: 'single',
+  request: () => ({ children: true }),
+  check: (o, profile) => {
+    const want = profile.process.noNewPrivileges ? 1 : 0;
+    return expectEqual([want, want, want], [o.self, ...o.children].map((p) => p.noNewPrivs));
+  },
+};

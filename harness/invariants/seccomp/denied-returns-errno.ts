@@ -1,0 +1,25 @@
+import { syscallNumber } from '../../../policy/seccomp/index.js';
+import { errnoName } from '../../../core/native/errno.js';
+import { expectEqual, type SingleInvariant } from '../../invariant.js';
+import { denyingPolicy } from '../../generators/seccomp-policy.js';
+import { ociSpec } from '../references.js';
+import { deniedCalls } from './denied-syscalls.js';
+
+export const deniedReturnsErrno: SingleInvariant = {
+  id: 'seccomp.denied-returns-errno',
+  level: 'MUST',
+  title: "Each system call the policy denies with SCMP_ACT_ERRNO returns -1 with the rule's errnoRet (EPERM when it gives none).",
+  reference: ociSpec('config-linux.md', 'seccomp', 'Seccomp (errnoRet)'),
+  generate: { seccomp: denyingPolicy },
+  scenario: 'single',
+  request: (profile) => ({
+    syscalls: deniedCalls(profile).flatMap((c) => {
+      const nr = syscallNumber(c.name);
+      return nr === undefined ? [] : [{ name: c.name, nr }];
+    }),
+  }),
+  check: (o, profile) => expectEqual(
+    deniedCalls(profile).map((c) => ({ name: c.name, result: -1, code: errnoName(c.errno) })),
+    o.syscalls.map((s) => ({ name: s.name, result: s.result, code: s.code })),
+  ),
+};

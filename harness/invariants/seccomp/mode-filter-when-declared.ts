@@ -1,0 +1,17 @@
+import { expectEqual, type SingleInvariant } from '../../invariant.js';
+import { denyingPolicy } from '../../generators/seccomp-policy.js';
+import { manSection } from '../references.js';
+
+export const modeFilterWhenDeclared: SingleInvariant = {
+  id: 'seccomp.mode-filter-when-declared',
+  level: 'MUST',
+  title: 'With a seccomp policy, the program and its descendants run in seccomp filter mode (Seccomp: 2).',
+  reference: manSection('proc_pid_status', 5, 'Seccomp'),
+  generate: { seccomp: denyingPolicy },
+  scenario: 'single',
+  request: () => ({ children: true }),
+  check: (o, profile) => {
+    const want = profile.seccomp ? 2 : 0;
+    return expectEqual([want, want, want], [o.self, ...o.children].map((p) => p.seccomp));
+  },
+};

@@ -1,0 +1,17 @@
+import { expectEqual, type SingleInvariant } from '../../invariant.js';
+import { ociSpec } from '../references.js';
+import { parseIdMap } from './id-map.js';
+
+export const mapsEqualProfile: SingleInvariant = {
+  id: 'user.maps-equal-profile',
+  level: 'MUST',
+  title: "The container's uid_map and gid_map hold exactly the profile's id mappings, in order.",
+  reference: ociSpec('config-linux.md', 'user-namespace-mappings', 'User namespace mappings'),
+  generate: { requireNamespaces: ['user'] },
+  scenario: 'single',
+  request: () => ({}),
+  check: (o, profile) => expectEqual(
+    { uidMap: profile.user.uidMappings, gidMap: profile.user.gidMappings },
+    { uidMap: parseIdMap(o.uidMap), gidMap: parseIdMap(o.gidMap) },
+  ),
+};

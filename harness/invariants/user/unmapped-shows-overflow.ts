@@ -1,0 +1,31 @@
+import fs from 'node:fs';
+import { expectEqual, type SingleInvariant } from '../../invariant.js';
+import { PROBE_MAIN } from '../../scenario.js';
+import { manSection } from '../references.js';
+import { containerIdOf } from './id-map.js';
+
+/**
+ * Host files every target shows at their host paths, since the probe runs from them: the Node
+ * binary and the probe itself. On a usual host both belong to root, which no generated map covers.
+ */
+const HOST_FILES = [process.execPath, PROBE_MAIN];
+
+export const unmappedShowsOverflow: SingleInvariant = {
+  id: 'user.unmapped-shows-overflow',
+  level: 'MUST',
+  title: "A host file's owner shows inside as the id its host owner maps to, and as the overflow id (65534) when the host owner is not mapped.",
+  reference: manSection('user_namespaces', 7, 'Unmapped user and group IDs'),
+  scenario: 'single',
+  request: () => ({ stat: HOST_FILES }),
+  check: (o, profile, host) => {
+    const expected = HOST_FILES.map((p) => {
+      const st = fs.statSync(p);
+      return {
+        path: p,
+        uid: containerIdOf(profile.user.uidMappings, st.uid) ?? host.overflowIds.uid,
+        gid: containerIdOf(profile.user.gidMappings, st.gid) ?? host.overflowIds.gid,
+      };
+    });
+    return expectEqual(expected, o.stats.map((s) => ({ path: s.path, uid: s.uid, gid: s.gid })));
+  },
+};

@@ -1,0 +1,26 @@
+import { HOLDS, violated, type PairInvariant } from '../../invariant.js';
+import { manPage } from '../references.js';
+
+export const pairHostnamesSeparate: PairInvariant = {
+  id: 'uts.pair-hostnames-separate',
+  level: 'MUST',
+  title: "Two containers alive at once each see the profile's hostname and domain name, each in a UTS namespace of its own.",
+  reference: manPage('uts_namespaces', 7),
+  generate: { names: true },
+  scenario: 'pair',
+  request: () => ({}),
+  check: (pair, profile, host) => {
+    const wrong: string[] = [];
+    pair.forEach((o, i) => {
+      if (o.hostname !== profile.hostname || o.domainname !== profile.domainname) {
+        wrong.push(`container ${i} sees ${JSON.stringify([o.hostname, o.domainname])}`);
+      }
+      if (o.self.namespaces.uts === host.namespaces.uts) wrong.push(`container ${i} is in the host's UTS namespace`);
+    });
+    const [a, b] = pair.map((o) => o.self.namespaces.uts);
+    if (a === b) wrong.push(`both are in UTS namespace ${a}`);
+    return wrong.length === 0
+      ? HOLDS
+      : violated(`both see ${JSON.stringify([profile.hostname, profile.domainname])} in two distinct UTS namespaces, neither the host's`, wrong.join('; '));
+  },
+};
