@@ -1,0 +1,216 @@
+// The catalogue of broken targets: each alters a launch so that one isolation property is lost,
+// names the invariants meant to catch it, and some that must keep holding. None may harm the
+// host: a double that leaves a namespace shared also drops what would act on the host's copy
+// (hostnames, proc/sysfs/mqueue mounts), and nothing it makes writable is writable to the
+// container's ids (they map to unprivileged host ids that own none of the host's files).
+import { DEVICE_NAMES, type NamespaceType, type Profile } from '../../../policy/profile/types.js';
+import type { LaunchRequest } from '../../target.js';
+import type { Breakage } from './broken-target.js';
+
+function dropNamespace(profile: Profile, ns: NamespaceType): void {
+  profile.namespaces = profile.namespaces.filter((n) => n !== ns);
+}
+
+function alterProfile(alter: (p: Profile) => void): (r: LaunchRequest) => LaunchRequest {
+  return (request) => {
+    alter(request.profile);
+    return request;
+  };
+}
+
+export const BREAKAGES: readonly Breakage[] = [
+  {
+    name: 'shares-host-uts',
+    breaks: "leaves the host's UTS namespace shared (and so sets no hostname)",
+    caughtBy: ['uts.hostname-isolated', 'uts.pair-hostnames-separate', 'ns.unshared-types-differ'],
+    unaffected: ['user.maps-equal-profile', 'env.exact'],
+    alter: alterProfile((p) => {
+      dropNamespace(p, 'uts');
+      delete p.hostname;
+      delete p.domainname;
+    }),
+  },
+  {
+    name: 'wrong-uid-map',
+    breaks: 'maps every uid range to host ids one higher than declared',
+    caughtBy: ['user.maps-equal-profile', 'user.bind-file-owner-mapped'],
+    unaffected: ['uts.hostname-isolated', 'user.ids-equal-profile'],
+    alter: alterProfile((p) => {
+      p.user.uidMappings = p.user.uidMappings.map((m) => ({ ...m, hostId: m.hostId + 1 }));
+    }),
+  },
+  {
+    name: 'shares-host-ipc',
+    breaks: "leaves the host's IPC namespace shared (and mounts no mqueue)",
+    caughtBy: ['ipc.host-objects-invisible', 'ipc.pair-objects-separate'],
+    unaffected: ['net.only-loopback', 'user.maps-equal-profile'],
+    alter: alterProfile((p) => {
+      dropNamespace(p, 'ipc');
+      p.mounts = p.mounts.filter((m) => m.type !== 'mqueue');
+    }),
+  },
+  {
+    name: 'shares-host-pid',
+    // A new proc needs a PID namespace of its own; like runc without one, it binds the host's.
+    breaks: "leaves the host's PID namespace shared, with the host's /proc bound read-only",
+    caughtBy: ['pid.init-is-pid1', 'pid.host-processes-invisible', 'pid.host-signal-refused', 'pid.kill-init-ends-container'],
+    unaffected: ['user.ids-equal-profile', 'env.exact'],
+    alter: alterProfile((p) => {
+      dropNamespace(p, 'pid');
+      p.mounts = p.mounts.map((m) => (m.type === 'proc' ? { type: 'bind', source: '/proc', destination: m.destination, readonly: true, recursive: false } : m));
+    }),
+  },
+  {
+    name: 'shares-host-net',
+    breaks: "leaves the host's network namespace shared (and mounts no sysfs)",
+    caughtBy: ['net.only-loopback', 'net.pair-same-port', 'net.host-listener-unreachable', 'net.host-bindings-unaffected'],
+    unaffected: ['ipc.host-objects-invisible', 'user.maps-equal-profile'],
+    alter: alterProfile((p) => {
+      dropNamespace(p, 'net');
+      p.mounts = p.mounts.filter((m) => m.type !== 'sysfs');
+    }),
+  },
+  {
+    name: 'shares-host-cgroup-ns',
+    breaks: "leaves the host's cgroup namespace shared",
+    caughtBy: ['cgroup.namespace-root'],
+    unaffected: ['env.exact', 'dev.only-declared'],
+    alter: alterProfile((p) => dropNamespace(p, 'cgroup')),
+  },
+  {
+    name: 'ignores-time-offsets',
+    breaks: 'creates the time namespace but sets no clock offsets',
+    caughtBy: ['time.offsets-applied'],
+    unaffected: ['env.exact', 'user.maps-equal-profile'],
+    alter: alterProfile((p) => {
+      delete p.timeOffsets;
+    }),
+  },
+  {
+    name: 'writable-readonly-bind',
+    // The bind sources are host directories owned by host root, which the container's ids cannot write.
+    breaks: 'binds the read-only bind mounts read-write',
+    caughtBy: ['mnt.readonly-refuses-writes', 'mnt.no-writable-host-fs'],
+    unaffected: ['mnt.root-not-shared', 'dev.only-declared'],
+    alter: alterProfile((p) => {
+      p.mounts = p.mounts.map((m) => (m.type === 'bind' ? { ...m, readonly: false } : m));
+    }),
+  },
+  {
+    // Not "shared": the built-in engine cannot pivot into a shared root (pivot_root EINVAL).
+    name: 'unbindable-root',
+    breaks: 'gives the root mount another propagation than declared (unbindable instead of private)',
+    caughtBy: ['mnt.root-not-shared'],
+    unaffected: ['mnt.no-mount-leak', 'mnt.readonly-refuses-writes'],
+    alter: alterProfile((p) => {
+      p.rootfs.propagation = 'unbindable';
+    }),
+  },
+  {
+    name: 'unmasked',
+    breaks: 'masks no path',
+    caughtBy: ['proc.masked-unreadable'],
+    unaffected: ['proc.readonly-paths-unwritable', 'env.exact'],
+    alter: alterProfile((p) => {
+      p.maskedPaths = [];
+    }),
+  },
+  {
+    name: 'writable-proc-sys',
+    breaks: 'makes no path read-only',
+    caughtBy: ['proc.readonly-paths-unwritable'],
+    unaffected: ['proc.masked-unreadable', 'env.exact'],
+    alter: alterProfile((p) => {
+      p.readonlyPaths = [];
+    }),
+  },
+  {
+    name: 'extra-device',
+    breaks: 'adds a device the profile does not declare to /dev',
+    caughtBy: ['dev.only-declared'],
+    unaffected: ['dev.no-block-device', 'mnt.no-writable-host-fs'],
+    alter: alterProfile((p) => {
+      for (const m of p.mounts) {
+        if (m.type !== 'dev') continue;
+        const extra = DEVICE_NAMES.find((d) => !m.devices.includes(d));
+        if (extra) m.devices = [...m.devices, extra];
+      }
+    }),
+  },
+  {
+    name: 'extra-capability',
+    // CAP_NET_ADMIN of the container's user namespace reaches at most its own network namespace.
+    breaks: 'adds CAP_NET_ADMIN to the bounding, permitted and effective sets',
+    caughtBy: ['caps.sets-as-declared'],
+    unaffected: ['nnp.as-declared', 'user.ids-equal-profile'],
+    alter: alterProfile((p) => {
+      const c = p.process.capabilities;
+      for (const set of ['bounding', 'permitted', 'effective'] as const) if (!c[set].includes('CAP_NET_ADMIN')) c[set] = [...c[set], 'CAP_NET_ADMIN'];
+    }),
+  },
+  {
+    name: 'no-no-new-privileges',
+    breaks: 'never sets no_new_privs',
+    // Not caps.sets-as-declared: for root, no_new_privs is what keeps the bounding set out of the permitted one.
+    caughtBy: ['nnp.as-declared'],
+    unaffected: ['user.ids-equal-profile', 'env.exact'],
+    alter: alterProfile((p) => {
+      p.process.noNewPrivileges = false;
+    }),
+  },
+  {
+    name: 'drops-seccomp',
+    // The generated policies deny only calls that are harmless when made.
+    breaks: 'installs no seccomp filter',
+    caughtBy: ['seccomp.mode-filter-when-declared', 'seccomp.denied-returns-errno'],
+    unaffected: ['nnp.as-declared', 'env.exact'],
+    alter: alterProfile((p) => {
+      delete p.seccomp;
+    }),
+  },
+  {
+    name: 'runs-as-root',
+    breaks: 'runs the program as uid 0 and gid 0 of the container instead of the declared user',
+    caughtBy: ['user.ids-equal-profile'],
+    unaffected: ['user.maps-equal-profile', 'env.exact'],
+    alter: alterProfile((p) => {
+      p.process.uid = 0;
+      p.process.gid = 0;
+    }),
+  },
+  {
+    name: 'setgroups-allowed',
+    breaks: 'writes "allow" to setgroups whatever the profile says',
+    caughtBy: ['user.setgroups-as-declared'],
+    unaffected: ['user.maps-equal-profile', 'env.exact'],
+    alter: alterProfile((p) => {
+      p.user.setgroups = 'allow';
+    }),
+  },
+  {
+    name: 'leaks-env',
+    breaks: 'adds a variable to the environment',
+    caughtBy: ['env.exact'],
+    unaffected: ['user.ids-equal-profile', 'dev.only-declared'],
+    alter: alterProfile((p) => {
+      p.process.env = { ...p.process.env, NSRIG_DOUBLE: 'leaked' };
+    }),
+  },
+  {
+    name: 'leaks-fd',
+    // A shell opens fd 7 without close-on-exec and execs the real command line, which inherits it.
+    breaks: 'starts the program with descriptor 7 open on /dev/null',
+    caughtBy: ['fd.only-stdio-inherited'],
+    unaffected: ['fd.no-host-directory', 'pid.init-is-pid1'],
+    alter: (request) => ({
+      ...request,
+      args: ['/bin/sh', '-c', 'exec 7</dev/null; exec "$@"', 'sh', ...(request.args ?? request.profile.process.args)],
+    }),
+  },
+];
+
+export function breakage(name: string): Breakage {
+  const found = BREAKAGES.find((b) => b.name === name);
+  if (!found) throw new Error(`no broken target named ${name}; known: ${BREAKAGES.map((b) => b.name).join(', ')}`);
+  return found;
+}

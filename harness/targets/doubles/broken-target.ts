@@ -1,0 +1,35 @@
+// A deliberately broken target for checking the harness itself: it launches on the built-in
+// engine, but alters the request first so that exactly one isolation property is lost. The
+// harness still judges the observations against the profile it asked for.
+import type { ContainerSession, LaunchRequest, Target, TargetInfo } from '../../target.js';
+import { BuiltinTarget } from '../builtin.js';
+
+export interface Breakage {
+  /** The double's name, e.g. "shares-host-uts". */
+  name: string;
+  /** What it breaks, in one sentence. */
+  breaks: string;
+  /** The invariants meant to catch it: each must fail on this double. */
+  caughtBy: string[];
+  /** Invariants the breakage must leave holding (unrelated properties). */
+  unaffected: string[];
+  /** The altered launch; it receives a deep copy of the profile, so it may change it in place. */
+  alter(request: LaunchRequest): LaunchRequest;
+}
+
+export class BrokenTarget implements Target {
+  constructor(readonly breakage: Breakage, private readonly inner: Target = new BuiltinTarget()) {}
+
+  async info(): Promise<TargetInfo> {
+    const inner = await this.inner.info();
+    return { kind: 'double', name: `${inner.name}/${this.breakage.name}`, version: inner.version };
+  }
+
+  preflight(): Promise<string[]> {
+    return this.inner.preflight();
+  }
+
+  start(request: LaunchRequest): Promise<ContainerSession> {
+    return this.inner.start(this.breakage.alter({ ...request, profile: structuredClone(request.profile) }));
+  }
+}
