@@ -1,0 +1,78 @@
+// Generated profiles and policies are always valid, honour what an invariant asks of them, and
+// the generated seccomp policies deny only calls the probe can live without (on the real kernel).
+import test from 'ava';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
+import { compilePolicy, parsePolicy, syscallNumber } from '../../policy/seccomp/index.js';
+import { parseProfile } from '../../policy/profile/load.js';
+import { denyingPolicy, DENIABLE_SYSCALLS } from '../../harness/generators/seccomp-policy.js';
+import { profileDocument } from '../../harness/generators/profile-document.js';
+import { INVARIANTS } from '../../harness/invariants/index.js';
+import { runSingle } from '../../harness/scenario.js';
+import { BuiltinTarget } from '../../harness/targets/builtin.js';
+import { errnoName } from '../../core/native/errno.js';
+
+const fixtureDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-generators-test-'));
+test.after.always(() => fs.rmSync(fixtureDir, { recursive: true, force: true }));
+
+test('generated seccomp policies pass the policy validator and compile, denying one to three distinct harmless calls', (t) => {
+  for (const policy of fc.sample(denyingPolicy, { seed: 7, numRuns: 200 })) {
+    t.notThrows(() => parsePolicy(policy, 'generated.json'));
+    const compiled = compilePolicy(parsePolicy(policy, 'generated.json'), { arch: 'x86_64', capabilities: [], kernel: os.release() });
+    t.deepEqual(compiled.skippedNames, []);
+    const names = policy.syscalls.flatMap((r) => r.names);
+    t.true(names.length >= 1 && names.length <= 3);
+    t.is(new Set(names).size, names.length);
+    t.true(names.every((n) => (DENIABLE_SYSCALLS as readonly string[]).includes(n)));
+  }
+});
+
+test('every invariant gets valid profiles that honour its generation options', (t) => {
+  for (const inv of INVARIANTS) {
+    const g = inv.generate ?? {};
+    for (const document of fc.sample(profileDocument(g, { fixtureDir }), { seed: 3, numRuns: 25 })) {
+      const profile = parseProfile(document, '<generated>', { checkPaths: true });
+      for (const ns of g.requireNamespaces ?? []) t.true(profile.namespaces.includes(ns), `${inv.id} needs ${ns}`);
+      if (g.names) t.true(profile.hostname !== undefined && profile.domainname !== undefined, inv.id);
+      if (g.rwBind) t.true(profile.mounts.some((m) => m.type === 'bind' && m.source === fixtureDir && !m.readonly), inv.id);
+      if (g.root) t.is(profile.process.uid, 0, inv.id);
+      if (g.timeOffsets) t.true(profile.namespaces.includes('time') && profile.timeOffsets !== undefined, inv.id);
+      if (g.seccomp) t.truthy(profile.seccomp, inv.id);
+    }
+  }
+});
+
+test('with every deniable call denied, the probe still observes and acts, and each denied call returns the errno', async (t) => {
+  const profile = parseProfile({
+    name: 'deny-all-deniable',
+    namespaces: ['user', 'mnt', 'pid', 'net', 'ipc', 'uts'],
+    hostname: 'deny',
+    user: { uidMappings: [{ containerId: 0, hostId: 200000, size: 100 }], gidMappings: [{ containerId: 0, hostId: 200000, size: 100 }] },
+    mounts: [{ type: 'proc', destination: '/proc' }, { type: 'tmpfs', destination: '/tmp' }, { type: 'dev', destination: '/dev', devices: ['null'] }],
+    network: { loopback: true },
+    seccomp: { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: [...DENIABLE_SYSCALLS], action: 'SCMP_ACT_ERRNO', errnoRet: 95 }] },
+    process: { args: ['true'], user: { uid: 7, gid: 7 }, noNewPrivileges: true, timeout: 20 },
+  }, 'deny.yaml');
+  const { observed } = await runSingle(new BuiltinTarget(), profile, {
+    children: true,
+    orphan: 'nsrig-generators-test-orphan',
+    bind: [{ proto: 'tcp', port: 4000 }, { proto: 'udp', port: 4000 }],
+    connect: [{ host: '127.0.0.1', port: 4000 }],
+    read: ['/proc/self/status'],
+    writeInto: ['/tmp'],
+    createFile: ['/tmp/created'],
+    stat: ['/tmp/created'],
+    ipc: { create: { shmKey: 0x6e750001, mqueue: '/nsrig-generators-test' } },
+    syscalls: DENIABLE_SYSCALLS.map((name) => ({ name, nr: syscallNumber(name)! })),
+  });
+  t.is(observed.self.seccomp, 2);
+  t.is(observed.children.length, 2);
+  t.deepEqual(observed.syscalls.map((s) => [s.name, s.result, s.code]), DENIABLE_SYSCALLS.map((n) => [n, -1, errnoName(95)]));
+  t.deepEqual([...observed.bind, ...observed.connect, ...observed.writeInto, ...observed.created].map((o) => o.code), [null, null, null, null, null]);
+  t.deepEqual(observed.stats.map((s) => s.uid), [7]);
+  t.true(observed.read[0].bytes > 0);
+  t.is(observed.orphan?.errno, null);
+  t.deepEqual(Object.values(observed.ipcCreated).map((o) => o.code), [null, null]);
+});
