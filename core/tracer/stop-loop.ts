@@ -3,7 +3,7 @@
 // counted, PTRACE_SYSCALL from that stop adds a syscall-exit stop to read the return value.
 import fs from 'node:fs';
 import {
-  PTRACE_EVENT, PTRACE_O, SIGTRAP, SYSCALL_STOP_SIGNAL, SyscallInfoReader, TraceeWaiter, cont, contToSyscall,
+  PTRACE_EVENT, PTRACE_O, SYSCALL_STOP_SIGNAL, SyscallInfoReader, TraceeWaiter, cont, contToSyscall,
   eventMessage, listen, setOptions, type TraceeChange,
 } from '../native/ptrace.js';
 import { SyscallError } from '../native/syscall-error.js';
@@ -53,7 +53,7 @@ function threadGroupOf(tid: number): number {
     const m = /^Tgid:\s+(\d+)$/m.exec(fs.readFileSync(`/proc/${tid}/status`, 'utf8'));
     if (m) return Number(m[1]);
   } catch {
-    // gone already: its death is next, and a thread of its own group is as good a guess as any
+    // Gone already (killed): its death is reported next and it makes no more calls to count.
   }
   return tid;
 }
