@@ -1,0 +1,54 @@
+// The broken wrapper runtimes of harness/targets/runtime-wrappers (each breaks one property, then
+// runs runc) against the catalogue: the invariant guarding the broken property catches each.
+// runc-leaks-fd runs always: it is the one breakage the built-in doubles cannot make (a host
+// directory handed in as a descriptor). The rest run with NSRIG_THOROUGH=1 (about ten seconds each).
+import test from 'ava';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runCheck } from '../../harness/check.js';
+import { INVARIANTS } from '../../harness/invariants/index.js';
+import { OciTarget } from '../../harness/targets/oci/oci-target.js';
+import { WRAPPER_RUNTIMES, wrapperRuntimePath } from '../../harness/targets/runtime-wrappers/wrapper-runtimes.js';
+
+const THOROUGH = process.env.NSRIG_THOROUGH === '1';
+
+// Bundles land here; the containers' root users (unprivileged host ids) must get through to them.
+const privateTmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-doubles-oci-test-'));
+fs.chmodSync(privateTmp, 0o711);
+process.env.TMPDIR = privateTmp;
+test.after.always(() => fs.rmSync(privateTmp, { recursive: true, force: true }));
+
+/** Which invariant guards the property each isolation wrapper breaks. */
+const CAUGHT_BY: Record<string, string[]> = {
+  'runc-leaks-fd': ['fd.no-host-directory', 'fd.only-stdio-inherited'],
+  'runc-drops-uts': ['uts.hostname-isolated'],
+  'runc-drops-pid': ['pid.init-is-pid1'],
+  'runc-drops-net': ['net.host-listener-unreachable'],
+  'runc-shares-ipc': ['ipc.host-objects-invisible'],
+  'runc-wrong-uid-map': ['user.maps-equal-profile'],
+  'runc-no-readonly-rootfs': ['mnt.readonly-refuses-writes'],
+  'runc-keeps-all-caps': ['caps.sets-as-declared'],
+  'runc-drops-seccomp': ['seccomp.mode-filter-when-declared'],
+  'runc-writable-proc-sys': ['proc.readonly-paths-unwritable'],
+  'runc-unmasks-paths': ['proc.masked-unreadable'],
+  'runc-drops-no-new-privileges': ['nnp.as-declared'],
+};
+
+test('every isolation wrapper has the invariant meant to catch it', (t) => {
+  t.deepEqual(Object.keys(CAUGHT_BY).sort(), WRAPPER_RUNTIMES.filter((w) => w.kind === 'isolation').map((w) => w.name).sort());
+});
+
+const runcMissing = new OciTarget('runc').preflight();
+
+for (const [wrapper, ids] of Object.entries(CAUGHT_BY)) {
+  (wrapper === 'runc-leaks-fd' || THOROUGH ? test.serial : test.skip)(`${wrapper} is caught by ${ids.join(' and ')}`, async (t) => {
+    t.deepEqual(await runcMissing, [], 'runc runs containers here (the suite needs it)');
+    const results = await runCheck({
+      target: new OciTarget(wrapperRuntimePath(wrapper)), targetFlag: `--runtime ${wrapper}`,
+      invariants: INVARIANTS.filter((i) => ids.includes(i.id)), runs: 10, seed: 1, jobs: 2,
+    });
+    t.deepEqual(results.invariants.map((r) => `${r.id} ${r.status}${r.counterexample?.expected === 'the probe to report its observations' ? ' (probe crash)' : ''}`), ids.map((id) => `${id} fail`).sort());
+    for (const r of results.invariants) t.true((r.counterexample?.shrinks ?? 0) > 0, `${r.id} shrank`);
+  });
+}
