@@ -50,9 +50,15 @@ export function sysvRemove(kind: SysvKind, id: number): void {
   else msgctl(id, IPC_RMID, null);
 }
 
-/** Opens (create=true makes it) a POSIX message queue; the descriptor is closed at once. */
+/**
+ * Opens (create=true makes it) a POSIX message queue; the descriptor is closed at once. Created
+ * queues are tiny (1 message of 16 bytes): the default size would spend a tenth of the owner's
+ * RLIMIT_MSGQUEUE, and many containers share a mapped host uid.
+ */
 export function mqueueOpen(name: string, create: boolean): IpcOutcome {
-  const rc = (create ? mqOpen(name, O_CREAT | O_RDWR, 'uint32_t', 0o600, 'void *', null) : mqOpen(name, O_RDWR)) as number;
+  // struct mq_attr { long mq_flags, mq_maxmsg, mq_msgsize, mq_curmsgs; long __pad[4]; }
+  const attr = new BigInt64Array([0n, 1n, 16n, 0n, 0n, 0n, 0n, 0n]);
+  const rc = (create ? mqOpen(name, O_CREAT | O_RDWR, 'uint32_t', 0o600, 'void *', attr) : mqOpen(name, O_RDWR)) as number;
   const result = outcome(rc);
   if (rc >= 0) closeFd(rc);
   return result;
