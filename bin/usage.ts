@@ -33,6 +33,7 @@ Usage:
 
 check options:
   --target builtin        the built-in engine (default)
+  --target double:NAME    a deliberately broken test double of the engine (see harness/targets/doubles/)
   --runtime PATH|NAME     any OCI runtime with runc's command line (runc, crun, ...); repeatable
   --prepare-host          perform (and undo afterwards) host preparation a runtime needs (crun on hybrid cgroups)
   --runs N                generated profiles per invariant (default 10)

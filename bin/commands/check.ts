@@ -8,6 +8,8 @@ import type { Results } from '../../harness/results.js';
 import type { Target } from '../../harness/target.js';
 import { BuiltinTarget } from '../../harness/targets/builtin.js';
 import { OciTarget } from '../../harness/targets/oci/oci-target.js';
+import { BrokenTarget } from '../../harness/targets/doubles/broken-target.js';
+import { BREAKAGES, breakage } from '../../harness/targets/doubles/breakages.js';
 import { prepareHostForCrun, undoHostPreparation, crunHostProblem, type HostPreparation } from '../../harness/targets/oci/crun-host-preparation.js';
 import { HostUnfitError, UsageError } from '../usage.js';
 import { CheckProgress, summaryLine } from '../progress.js';
@@ -63,8 +65,17 @@ interface TargetChoice {
 
 function chooseTargets(values: { target?: string; runtime?: string[] }): TargetChoice[] {
   const choices: TargetChoice[] = [];
-  if (values.target !== undefined && values.target !== 'builtin') throw new UsageError(`--target: only "builtin" is built in; use --runtime PATH for an OCI runtime`);
-  if (values.target === 'builtin' || !values.runtime?.length) choices.push({ target: new BuiltinTarget(), flag: '--target builtin' });
+  const target = values.target;
+  if (target?.startsWith('double:')) {
+    // The deliberately broken test doubles, so the replay commands their failures print work.
+    const name = target.slice('double:'.length);
+    if (!BREAKAGES.some((b) => b.name === name)) throw new UsageError(`--target: no test double "${name}"; known: ${BREAKAGES.map((b) => b.name).join(', ')}`);
+    choices.push({ target: new BrokenTarget(breakage(name)), flag: `--target ${target}` });
+  } else if (target !== undefined && target !== 'builtin') {
+    throw new UsageError(`--target: expected "builtin" or "double:NAME", got "${target}"; use --runtime PATH for an OCI runtime`);
+  } else if (target === 'builtin' || !values.runtime?.length) {
+    choices.push({ target: new BuiltinTarget(), flag: '--target builtin' });
+  }
   for (const runtime of values.runtime ?? []) choices.push({ target: new OciTarget(runtime), flag: `--runtime ${runtime}`, runtime });
   return choices;
 }
