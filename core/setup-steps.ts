@@ -64,8 +64,9 @@ export function setupSteps(plan: LaunchPlan): SetupStep[] {
   add('make-paths-readonly', makePathsReadonly, mnt && plan.readonlyPaths.length > 0);
   // Last of the mount steps: mount points in the new root are created up to here.
   add('make-root-readonly', makeRootReadonly, mnt && plan.rootfs!.readonly);
-  add('set-root-propagation', setRootPropagation, mnt);
   add('pivot-root', enterRoot, mnt);
+  // After pivot_root, which refuses a shared new root (EINVAL).
+  add('set-root-propagation', setRootPropagation, mnt);
   add('set-hostname', (s) => setHostname(s.plan.hostname!), plan.hostname !== undefined);
   add('set-domainname', (s) => setDomainname(s.plan.domainname!), plan.domainname !== undefined);
   add('bring-loopback-up', () => bringInterfaceUp('lo'), plan.loopback);
@@ -234,7 +235,7 @@ function makePathsReadonly(state: SetupState): void {
 }
 
 function setRootPropagation(state: SetupState): void {
-  setMountAttributes(STAGING_ROOT, 0, { recursive: true, propagation: state.plan.rootfs!.propagation });
+  setMountAttributes('/', 0, { recursive: true, propagation: state.plan.rootfs!.propagation });
 }
 
 /** pivot_root(".", ".") stacks the old root under the new one; detaching it leaves only ours. */
