@@ -12,7 +12,7 @@ import type { ProfileConstraints, Target, TargetInfo } from './target.js';
 import { TargetError } from './target.js';
 import { HostFixtures, snapshotHost, type HostFacts } from './host-facts.js';
 import { profileDocument, type GenerationOptions, type ProfileDocument } from './generators/profile-document.js';
-import { runPair, runSingle, type SyscallTotals } from './scenario.js';
+import { ProbeError, runPair, runSingle, type SyscallTotals } from './scenario.js';
 import { TOOL_VERSION } from './tool-version.js';
 
 export interface CheckOptions {
@@ -88,7 +88,10 @@ async function checkInvariant(invariant: Invariant, options: CheckOptions, host:
     cases++;
     try {
       const traceThis = Boolean(options.trace) && cases === 1;
-      const { verdict, syscalls } = await runCase(invariant, options.target, profile, host, traceThis);
+      // One retry for a probe that produced nothing: a crash that repeats is reported, a passing one
+      // (a starved machine) does not cost minutes of shrinking.
+      const { verdict, syscalls } = await runCase(invariant, options.target, profile, host, traceThis)
+        .catch((e) => (e instanceof ProbeError ? runCase(invariant, options.target, profile, host, false) : Promise.reject(e)));
       if (syscalls) profiles.push(syscallProfile(`${invariant.id}#1`, profile, syscalls));
       if (!verdict.holds) lastFailure = { expected: verdict.expected, observed: verdict.observed, document };
       return verdict.holds;
