@@ -115,7 +115,7 @@ function cloneRootfs(state: SetupState): void {
 }
 
 /** Host root entries that are the host's live state, not its system: never shown, only mount points. */
-const HOST_ROOT_HIDDEN = new Set(['proc', 'sys', 'dev', 'run', 'tmp', 'lost+found']);
+export const HOST_ROOT_HIDDEN = new Set(['proc', 'sys', 'dev', 'run', 'tmp', 'lost+found']);
 
 /**
  * The host's root, seen read-only: a tmpfs whose top-level entries are recursive, read-only,

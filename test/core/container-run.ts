@@ -4,6 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import type { ExecutionContext } from 'ava';
+import { withNsrigTree } from '../../harness/nsrig-tree-mount.js';
 import { launchContainer, type Container, type ContainerExit, type LaunchOptions } from '../../core/container.js';
 import { parseProfile } from '../../policy/profile/load.js';
 import type { Profile } from '../../policy/profile/types.js';
@@ -54,7 +55,8 @@ function collect(stream: Readable | undefined, onData?: (text: string) => void):
 
 /** Launches, optionally looks from outside while held, waits; the container is torn down on return. */
 export async function run<T = undefined>(doc: Record<string, unknown>, options: RunOptions<T> = {}): Promise<Finished<T>> {
-  const container = await launchContainer(profileOf(doc), {
+  // The probe and helper scripts are nsrig's own files: visible even when the checkout is under /tmp.
+  const container = await launchContainer(withNsrigTree(profileOf(doc)), {
     stdio: 'pipe', stdin: options.outside ? 'pipe' : 'null', args: options.args, ...options.launch,
   });
   try {
