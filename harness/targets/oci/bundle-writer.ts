@@ -57,8 +57,11 @@ export function writeBundle(profile: Profile, dir: string, options: BundleOption
   if (synthetic) {
     const view = hostRootView({ probe: options.probe ?? true });
     rigMounts = view.binds;
-    // The rig's binds come first so that a profile mount below one of them still lands on top.
-    config.mounts = [...rigMounts, ...config.mounts];
+    // The rig's binds come first so that a profile mount below one of them still lands on top;
+    // a rig bind below a profile mount (the nsrig tree under a /tmp tmpfs) comes after it instead.
+    const below = (inner: string, outer: string) => inner !== outer && inner.startsWith(outer.endsWith('/') ? outer : `${outer}/`);
+    const covered = (m: OciMount) => config.mounts.some((p) => below(m.destination, p.destination));
+    config.mounts = [...rigMounts.filter((m) => !covered(m)), ...config.mounts, ...rigMounts.filter(covered)];
     generateRootfs(rootfsPath, profile, config.mounts, view.symlinks);
   }
   const configPath = path.join(dir, 'config.json');
