@@ -1,17 +1,21 @@
 // The nsrig command line: parses arguments and calls core/, policy/, harness/ and reports/.
 // It holds no logic of its own; every command maps to one function.
 import { ProfileErrors } from '../policy/profile/profile-error.js';
-import { PolicyError } from '../policy/seccomp/index.js';
+import { PolicyError } from '../policy/seccomp/policy-error.js';
 import { TOOL_VERSION } from '../harness/tool-version.js';
 import { EXIT, HELP, HostUnfitError, UsageError } from './usage.js';
-import { run } from './commands/run.js';
-import { validate } from './commands/validate.js';
-import { check } from './commands/check.js';
-import { report } from './commands/report.js';
-import { bundle } from './commands/bundle.js';
-import { trace } from './commands/trace.js';
 
-const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = { run, validate, check, report, bundle, trace };
+type Command = (args: string[]) => number | Promise<number>;
+
+// Each command loads only its own modules: `nsrig run` should not pay for fast-check or Handlebars.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./commands/run.js')).run,
+  validate: async () => (await import('./commands/validate.js')).validate,
+  check: async () => (await import('./commands/check.js')).check,
+  report: async () => (await import('./commands/report.js')).report,
+  bundle: async () => (await import('./commands/bundle.js')).bundle,
+  trace: async () => (await import('./commands/trace.js')).trace,
+};
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -23,9 +27,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`nsrig ${TOOL_VERSION}\n`);
     return EXIT.OK;
   }
-  const handler = COMMANDS[command];
-  if (!handler) throw new UsageError(`unknown command "${command}"; see nsrig --help`);
-  return handler(rest);
+  const load = COMMANDS[command];
+  if (!load) throw new UsageError(`unknown command "${command}"; see nsrig --help`);
+  return (await load())(rest);
 }
 
 function exitCodeFor(e: unknown): number {
