@@ -98,12 +98,29 @@ export function closeOnExecFrom(first: number): void {
   if (rc === -1) throw new SyscallError('close_range', lastErrno(), `${first}..`);
 }
 
-const SIG_DFL = null;
+const sysRtSigaction = lib.func('long syscall(long nr, int sig, void *act, void *oldact, size_t sigsetsize)');
+const SYS_RT_SIGACTION = 13;
 
-/** Node ignores SIGPIPE and SIGXFSZ and we block everything around clone; undo both for the program. */
+/**
+ * Every signal back to its default action and none blocked, for the program. execve resets caught
+ * signals itself, but an ignored one stays ignored: Node ignores SIGPIPE and SIGXFSZ, and whoever
+ * started nsrig may have ignored others, real-time ones included, which Node does not reset. So
+ * exactly the ignored ones are reset (caught ones keep their handlers, which glibc needs until
+ * execve, e.g. SIGSETXID for setresuid). We also block everything around clone. The raw
+ * rt_sigaction reaches 32 and 33, which glibc's wrappers refuse.
+ */
 export function resetSignalsForExec(): void {
-  raw.signal(SIGNALS.SIGPIPE, SIG_DFL);
-  raw.signal(SIGNALS.SIGXFSZ, SIG_DFL);
+  const defaultAction = Buffer.alloc(32); // struct kernel_sigaction: handler SIG_DFL, flags 0, restorer 0, mask 0
+  const current = Buffer.alloc(32);
+  const SIG_IGN = 1n;
+  for (let sig = 1; sig <= 64; sig++) {
+    if (sig === SIGNALS.SIGKILL || sig === SIGNALS.SIGSTOP) continue;
+    if (Number(sysRtSigaction(SYS_RT_SIGACTION, sig, null, current, 8)) === -1) continue;
+    if (current.readBigUInt64LE(0) !== SIG_IGN) continue;
+    if (Number(sysRtSigaction(SYS_RT_SIGACTION, sig, defaultAction, null, 8)) === -1) {
+      throw new SyscallError('rt_sigaction', lastErrno(), `signal ${sig} SIG_DFL`);
+    }
+  }
   const empty = Buffer.alloc(128);
   const rc = raw.sigprocmask(2 /* SIG_SETMASK */, empty, null) as number;
   if (rc !== 0) throw new SyscallError('pthread_sigmask', rc, 'SIG_SETMASK empty');
