@@ -17,7 +17,8 @@ export function mountSet(options: MountSetOptions): fc.Arbitrary<Record<string, 
   const has = (ns: NamespaceType) => options.namespaces.includes(ns);
   const tmpfs = fc.record({
     size: fc.constantFrom('1m', '16m', '64k', 4194304),
-    mode: fc.constantFrom('1777', '755', '700'),
+    // Every mode lets any uid traverse: the probe's own files may lie below /tmp (a checkout there).
+    mode: fc.constantFrom('1777', '755', '711'),
   });
   const roBinds = fc.subarray(BIND_DESTINATIONS.filter((d) => !(options.rwBindSource && d === '/mnt')), { maxLength: 2 })
     .chain((dests) => fc.tuple(...dests.map((d) => fc.constantFrom(...BIND_SOURCES).map((source) => ({ type: 'bind', source, destination: d, readonly: true })))));
