@@ -44,19 +44,25 @@ test('the rig\'s host binds come first, read-only, and include node and the proj
   const dir = path.join(tempDir(t), 'bundle');
   const bundle = writeBundle(profileOf({}), dir);
   const nodeDir = path.dirname(fs.realpathSync(process.execPath));
-  t.deepEqual(bundle.config.mounts.slice(0, bundle.rigMounts.length), bundle.rigMounts);
+  // A rig bind below one of the profile's mounts (the project under a /tmp tmpfs) follows that mount instead.
+  const profileDestinations = bundle.config.mounts.filter((m) => !bundle.rigMounts.includes(m)).map((m) => m.destination);
+  const below = (m: { destination: string }) => profileDestinations.some((d) => m.destination.startsWith(`${d}/`));
+  const first = bundle.rigMounts.filter((m) => !below(m));
+  t.deepEqual(bundle.config.mounts.slice(0, first.length), first);
+  t.deepEqual(bundle.config.mounts.slice(bundle.config.mounts.length - (bundle.rigMounts.length - first.length)), bundle.rigMounts.filter(below));
   for (const bind of bundle.rigMounts) {
     t.is(bind.type, 'bind');
     t.is(bind.source, bind.destination);
     t.true(bind.options!.includes('ro'), bind.destination);
-    t.true(fs.statSync(path.join(dir, 'rootfs', bind.destination)).isDirectory(), bind.destination);
+    // Below a profile mount the runtime makes the mount point, inside that mount.
+    if (!below(bind)) t.true(fs.statSync(path.join(dir, 'rootfs', bind.destination)).isDirectory(), bind.destination);
   }
   const covers = (p: string): boolean => bundle.rigMounts.some((b) => p === b.destination || p.startsWith(`${b.destination}/`));
   t.true(covers(nodeDir), nodeDir);
   t.true(covers(projectRoot()), projectRoot());
   if (fs.existsSync('/etc/alternatives')) t.true(covers('/etc/alternatives'), 'Debian\'s alternatives, for /usr/bin/awk and the like');
-  // The profile's own mounts follow, unchanged.
-  t.deepEqual(bundle.config.mounts.slice(bundle.rigMounts.length).map((m) => m.destination), ['/proc', '/dev', '/dev/shm', '/dev/mqueue', '/tmp', '/sys']);
+  // The profile's own mounts, unchanged and in their order.
+  t.deepEqual(profileDestinations, ['/proc', '/dev', '/dev/shm', '/dev/mqueue', '/tmp', '/sys']);
 });
 
 test('without the probe the project is not bound', (t) => {
