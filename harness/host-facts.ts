@@ -139,13 +139,22 @@ export class HostFixtures {
       overflowIds: { uid: Number(readText('/proc/sys/kernel/overflowuid').trim() || 65534), gid: Number(readText('/proc/sys/kernel/overflowgid').trim() || 65534) },
       info: describeHost(),
     };
-    return new HostFixtures(facts, server, ids);
+    const fixtures = new HostFixtures(facts, server, ids);
+    // An interrupted run (Ctrl-C, an uncaught error) still removes what it put on the host.
+    process.on('exit', fixtures.removeSync);
+    return fixtures;
   }
 
-  async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  private readonly removeSync = (): void => {
     for (const [kind, id] of this.ipcIds) sysvRemove(kind, id);
+    this.ipcIds.length = 0;
     mqueueRemove(this.facts.ipc.mqueue);
     fs.rmSync(this.facts.fixtureDir, { recursive: true, force: true });
+  };
+
+  async close(): Promise<void> {
+    process.off('exit', this.removeSync);
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.removeSync();
   }
 }

@@ -96,6 +96,8 @@ export async function check(args: string[]): Promise<number> {
     throw new UsageError('--replay needs --seed and --only with exactly one invariant id (the failure prints the whole command)');
   }
   const targets = chooseTargets(values);
+  // Ctrl-C or SIGTERM: exit, so the exit hooks kill live containers and remove host fixtures.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
 
   const preparations: HostPreparation[] = [];
   try {
