@@ -90,7 +90,7 @@ export function prepareEquivalentContainers(ctx: BenchContext): ContainerWorkspa
         'bwrap', '--unshare-user', '--unshare-pid', '--unshare-uts', '--unshare-ipc', '--unshare-net',
         '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', ...program,
       ],
-      setup: 'root 0→0 (one id), / bound read-only on a tmpfs root, /proc, /dev (bwrap\'s), loopback up, capabilities of the caller, ' +
+      setup: 'root 0→0 (one id), / bound read-only on a tmpfs root, /proc, /dev (bwrap\'s), loopback up, nearly all capabilities, no_new_privs, ' +
         'no cgroup; bwrap stays as PID 1 and the program is PID 2',
     },
     ociContainer('crun', ctx, profile, stateRoots.crun, ociSetup),
