@@ -8,6 +8,7 @@ import path from 'node:path';
 import { randomInt } from 'node:crypto';
 import { sysvGet, sysvRemove, mqueueOpen, mqueueRemove, type SysvKind } from '../core/native/ipc.js';
 import type { HostInfo } from './results.js';
+import { namespaceInodes } from './probe/observe.js';
 
 export interface HostSnapshot {
   hostname: string;
@@ -86,17 +87,6 @@ export function processesWithArgument(argument: string): number[] {
   return pids;
 }
 
-export function hostNamespaces(pid: number | 'self' = 'self'): Record<string, number> {
-  const result: Record<string, number> = {};
-  for (const type of ['user', 'pid', 'uts', 'ipc', 'net', 'mnt', 'cgroup', 'time']) {
-    try {
-      result[type] = Number(/\[(\d+)\]/.exec(fs.readlinkSync(`/proc/${pid}/ns/${type}`))?.[1]);
-    } catch {
-      // not supported here
-    }
-  }
-  return result;
-}
 
 export function describeHost(): HostInfo {
   const release = /PRETTY_NAME="?([^"\n]*)"?/.exec(readText('/etc/os-release'))?.[1] ?? 'unknown';
@@ -131,7 +121,7 @@ export class HostFixtures {
     fs.chmodSync(fixtureDir, 0o777);
     const facts: HostFacts = {
       pid: process.pid,
-      namespaces: hostNamespaces(),
+      namespaces: namespaceInodes(),
       before: snapshotHost(),
       listener: { host: '127.0.0.1', port },
       ipc,

@@ -3,6 +3,7 @@
 import { lib, raw, check, lastErrno } from './libc.js';
 import { SyscallError } from './syscall-error.js';
 import { O, RLIMIT, SIGNALS } from './constants.js';
+import { setCloseOnExec } from './process.js';
 
 export function setHostname(name: string): void {
   const bytes = Buffer.from(name, 'utf8');
@@ -81,11 +82,7 @@ export function interfaceFlags(name: string): number | undefined {
 
 /** Makes `to` a copy of `from` that survives execve (dup2 onto itself would keep close-on-exec). */
 export function duplicateFd(from: number, to: number): void {
-  if (from === to) {
-    const flags = check(raw.fcntl(to, 1 /* F_GETFD */, 'int', 0) as number, 'fcntl F_GETFD', `fd ${to}`);
-    check(raw.fcntl(to, 2 /* F_SETFD */, 'int', flags & ~1) as number, 'fcntl F_SETFD', `fd ${to}`);
-    return;
-  }
+  if (from === to) return setCloseOnExec(to, false);
   check(raw.dup2(from, to) as number, 'dup2', `${from} -> ${to}`);
 }
 

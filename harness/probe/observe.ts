@@ -83,11 +83,12 @@ function mountIdOfPath(path: string): number | null {
   }
 }
 
-function namespaceInodes(): Record<string, number> {
+/** Namespace inodes of a process by type; the host side compares the container's against its own. */
+export function namespaceInodes(pid: number | 'self' = 'self'): Record<string, number> {
   const result: Record<string, number> = {};
   for (const type of ['user', 'pid', 'uts', 'ipc', 'net', 'mnt', 'cgroup', 'time']) {
     try {
-      const link = fs.readlinkSync(`/proc/self/ns/${type}`);
+      const link = fs.readlinkSync(`/proc/${pid}/ns/${type}`);
       result[type] = Number(/\[(\d+)\]/.exec(link)?.[1]);
     } catch {
       // namespace type not supported by this kernel
