@@ -137,7 +137,7 @@ test.serial('crun on this host: refused before preparation exactly when cgroup2 
   t.is(layoutBefore.mode, 'hybrid');
   t.is(crunPreflightBefore.length, 1);
   t.regex(crunPreflightBefore[0]!, /cgroups in hybrid mode not supported/, 'crun\'s own message');
-  t.true(crunPreflightBefore[0]!.includes('prepareHostForCrun()'), 'what to do');
+  t.true(crunPreflightBefore[0]!.includes('--prepare-host'), 'what to do');
   for (const controller of layoutBefore.unifiedControllers) t.true(crunPreflightBefore[0]!.includes(controller), controller);
   t.is(crunHostProblem(), undefined, 'prepared now');
   t.deepEqual(readCgroupLayout().unifiedControllers, []);

@@ -56,9 +56,10 @@ export function crunHostProblem(layout: CgroupLayout = readCgroupLayout()): stri
   if (layout.mode !== 'hybrid' || layout.unifiedControllers.length === 0) return undefined;
   const list = layout.unifiedControllers.join(', ');
   return `this host mixes cgroup v1 and v2 and its cgroup2 hierarchy at ${layout.unifiedMount} holds controllers (${list}); ` +
-    'crun 1.8 refuses that ("cgroups in hybrid mode not supported"). Prepare the host with prepareHostForCrun() ' +
-    `(harness/targets/oci/crun-host-preparation.ts: mounts ${list} as v1 hierarchies under /sys/fs/cgroup) and undo it ` +
-    `with undoHostPreparation(), or by hand: mkdir /sys/fs/cgroup/X && mount -t cgroup -o X cgroup /sys/fs/cgroup/X for each X in ${list}`;
+    'crun 1.8 refuses that ("cgroups in hybrid mode not supported"). Rerun nsrig check with --prepare-host, which mounts ' +
+    `${list} as v1 hierarchies under /sys/fs/cgroup for the run and unmounts them afterwards ` +
+    '(prepareHostForCrun() and undoHostPreparation() in harness/targets/oci/crun-host-preparation.ts), ' +
+    `or prepare the host by hand: mkdir /sys/fs/cgroup/X && mount -t cgroup -o X cgroup /sys/fs/cgroup/X for each X in ${list}`;
 }
 
 export function prepareHostForCrun(): HostPreparation {
