@@ -7,6 +7,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { compilePolicy, parsePolicy, syscallNumber } from '../../policy/seccomp/index.js';
 import { parseProfile } from '../../policy/profile/load.js';
+import { DEFAULT_MASKED_PATHS } from '../../policy/profile/types.js';
 import { denyingPolicy, DENIABLE_SYSCALLS } from '../../harness/generators/seccomp-policy.js';
 import { profileDocument } from '../../harness/generators/profile-document.js';
 import { INVARIANTS } from '../../harness/invariants/index.js';
@@ -40,6 +41,11 @@ test('every invariant gets valid profiles that honour its generation options', (
       if (g.root) t.is(profile.process.uid, 0, inv.id);
       if (g.timeOffsets) t.true(profile.namespaces.includes('time') && profile.timeOffsets !== undefined, inv.id);
       if (g.seccomp) t.truthy(profile.seccomp, inv.id);
+      if (g.maskPathsWithContent) {
+        t.true(DEFAULT_MASKED_PATHS.every((p) => profile.maskedPaths.includes(p)), `${inv.id} keeps the default masked paths`);
+        const extra = profile.maskedPaths.filter((p) => !DEFAULT_MASKED_PATHS.includes(p));
+        t.true(extra.length > 0 && extra.every((p) => fs.readFileSync(p, 'utf8').length > 0), `${inv.id} masks paths that have content here`);
+      }
     }
   }
 });

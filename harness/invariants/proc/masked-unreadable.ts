@@ -9,6 +9,7 @@ export const maskedUnreadable: SingleInvariant = {
   title: 'Every masked path yields nothing: a masked file reads 0 bytes, a masked directory lists 0 entries, or the path is absent or unreadable.',
   reference: ociSpec('config-linux.md', 'masked-paths', 'Masked Paths'),
   scenario: 'single',
+  generate: { maskPathsWithContent: true },
   request: (profile) => ({ read: profile.maskedPaths }),
   check: (o) => {
     const shown = o.read.filter((r) => (r.errno === null ? r.bytes > 0 : !HIDDEN.has(r.code ?? '')));
