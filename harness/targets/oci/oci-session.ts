@@ -169,10 +169,13 @@ export class OciSession implements ContainerSession, SyncTeardown {
     });
   }
 
-  /** The runtime's own words: its logged error, else the last line it wrote to stderr. */
+  /**
+   * The runtime's own words: its logged error, else what it wrote to stderr: the first line of a Go
+   * crash ("panic: ...", "fatal error: ..."), whose last line is only a stack frame, or the last line.
+   */
   private runtimeSaid(): string | undefined {
-    return lastRuntimeError(this.driver.logFile)
-      ?? Buffer.concat(this.startStderr).toString('utf8').trim().split('\n').filter(Boolean).pop();
+    const lines = Buffer.concat(this.startStderr).toString('utf8').trim().split('\n').filter(Boolean);
+    return lastRuntimeError(this.driver.logFile) ?? lines.find((l) => /^(panic|fatal error): /.test(l)) ?? lines.pop();
   }
 
   private failureDetail(): string {
