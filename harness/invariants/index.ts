@@ -17,6 +17,7 @@ import { unmappedShowsOverflow } from './user/unmapped-shows-overflow.js';
 import { setgroupsAsDeclared } from './user/setgroups-as-declared.js';
 import { noMountLeak } from './mnt/no-mount-leak.js';
 import { readonlyRefusesWrites } from './mnt/readonly-refuses-writes.js';
+import { tmpfsModeApplied } from './mnt/tmpfs-mode-applied.js';
 import { noWritableHostFs } from './mnt/no-writable-host-fs.js';
 import { rootNotShared } from './mnt/root-not-shared.js';
 import { hostObjectsInvisible } from './ipc/host-objects-invisible.js';
@@ -55,6 +56,7 @@ export const INVARIANTS: readonly Invariant[] = [
   setgroupsAsDeclared,
   noMountLeak,
   readonlyRefusesWrites,
+  tmpfsModeApplied,
   noWritableHostFs,
   rootNotShared,
   hostObjectsInvisible,
