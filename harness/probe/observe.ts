@@ -171,12 +171,19 @@ function devices(): string[] {
   }
 }
 
+/** The home directory /etc/passwd gives this process's uid; null when it has no entry there. */
+function passwdHome(): string | null {
+  const uid = String(process.getuid?.());
+  const entry = read('/etc/passwd').split('\n').map((line) => line.split(':')).find((f) => f.length >= 7 && f[2] === uid);
+  return entry ? entry[5]! : null;
+}
+
 function uptimeSeconds(): number {
   return Number(read('/proc/uptime').split(' ')[0]);
 }
 
 export type PassiveObservations = Pick<Observations, 'self' | 'procPids' | 'hostname' | 'domainname' | 'uidMap' | 'gidMap'
-  | 'setgroups' | 'cgroup' | 'mounts' | 'env' | 'interfaces' | 'devices' | 'time'>;
+  | 'setgroups' | 'cgroup' | 'mounts' | 'env' | 'passwdHome' | 'interfaces' | 'devices' | 'time'>;
 
 export function observe(): PassiveObservations {
   return {
@@ -190,6 +197,7 @@ export function observe(): PassiveObservations {
     cgroup: read('/proc/self/cgroup'),
     mounts: parseMountinfo(read('/proc/self/mountinfo')),
     env: { ...process.env } as Record<string, string>,
+    passwdHome: passwdHome(),
     interfaces: interfaces(),
     devices: devices(),
     time: { offsets: read('/proc/self/timens_offsets'), monotonic: Number(process.hrtime.bigint()) / 1e9, boottime: uptimeSeconds() },

@@ -100,6 +100,8 @@ export interface Observations {
   cgroup: string;
   mounts: MountEntry[];
   env: Record<string, string>;
+  /** The home directory of this uid in the container's /etc/passwd, or null without an entry. */
+  passwdHome: string | null;
   interfaces: { name: string; up: boolean }[];
   devices: string[];
   /** /proc/self/timens_offsets and clock readings (seconds). */
