@@ -97,6 +97,17 @@ export const BREAKAGES: readonly Breakage[] = [
     }),
   },
   {
+    name: 'ignores-tmpfs-mode',
+    // What runc before 1.1.8 does (opencontainers/runc#3911), with a mode that differs from every
+    // generated one and still lets any uid traverse to the probe's files below /tmp.
+    breaks: 'mounts every tmpfs with mode 1733 whatever the profile declares',
+    caughtBy: ['mnt.tmpfs-mode-applied'],
+    unaffected: ['mnt.readonly-refuses-writes', 'env.exact'],
+    alter: alterProfile((p) => {
+      p.mounts = p.mounts.map((m) => (m.type === 'tmpfs' ? { ...m, mode: 0o1733 } : m));
+    }),
+  },
+  {
     // Not "shared": the built-in engine cannot pivot into a shared root (pivot_root EINVAL).
     name: 'unbindable-root',
     breaks: 'gives the root mount another propagation than declared (unbindable instead of private)',
@@ -194,6 +205,15 @@ export const BREAKAGES: readonly Breakage[] = [
     unaffected: ['user.ids-equal-profile', 'dev.only-declared'],
     alter: alterProfile((p) => {
       p.process.env = { ...p.process.env, NSRIG_DOUBLE: 'leaked' };
+    }),
+  },
+  {
+    name: 'sets-wrong-home',
+    breaks: 'sets HOME, when the profile has none, to a directory /etc/passwd does not give the user',
+    caughtBy: ['env.exact'],
+    unaffected: ['user.ids-equal-profile', 'dev.only-declared'],
+    alter: alterProfile((p) => {
+      if (!Object.hasOwn(p.process.env, 'HOME')) p.process.env = { ...p.process.env, HOME: '/nsrig-double-home' };
     }),
   },
   {
