@@ -46,9 +46,16 @@ export interface ContainerSession {
   syscalls?(): Promise<{ name: string; count: number; errors: number }[] | undefined>;
 }
 
+/** Profile fields a target may not implement; generated profiles then leave them out. */
+export type OptionalProfileField = 'domainname' | 'timeOffsets';
+
 /** What a target cannot carry out, so generated profiles avoid it (and say why). */
 export interface ProfileConstraints {
   excludeNamespaces: { namespace: NamespaceType; reason: string }[];
+  /** Fields the target ignores, being older than the runtime-spec that added them, and why. */
+  excludeFields?: { field: OptionalProfileField; reason: string }[];
+  /** System calls a seccomp policy cannot deny on this target without it failing to start, and why. */
+  undeniableSyscalls?: { name: string; reason: string }[];
   /** A setgroups value every profile must have on this target, and why. */
   setgroups?: { value: 'allow' | 'deny'; reason: string };
 }

@@ -22,18 +22,22 @@ export interface DenyingPolicy {
   syscalls: DenyRule[];
 }
 
-/** OCI seccomp policies that allow everything but one to three harmless calls, in one or two errno rules. */
-export const denyingPolicy: fc.Arbitrary<DenyingPolicy> = fc
-  .shuffledSubarray([...DENIABLE_SYSCALLS], { minLength: 1, maxLength: 3 })
-  .chain((names) => fc.tuple(
-    fc.integer({ min: 1, max: names.length }),
-    fc.option(fc.constantFrom(...ERRNOS), { nil: undefined }),
-    fc.option(fc.constantFrom(...ERRNOS), { nil: undefined }),
-  ).map(([split, first, second]) => {
-    const rule = (ruleNames: string[], errnoRet: number | undefined): DenyRule => ({
-      names: ruleNames, action: 'SCMP_ACT_ERRNO', ...(errnoRet === undefined ? {} : { errnoRet }),
-    });
-    const rules = [rule(names.slice(0, split), first)];
-    if (split < names.length) rules.push(rule(names.slice(split), second));
-    return { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: rules };
-  }));
+/**
+ * OCI seccomp policies that allow everything but one to three harmless calls, in one or two errno
+ * rules; never a call the target cannot run without (see ProfileConstraints.undeniableSyscalls).
+ */
+export function denyingPolicy(undeniable: readonly string[] = []): fc.Arbitrary<DenyingPolicy> {
+  return fc.shuffledSubarray(DENIABLE_SYSCALLS.filter((n) => !undeniable.includes(n)), { minLength: 1, maxLength: 3 })
+    .chain((names) => fc.tuple(
+      fc.integer({ min: 1, max: names.length }),
+      fc.option(fc.constantFrom(...ERRNOS), { nil: undefined }),
+      fc.option(fc.constantFrom(...ERRNOS), { nil: undefined }),
+    ).map(([split, first, second]) => {
+      const rule = (ruleNames: string[], errnoRet: number | undefined): DenyRule => ({
+        names: ruleNames, action: 'SCMP_ACT_ERRNO', ...(errnoRet === undefined ? {} : { errnoRet }),
+      });
+      const rules = [rule(names.slice(0, split), first)];
+      if (split < names.length) rules.push(rule(names.slice(split), second));
+      return { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: rules };
+    }));
+}

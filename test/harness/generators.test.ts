@@ -19,7 +19,7 @@ const fixtureDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-generators-test-
 test.after.always(() => fs.rmSync(fixtureDir, { recursive: true, force: true }));
 
 test('generated seccomp policies pass the policy validator and compile, denying one to three distinct harmless calls', (t) => {
-  for (const policy of fc.sample(denyingPolicy, { seed: 7, numRuns: 200 })) {
+  for (const policy of fc.sample(denyingPolicy(), { seed: 7, numRuns: 200 })) {
     t.notThrows(() => parsePolicy(policy, 'generated.json'));
     const compiled = compilePolicy(parsePolicy(policy, 'generated.json'), { arch: 'x86_64', capabilities: [], kernel: os.release() });
     t.deepEqual(compiled.skippedNames, []);
@@ -47,6 +47,21 @@ test('every invariant gets valid profiles that honour its generation options', (
         t.true(extra.length > 0 && extra.every((p) => fs.readFileSync(p, 'utf8').length > 0), `${inv.id} masks paths that have content here`);
       }
     }
+  }
+});
+
+test('what a target cannot do is never generated: excluded fields, refused namespaces, undeniable calls', (t) => {
+  const options = {
+    names: true, seccomp: true, excludeNamespaces: ['cgroup' as const], excludeFields: ['domainname' as const, 'timeOffsets' as const], undeniableSyscalls: ['getppid', 'times'],
+  };
+  for (const document of fc.sample(profileDocument(options, { fixtureDir }), { seed: 5, numRuns: 100 })) {
+    const profile = parseProfile(document, '<generated>', { checkPaths: true });
+    t.truthy(profile.hostname);
+    t.is(profile.domainname, undefined);
+    t.is(profile.timeOffsets, undefined);
+    t.false(profile.namespaces.includes('cgroup'));
+    const denied = (document.seccomp as { syscalls: { names: string[] }[] }).syscalls.flatMap((r) => r.names);
+    t.true(denied.length > 0 && !denied.includes('getppid') && !denied.includes('times'), denied.join());
   }
 });
 

@@ -16,6 +16,8 @@ import {
   crunHostProblem, prepareHostForCrun, undoHostPreparation, type HostPreparation,
 } from '../../harness/targets/oci/crun-host-preparation.js';
 import { projectRoot } from '../../harness/targets/oci/host-root-view.js';
+import { NEWER_FIELDS, versionBefore } from '../../harness/targets/oci/runtime-spec-version.js';
+import { DENIABLE_SYSCALLS } from '../../harness/generators/seccomp-policy.js';
 import { wrapperRuntimePath } from '../../harness/targets/runtime-wrappers/wrapper-runtimes.js';
 
 // Every bundle and state root of this file lands here, so "nothing left" means "this is empty".
@@ -154,6 +156,55 @@ for (const runtime of RUNTIMES) {
     t.regex(info.version, /^\d+\.\d+\.\d+/);
     const printed = spawnSync(info.path!, ['--version'], { encoding: 'utf8' }).stdout;
     t.true(printed.includes(info.version));
+    assertNothingLeft(t);
+  });
+
+  // Checked with containers of their own (other values than the target's trials): a newer field
+  // is a limit exactly when the runtime claims an older spec and really ignores it.
+  test.serial(`${runtime}: a field newer than its claimed runtime-spec is a limit exactly when a container shows it ignored`, async (t) => {
+    const claim = (await target.specVersionClaim())!;
+    t.regex(claim.version, /^1\.\d+\.\d+/);
+    const printed = spawnSync(runtime, claim.source.includes('features') ? ['features'] : ['--version'], { encoding: 'utf8' }).stdout;
+    t.true(printed.includes(claim.version), `${claim.source} says ${claim.version}`);
+    const { excludeNamespaces, excludeFields = [] } = await target.constraints();
+    const applied = {
+      domainname: async () => (await runToEnd(target, profileOf('cat /proc/sys/kernel/domainname', {
+        namespaces: ['user', 'pid', 'mnt', 'uts'], domainname: 'independent.check',
+      }))).stdout.trim() === 'independent.check',
+      timeOffsets: async () => (await runToEnd(target, profileOf('cat /proc/self/timens_offsets', {
+        namespaces: ['user', 'pid', 'mnt', 'uts', 'time'], timeOffsets: { monotonic: 777, boottime: 0 },
+      }))).stdout.split('\n')[0]!.split(/\s+/)[1] === '777',
+    };
+    for (const field of NEWER_FIELDS) {
+      const reason = excludeFields.find((e) => e.field === field.field)?.reason;
+      if (field.field === 'timeOffsets' && excludeNamespaces.some((e) => e.namespace === 'time')) {
+        t.is(reason, undefined, 'a refused time namespace already keeps offsets out');
+        continue;
+      }
+      const ignored = versionBefore(claim.version, field.since) && !(await applied[field.field]());
+      t.is(reason !== undefined, ignored, `${runtime} ${field.field}: ${reason ?? 'held to it'}`);
+      if (reason) t.true(reason.includes(claim.version) && reason.includes(field.since), reason);
+    }
+    assertNothingLeft(t);
+  });
+
+  test.serial(`${runtime}: a call is undeniable exactly when a container whose policy denies it, without noNewPrivileges, does not start`, async (t) => {
+    const { undeniableSyscalls = [] } = await target.constraints();
+    const refused: string[] = [];
+    for (const name of DENIABLE_SYSCALLS) {
+      const profile = profileOf('exit 0', {
+        seccomp: { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: [name], action: 'SCMP_ACT_ERRNO', errnoRet: 38 }] },
+      });
+      profile.process.noNewPrivileges = false;
+      try {
+        t.is((await runToEnd(target, profile)).status.code, 0, `${name} denied`);
+      } catch (error) {
+        if (!(error instanceof TargetError)) throw error;
+        refused.push(name);
+      }
+    }
+    t.deepEqual(undeniableSyscalls.map((u) => u.name), refused);
+    for (const u of undeniableSyscalls) t.true(u.reason.startsWith(`${runtime} `) && u.reason.includes(u.name), u.reason);
     assertNothingLeft(t);
   });
 

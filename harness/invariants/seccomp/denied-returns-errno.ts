@@ -1,7 +1,6 @@
 import { syscallNumber } from '../../../policy/seccomp/index.js';
 import { errnoName } from '../../../core/native/errno.js';
 import { expectEqual, type SingleInvariant } from '../../invariant.js';
-import { denyingPolicy } from '../../generators/seccomp-policy.js';
 import { ociSpec } from '../references.js';
 import { deniedCalls } from './denied-syscalls.js';
 
@@ -10,7 +9,7 @@ export const deniedReturnsErrno: SingleInvariant = {
   level: 'MUST',
   title: "Each system call the policy denies with SCMP_ACT_ERRNO returns -1 with the rule's errnoRet (EPERM when it gives none).",
   reference: ociSpec('config-linux.md', 'seccomp', 'Seccomp (errnoRet)'),
-  generate: { seccomp: denyingPolicy },
+  generate: { seccomp: true },
   scenario: 'single',
   request: (profile) => ({
     syscalls: deniedCalls(profile).flatMap((c) => {

@@ -1,5 +1,4 @@
 import { expectEqual, type SingleInvariant } from '../../invariant.js';
-import { denyingPolicy } from '../../generators/seccomp-policy.js';
 import { manSection } from '../references.js';
 
 export const modeFilterWhenDeclared: SingleInvariant = {
@@ -7,7 +6,7 @@ export const modeFilterWhenDeclared: SingleInvariant = {
   level: 'MUST',
   title: 'With a seccomp policy, the program and its descendants run in seccomp filter mode (Seccomp: 2).',
   reference: manSection('proc_pid_status', 5, 'Seccomp'),
-  generate: { seccomp: denyingPolicy },
+  generate: { seccomp: true },
   scenario: 'single',
   request: () => ({ children: true }),
   check: (o, profile) => {

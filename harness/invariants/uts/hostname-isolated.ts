@@ -4,13 +4,13 @@ import { manPage } from '../references.js';
 export const hostnameIsolated: SingleInvariant = {
   id: 'uts.hostname-isolated',
   level: 'MUST',
-  title: "The container sees the profile's hostname and domain name, and the host keeps its own.",
+  title: "The container sees the profile's hostname and domain name (a new UTS namespace starts with the host's, so the host's domain name when the profile sets none), and the host keeps its own.",
   reference: manPage('uts_namespaces', 7),
   generate: { names: true },
   scenario: 'single',
   request: () => ({}),
   check: (o, profile, host, after) => expectEqual(
-    { inside: [profile.hostname, profile.domainname], host: [host.before.hostname, host.before.domainname] },
+    { inside: [profile.hostname, profile.domainname ?? host.before.domainname], host: [host.before.hostname, host.before.domainname] },
     { inside: [o.hostname, o.domainname], host: [after.hostname, after.domainname] },
   ),
 };

@@ -8,6 +8,9 @@ import { parseProfile } from '../../../policy/profile/load.js';
 import { OciSession, type SessionTimeouts } from './oci-session.js';
 import { runCommand } from './runtime-command.js';
 import { crunHostProblem } from './crun-host-preparation.js';
+import { fieldsNewerThan, ignoredFieldReason, specVersionFromFeatures, specVersionFromVersionOutput, type SpecVersionClaim } from './runtime-spec-version.js';
+import type { NamespaceType } from '../../../policy/profile/types.js';
+import { DENIABLE_SYSCALLS } from '../../generators/seccomp-policy.js';
 
 export interface OciTargetOptions {
   /** How long the runtime may take to start the program. Default 10 s. */
@@ -49,6 +52,7 @@ export class OciTarget implements Target {
   private readonly resolved: Resolved;
   private readonly timeouts: SessionTimeouts;
   private version: Promise<string> | undefined;
+  private specVersion: Promise<SpecVersionClaim | undefined> | undefined;
   private limits: Promise<ProfileConstraints> | undefined;
 
   constructor(readonly runtime: string, options: OciTargetOptions = {}) {
@@ -79,6 +83,21 @@ export class OciTarget implements Target {
     return this.version;
   }
 
+  /** The runtime-spec version the runtime claims: `features` first, else its --version's "spec:" line. */
+  specVersionClaim(): Promise<SpecVersionClaim | undefined> {
+    if (!('path' in this.resolved)) return Promise.resolve(undefined);
+    const runtime = this.resolved.path;
+    this.specVersion ??= (async () => {
+      const features = await runCommand(runtime, ['features'], this.timeouts.commandMs);
+      const fromFeatures = features.code === 0 ? specVersionFromFeatures(features.stdout) : undefined;
+      if (fromFeatures) return { version: fromFeatures, source: `${this.name} features, ociVersionMax` };
+      const version = await runCommand(runtime, ['--version'], this.timeouts.commandMs);
+      const fromVersion = version.code === 0 ? specVersionFromVersionOutput(version.stdout) : undefined;
+      return fromVersion ? { version: fromVersion, source: `${this.name} --version, "spec:"` } : undefined;
+    })();
+    return this.specVersion;
+  }
+
   /**
    * What stops this runtime from running containers here. Beyond the binary and root, it runs
    * one minimal container of the default profile, so whatever the runtime itself refuses on this
@@ -106,29 +125,73 @@ export class OciTarget implements Target {
 
   /**
    * What this runtime cannot carry out, found by asking it: a namespace type it refuses gets no
-   * generated profiles (its invariants skip with the runtime's own words). config.json has no
-   * field for setgroups, so profiles keep the runtimes' "allow".
+   * generated profiles (its invariants skip with the runtime's own words), nor does a field newer
+   * than the runtime-spec version it claims that a trial container shows it ignores. config.json
+   * has no field for setgroups, so profiles keep the runtimes' "allow". A runtime that claims no
+   * version, or a current one, is held to every field.
    */
   async constraints(): Promise<ProfileConstraints> {
     this.limits ??= (async () => {
+      const runtime = `${this.name} ${await this.runtimeVersion()}`;
       const excludeNamespaces: ProfileConstraints['excludeNamespaces'] = [];
       for (const namespace of ['time', 'cgroup'] as const) {
-        const profile = parseProfile({ name: `probe-${namespace}`, namespaces: ['user', 'pid', 'mnt', namespace], process: { args: ['/bin/true'] } }, '<constraints>', { checkPaths: false });
         try {
-          const session = await this.start({ profile, stdin: 'null' });
-          await session.wait();
-          await session.destroy();
+          await this.runOnce({ name: `probe-${namespace}`, namespaces: ['user', 'pid', 'mnt', namespace], process: { args: ['/bin/true'] } });
         } catch (error) {
           if (!(error instanceof TargetError)) throw error;
-          excludeNamespaces.push({ namespace, reason: `${this.name} ${await this.runtimeVersion()} refused a ${namespace} namespace: ${error.message}` });
+          excludeNamespaces.push({ namespace, reason: `${runtime} refused a ${namespace} namespace: ${error.message}` });
+        }
+      }
+      const excludeFields: NonNullable<ProfileConstraints['excludeFields']> = [];
+      const claim = await this.specVersionClaim();
+      for (const field of claim ? fieldsNewerThan(claim) : []) {
+        const needs = (field.trial.document.namespaces as NamespaceType[]);
+        // A refused namespace already keeps the field out of every generated profile.
+        if (excludeNamespaces.some((e) => needs.includes(e.namespace))) continue;
+        // /proc/self/timens_offsets pads its columns: compare words, not spacing.
+        const seen = (await this.runOnce(field.trial.document)).replace(/[ \t]+/g, ' ').trim();
+        if (seen !== field.trial.expected) excludeFields.push({ field: field.field, reason: ignoredFieldReason(runtime, claim!, field, seen) });
+      }
+      // Without noNewPrivileges a runtime installs the filter before its own last steps (runc's
+      // init calls getppid after it): a call it needs there is one no policy may deny on it.
+      const undeniableSyscalls: NonNullable<ProfileConstraints['undeniableSyscalls']> = [];
+      for (const name of DENIABLE_SYSCALLS) {
+        try {
+          await this.runOnce({
+            name: `deny-${name}`, process: { args: ['/bin/true'], noNewPrivileges: false },
+            seccomp: { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: [name], action: 'SCMP_ACT_ERRNO' }] },
+          });
+        } catch (error) {
+          if (!(error instanceof TargetError)) throw error;
+          undeniableSyscalls.push({ name, reason: `${runtime} fails to start a container whose seccomp policy denies ${name} without noNewPrivileges: ${error.message}` });
         }
       }
       return {
         excludeNamespaces,
+        excludeFields,
+        undeniableSyscalls,
         setgroups: { value: 'allow' as const, reason: 'the OCI runtime-spec has no setgroups field, so runtimes leave it "allow"' },
       };
     })();
     return this.limits;
+  }
+
+  /** Runs one container of a profile document to its end; its stdout, or TargetError when refused. */
+  private async runOnce(document: Record<string, unknown>): Promise<string> {
+    const profile = parseProfile(document, '<constraints>', { checkPaths: false });
+    const session = await this.start({ profile, stdin: 'null' });
+    const chunks: Buffer[] = [];
+    // The runtime's 'exit' can come before its stdout's last data: wait for the pipe to close too.
+    const closed = new Promise<void>((resolve) => session.stdout.once('close', resolve));
+    session.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    session.stderr.resume();
+    try {
+      await session.wait();
+    } finally {
+      await session.destroy();
+    }
+    await closed;
+    return Buffer.concat(chunks).toString('utf8');
   }
 
   async start(request: LaunchRequest): Promise<OciSession> {
