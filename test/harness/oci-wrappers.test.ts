@@ -186,7 +186,23 @@ const BREAKAGES: Record<string, (t: import('ava').ExecutionContext) => Breakage>
     facts: (f) => t.true(f.fd3!.startsWith(privateTmp) && f.fd3!.includes('nsrig-bundle-'), f.fd3),
     changes: ['fd3'],
   }),
+  // What changes is the claim alone: see the test below.
+  'runc-claims-spec-1.1': (t) => ({
+    config: (c, plain) => t.deepEqual(c, plain),
+    facts: () => undefined,
+    changes: [],
+  }),
 };
+
+test('runc-claims-spec-1.1 claims runtime-spec 1.1.0 in features and --version, so domainname, which it ignores, is no limit', async (t) => {
+  const target = new OciTarget(wrapperRuntimePath('runc-claims-spec-1.1'));
+  t.deepEqual(await target.specVersionClaim(), { version: '1.1.0', source: 'runc-claims-spec-1.1 features, ociVersionMax' });
+  t.regex(spawnSync(wrapperRuntimePath('runc-claims-spec-1.1'), ['--version'], { encoding: 'utf8' }).stdout, /^spec: 1\.1\.0$/m);
+  const { excludeFields } = await target.constraints();
+  t.deepEqual(excludeFields, []);
+  const plain = await new OciTarget('runc').constraints();
+  t.deepEqual(plain.excludeFields?.map((e) => e.field), ['domainname'], 'plain runc, claiming 1.0.2-dev, is excused');
+});
 
 for (const wrapper of WRAPPER_RUNTIMES.filter((w) => w.kind === 'isolation')) {
   test(`${wrapper.name} breaks what it says (${wrapper.breaks}) and the container still runs`, async (t) => {
