@@ -13,7 +13,7 @@ import { TargetError } from './target.js';
 import { HostFixtures, snapshotHost, type HostFacts } from './host-facts.js';
 import { profileDocument, type GenerationOptions, type ProfileDocument } from './generators/profile-document.js';
 import { DENIABLE_SYSCALLS } from './generators/seccomp-policy.js';
-import { ProbeError, runPair, runSingle, type SyscallTotals } from './scenario.js';
+import { ProbeError, runHostChange, runPair, runSingle, type SyscallTotals } from './scenario.js';
 import { TOOL_VERSION } from './tool-version.js';
 
 export interface CheckOptions {
@@ -42,6 +42,10 @@ async function runCase(invariant: Invariant, target: Target, profile: Profile, h
   if (invariant.scenario === 'single') {
     const { observed, syscalls } = await runSingle(target, profile, invariant.request(profile, host), { trace });
     return { verdict: invariant.check(observed, profile, host, snapshotHost()), syscalls };
+  }
+  if (invariant.scenario === 'host-change') {
+    const [before, after] = await runHostChange(target, profile, invariant.prepare(profile, host));
+    return { verdict: invariant.check(before, after, profile, host) };
   }
   const observed = await runPair(target, profile, [invariant.request(profile, 0, host), invariant.request(profile, 1, host)]);
   return { verdict: invariant.check(observed, profile, host) };

@@ -49,7 +49,25 @@ export interface PairInvariant extends InvariantBase {
   check(observed: [Observations, Observations], profile: Profile, host: HostFacts): Verdict;
 }
 
-export type Invariant = SingleInvariant | PairInvariant;
+/** What a host-change invariant does on the host around one container. */
+export interface HostChangePlan {
+  /** What the probe looks at, both times. */
+  request: ProbeRequest;
+  /** Made on the host between the probe's two looks. */
+  change(): void;
+  /** Removes whatever prepare and change made; runs on every path. */
+  undo(): void;
+}
+
+/** A predicate over what one container sees before and after the host changes something while it runs. */
+export interface HostChangeInvariant extends InvariantBase {
+  scenario: 'host-change';
+  /** Sets up on the host before the container starts. */
+  prepare(profile: Profile, host: HostFacts): HostChangePlan;
+  check(before: Observations, after: Observations, profile: Profile, host: HostFacts): Verdict;
+}
+
+export type Invariant = SingleInvariant | PairInvariant | HostChangeInvariant;
 
 export function areaOf(invariant: Invariant): string {
   return invariant.id.split('.')[0];

@@ -1,9 +1,11 @@
-// Running the probe in containers of a target: one container, or two alive at the same time.
+// Running the probe in containers of a target: one container, two alive at the same time, or one
+// that looks again after the host changed something.
 import { fileURLToPath } from 'node:url';
 import type { Profile } from '../policy/profile/types.js';
 import type { ContainerSession, Target } from './target.js';
 import { TargetError } from './target.js';
 import { encodeRequest, PROBE_REQUEST_FLAG, type Observations, type ProbeRequest } from './probe/protocol.js';
+import type { HostChangePlan } from './invariant.js';
 
 export const PROBE_MAIN = fileURLToPath(new URL('./probe/main.js', import.meta.url));
 
@@ -21,35 +23,50 @@ export class ProbeError extends Error {
 
 interface RunningProbe {
   session: ContainerSession;
-  observations: Promise<Observations>;
+  /** The probe's next report line; a ProbeError when it ends (or printed garbage) first. */
+  nextReport: () => Promise<Observations>;
 }
 
-function startReading(session: ContainerSession): Promise<Observations> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    let settled = false;
-    session.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    session.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const nl = out.indexOf('\n');
-      if (nl >= 0 && !settled) {
-        settled = true;
-        try {
-          resolve(JSON.parse(out.slice(0, nl)) as Observations);
-        } catch (e) {
-          reject(new ProbeError(`probe printed invalid JSON: ${(e as Error).message}`, err));
-        }
+function reportReader(session: ContainerSession): () => Promise<Observations> {
+  let out = '';
+  let err = '';
+  let ended: Error | undefined;
+  const lines: string[] = [];
+  const waiting: { resolve: (o: Observations) => void; reject: (e: Error) => void }[] = [];
+  const settle = () => {
+    while (waiting.length > 0 && lines.length > 0) {
+      const line = lines.shift()!;
+      const waiter = waiting.shift()!;
+      try {
+        waiter.resolve(JSON.parse(line) as Observations);
+      } catch (e) {
+        waiter.reject(new ProbeError(`probe printed invalid JSON: ${(e as Error).message}`, err));
       }
-    });
-    session.wait().then((exit) => {
-      if (settled) return;
-      settled = true;
-      const how = exit.timedOut ? 'timed out' : exit.signal ? `was killed by ${exit.signal}` : `exited with ${exit.code}`;
-      reject(new ProbeError(`the probe ${how} before reporting`, err));
-    }, reject);
+    }
+    if (ended) for (const waiter of waiting.splice(0)) waiter.reject(ended);
+  };
+  session.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  session.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
+      lines.push(out.slice(0, nl));
+      out = out.slice(nl + 1);
+    }
+    settle();
+  });
+  session.wait().then((exit) => {
+    const how = exit.timedOut ? 'timed out' : exit.signal ? `was killed by ${exit.signal}` : `exited with ${exit.code}`;
+    ended = new ProbeError(`the probe ${how} before reporting`, err);
+    settle();
+  }, (e: Error) => {
+    ended = e;
+    settle();
+  });
+  return () => new Promise((resolve, reject) => {
+    waiting.push({ resolve, reject });
+    settle();
   });
 }
 
@@ -62,7 +79,7 @@ export type SyscallTotals = { name: string; count: number; errors: number }[];
 
 async function startProbe(target: Target, profile: Profile, request: ProbeRequest, trace = false): Promise<RunningProbe> {
   const session = await target.start({ profile, args: probeCommand(request), stdin: request.hold ? 'pipe' : 'null', traceSyscalls: trace });
-  return { session, observations: startReading(session) };
+  return { session, nextReport: reportReader(session) };
 }
 
 async function finish(probe: RunningProbe): Promise<void> {
@@ -73,7 +90,7 @@ async function finish(probe: RunningProbe): Promise<void> {
 export async function runSingle(target: Target, profile: Profile, request: ProbeRequest, options: ScenarioOptions = {}): Promise<{ observed: Observations; syscalls?: SyscallTotals }> {
   const probe = await startProbe(target, profile, request, options.trace);
   try {
-    const observed = await probe.observations;
+    const observed = await probe.nextReport();
     await finish(probe);
     return { observed, syscalls: await probe.session.syscalls?.() };
   } finally {
@@ -86,12 +103,32 @@ export async function runPair(target: Target, profile: Profile, requests: [Probe
   const first = await startProbe(target, profile, { ...requests[0], hold: true });
   let second: RunningProbe | undefined;
   try {
-    const a = await first.observations;
+    const a = await first.nextReport();
     second = await startProbe(target, profile, { ...requests[1], hold: true });
-    const b = await second.observations;
+    const b = await second.nextReport();
     return [a, b];
   } finally {
     await Promise.all([finish(first), second ? finish(second) : Promise.resolve()]);
+  }
+}
+
+/**
+ * One container that looks twice: once started, and again after the host made a change (a mount,
+ * say) while it held. The plan's undo runs whatever happened.
+ */
+export async function runHostChange(target: Target, profile: Profile, plan: HostChangePlan): Promise<[Observations, Observations]> {
+  try {
+    const probe = await startProbe(target, profile, { ...plan.request, hold: true, lookAgain: true });
+    try {
+      const before = await probe.nextReport();
+      plan.change();
+      probe.session.stdin!.write('\n');
+      return [before, await probe.nextReport()];
+    } finally {
+      await finish(probe);
+    }
+  } finally {
+    plan.undo();
   }
 }
 

@@ -35,6 +35,18 @@ async function main(): Promise<void> {
     await new Promise<never>(() => {});
   }
   if (request.hold) {
+    if (request.lookAgain) {
+      const again = { stat: request.stat, read: request.read };
+      let looking = Promise.resolve();
+      process.stdin.on('data', (chunk: Buffer) => {
+        for (let n = chunk.toString().split('\n').length - 1; n > 0; n--) {
+          looking = looking.then(async () => {
+            const look: Observations = { ...observe(), ...(await act(again)), children: [] };
+            process.stdout.write(JSON.stringify(look) + '\n');
+          });
+        }
+      });
+    }
     process.stdin.resume();
     await new Promise<void>((resolve) => process.stdin.once('end', resolve).once('close', resolve).once('error', () => resolve()));
   }

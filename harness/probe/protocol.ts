@@ -31,6 +31,12 @@ export interface ProbeRequest {
   children?: boolean;
   /** After reporting, keep running until stdin closes (two containers alive at once). */
   hold?: boolean;
+  /**
+   * With hold: each line read from stdin makes the probe look again (passive observations, stat
+   * and read; nothing it acts on twice) and print another line, so the host can change something
+   * between two looks.
+   */
+  lookAgain?: boolean;
   /** After reporting, keep running until killed: stdin closing does not end the probe. */
   linger?: boolean;
 }
