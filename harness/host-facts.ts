@@ -7,7 +7,10 @@ import net from 'node:net';
 import path from 'node:path';
 import { randomInt } from 'node:crypto';
 import { sysvGet, sysvRemove, mqueueOpen, mqueueRemove, type SysvKind } from '../core/native/ipc.js';
+import { mount, setPropagation, unmountDetached } from '../core/native/mount.js';
+import { MS } from '../core/native/constants.js';
 import type { HostInfo } from './results.js';
+import type { Profile } from '../policy/profile/types.js';
 import { namespaceInodes } from './probe/observe.js';
 
 export interface HostSnapshot {
@@ -102,6 +105,58 @@ export function describeHost(): HostInfo {
   };
 }
 
+/** Where the host's fixture directory is bound read-write inside (generated with rwBind). */
+export function fixtureDestination(profile: Profile, host: HostFacts): string | undefined {
+  return profile.mounts.find((m) => m.type === 'bind' && !m.readonly && path.resolve(m.source) === path.resolve(host.fixtureDir))?.destination;
+}
+
+const FIXTURE_PREFIX = 'nsrig-fixture-';
+
+/**
+ * The fixture directory is a mount point of its own with shared propagation, as / is on a systemd
+ * host (and is not on every test machine): a bind of it that a runtime leaves shared or slave then
+ * receives what the host mounts below it later, which mnt.no-host-mount-after-start looks for.
+ */
+function makeFixtureDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${FIXTURE_PREFIX}${process.pid}-`));
+  fs.chmodSync(dir, 0o777);
+  mount(dir, dir, null, MS.BIND);
+  setPropagation(dir, 'shared', false);
+  return dir;
+}
+
+function removeFixtureDir(dir: string): void {
+  try {
+    unmountDetached(dir);
+  } catch {
+    // not (or no longer) a mount point
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** Fixture directories of nsrig processes that were SIGKILLed: their exit hook never ran. */
+function sweepStaleFixtureDirs(): void {
+  for (const name of fs.readdirSync(os.tmpdir())) {
+    const pid = Number(new RegExp(`^${FIXTURE_PREFIX}(\\d+)-`).exec(name)?.[1]);
+    if (!pid || fs.existsSync(`/proc/${pid}`)) continue;
+    removeFixtureDir(path.join(os.tmpdir(), name));
+  }
+}
+
+const HARNESS_MOUNT_PREFIX = 'mounted-by-the-harness-';
+
+/** A new directory in the fixture directory for a mount the harness itself makes on the host. */
+export function makeHarnessMountDir(host: HostFacts): string {
+  const dir = path.join(host.fixtureDir, `${HARNESS_MOUNT_PREFIX}${randomInt(2 ** 47)}`);
+  fs.mkdirSync(dir, { mode: 0o755 });
+  return dir;
+}
+
+/** A mount point on the host that is the harness's own doing, not a container's (see no-mount-leak). */
+export function isHarnessMount(host: HostFacts, mountPoint: string): boolean {
+  return mountPoint.startsWith(path.join(host.fixtureDir, HARNESS_MOUNT_PREFIX));
+}
+
 export class HostFixtures {
   private constructor(readonly facts: HostFacts, private readonly server: net.Server, private readonly ipcIds: [SysvKind, number][]) {}
 
@@ -117,8 +172,8 @@ export class HostFixtures {
       if (r.id !== null) ids.push([kind, r.id]);
     }
     mqueueOpen(ipc.mqueue, true);
-    const fixtureDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-fixture-'));
-    fs.chmodSync(fixtureDir, 0o777);
+    sweepStaleFixtureDirs();
+    const fixtureDir = makeFixtureDir();
     const facts: HostFacts = {
       pid: process.pid,
       namespaces: namespaceInodes(),
@@ -139,7 +194,7 @@ export class HostFixtures {
     for (const [kind, id] of this.ipcIds) sysvRemove(kind, id);
     this.ipcIds.length = 0;
     mqueueRemove(this.facts.ipc.mqueue);
-    fs.rmSync(this.facts.fixtureDir, { recursive: true, force: true });
+    removeFixtureDir(this.facts.fixtureDir);
   };
 
   async close(): Promise<void> {

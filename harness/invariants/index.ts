@@ -18,6 +18,7 @@ import { setgroupsAsDeclared } from './user/setgroups-as-declared.js';
 import { noMountLeak } from './mnt/no-mount-leak.js';
 import { readonlyRefusesWrites } from './mnt/readonly-refuses-writes.js';
 import { tmpfsModeApplied } from './mnt/tmpfs-mode-applied.js';
+import { noHostMountAfterStart } from './mnt/no-host-mount-after-start.js';
 import { noWritableHostFs } from './mnt/no-writable-host-fs.js';
 import { rootNotShared } from './mnt/root-not-shared.js';
 import { hostObjectsInvisible } from './ipc/host-objects-invisible.js';
@@ -57,6 +58,7 @@ export const INVARIANTS: readonly Invariant[] = [
   noMountLeak,
   readonlyRefusesWrites,
   tmpfsModeApplied,
+  noHostMountAfterStart,
   noWritableHostFs,
   rootNotShared,
   hostObjectsInvisible,

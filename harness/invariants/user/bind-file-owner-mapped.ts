@@ -2,15 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { expectEqual, violated, type SingleInvariant } from '../../invariant.js';
-import type { Profile } from '../../../policy/profile/types.js';
-import type { HostFacts } from '../../host-facts.js';
+import { fixtureDestination } from '../../host-facts.js';
 import { manSection } from '../references.js';
 import { hostIdOf } from './id-map.js';
-
-/** Where the host's fixture directory is bound read-write inside. */
-function fixtureDestination(profile: Profile, host: HostFacts): string | undefined {
-  return profile.mounts.find((m) => m.type === 'bind' && !m.readonly && path.resolve(m.source) === path.resolve(host.fixtureDir))?.destination;
-}
 
 export const bindFileOwnerMapped: SingleInvariant = {
   id: 'user.bind-file-owner-mapped',
