@@ -36,7 +36,7 @@ export function ociConfigFromProfile(profile: Profile, opts: OciConfigOptions): 
     root: { path: opts.rootfsPath, readonly: profile.rootfs.readonly },
     ...(profile.hostname === undefined ? {} : { hostname: profile.hostname }),
     ...(profile.domainname === undefined ? {} : { domainname: profile.domainname }),
-    mounts: profile.mounts.map(ociMount),
+    mounts: profile.mounts.map((m) => ociMount(m, profile.rootfs.propagation)),
     linux: {
       namespaces: profile.namespaces.map((ns) => ({ type: OCI_NAMESPACE_NAMES[ns] })),
       ...(hasUser ? {
@@ -72,7 +72,7 @@ function ociLimit(limit: number): number | bigint {
  * A dev mount is the tmpfs /dev of runc's default spec: runtimes create the six default devices
  * in it themselves (config-linux.md "Default Devices"), so no linux.devices entries are written.
  */
-function ociMount(mount: Mount): OciMount {
+function ociMount(mount: Mount, propagation: Profile['rootfs']['propagation']): OciMount {
   const flags = [...IMPLIED_MOUNT_FLAGS[mount.type]];
   switch (mount.type) {
     case 'proc':
@@ -90,7 +90,10 @@ function ociMount(mount: Mount): OciMount {
     case 'bind':
       return {
         destination: mount.destination, type: 'bind', source: mount.source,
-        options: [mount.recursive ? 'rbind' : 'bind', ...flags, ...(mount.readonly ? ['ro'] : [])],
+        // A bind keeps its source's propagation unless told (rootfsPropagation covers the root
+        // alone): without this, runc and crun leave a bind of a shared host directory a peer of
+        // it, and what the host mounts there later appears inside (mnt.no-host-mount-after-start).
+        options: [mount.recursive ? 'rbind' : 'bind', `${mount.recursive ? 'r' : ''}${propagation}`, ...flags, ...(mount.readonly ? ['ro'] : [])],
       };
   }
 }

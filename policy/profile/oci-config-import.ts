@@ -97,7 +97,7 @@ function documentFromConfig(conv: Conversion, config: unknown, sourceName: strin
   if (user !== undefined) doc.user = user;
   const rootfs = rootfsFromConfig(conv, top.root, linux.rootfsPropagation, namespaces.includes('mnt'));
   if (rootfs !== undefined) doc.rootfs = rootfs;
-  doc.mounts = mountsFromConfig(conv, top.mounts);
+  doc.mounts = mountsFromConfig(conv, top.mounts, typeof linux.rootfsPropagation === 'string' ? linux.rootfsPropagation : 'private');
   doc.maskedPaths = valueOr(linux.maskedPaths, []);
   doc.readonlyPaths = valueOr(linux.readonlyPaths, []);
   paths.add('maskedPaths', 'linux.maskedPaths');
@@ -218,14 +218,15 @@ const OCI_MOUNT_UNSUPPORTED: Unsupported = {
   uidMappings: 'nsrig makes no id-mapped mounts', gidMappings: 'nsrig makes no id-mapped mounts',
 };
 
-function mountsFromConfig(conv: Conversion, value: unknown): unknown {
+/** propagation: the config's rootfsPropagation, which a bind may repeat (nsrig writes it on each bind). */
+function mountsFromConfig(conv: Conversion, value: unknown, propagation: string): unknown {
   conv.paths.add('mounts', 'mounts');
   if (value === undefined) return [];
   if (!Array.isArray(value)) return value;
-  return value.map((item, i) => mountFromConfig(conv, item, i));
+  return value.map((item, i) => mountFromConfig(conv, item, i, propagation));
 }
 
-function mountFromConfig(conv: Conversion, value: unknown, i: number): Fields {
+function mountFromConfig(conv: Conversion, value: unknown, i: number, propagation: string): Fields {
   const { errs, paths } = conv;
   const at = `mounts[${i}]`;
   const fields = readSection(errs, value, at, OCI_MOUNT_FIELDS, OCI_MOUNT_UNSUPPORTED);
@@ -245,7 +246,7 @@ function mountFromConfig(conv: Conversion, value: unknown, i: number): Fields {
     mount.readonly = false;
   }
   if (kind === 'sysfs' || kind === 'tmpfs') mount.readonly = false;
-  options.forEach((option, k) => readMountOption(conv, mount, kind, option, childPath(childPath(at, 'options'), k), i));
+  options.forEach((option, k) => readMountOption(conv, mount, kind, option, childPath(childPath(at, 'options'), k), i, propagation));
   return mount;
 }
 
@@ -257,7 +258,7 @@ function mountKind(fields: Fields, isBind: boolean): MountType | undefined {
 }
 
 /** Each option either sets a profile field, is a flag nsrig always applies to this type, or is refused. */
-function readMountOption(conv: Conversion, mount: Fields, kind: MountType, option: unknown, at: string, i: number): void {
+function readMountOption(conv: Conversion, mount: Fields, kind: MountType, option: unknown, at: string, i: number, propagation: string): void {
   const docAt = `mounts[${i}]`;
   if (typeof option !== 'string') {
     conv.errs.add(at, 'a mount option string', option);
@@ -265,7 +266,8 @@ function readMountOption(conv: Conversion, mount: Fields, kind: MountType, optio
   }
   const [name, argument] = option.includes('=') ? [option.slice(0, option.indexOf('=')), option.slice(option.indexOf('=') + 1)] : [option, undefined];
   if (argument === undefined && (IMPLIED_MOUNT_FLAGS[kind].includes(name) || ATIME_OPTIONS.includes(name))) return;
-  if (kind === 'bind' && (name === 'bind' || name === 'rbind' || name === 'private' || name === 'rprivate')) return;
+  const bindPropagation = [...new Set(['private', propagation])].flatMap((p) => [p, `r${p}`]);
+  if (kind === 'bind' && (name === 'bind' || name === 'rbind' || bindPropagation.includes(name))) return;
   if (name === 'ro' && argument === undefined && (kind === 'sysfs' || kind === 'tmpfs' || kind === 'bind')) {
     mount.readonly = true;
     conv.paths.add(`${docAt}.readonly`, at);
@@ -280,7 +282,7 @@ function readMountOption(conv: Conversion, mount: Fields, kind: MountType, optio
     return;
   }
   const allowed = [...IMPLIED_MOUNT_FLAGS[kind], ...ATIME_OPTIONS, ...(kind === 'sysfs' || kind === 'tmpfs' || kind === 'bind' ? ['ro'] : []),
-    ...(kind === 'tmpfs' || kind === 'dev' ? ['size=', 'mode='] : []), ...(kind === 'bind' ? ['bind', 'rbind', 'rprivate'] : [])];
+    ...(kind === 'tmpfs' || kind === 'dev' ? ['size=', 'mode='] : []), ...(kind === 'bind' ? ['bind', 'rbind', ...bindPropagation] : [])];
   conv.errs.add(at, `an option nsrig honours on a ${kind === 'dev' ? '/dev tmpfs' : kind} mount (${allowed.join(', ')})`, option);
 }
 

@@ -84,8 +84,8 @@ test('bind mounts, read-only tmpfs, additional gids, args replaced for a probe',
   t.is(config.linux.uidMappings, undefined);
   t.is(config.hostname, undefined);
   t.deepEqual(config.mounts, [
-    { destination: '/usr', type: 'bind', source: '/usr', options: ['rbind', 'nosuid', 'nodev', 'ro'] },
-    { destination: '/mnt', type: 'bind', source: '/etc', options: ['bind', 'nosuid', 'nodev'] },
+    { destination: '/usr', type: 'bind', source: '/usr', options: ['rbind', 'rprivate', 'nosuid', 'nodev', 'ro'] },
+    { destination: '/mnt', type: 'bind', source: '/etc', options: ['bind', 'private', 'nosuid', 'nodev'] },
     { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=700', 'ro'] },
   ]);
   t.deepEqual(config.process.rlimits, [{ type: 'RLIMIT_CORE', soft: 0, hard: 18446744073709551615n }]);
@@ -231,7 +231,7 @@ const REFUSALS: { title: string; change: (c: Record<string, any>) => void; messa
       'config.json: mounts[1].options[0]: expected an option nsrig honours on a tmpfs mount (nosuid, nodev, rw, relatime, strictatime, noatime, nodiratime, ro, size=, mode=), got "noexec"',
       'config.json: mounts[2].options[0]: expected an option nsrig honours on a proc mount (nosuid, noexec, nodev, rw, relatime, strictatime, noatime, nodiratime), got "ro"',
       'config.json: mounts[3].uidMappings: expected no uidMappings (nsrig makes no id-mapped mounts), got an empty list',
-      'config.json: mounts[3].options[1]: expected an option nsrig honours on a bind mount (nosuid, nodev, rw, relatime, strictatime, noatime, nodiratime, ro, bind, rbind, rprivate), got "rshared"',
+      'config.json: mounts[3].options[1]: expected an option nsrig honours on a bind mount (nosuid, nodev, rw, relatime, strictatime, noatime, nodiratime, ro, bind, rbind, private, rprivate), got "rshared"',
     ],
   },
   {

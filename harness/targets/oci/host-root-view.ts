@@ -10,8 +10,11 @@ import type { OciMount } from '../../../policy/profile/oci-config.js';
 /** Top-level host entries a dynamically linked program may need. */
 const SYSTEM_ENTRIES = ['usr', 'bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32'];
 
-/** Not nosuid-free: nothing the rig runs inside needs set-uid programs. */
-export const HOST_BIND_OPTIONS: readonly string[] = ['bind', 'ro', 'nosuid', 'nodev'];
+/**
+ * Read-only; nosuid, as nothing the rig runs inside needs set-uid programs; private, so a mount the
+ * host makes later under /usr or the checkout stays out of the container.
+ */
+export const HOST_BIND_OPTIONS: readonly string[] = ['bind', 'private', 'ro', 'nosuid', 'nodev'];
 
 export interface HostRootView {
   /** Read-only binds of host directories, at the same path inside. */
