@@ -186,6 +186,17 @@ const BREAKAGES: Record<string, (t: import('ava').ExecutionContext) => Breakage>
     facts: (f) => t.true(f.fd3!.startsWith(privateTmp) && f.fd3!.includes('nsrig-bundle-'), f.fd3),
     changes: ['fd3'],
   }),
+  // The strict profile's binds are the rig's, of host directories that are private mounts here:
+  // only the config shows the change (doubles-oci shows it caught, over a shared fixture).
+  'runc-drops-bind-propagation': (t) => ({
+    config: (c, plain) => {
+      const binds = (config: OciRuntimeConfig) => config.mounts.filter((m) => m.options?.includes('bind') || m.options?.includes('rbind'));
+      t.true(binds(plain).length > 0 && binds(plain).every((m) => m.options!.some((o) => /^r?private$/.test(o))));
+      t.true(binds(c).every((m) => !m.options!.some((o) => /^r?(private|slave|shared|unbindable)$/.test(o))));
+    },
+    facts: () => undefined,
+    changes: [],
+  }),
   // What changes is the claim alone: see the test below.
   'runc-claims-spec-1.1': (t) => ({
     config: (c, plain) => t.deepEqual(c, plain),
