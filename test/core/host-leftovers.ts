@@ -65,10 +65,20 @@ export function ourCgroupDirs(prefix = OUR_PREFIX): string[] {
   }
 }
 
+/**
+ * The fixture directory (a mount point of its own) of another live nsrig process, such as a test
+ * file that runs beside this one, and what lies below it: theirs to remove, not a leak of ours.
+ */
+function anotherProcessFixture(mountPoint: string): boolean {
+  const pid = Number(/^\/tmp\/nsrig-fixture-(\d+)-/.exec(mountPoint)?.[1]);
+  return Boolean(pid) && pid !== process.pid && fs.existsSync(`/proc/${pid}`);
+}
+
 /** Host mounts a leak from a container would show as: anything naming nsrig, or under the staging root /tmp. */
 export function suspectHostMounts(): string[] {
   return read('/proc/self/mountinfo').split('\n').filter((line) => {
     const mountPoint = line.split(' ')[4] ?? '';
+    if (anotherProcessFixture(mountPoint)) return false;
     return line.includes('nsrig') || mountPoint === '/tmp' || mountPoint.startsWith('/tmp/');
   });
 }
