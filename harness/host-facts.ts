@@ -11,11 +11,12 @@ import { mount, setPropagation, unmountDetached } from '../core/native/mount.js'
 import { MS } from '../core/native/constants.js';
 import type { HostInfo } from './results.js';
 import type { Profile } from '../policy/profile/types.js';
-import { namespaceInodes } from './probe/observe.js';
+import { namespaceInodes, parseMountinfo } from './probe/observe.js';
 
 export interface HostSnapshot {
   hostname: string;
   domainname: string;
+  /** "MOUNT_POINT FSTYPE OPTIONS" per mount, sorted; the mount point unescaped, so it may hold spaces (see mountPointOf). */
   mountinfo: string[];
   /** TCP ports in LISTEN state in the host's network namespace (IPv4 and IPv6), sorted. */
   tcpListening: number[];
@@ -50,11 +51,7 @@ export function snapshotHost(): HostSnapshot {
     hostname: os.hostname(),
     domainname: readText('/proc/sys/kernel/domainname').trim(),
     // Mount ids and propagation peers change harmlessly; mount point, fs type and options do not.
-    mountinfo: readText('/proc/self/mountinfo').split('\n').filter(Boolean).map((l) => {
-      const [left, right] = l.split(' - ');
-      const f = left.split(' ');
-      return `${f[4]} ${right.split(' ')[0]} ${f[5]}`;
-    }).sort(),
+    mountinfo: parseMountinfo(readText('/proc/self/mountinfo')).map((m) => `${m.mountPoint} ${m.fsType} ${m.options.join(',')}`).sort(),
     tcpListening: listeningTcpPorts(),
   };
 }
@@ -155,6 +152,11 @@ export function makeHarnessMountDir(host: HostFacts): string {
 /** A mount point on the host that is the harness's own doing, not a container's (see no-mount-leak). */
 export function isHarnessMount(host: HostFacts, mountPoint: string): boolean {
   return mountPoint.startsWith(path.join(host.fixtureDir, HARNESS_MOUNT_PREFIX));
+}
+
+/** The mount point of a HostSnapshot.mountinfo line: all but its last two fields. */
+export function mountPointOf(line: string): string {
+  return line.split(' ').slice(0, -2).join(' ');
 }
 
 export class HostFixtures {

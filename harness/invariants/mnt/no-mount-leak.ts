@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { HOLDS, violated, type SingleInvariant } from '../../invariant.js';
-import { isHarnessMount, snapshotHost } from '../../host-facts.js';
+import { isHarnessMount, mountPointOf, snapshotHost } from '../../host-facts.js';
 import type { Profile } from '../../../policy/profile/types.js';
 import { manSection } from '../references.js';
 
@@ -47,7 +47,7 @@ export const noMountLeak: SingleInvariant = {
     const touches = footprint(profile);
     // The harness's own host mounts (mnt.no-host-mount-after-start, running beside this) are not the container's.
     const relevant = (lines: string[]) => lines.filter((l) => {
-      const mountPoint = l.split(' ')[0]!;
+      const mountPoint = mountPointOf(l);
       return touches(mountPoint) && !isHarnessMount(host, mountPoint);
     });
     const added = without(relevant(after.mountinfo), relevant(was));

@@ -2,6 +2,8 @@
 // or hybrid (v1 controllers plus a cgroup2 mount, usually /sys/fs/cgroup/unified), and which
 // controllers the cgroup2 hierarchy holds. crun 1.8 refuses a hybrid host whose cgroup2 holds any.
 import fs from 'node:fs';
+import { parseMountinfo } from '../../probe/observe.js';
+import type { MountEntry } from '../../probe/protocol.js';
 
 export interface CgroupLayout {
   mode: 'v1' | 'v2' | 'hybrid' | 'unknown';
@@ -13,24 +15,10 @@ export interface CgroupLayout {
   v1Mounts: Map<string, string[]>;
 }
 
-export interface MountinfoEntry {
-  mountPoint: string;
-  fsType: string;
-  superOptions: string[];
-}
-
-/** mountinfo escapes space, tab, newline and backslash as \ooo. */
-function unescapeMountPath(p: string): string {
-  return p.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-}
+export type MountinfoEntry = Pick<MountEntry, 'mountPoint' | 'fsType' | 'superOptions'>;
 
 export function readMountinfo(): MountinfoEntry[] {
-  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean).map((line) => {
-    const [left, right] = line.split(' - ');
-    const fields = (left ?? '').split(' ');
-    const [fsType, , superOptions] = (right ?? '').split(' ');
-    return { mountPoint: unescapeMountPath(fields[4] ?? ''), fsType: fsType ?? '', superOptions: (superOptions ?? '').split(',') };
-  });
+  return parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8'));
 }
 
 /** cgroup v1 superblock options that are not controllers. */
