@@ -149,9 +149,15 @@ export function makeHarnessMountDir(host: HostFacts): string {
   return dir;
 }
 
-/** A mount point on the host that is the harness's own doing, not a container's (see no-mount-leak). */
-export function isHarnessMount(host: HostFacts, mountPoint: string): boolean {
-  return mountPoint.startsWith(path.join(host.fixtureDir, HARNESS_MOUNT_PREFIX));
+const HARNESS_MOUNT = new RegExp(`/${FIXTURE_PREFIX}\\d+-[^/]+(/${HARNESS_MOUNT_PREFIX}\\d+)?$`);
+
+/**
+ * A mount point on the host that is some nsrig harness's own doing, not a container's: a fixture
+ * directory (this run's or that of another run going on beside it) or a mount the harness made in
+ * one. Anything else below a fixture directory is not (see no-mount-leak).
+ */
+export function isHarnessMount(mountPoint: string): boolean {
+  return HARNESS_MOUNT.test(mountPoint);
 }
 
 /** The mount point of a HostSnapshot.mountinfo line: all but its last two fields. */

@@ -21,8 +21,11 @@ test.serial('the probe looks, the host changes, the probe looks again, and undo 
   try {
     t.regex(mountLine(host.fixtureDir) ?? '', / shared:\d+ /, 'the fixture directory is a shared mount point');
     const dir = makeHarnessMountDir(host);
-    t.true(isHarnessMount(host, dir));
-    t.false(isHarnessMount(host, host.fixtureDir));
+    t.true(isHarnessMount(dir));
+    t.true(isHarnessMount(host.fixtureDir));
+    t.true(isHarnessMount('/tmp/nsrig-oci-runtimes-test-AbC123/nsrig-fixture-4242-xYz789'), 'another run\'s fixture, one level down');
+    t.false(isHarnessMount(path.join(host.fixtureDir, 'leaked-by-a-container')), 'what a container mounts in the fixture is still a leak');
+    t.false(isHarnessMount(path.join(dir, 'below')));
     const name = path.basename(dir);
     const profile = parseProfile({
       mounts: [{ type: 'proc' }, { type: 'bind', source: host.fixtureDir, destination: '/mnt', readonly: false }],

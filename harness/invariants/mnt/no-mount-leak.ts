@@ -45,10 +45,10 @@ export const noMountLeak: SingleInvariant = {
   check: (_o, profile, host, after) => {
     const was = before.get(profile) ?? host.before.mountinfo;
     const touches = footprint(profile);
-    // The harness's own host mounts (mnt.no-host-mount-after-start, running beside this) are not the container's.
+    // The harnesses' own host mounts (fixture directories, mnt.no-host-mount-after-start's tmpfs) are no container's.
     const relevant = (lines: string[]) => lines.filter((l) => {
       const mountPoint = mountPointOf(l);
-      return touches(mountPoint) && !isHarnessMount(host, mountPoint);
+      return touches(mountPoint) && !isHarnessMount(mountPoint);
     });
     const added = without(relevant(after.mountinfo), relevant(was));
     const removed = without(relevant(was), relevant(after.mountinfo));
