@@ -51,7 +51,7 @@ export function parseRuntimeVersion(output: string): string | undefined {
 export class OciTarget implements Target {
   private readonly resolved: Resolved;
   private readonly timeouts: SessionTimeouts;
-  private version: Promise<string> | undefined;
+  private versionText: Promise<string | undefined> | undefined;
   private specVersion: Promise<SpecVersionClaim | undefined> | undefined;
   private limits: Promise<ProfileConstraints> | undefined;
 
@@ -76,11 +76,17 @@ export class OciTarget implements Target {
     };
   }
 
-  private runtimeVersion(): Promise<string> {
-    if (!('path' in this.resolved)) return Promise.resolve('unknown');
-    this.version ??= runCommand(this.resolved.path, ['--version'], this.timeouts.commandMs)
-      .then((r) => (r.code === 0 ? parseRuntimeVersion(r.stdout) ?? 'unknown' : 'unknown'));
-    return this.version;
+  /** What `RUNTIME --version` printed (once per target), or undefined when it failed. */
+  private versionOutput(): Promise<string | undefined> {
+    if (!('path' in this.resolved)) return Promise.resolve(undefined);
+    this.versionText ??= runCommand(this.resolved.path, ['--version'], this.timeouts.commandMs)
+      .then((r) => (r.code === 0 ? r.stdout : undefined));
+    return this.versionText;
+  }
+
+  private async runtimeVersion(): Promise<string> {
+    const output = await this.versionOutput();
+    return (output === undefined ? undefined : parseRuntimeVersion(output)) ?? 'unknown';
   }
 
   /** The runtime-spec version the runtime claims: `features` first, else its --version's "spec:" line. */
@@ -91,8 +97,8 @@ export class OciTarget implements Target {
       const features = await runCommand(runtime, ['features'], this.timeouts.commandMs);
       const fromFeatures = features.code === 0 ? specVersionFromFeatures(features.stdout) : undefined;
       if (fromFeatures) return { version: fromFeatures, source: `${this.name} features, ociVersionMax` };
-      const version = await runCommand(runtime, ['--version'], this.timeouts.commandMs);
-      const fromVersion = version.code === 0 ? specVersionFromVersionOutput(version.stdout) : undefined;
+      const output = await this.versionOutput();
+      const fromVersion = output === undefined ? undefined : specVersionFromVersionOutput(output);
       return fromVersion ? { version: fromVersion, source: `${this.name} --version, "spec:"` } : undefined;
     })();
     return this.specVersion;
