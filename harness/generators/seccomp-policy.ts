@@ -22,6 +22,11 @@ export interface DenyingPolicy {
   syscalls: DenyRule[];
 }
 
+/** The policy of these errno rules, allowing everything else. */
+export function policyDenying(rules: DenyRule[]): DenyingPolicy {
+  return { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: rules };
+}
+
 /**
  * OCI seccomp policies that allow everything but one to three harmless calls, in one or two errno
  * rules; never a call the target cannot run without (see ProfileConstraints.undeniableSyscalls).
@@ -38,6 +43,6 @@ export function denyingPolicy(undeniable: readonly string[] = []): fc.Arbitrary<
       });
       const rules = [rule(names.slice(0, split), first)];
       if (split < names.length) rules.push(rule(names.slice(split), second));
-      return { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: rules };
+      return policyDenying(rules);
     }));
 }

@@ -10,7 +10,7 @@ import { runCommand } from './runtime-command.js';
 import { crunHostProblem } from './crun-host-preparation.js';
 import { fieldsNewerThan, ignoredFieldReason, specVersionFromFeatures, specVersionFromVersionOutput, type SpecVersionClaim } from './runtime-spec-version.js';
 import type { NamespaceType } from '../../../policy/profile/types.js';
-import { DENIABLE_SYSCALLS } from '../../generators/seccomp-policy.js';
+import { DENIABLE_SYSCALLS, policyDenying } from '../../generators/seccomp-policy.js';
 
 export interface OciTargetOptions {
   /** How long the runtime may take to start the program. Default 10 s. */
@@ -165,7 +165,7 @@ export class OciTarget implements Target {
         try {
           await this.runOnce({
             name: `deny-${name}`, process: { args: ['/bin/true'], noNewPrivileges: false },
-            seccomp: { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: [name], action: 'SCMP_ACT_ERRNO' }] },
+            seccomp: policyDenying([{ names: [name], action: 'SCMP_ACT_ERRNO' }]),
           });
         } catch (error) {
           if (!(error instanceof TargetError)) throw error;
