@@ -21,6 +21,7 @@ import { DENIABLE_SYSCALLS } from '../../harness/generators/seccomp-policy.js';
 import { wrapperRuntimePath } from '../../harness/targets/runtime-wrappers/wrapper-runtimes.js';
 import { runCheck } from '../../harness/check.js';
 import { INVARIANTS } from '../../harness/invariants/index.js';
+import { knownDefectsFor } from '../../harness/known-defects.js';
 
 const THOROUGH = process.env.NSRIG_THOROUGH === '1';
 
@@ -376,19 +377,15 @@ test.serial('a runtime that does not exist fails preflight and start with what t
 });
 
 // The whole catalogue on each real runtime: nothing fails or errs that the runtime does not really
-// get wrong, and every skip says why. runc before 1.1.8 chmods a tmpfs root back to its mount
-// point's mode (opencontainers/runc#3911): that failure is the runtime's.
-const KNOWN_RUNTIME_DEFECTS: Record<string, { invariant: string; fixedIn: string }[]> = {
-  runc: [{ invariant: 'mnt.tmpfs-mode-applied', fixedIn: '1.1.8' }],
-  crun: [],
-};
+// get wrong, and every skip says why. What a runtime version really gets wrong is listed in
+// harness/known-defects.json (runc before 1.1.8: opencontainers/runc#3911).
 for (const runtime of RUNTIMES) {
   (THOROUGH ? test.serial : test.skip)(`${runtime}: the whole catalogue holds but for the runtime's own known defects, and each skip gives its reason (NSRIG_THOROUGH=1)`, async (t) => {
     const target = new OciTarget(runtime);
     const version = (await target.info()).version;
     const results = await runCheck({ target, targetFlag: `--runtime ${runtime}`, invariants: [...INVARIANTS], runs: 3, seed: 1, jobs: 2 });
-    const expectedFailures = KNOWN_RUNTIME_DEFECTS[runtime]!.filter((d) => versionBefore(version, d.fixedIn)).map((d) => `${d.invariant} fail`);
-    t.deepEqual(results.invariants.filter((r) => r.status === 'fail' || r.status === 'error').map((r) => `${r.id} ${r.status}`), expectedFailures,
+    const expectedFailures = knownDefectsFor(runtime, version).map((d) => `${d.invariant} fail`).sort();
+    t.deepEqual(results.invariants.filter((r) => r.status === 'fail' || r.status === 'error').map((r) => `${r.id} ${r.status}`).sort(), expectedFailures,
       results.invariants.filter((r) => r.status === 'fail').map((r) => `${r.id}: ${r.counterexample?.observed}`).join('; '));
     for (const r of results.invariants.filter((i) => i.status === 'skip')) t.true((r.reason ?? '').length > 20, `${r.id}: ${r.reason}`);
     t.true(results.invariants.filter((r) => r.status === 'pass').length >= INVARIANTS.length - 4);
