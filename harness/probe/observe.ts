@@ -1,8 +1,11 @@
 // Passive observations: what the process sees of itself and its container. Nothing here acts.
 import fs from 'node:fs';
 import os from 'node:os';
-import type { FileKind, MountEntry, Observations, ProcessView } from './protocol.js';
+import type { FileKind, Observations, ProcessView } from './protocol.js';
 import { interfaceFlags } from '../../core/native/system.js';
+import { parseMountinfo } from '../../core/mountinfo.js';
+
+export { parseMountinfo };
 
 const O_CLOEXEC = 0o2000000;
 /** Opens a path without reading it: enough to learn which mount it is on, whatever its mode. */
@@ -129,26 +132,6 @@ function safeReadlink(path: string): string {
   } catch (e) {
     return `<${(e as NodeJS.ErrnoException).code}>`;
   }
-}
-
-export function parseMountinfo(text: string): MountEntry[] {
-  return text.split('\n').filter(Boolean).map((line) => {
-    const [left, right] = line.split(' - ');
-    const f = left.split(' ');
-    const r = right.split(' ');
-    const unescape = (p: string) => p.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
-    return {
-      id: Number(f[0]),
-      parent: Number(f[1]),
-      root: unescape(f[3]),
-      mountPoint: unescape(f[4]),
-      options: f[5].split(','),
-      optional: f.slice(6),
-      fsType: r[0],
-      source: r[1],
-      superOptions: (r[2] ?? '').split(','),
-    };
-  });
 }
 
 function interfaces(): { name: string; up: boolean }[] {

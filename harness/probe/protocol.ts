@@ -1,5 +1,6 @@
 // What the harness asks of the probe and what the probe reports. Plain data both ways: the probe
 // observes and acts, and the host alone decides pass or fail.
+import type { MountinfoEntry as MountEntry } from '../../core/mountinfo.js';
 
 export interface ProbeRequest {
   /** Ports to bind inside, reporting the errno of each bind. */
@@ -82,17 +83,8 @@ export interface ProcessView {
 
 export type FileKind = 'dir' | 'file' | 'char' | 'block' | 'other';
 
-export interface MountEntry {
-  id: number;
-  parent: number;
-  root: string;
-  mountPoint: string;
-  options: string[];
-  optional: string[];
-  fsType: string;
-  source: string;
-  superOptions: string[];
-}
+/** One /proc/self/mountinfo line, parsed by the engine's parser (core/mountinfo.ts). */
+export type { MountinfoEntry as MountEntry } from '../../core/mountinfo.js';
 
 export interface Observations {
   self: ProcessView;
