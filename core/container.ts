@@ -16,6 +16,10 @@ import {
 import { liveContainers } from './live-containers.js';
 import { compileProfilePolicy } from './seccomp-program.js';
 import { networkHub, type VethAttachment } from './network-hub.js';
+import { LaunchError } from './launch-error.js';
+import { assertTimeOffsetsFit } from './time-offsets.js';
+
+export { LaunchError };
 
 const STAGE2 = fileURLToPath(new URL('./stage2.js', import.meta.url));
 /** Setup normally takes well under a second; past this, something is stuck. */
@@ -38,18 +42,6 @@ export type ContainerState = 'starting' | 'running' | 'exited' | 'destroyed';
 
 export interface ContainerExit extends ExitInfo {
   timedOut: boolean;
-}
-
-/** A launch that did not reach the contained program: which setup step failed and why. */
-export class LaunchError extends Error {
-  readonly step: string;
-  readonly detail: Stage2Report | undefined;
-  constructor(message: string, step: string, detail?: Stage2Report) {
-    super(message);
-    this.name = 'LaunchError';
-    this.step = step;
-    this.detail = detail;
-  }
 }
 
 export class Container {
@@ -170,6 +162,8 @@ function parseReports(text: string): Stage2Report[] {
  * Throws LaunchError (and has removed everything) when setup fails.
  */
 export async function launchContainer(profile: Profile, options: LaunchOptions): Promise<Container> {
+  // Before anything exists: stage 2 would otherwise fail half-way with a bare ERANGE.
+  assertTimeOffsetsFit(profile);
   const id = `nsrig-${process.pid}-${randomBytes(4).toString('hex')}`;
   const opened: number[] = [];
   const pipe = () => {

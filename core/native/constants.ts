@@ -36,6 +36,9 @@ export const MS = {
 
 export const MNT_DETACH = 2;
 
+/** clockid_t values of the two clocks a time namespace offsets (time_namespaces(7)). */
+export const CLOCK = { MONOTONIC: 1, BOOTTIME: 7 } as const;
+
 export const SYS = {
   pivot_root: 155,
   seccomp: 317,

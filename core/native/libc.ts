@@ -30,6 +30,7 @@ export const raw = {
   gnuGetLibcVersion: lib.func('const char *gnu_get_libc_version()'),
 
   getpid: lib.func('int getpid()'),
+  clockGettime: lib.func('int clock_gettime(int clockid, void *tp)'),
   setsid: lib.func('int setsid()'),
   gettid: lib.func('int gettid()'),
   close: lib.func('int close(int fd)'),

@@ -140,6 +140,13 @@ export function newSession(): void {
   check(raw.setsid() as number, 'setsid');
 }
 
+/** clock_gettime(2) of one clock, in seconds, as this process's time namespace shows it. */
+export function readClock(clockId: number): number {
+  const timespec = Buffer.alloc(16); // struct timespec: tv_sec, tv_nsec, 64 bits each on x86_64
+  check(raw.clockGettime(clockId, timespec) as number, 'clock_gettime', `clock ${clockId}`);
+  return Number(timespec.readBigInt64LE(0)) + Number(timespec.readBigInt64LE(8)) / 1e9;
+}
+
 export function getpid(): number {
   return raw.getpid() as number;
 }

@@ -10,6 +10,7 @@ import { mountSet } from './mount-set.js';
 import { environment } from './environment.js';
 import { capabilitySets } from './capability-set.js';
 import { denyingPolicy } from './seccomp-policy.js';
+import { offsetRange, readHostClocks, type HostClocks } from '../../core/time-offsets.js';
 
 export interface GenerationOptions {
   requireNamespaces?: NamespaceType[];
@@ -36,6 +37,8 @@ export interface GenerationOptions {
 
 export interface GenerationContext {
   fixtureDir: string;
+  /** The host's clocks, which bound negative time offsets; read when the arbitrary is built if absent. */
+  clocks?: HostClocks;
 }
 
 export type ProfileDocument = Record<string, unknown>;
@@ -46,9 +49,23 @@ export type ProfileDocument = Record<string, unknown>;
 // neither the probe nor node reads them (the probe reads /proc/uptime, so it is not here).
 const MASKABLE_WITH_CONTENT = ['/proc/version', '/proc/loadavg', '/proc/cmdline'];
 
+/** The most negative monotonic offset generated on a host that has been up long enough. */
+const MOST_NEGATIVE_OFFSET = 1000;
+/**
+ * Seconds kept between a generated offset and the lowest the clock takes: the clocks only move
+ * on, but a counterexample may be replayed on a host booted a little more recently than this one.
+ */
+const OFFSET_MARGIN_SECONDS = 30;
+
+/** How far below zero an offset for a clock reading `seconds` may go: never past what the kernel takes. */
+export function negativeOffsetRoom(seconds: number): number {
+  return Math.min(MOST_NEGATIVE_OFFSET, Math.max(0, -offsetRange(seconds).lowest - OFFSET_MARGIN_SECONDS));
+}
+
 export function profileDocument(options: GenerationOptions, ctx: GenerationContext): fc.Arbitrary<ProfileDocument> {
   const required = [...(options.requireNamespaces ?? []), ...(options.names ? ['uts' as const] : []), ...(options.timeOffsets ? ['time' as const] : [])];
   const allowed = (field: OptionalProfileField) => !(options.excludeFields ?? []).includes(field);
+  const clocks = ctx.clocks ?? readHostClocks();
   return namespaceSet(required, options.excludeNamespaces ?? []).chain((namespaces) => {
     const has = (ns: NamespaceType) => namespaces.includes(ns);
     const domain = !allowed('domainname') ? fc.constant(undefined) : options.names ? domainname : fc.option(domainname, { nil: undefined });
@@ -67,7 +84,7 @@ export function profileDocument(options: GenerationOptions, ctx: GenerationConte
         ? fc.subarray(MASKABLE_WITH_CONTENT, { minLength: 1 }).map((extra) => [...DEFAULT_MASKED_PATHS, ...extra])
         : fc.constant(undefined),
       timeOffsets: allowed('timeOffsets') && (options.timeOffsets || has('time'))
-        ? fc.record({ monotonic: fc.integer({ min: -1000, max: 100000 }), boottime: fc.integer({ min: 0, max: 100000 }) })
+        ? fc.record({ monotonic: fc.integer({ min: -negativeOffsetRoom(clocks.monotonic), max: 100000 }), boottime: fc.integer({ min: 0, max: 100000 }) })
         : fc.constant(undefined),
     }).chain((p) => fc.record({
       uid: options.root ? fc.constant(0) : mappedId(p.uidMappings),
