@@ -53,6 +53,9 @@ export const SYS = {
   mount_setattr: 442,
   capget: 125,
   capset: 126,
+  close: 3,
+  perf_event_open: 298,
+  bpf: 321,
 } as const;
 
 export const PR = {

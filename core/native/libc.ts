@@ -64,6 +64,9 @@ export const raw = {
 
   socket: lib.func('int socket(int domain, int type, int protocol)'),
   ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)'),
+  // memcpy of 0 bytes returns dest unchanged: the address of a Buffer's bytes, for the kernel
+  // structures (bpf_attr) that carry pointers as 64-bit integers.
+  bufferAddress: lib.func('uintptr_t memcpy(void *dest, const void *src, size_t n)'),
 };
 
 /** errno of the last failed call on this thread, read right after the call. */
