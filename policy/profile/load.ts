@@ -77,8 +77,9 @@ function parseText(errs: ProfileErrorList, text: string): { value: unknown; yaml
 }
 
 /**
- * Seccomp argument values are 64-bit and may pass 2^53, where numbers turn inexact; an inline
- * policy is read again with integers as bigints (policy/seccomp accepts those) where it needs it.
+ * Seccomp argument values and OCI rlimits are 64-bit and may pass 2^53, where numbers turn
+ * inexact; an inline policy and a config's rlimits are read again with integers as bigints
+ * (policy/seccomp and the OCI importer accept those) where they need it.
  */
 function keepInlinePolicyExact(text: string, value: unknown): void {
   if (!isPlainObject(value)) return;
@@ -87,6 +88,10 @@ function keepInlinePolicyExact(text: string, value: unknown): void {
   if (isPlainObject(value.seccomp)) value.seccomp = bigintsOnlyWhereNeeded(exact.seccomp);
   if (isPlainObject(value.linux) && isPlainObject(value.linux.seccomp) && isPlainObject(exact.linux)) {
     value.linux.seccomp = bigintsOnlyWhereNeeded(exact.linux.seccomp);
+  }
+  // An OCI rlimit is a uint64: 2^64-1 (no limit) and 2^64 (out of range) must stay apart.
+  if (isPlainObject(value.process) && Array.isArray(value.process.rlimits) && isPlainObject(exact.process)) {
+    value.process.rlimits = bigintsOnlyWhereNeeded(exact.process.rlimits);
   }
 }
 

@@ -7,7 +7,8 @@ import { NAMESPACE_TYPES, type MountType, type NamespaceType, type Profile } fro
 import { childPath, isPlainObject, readList, readObject, readString, valueOr, type Fields } from './field-reader.js';
 import { IMPLIED_MOUNT_FLAGS } from './mounts.js';
 import { NSRIG_ANNOTATIONS, OCI_DEFAULT_DEVICE_PATHS, OCI_NAMESPACE_NAMES, OCI_RLIM_INFINITY } from './oci-spec.js';
-import { ProfileErrorList } from './profile-error.js';
+import { ProfileErrorList, ProfileErrors } from './profile-error.js';
+import { ociConfigShape } from './oci-config-schema.js';
 import { nameFromSource, readProfileDocument, resolveLoadOptions, type ProfileLoadOptions } from './profile-document.js';
 
 type Unsupported = Readonly<Record<string, string>>;
@@ -58,15 +59,30 @@ interface Conversion {
 
 /** A profile from a parsed config.json; throws ProfileErrors naming the config's fields. */
 export function profileFromOciConfig(config: unknown, sourceName: string, opts: ProfileLoadOptions = {}): Profile {
+  const shapeErrs = new ProfileErrorList(sourceName);
+  ociConfigShape(shapeErrs, config, '');
   const errs = new ProfileErrorList(sourceName);
   const readOpts = resolveLoadOptions(sourceName, opts);
   const conv: Conversion = { errs, paths: new PathTranslation(), baseDir: readOpts.baseDir };
   const doc = documentFromConfig(conv, config, sourceName);
-  errs.throwIfAny();
+  if (errs.count > 0) throwWithShapeErrors(shapeErrs, errs);
   errs.translate = (path) => conv.paths.translate(path);
   const profile = readProfileDocument(errs, doc, readOpts);
-  errs.throwIfAny();
+  throwWithShapeErrors(shapeErrs, errs);
   return profile!;
+}
+
+/**
+ * A malformed value is reported once. The reading of what a field means says it best where it
+ * has a word on that field (an id "from 0 to 4294967294", not any uint32); elsewhere the shape
+ * error stands, for the fields nsrig reads no meaning from.
+ */
+function throwWithShapeErrors(shapeErrs: ProfileErrorList, errs: ProfileErrorList): void {
+  const within = (path: string, outer: string): boolean =>
+    path === outer || outer === '' || path.startsWith(`${outer}.`) || path.startsWith(`${outer}[`);
+  const shape = shapeErrs.errors.filter((s) => !errs.errors.some((e) => within(e.fieldPath, s.fieldPath)));
+  const all = [...errs.errors, ...shape];
+  if (all.length > 0) throw new ProfileErrors(all);
 }
 
 function readSection(errs: ProfileErrorList, value: unknown, path: string, known: string[], unsupported: Unsupported): Fields | undefined {
@@ -331,11 +347,14 @@ function processFromConfig(conv: Conversion, value: unknown, annotations: Record
   return process;
 }
 
-/** 2^64-1 reads back from JSON as 2^64 (the nearest double); either means no limit. */
+/**
+ * 2^64-1 means no limit; read as a plain number it is 2^64 (the nearest double). The shape check
+ * has refused anything past 2^64-1 already.
+ */
 function rlimitFromConfig(value: unknown): unknown {
   if (!isPlainObject(value)) return value;
   const limit = (n: unknown): unknown =>
-    (typeof n === 'number' && n >= 2 ** 64 - 1) || (typeof n === 'bigint' && n >= OCI_RLIM_INFINITY) ? 'unlimited' : n;
+    (typeof n === 'number' && n === 2 ** 64) || n === OCI_RLIM_INFINITY ? 'unlimited' : n;
   return { ...value, soft: limit(value.soft), hard: limit(value.hard) };
 }
 
