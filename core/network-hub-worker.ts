@@ -5,7 +5,7 @@
 // any thread — posts their numbers (one descriptor table for the whole process) and ends.
 import fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { CLONE } from './native/constants.js';
+import { CLONE } from '../policy/kernel/clone-flags.js';
 import { openNamespace, unshare } from './native/system.js';
 import { RouteNetlink } from './native/netlink.js';
 import { closeFd } from './native/process.js';

@@ -1,7 +1,8 @@
 // A Profile compiled into what the launcher and stage 2 need: plain JSON data, checked once on
 // the host, so stage 2 only executes and never interprets a profile.
 import type { Mount, NamespaceType, Profile, Rlimit } from '../policy/profile/types.js';
-import { CAPABILITY_NAMES, CLONE, capabilityMask } from './native/constants.js';
+import { CAPABILITY_NAMES, capabilityMask } from '../policy/kernel/capabilities.js';
+import { CLONE } from '../policy/kernel/clone-flags.js';
 
 export interface CapabilityPlan {
   /** Capability numbers to drop from the bounding set. */

@@ -5,9 +5,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { LaunchPlan } from './plan.js';
 import type { Mount } from '../policy/profile/types.js';
-import { MS, CLONE } from './native/constants.js';
+import { MS, MOUNT_ATTR } from '../policy/kernel/mount-flags.js';
+import { CLONE } from '../policy/kernel/clone-flags.js';
 import {
-  mount, setPropagation, cloneMountTree, attachMountTree, setMountAttributes, MOUNT_ATTR, pivotRoot, chdir, unmountDetached,
+  mount, setPropagation, cloneMountTree, attachMountTree, setMountAttributes, pivotRoot, chdir, unmountDetached,
 } from './native/mount.js';
 import {
   setGroups, setResGid, setResUid, setKeepCapabilities, setNoNewPrivileges, setParentDeathSignal, dropFromBoundingSet, setCapabilities,

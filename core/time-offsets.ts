@@ -6,7 +6,7 @@
 // generates within the room the clocks leave.
 import fs from 'node:fs';
 import { readClock } from './native/system.js';
-import { CLOCK } from './native/constants.js';
+import { CLOCK } from '../policy/kernel/clocks.js';
 import { LaunchError } from './launch-error.js';
 import { MAX_TIME_OFFSET_SECONDS } from '../policy/profile/profile-document.js';
 import type { Profile } from '../policy/profile/types.js';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { randomInt } from 'node:crypto';
 import { sysvGet, sysvRemove, mqueueOpen, mqueueRemove, type SysvKind } from '../core/native/ipc.js';
 import { mount, setPropagation, unmountDetached } from '../core/native/mount.js';
-import { MS } from '../core/native/constants.js';
+import { MS } from '../policy/kernel/mount-flags.js';
 import type { HostInfo } from './results.js';
 import type { Profile } from '../policy/profile/types.js';
 import { namespaceInodes, parseMountinfo } from './probe/observe.js';

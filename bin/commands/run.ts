@@ -1,7 +1,7 @@
 // nsrig run PROFILE [-- CMD ARGS...]: one container in the foreground, stdio passed through.
 import { launchContainer, LaunchError } from '../../core/container.js';
 import { killLiveContainersOnExit } from '../../core/live-containers.js';
-import { SIGNALS } from '../../core/native/constants.js';
+import { SIGNALS } from '../../policy/kernel/signals.js';
 import { loadProfile } from '../../policy/load-profile.js';
 import { UsageError } from '../usage.js';
 

@@ -5,7 +5,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { traceCommand, traceContainer, type TraceResult } from '../../core/tracer/index.js';
 import { LaunchError } from '../../core/container.js';
-import { SIGNALS } from '../../core/native/constants.js';
+import { SIGNALS } from '../../policy/kernel/signals.js';
 import { loadProfile } from '../../policy/load-profile.js';
 import { checkTrace, formatPolicy, generatePolicy, loadPolicyFile, type TraceViolation } from '../../policy/seccomp/index.js';
 import { UsageError } from '../usage.js';

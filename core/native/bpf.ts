@@ -4,7 +4,7 @@
 // closing is the whole cleanup, and a SIGKILLed nsrig leaves nothing attached.
 import fs from 'node:fs';
 import { raw, lastErrno } from './libc.js';
-import { SYS } from './constants.js';
+import { NR } from '../../policy/kernel/syscall-table.js';
 import { SyscallError } from './syscall-error.js';
 
 const CMD = {
@@ -52,14 +52,14 @@ function address(buf: Buffer | null): bigint {
 
 /** bpf(2) with an attr the caller filled; `keep` holds the buffers attr points into until it returns. */
 function bpf(cmd: number, attr: Buffer, object: string, keep: unknown[] = []): number {
-  const result = Number(raw.syscall(SYS.bpf, 'int', cmd, 'void *', attr, 'unsigned int', attr.length));
+  const result = Number(raw.syscall(NR.bpf, 'int', cmd, 'void *', attr, 'unsigned int', attr.length));
   void keep;
   if (result < 0) throw new SyscallError(`bpf(${CMD_NAMES.get(cmd)})`, lastErrno(), object);
   return result;
 }
 
 function bpfErrno(cmd: number, attr: Buffer, keep: unknown[] = []): number {
-  const result = Number(raw.syscall(SYS.bpf, 'int', cmd, 'void *', attr, 'unsigned int', attr.length));
+  const result = Number(raw.syscall(NR.bpf, 'int', cmd, 'void *', attr, 'unsigned int', attr.length));
   void keep;
   return result < 0 ? lastErrno() : 0;
 }
@@ -208,7 +208,7 @@ export function loadProgram(spec: ProgramSpec): number {
     attr.writeBigUInt64LE(address(log), 32);
     attr.write(spec.name.slice(0, 15), 48, 'latin1');
     attr.writeUInt32LE(spec.expectedAttachType ?? 0, 68);
-    const fd = Number(raw.syscall(SYS.bpf, 'int', CMD.PROG_LOAD, 'void *', attr, 'unsigned int', attr.length));
+    const fd = Number(raw.syscall(NR.bpf, 'int', CMD.PROG_LOAD, 'void *', attr, 'unsigned int', attr.length));
     void [spec.instructions, license, log];
     return fd < 0 ? { fd, errno: lastErrno() } : { fd, errno: 0 };
   };
@@ -248,7 +248,7 @@ export function attachTracepointEvent(programFd: number, eventId: number): numbe
   attr.writeBigUInt64LE(1n, 16); // sample_period
   attr.writeBigUInt64LE(BigInt(PERF_SAMPLE_RAW), 24);
   attr.writeUInt32LE(1, 48); // wakeup_events
-  const fd = Number(raw.syscall(SYS.perf_event_open, 'void *', attr, 'int', -1, 'int', 0, 'int', -1, 'unsigned long', PERF_FLAG_FD_CLOEXEC));
+  const fd = Number(raw.syscall(NR.perf_event_open, 'void *', attr, 'int', -1, 'int', 0, 'int', -1, 'unsigned long', PERF_FLAG_FD_CLOEXEC));
   if (fd < 0) throw new SyscallError('perf_event_open', lastErrno(), `tracepoint id ${eventId}`);
   try {
     if (raw.ioctl(fd, PERF_EVENT_IOC_SET_BPF, 'int', programFd) === -1) throw new SyscallError('ioctl(PERF_EVENT_IOC_SET_BPF)', lastErrno(), `tracepoint id ${eventId}`);

@@ -3,7 +3,8 @@
 // from outside.
 import { lib, raw, check, lastErrno } from './libc.js';
 import { SyscallError } from './syscall-error.js';
-import { PR, SYS } from './constants.js';
+import { PR } from '../../policy/kernel/process-control.js';
+import { NR } from '../../policy/kernel/syscall-table.js';
 
 export function setGroups(gids: number[]): void {
   check(raw.setgroups(gids.length, gids.length ? new Uint32Array(gids) : null) as number, 'setgroups', `[${gids.join(',')}]`);
@@ -71,7 +72,7 @@ export function setCapabilities(masks: CapabilityMasks): void {
     data.writeUInt32LE(Number((masks.permitted >> shift) & 0xffffffffn), 12 * word + 4);
     data.writeUInt32LE(Number((masks.inheritable >> shift) & 0xffffffffn), 12 * word + 8);
   });
-  const rc = Number(sysCapset(SYS.capset, header, data));
+  const rc = Number(sysCapset(NR.capset, header, data));
   if (rc === -1) throw new SyscallError('capset', lastErrno());
 }
 

@@ -2,16 +2,11 @@
 // mount_setattr), which lets us clone a tree detached, lock it read-only, then attach it.
 import { lib, raw, check, lastErrno } from './libc.js';
 import { SyscallError } from './syscall-error.js';
-import { MS, MNT_DETACH, SYS } from './constants.js';
-
-const AT_FDCWD = -100;
-const AT_EMPTY_PATH = 0x1000;
-const AT_RECURSIVE = 0x8000;
-const OPEN_TREE_CLONE = 1;
-const OPEN_TREE_CLOEXEC = 0o2000000;
-const MOVE_MOUNT_F_EMPTY_PATH = 0x4;
-
-export const MOUNT_ATTR = { RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8 } as const;
+import {
+  MS, MNT_DETACH, AT_FDCWD, AT_EMPTY_PATH, AT_RECURSIVE, OPEN_TREE_CLONE, OPEN_TREE_CLOEXEC, MOVE_MOUNT_F_EMPTY_PATH, PROPAGATION_FLAGS,
+  type Propagation,
+} from '../../policy/kernel/mount-flags.js';
+import { NR } from '../../policy/kernel/syscall-table.js';
 
 const sysOpenTree = lib.func('long syscall(long nr, int dfd, const char *path, unsigned int flags)');
 const sysMoveMount = lib.func('long syscall(long nr, int fromDfd, const char *fromPath, int toDfd, const char *toPath, unsigned int flags)');
@@ -32,11 +27,6 @@ export function unmountDetached(target: string): void {
   check(raw.umount2(target, MNT_DETACH) as number, 'umount2', target);
 }
 
-export type Propagation = 'private' | 'slave' | 'shared' | 'unbindable';
-const PROPAGATION_FLAGS: Record<Propagation, number> = {
-  private: MS.PRIVATE, slave: MS.SLAVE, shared: MS.SHARED, unbindable: MS.UNBINDABLE,
-};
-
 export function setPropagation(target: string, propagation: Propagation, recursive: boolean): void {
   mount(null, target, null, PROPAGATION_FLAGS[propagation] | (recursive ? MS.REC : 0));
 }
@@ -44,7 +34,7 @@ export function setPropagation(target: string, propagation: Propagation, recursi
 /** A detached copy of the mount tree at path, as a file descriptor (close-on-exec). */
 export function cloneMountTree(path: string, recursive: boolean): number {
   const flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
-  const fd = Number(sysOpenTree(SYS.open_tree, AT_FDCWD, path, flags));
+  const fd = Number(sysOpenTree(NR.open_tree, AT_FDCWD, path, flags));
   if (fd === -1) throw new SyscallError('open_tree', lastErrno(), path);
   return fd;
 }
@@ -57,19 +47,19 @@ export function setMountAttributes(target: number | string, attrSet: number, opt
   if (options.propagation) attr.writeBigUInt64LE(BigInt(PROPAGATION_FLAGS[options.propagation]), 16);
   const flags = (options.recursive ? AT_RECURSIVE : 0) | (typeof target === 'number' ? AT_EMPTY_PATH : 0);
   const rc = Number(typeof target === 'number'
-    ? sysMountSetattr(SYS.mount_setattr, target, '', flags, attr, 32)
-    : sysMountSetattr(SYS.mount_setattr, AT_FDCWD, target, flags, attr, 32));
+    ? sysMountSetattr(NR.mount_setattr, target, '', flags, attr, 32)
+    : sysMountSetattr(NR.mount_setattr, AT_FDCWD, target, flags, attr, 32));
   if (rc === -1) throw new SyscallError('mount_setattr', lastErrno(), typeof target === 'number' ? `tree fd ${target}` : target);
 }
 
 /** Attaches a detached tree (from cloneMountTree) at target. */
 export function attachMountTree(treeFd: number, target: string): void {
-  const rc = Number(sysMoveMount(SYS.move_mount, treeFd, '', AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH));
+  const rc = Number(sysMoveMount(NR.move_mount, treeFd, '', AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH));
   if (rc === -1) throw new SyscallError('move_mount', lastErrno(), target);
 }
 
 export function pivotRoot(newRoot: string, putOld: string): void {
-  const rc = Number(sysPivotRoot(SYS.pivot_root, newRoot, putOld));
+  const rc = Number(sysPivotRoot(NR.pivot_root, newRoot, putOld));
   if (rc === -1) throw new SyscallError('pivot_root', lastErrno(), newRoot);
 }
 

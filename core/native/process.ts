@@ -3,7 +3,10 @@
 // child (see its comment).
 import { koffi, lib, raw, check, lastErrno } from './libc.js';
 import { SyscallError } from './syscall-error.js';
-import { CLONE, F, SIGNALS, signalName } from './constants.js';
+import { CLONE } from '../../policy/kernel/clone-flags.js';
+import { F } from '../../policy/kernel/process-control.js';
+import { NR } from '../../policy/kernel/syscall-table.js';
+import { SIGNALS, signalName } from '../../policy/kernel/signals.js';
 
 export interface ClonedProcess {
   pid: number;
@@ -48,8 +51,6 @@ function assertExecutable(path: string): void {
 type Symbol = unknown;
 let symbols: Record<'setcontext' | 'syscall' | 'execve' | '_exit', Symbol> | undefined;
 
-// x86_64 syscall numbers the chain makes through libc's plain syscall(2) wrapper.
-const NR = { read: 0, setresuid: 117, setresgid: 119 } as const;
 
 /** Fails loudly where the contract of cloneExec has not been verified. */
 export function assertCloneExecSupported(): void {
@@ -280,7 +281,7 @@ const pidfdSendSignal = lib.func('long syscall(long nr, int pidfd, int sig, void
 export function signalPidfd(pidfd: number, signal: NodeJS.Signals | number): void {
   const signo = typeof signal === 'number' ? signal : SIGNALS[signal];
   if (signo === undefined) throw new Error(`unknown signal ${signal}`);
-  const rc = Number(pidfdSendSignal(424, pidfd, signo, null, 0));
+  const rc = Number(pidfdSendSignal(NR.pidfd_send_signal, pidfd, signo, null, 0));
   if (rc === -1) {
     const errno = lastErrno();
     if (errno !== 3) throw new SyscallError('pidfd_send_signal', errno, `${signalName(signo)}`);

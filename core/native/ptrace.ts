@@ -4,8 +4,8 @@
 // requests return the word in-band and whose prototype is variadic.
 import { lib, lastErrno } from './libc.js';
 import { SyscallError } from './syscall-error.js';
+import { NR } from '../../policy/kernel/syscall-table.js';
 
-const SYS_PTRACE = 101;
 
 export const PTRACE = {
   PEEKUSER: 3,
@@ -68,7 +68,7 @@ const waitidCall = lib.func('int waitid(int idtype, int id, void *infop, int opt
 const waitpidCall = lib.func('int waitpid(int pid, void *status, int options)');
 
 function request(name: string, req: number, tid: number, addr: number, data: number): void {
-  if (Number(ptraceValue(SYS_PTRACE, req, tid, addr, data)) === -1) {
+  if (Number(ptraceValue(NR.ptrace, req, tid, addr, data)) === -1) {
     throw new SyscallError(`ptrace(${name})`, lastErrno(), `tid ${tid}`);
   }
 }
@@ -110,7 +110,7 @@ const word = new BigUint64Array(1);
 
 /** PTRACE_GETEVENTMSG: the new tid at a clone/fork event, the former tid at exec, the exit status at exit. */
 export function eventMessage(tid: number): number {
-  if (Number(ptraceBuffer(SYS_PTRACE, PTRACE.GETEVENTMSG, tid, 0, word)) === -1) {
+  if (Number(ptraceBuffer(NR.ptrace, PTRACE.GETEVENTMSG, tid, 0, word)) === -1) {
     throw new SyscallError('ptrace(PTRACE_GETEVENTMSG)', lastErrno(), `tid ${tid}`);
   }
   return Number(word[0]);
@@ -118,7 +118,7 @@ export function eventMessage(tid: number): number {
 
 /** One word of the tracee's struct user (PTRACE_PEEKUSER), e.g. USER_REGS.orig_rax. */
 export function peekUser(tid: number, offset: number): bigint {
-  if (Number(ptraceBuffer(SYS_PTRACE, PTRACE.PEEKUSER, tid, offset, word)) === -1) {
+  if (Number(ptraceBuffer(NR.ptrace, PTRACE.PEEKUSER, tid, offset, word)) === -1) {
     throw new SyscallError('ptrace(PTRACE_PEEKUSER)', lastErrno(), `tid ${tid}, offset ${offset}`);
   }
   return word[0];
@@ -129,7 +129,7 @@ export type Registers = Record<keyof typeof USER_REGS, bigint>;
 /** All general-purpose registers (PTRACE_GETREGS), unsigned 64-bit. */
 export function getRegisters(tid: number): Registers {
   const buf = Buffer.alloc(USER_REGS_SIZE);
-  if (Number(ptraceBuffer(SYS_PTRACE, PTRACE.GETREGS, tid, 0, buf)) === -1) {
+  if (Number(ptraceBuffer(NR.ptrace, PTRACE.GETREGS, tid, 0, buf)) === -1) {
     throw new SyscallError('ptrace(PTRACE_GETREGS)', lastErrno(), `tid ${tid}`);
   }
   const regs = {} as Registers;
@@ -163,7 +163,7 @@ export class SyscallInfoReader {
   private readonly buf = Buffer.alloc(SYSCALL_INFO_SIZE);
 
   private fetch(tid: number): number {
-    if (Number(ptraceBuffer(SYS_PTRACE, PTRACE.GET_SYSCALL_INFO, tid, SYSCALL_INFO_SIZE, this.buf)) === -1) {
+    if (Number(ptraceBuffer(NR.ptrace, PTRACE.GET_SYSCALL_INFO, tid, SYSCALL_INFO_SIZE, this.buf)) === -1) {
       throw new SyscallError('ptrace(PTRACE_GET_SYSCALL_INFO)', lastErrno(), `tid ${tid}`);
     }
     return this.buf[0];

@@ -1,13 +1,12 @@
 // seccomp(2) and the raw system call door, typed. A filter applies to the calling thread and to
 // everything it starts afterwards, so callers install it last, in the process that is to be confined.
 import { check, koffi, lastErrno, lib, raw } from './libc.js';
-import { SYS } from './constants.js';
+import { NR } from '../../policy/kernel/syscall-table.js';
+import { PR } from '../../policy/kernel/process-control.js';
 import { SyscallError } from './syscall-error.js';
 
 const SECCOMP_SET_MODE_FILTER = 1;
 const SECCOMP_GET_ACTION_AVAIL = 2;
-const PR_SET_NO_NEW_PRIVS = 38;
-const PR_GET_NO_NEW_PRIVS = 39;
 const SOCK_FILTER_SIZE = 8;
 /** The kernel's BPF_MAXINSNS: longer filters are refused with EINVAL. */
 const MAX_INSTRUCTIONS = 4096;
@@ -43,7 +42,7 @@ export function installSeccompFilter(program: Buffer, opts: InstallOptions = {})
     memcpy(filter, program, program.length);
     koffi.encode(fprog, SockFprog, { len: count, filter });
     const flags = opts.flags ?? 0;
-    const result = Number(raw.syscall(SYS.seccomp, 'unsigned int', SECCOMP_SET_MODE_FILTER, 'unsigned int', flags, 'void *', fprog));
+    const result = Number(raw.syscall(NR.seccomp, 'unsigned int', SECCOMP_SET_MODE_FILTER, 'unsigned int', flags, 'void *', fprog));
     if (result === -1) throw new SyscallError('seccomp(SECCOMP_SET_MODE_FILTER)', lastErrno(), `${count} instructions, flags 0x${flags.toString(16)}`);
     return result;
   } finally {
@@ -56,20 +55,15 @@ export function installSeccompFilter(program: Buffer, opts: InstallOptions = {})
 export function seccompActionAvailable(action: number): boolean {
   const value = Buffer.alloc(4);
   value.writeUInt32LE(action >>> 0);
-  const result = Number(raw.syscall(SYS.seccomp, 'unsigned int', SECCOMP_GET_ACTION_AVAIL, 'unsigned int', 0, 'void *', value));
+  const result = Number(raw.syscall(NR.seccomp, 'unsigned int', SECCOMP_GET_ACTION_AVAIL, 'unsigned int', 0, 'void *', value));
   if (result === 0) return true;
   const errno = lastErrno();
   if (errno === 95) return false; // EOPNOTSUPP: the action is unknown to this kernel
   throw new SyscallError('seccomp(SECCOMP_GET_ACTION_AVAIL)', errno, `action 0x${(action >>> 0).toString(16)}`);
 }
 
-/** prctl(PR_SET_NO_NEW_PRIVS, 1): lets an unprivileged thread install filters; cannot be undone. */
-export function setNoNewPrivileges(): void {
-  check(raw.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 'prctl(PR_SET_NO_NEW_PRIVS)');
-}
-
 export function noNewPrivileges(): boolean {
-  return check(raw.prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), 'prctl(PR_GET_NO_NEW_PRIVS)') === 1;
+  return check(raw.prctl(PR.GET_NO_NEW_PRIVS, 0, 0, 0, 0), 'prctl(PR_GET_NO_NEW_PRIVS)') === 1;
 }
 
 export interface RawSyscallResult {

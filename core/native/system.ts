@@ -2,7 +2,10 @@
 // signal state and execve.
 import { lib, raw, check, lastErrno } from './libc.js';
 import { SyscallError } from './syscall-error.js';
-import { O, RLIMIT, SIGNALS } from './constants.js';
+import { CLOSE_RANGE_CLOEXEC, O } from '../../policy/kernel/process-control.js';
+import { RLIM_INFINITY, RLIMIT_NUMBERS } from '../../policy/kernel/rlimits.js';
+import { NR } from '../../policy/kernel/syscall-table.js';
+import { SIGNALS } from '../../policy/kernel/signals.js';
 import { setCloseOnExec } from './process.js';
 
 export function setHostname(name: string): void {
@@ -31,14 +34,12 @@ export function openNamespace(path: string): number {
   return check(raw.open(path, O.RDONLY | O.CLOEXEC) as number, 'open', path);
 }
 
-const RLIM_INFINITY = 0xffffffffffffffffn;
-
 function rlimitValue(n: number): bigint {
   return n < 0 || !Number.isFinite(n) ? RLIM_INFINITY : BigInt(n);
 }
 
 export function setRlimit(name: string, soft: number, hard: number): void {
-  const resource = RLIMIT[name];
+  const resource = RLIMIT_NUMBERS[name];
   if (resource === undefined) throw new Error(`unknown rlimit ${name}`);
   const limits = new BigUint64Array([rlimitValue(soft), rlimitValue(hard)]);
   check(raw.prlimit(0, resource, limits, null) as number, 'prlimit', `${name} ${soft}/${hard}`);
@@ -87,16 +88,14 @@ export function duplicateFd(from: number, to: number): void {
 }
 
 const sysCloseRange = lib.func('long syscall(long nr, unsigned int first, unsigned int last, unsigned int flags)');
-const CLOSE_RANGE_CLOEXEC = 4;
 
 /** Marks every descriptor from `first` up close-on-exec, so exec leaves only 0..first-1 open. */
 export function closeOnExecFrom(first: number): void {
-  const rc = Number(sysCloseRange(436, first, 0xffffffff, CLOSE_RANGE_CLOEXEC));
+  const rc = Number(sysCloseRange(NR.close_range, first, 0xffffffff, CLOSE_RANGE_CLOEXEC));
   if (rc === -1) throw new SyscallError('close_range', lastErrno(), `${first}..`);
 }
 
 const sysRtSigaction = lib.func('long syscall(long nr, int sig, void *act, void *oldact, size_t sigsetsize)');
-const SYS_RT_SIGACTION = 13;
 
 /**
  * Every signal back to its default action and none blocked, for the program. execve resets caught
@@ -112,9 +111,9 @@ export function resetSignalsForExec(): void {
   const SIG_IGN = 1n;
   for (let sig = 1; sig <= 64; sig++) {
     if (sig === SIGNALS.SIGKILL || sig === SIGNALS.SIGSTOP) continue;
-    if (Number(sysRtSigaction(SYS_RT_SIGACTION, sig, null, current, 8)) === -1) continue;
+    if (Number(sysRtSigaction(NR.rt_sigaction, sig, null, current, 8)) === -1) continue;
     if (current.readBigUInt64LE(0) !== SIG_IGN) continue;
-    if (Number(sysRtSigaction(SYS_RT_SIGACTION, sig, defaultAction, null, 8)) === -1) {
+    if (Number(sysRtSigaction(NR.rt_sigaction, sig, defaultAction, null, 8)) === -1) {
       throw new SyscallError('rt_sigaction', lastErrno(), `signal ${sig} SIG_DFL`);
     }
   }

@@ -4,7 +4,7 @@
 // a stop, which is what makes tracing a few calls cheap.
 import { BPF, OP, SECCOMP_DATA, encode, type Instruction } from '../../policy/seccomp/bpf.js';
 import { SECCOMP_RET } from '../../policy/seccomp/actions.js';
-import { AUDIT_ARCH_X86_64, X32_SYSCALL_BIT, syscallNumber } from '../../policy/seccomp/syscall-table.js';
+import { AUDIT_ARCH_X86_64, X32_SYSCALL_BIT, syscallNumber } from '../../policy/kernel/syscall-table.js';
 
 /** The calls whose stop starts the count: stage 2 becoming the contained program. */
 export const EXEC_SYSCALLS = ['execve', 'execveat'] as const;

@@ -3,7 +3,7 @@
 // working directory and environment.
 import fs from 'node:fs';
 import type { Capabilities, Profile } from '../../policy/profile/types.js';
-import { CAPABILITY_NAMES } from '../native/constants.js';
+import { CAPABILITY_NAMES } from '../../policy/kernel/capabilities.js';
 
 /** setTimeout's largest delay: in effect, no time limit. */
 export const NO_TIME_LIMIT_MS = 2 ** 31 - 1;

@@ -7,7 +7,7 @@ import {
   eventMessage, listen, setOptions, type TraceeChange,
 } from '../native/ptrace.js';
 import { SyscallError } from '../native/syscall-error.js';
-import { AUDIT_ARCH_X86_64, syscallNumber } from '../../policy/seccomp/syscall-table.js';
+import { AUDIT_ARCH_X86_64, syscallNumber } from '../../policy/kernel/syscall-table.js';
 import { EXEC_SYSCALLS } from './filter.js';
 import {
   NON_RETURNING_KEYS, ProcessTally, SyscallSelection, summarize, syscallKey, type Counter, type SyscallCount, type TracedProcess,

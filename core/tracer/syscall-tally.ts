@@ -1,8 +1,6 @@
 // Counting system calls per process while the tracer runs, keyed by number for speed, and turning
 // the counts into named, plain-data results at the end.
-import {
-  AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT, syscallName, syscallNumber, type Abi,
-} from '../../policy/seccomp/syscall-table.js';
+import { AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT, syscallName, syscallNumber, type Abi } from '../../policy/kernel/syscall-table.js';
 
 export interface SyscallCount {
   name: string;

@@ -4,7 +4,7 @@ import net from 'node:net';
 import dgram from 'node:dgram';
 import { spawn } from 'node:child_process';
 import type { IpcObjects, Observations, Outcome, ProbeRequest } from './protocol.js';
-import { errnoName, errnoNumber } from '../../core/native/errno.js';
+import { errnoName, errnoNumber } from '../../policy/kernel/errno.js';
 import { sysvGet, mqueueOpen, type SysvKind } from '../../core/native/ipc.js';
 import { rawSyscall } from '../../core/native/seccomp.js';
 

@@ -1,8 +1,8 @@
 // Linux capabilities by name and number, as include/uapi/linux/capability.h numbers them.
 import { withPrefix } from './field-reader.js';
-import { CAPABILITY_NAMES } from '../../core/native/constants.js';
+import { CAPABILITY_NAMES } from '../kernel/capabilities.js';
 
-/** In number order; the kernel ABI table lives with the native boundary, this is its view for profiles. */
+/** In number order: the kernel's table (policy/kernel/capabilities.ts), as profiles name capabilities. */
 export { CAPABILITY_NAMES };
 
 /** Every capability this kernel generation defines, CAP_CHOWN (0) to CAP_CHECKPOINT_RESTORE (40). */

@@ -1,12 +1,9 @@
-// Resource limits by name and number (include/uapi/asm-generic/resource.h, which x86_64 and
-// arm64 use unchanged).
+// Resource limit names as profiles write them; the numbers are the kernel's (policy/kernel/rlimits.ts).
 import { withPrefix } from './field-reader.js';
+import { RLIMIT_NUMBERS } from '../kernel/rlimits.js';
 
-export const RLIMIT_NUMBERS: Readonly<Record<string, number>> = {
-  RLIMIT_CPU: 0, RLIMIT_FSIZE: 1, RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_CORE: 4, RLIMIT_RSS: 5,
-  RLIMIT_NPROC: 6, RLIMIT_NOFILE: 7, RLIMIT_MEMLOCK: 8, RLIMIT_AS: 9, RLIMIT_LOCKS: 10,
-  RLIMIT_SIGPENDING: 11, RLIMIT_MSGQUEUE: 12, RLIMIT_NICE: 13, RLIMIT_RTPRIO: 14, RLIMIT_RTTIME: 15,
-};
+/** The kernel's table (policy/kernel/rlimits.ts), as profiles name the limits. */
+export { RLIMIT_NUMBERS };
 
 export const RLIMIT_NAMES: readonly string[] = Object.keys(RLIMIT_NUMBERS);
 

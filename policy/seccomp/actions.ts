@@ -1,5 +1,5 @@
 // Seccomp return values (include/uapi/linux/seccomp.h) and how OCI action names map onto them.
-import { errnoName } from '../../core/native/errno.js';
+import { errnoName } from '../kernel/errno.js';
 import type { ActionName } from './types.js';
 
 export const SECCOMP_RET = {

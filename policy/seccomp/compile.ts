@@ -13,7 +13,7 @@ import { makeAction, type Action } from './actions.js';
 import { Assembler, BPF_MAXINSNS, encode, OP, SECCOMP_DATA, type Label } from './bpf.js';
 import { resolvePolicy, type ResolvedCondition, type ResolvedPolicy, type ResolvedRule } from './resolve.js';
 import { findOverlaps, rulesFor, type RuleOverlap } from './semantics.js';
-import { abiOfArch, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, syscallTable, X32_SYSCALL_BIT, type Abi } from './syscall-table.js';
+import { AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, syscallTable, X32_SYSCALL_BIT, type Abi } from '../kernel/syscall-table.js';
 import type { ArchName, PolicyContext, SeccompPolicy } from './types.js';
 
 export interface CompileResult {
@@ -42,6 +42,14 @@ export class CompileError extends Error {
 
 const KILL_PROCESS = makeAction('KILL_PROCESS');
 const U32 = 0xffffffffn;
+
+/** The ABI a libseccomp architecture token stands for, when an x86_64 kernel can run it. */
+function abiOfArch(arch: ArchName): Abi | undefined {
+  if (arch === 'SCMP_ARCH_X86_64') return 'x86_64';
+  if (arch === 'SCMP_ARCH_X32') return 'x32';
+  if (arch === 'SCMP_ARCH_X86') return 'i386';
+  return undefined;
+}
 
 export function compilePolicy(policy: SeccompPolicy, ctx: PolicyContext): CompileResult {
   return compileResolved(resolvePolicy(policy, ctx));

@@ -5,7 +5,7 @@
 // reaching that instruction agrees on what it means.
 import { actionFromRet, describeAction } from './actions.js';
 import { BPF, decode, SECCOMP_DATA, type Instruction } from './bpf.js';
-import { AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, syscallName, X32_SYSCALL_BIT, type Abi } from './syscall-table.js';
+import { AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, syscallName, X32_SYSCALL_BIT, type Abi } from '../kernel/syscall-table.js';
 
 interface Known {
   /** What A holds: 'arch', 'nr', 'args[2].lo', ..., or '' when unknown. */

@@ -3,7 +3,7 @@
 import { actionFromRet, type Action } from './actions.js';
 import { BPF, decode, SECCOMP_DATA, type Instruction } from './bpf.js';
 import { normalizeArgs } from './semantics.js';
-import { AUDIT_ARCH_X86_64 } from './syscall-table.js';
+import { AUDIT_ARCH_X86_64 } from '../kernel/syscall-table.js';
 
 export interface SeccompInput {
   nr: number;

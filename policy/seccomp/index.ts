@@ -16,8 +16,8 @@ export { describeAction, actionFromRet, SECCOMP_RET } from './actions.js';
 export type { Action, ActionKind } from './actions.js';
 export {
   syscallNumber, syscallName, syscallTable, AUDIT_ARCH_X86_64, AUDIT_ARCH_I386, X32_SYSCALL_BIT,
-} from './syscall-table.js';
-export type { Abi } from './syscall-table.js';
+} from '../kernel/syscall-table.js';
+export type { Abi } from '../kernel/syscall-table.js';
 export { checkTrace } from './trace-check.js';
 export type { SyscallCount, TraceViolation } from './trace-check.js';
 export { generatePolicy, RUNTIME_AFTER_FILTER } from './generate.js';

@@ -4,7 +4,7 @@
 import { actionFromName, EPERM, type Action } from './actions.js';
 import { PolicyError } from './policy-error.js';
 import { FILTER_FLAGS, type ArchName, type OperatorName, type PolicyContext, type SeccompArg, type SeccompPolicy, type SeccompSyscall } from './types.js';
-import { errnoNumber } from '../../core/native/errno.js';
+import { errnoNumber } from '../kernel/errno.js';
 
 export interface ResolvedCondition {
   index: number;

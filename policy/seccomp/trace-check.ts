@@ -14,7 +14,7 @@
 import { describeAction, type Action } from './actions.js';
 import { resolvePolicy, type ResolvedPolicy } from './resolve.js';
 import { rulesFor } from './semantics.js';
-import { syscallNumber } from './syscall-table.js';
+import { syscallNumber } from '../kernel/syscall-table.js';
 import type { PolicyContext, SeccompPolicy } from './types.js';
 
 export interface SyscallCount {

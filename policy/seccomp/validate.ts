@@ -1,7 +1,7 @@
 // Checks an OCI / Docker seccomp profile field by field and returns it unchanged, typed. Every
 // rejection names the field path, what was expected and what was there. Unknown fields are errors:
 // a misspelt "errnoret" would otherwise silently turn into the default EPERM.
-import { errnoNumber } from '../../core/native/errno.js';
+import { errnoNumber } from '../kernel/errno.js';
 import { MISSING, PolicyError } from './policy-error.js';
 import {
   ACTION_NAMES, ARCH_NAMES, FILTER_FLAGS, OPERATOR_NAMES,

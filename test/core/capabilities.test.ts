@@ -10,7 +10,7 @@
 // count as all ones and F(effective) as set ("Capabilities and execution of programs by root").
 import test from 'ava';
 import fs from 'node:fs';
-import { capabilityMask } from '../../core/native/constants.js';
+import { capabilityMask } from '../../policy/kernel/capabilities.js';
 import { DEFAULT_CAPABILITIES } from '../../policy/profile/types.js';
 import { run, shell, HOLD, heldReady, assertNoLeftovers } from './container-run.js';
 

@@ -12,7 +12,8 @@ import {
   cloneExec, waitForExit, makePipe, closeFd, readSome, writeAll, assertCloneExecSupported, EXEC_FAILED_EXIT_CODE,
 } from '../../core/native/process.js';
 import { raw } from '../../core/native/libc.js';
-import { CLONE, SIGNALS } from '../../core/native/constants.js';
+import { CLONE } from '../../policy/kernel/clone-flags.js';
+import { SIGNALS } from '../../policy/kernel/signals.js';
 import { SyscallError } from '../../core/native/syscall-error.js';
 import { CStructLayouts } from './c-struct-layout.js';
 import { childrenOf } from './host-leftovers.js';

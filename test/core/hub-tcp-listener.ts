@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { parentPort, workerData, Worker } from 'node:worker_threads';
 import { setns } from '../../core/native/system.js';
-import { CLONE } from '../../core/native/constants.js';
+import { CLONE } from '../../policy/kernel/clone-flags.js';
 
 interface ListenerData {
   namespaceFd: number;

@@ -12,7 +12,7 @@ import { SyscallError } from '../../core/native/syscall-error.js';
 import { traceFilter, UnknownSyscallError } from '../../core/tracer/filter.js';
 import { decode } from '../../policy/seccomp/bpf.js';
 import { SECCOMP_RET } from '../../policy/seccomp/actions.js';
-import { syscallNumber } from '../../policy/seccomp/syscall-table.js';
+import { syscallNumber } from '../../policy/kernel/syscall-table.js';
 import { CStructLayouts } from './c-struct-layout.js';
 import { childrenOf } from './host-leftovers.js';
 

@@ -13,7 +13,7 @@ import { profileDocument } from '../../harness/generators/profile-document.js';
 import { INVARIANTS } from '../../harness/invariants/index.js';
 import { runSingle } from '../../harness/scenario.js';
 import { BuiltinTarget } from '../../harness/targets/builtin.js';
-import { errnoName } from '../../core/native/errno.js';
+import { errnoName } from '../../policy/kernel/errno.js';
 
 const fixtureDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-generators-test-'));
 test.after.always(() => fs.rmSync(fixtureDir, { recursive: true, force: true }));

@@ -1,6 +1,6 @@
 // The capability sets a program holds after execve, derived from the sets declared for the
 // process before it, so invariants compare the kernel's result against the kernel's rule.
-import { CAPABILITY_NAMES, capabilityMask } from '../../../core/native/constants.js';
+import { CAPABILITY_NAMES, capabilityMask } from '../../../policy/kernel/capabilities.js';
 import type { Capabilities, ProcessConfig } from '../../../policy/profile/types.js';
 
 export interface CapabilityMasks {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { expectEqual, violated, type HostChangeInvariant } from '../../invariant.js';
 import { fixtureDestination, makeHarnessMountDir } from '../../host-facts.js';
 import { mount, unmountDetached } from '../../../core/native/mount.js';
-import { MS } from '../../../core/native/constants.js';
+import { MS } from '../../../policy/kernel/mount-flags.js';
 import type { Observations } from '../../probe/protocol.js';
 import { manSection } from '../references.js';
 

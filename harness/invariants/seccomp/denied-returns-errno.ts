@@ -1,5 +1,5 @@
 import { syscallNumber } from '../../../policy/seccomp/index.js';
-import { errnoName } from '../../../core/native/errno.js';
+import { errnoName } from '../../../policy/kernel/errno.js';
 import { expectEqual, type SingleInvariant } from '../../invariant.js';
 import { ociSpec } from '../references.js';
 import { deniedCalls } from './denied-syscalls.js';

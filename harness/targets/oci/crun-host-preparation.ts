@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { mount, unmountDetached } from '../../../core/native/mount.js';
-import { MS } from '../../../core/native/constants.js';
+import { MS } from '../../../policy/kernel/mount-flags.js';
 import { readCgroupLayout, type CgroupLayout } from './cgroup-layout.js';
 
 /** What prepareHostForCrun did; give it back to undoHostPreparation. */

@@ -2,7 +2,6 @@
 // (x86_64's audit arch, numbers with bit 30 set) and i386 (AUDIT_ARCH_I386). Unknown names are
 // not errors: like libseccomp, callers skip a name an ABI lacks and report it.
 import { I386_NAMES, X32_ONLY_NAMES, X86_64_NAMES, X86_64_ONLY_NAMES } from './syscall-numbers.js';
-import type { ArchName } from './types.js';
 
 export const AUDIT_ARCH_X86_64 = 0xc000003e;
 export const AUDIT_ARCH_I386 = 0x40000003;
@@ -66,10 +65,34 @@ export function syscallName(nr: number, abi: Abi = 'x86_64'): string | undefined
   return TABLES[abi].byNumber.get(nr >>> 0);
 }
 
-/** The ABI a libseccomp architecture token stands for, when an x86_64 kernel can run it. */
-export function abiOfArch(arch: ArchName): Abi | undefined {
-  if (arch === 'SCMP_ARCH_X86_64') return 'x86_64';
-  if (arch === 'SCMP_ARCH_X32') return 'x32';
-  if (arch === 'SCMP_ARCH_X86') return 'i386';
-  return undefined;
+/** The x86_64 number of a system call core makes through syscall(2); a missing name is a bug here. */
+function x86_64(name: string): number {
+  const nr = TABLES.x86_64.byName.get(name);
+  if (nr === undefined) throw new RangeError(`no x86_64 system call named ${name} in the table`);
+  return nr;
 }
+
+/** The x86_64 numbers core passes to syscall(2) itself, read from the one table above. */
+export const NR = Object.freeze({
+  read: x86_64('read'),
+  close: x86_64('close'),
+  rt_sigaction: x86_64('rt_sigaction'),
+  setresuid: x86_64('setresuid'),
+  setresgid: x86_64('setresgid'),
+  ptrace: x86_64('ptrace'),
+  capget: x86_64('capget'),
+  capset: x86_64('capset'),
+  pivot_root: x86_64('pivot_root'),
+  seccomp: x86_64('seccomp'),
+  bpf: x86_64('bpf'),
+  perf_event_open: x86_64('perf_event_open'),
+  pidfd_send_signal: x86_64('pidfd_send_signal'),
+  open_tree: x86_64('open_tree'),
+  move_mount: x86_64('move_mount'),
+  fsopen: x86_64('fsopen'),
+  fsconfig: x86_64('fsconfig'),
+  fsmount: x86_64('fsmount'),
+  pidfd_open: x86_64('pidfd_open'),
+  close_range: x86_64('close_range'),
+  mount_setattr: x86_64('mount_setattr'),
+});

@@ -1,0 +1,21 @@
+// prctl(2), open(2) and fcntl(2) constants (include/uapi/linux/prctl.h, asm-generic/fcntl.h).
+export const PR = {
+  SET_PDEATHSIG: 1,
+  SET_KEEPCAPS: 8,
+  CAPBSET_READ: 23,
+  CAPBSET_DROP: 24,
+  SET_SECUREBITS: 28,
+  SET_NO_NEW_PRIVS: 38,
+  GET_NO_NEW_PRIVS: 39,
+  CAP_AMBIENT: 47,
+  CAP_AMBIENT_RAISE: 2,
+  CAP_AMBIENT_CLEAR_ALL: 4,
+} as const;
+
+export const O = { RDONLY: 0, WRONLY: 1, RDWR: 2, CREAT: 0o100, EXCL: 0o200, NOCTTY: 0o400, TRUNC: 0o1000,
+  NONBLOCK: 0o4000, DIRECTORY: 0o200000, NOFOLLOW: 0o400000, CLOEXEC: 0o2000000, PATH: 0o10000000 } as const;
+
+export const F = { GETFD: 1, SETFD: 2, GETFL: 3, SETFL: 4, FD_CLOEXEC: 1 } as const;
+
+/** close_range(2)'s flag that marks instead of closing. */
+export const CLOSE_RANGE_CLOEXEC = 4;
