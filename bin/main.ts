@@ -3,7 +3,7 @@
 import { ProfileErrors } from '../policy/profile/profile-error.js';
 import { PolicyError } from '../policy/seccomp/policy-error.js';
 import { TOOL_VERSION } from '../harness/tool-version.js';
-import { EXIT, HELP, HostUnfitError, UsageError } from './usage.js';
+import { COMMAND_USAGE, EXIT, HELP, HostUnfitError, UsageError } from './usage.js';
 
 type Command = (args: string[]) => number | Promise<number>;
 
@@ -17,11 +17,32 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   trace: async () => (await import('./commands/trace.js')).trace,
 };
 
+/** `--help` or `-h` among a command's own arguments (not among those after `--`, which are the program's). */
+function asksForHelp(args: string[]): boolean {
+  const dash = args.indexOf('--');
+  return (dash >= 0 ? args.slice(0, dash) : args).some((a) => a === '--help' || a === '-h');
+}
+
+function printUsage(command: string): number {
+  const usage = COMMAND_USAGE[command];
+  if (usage === undefined) throw new UsageError(`unknown command "${command}"; see nsrig --help`);
+  process.stdout.write(usage);
+  return EXIT.OK;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+  if (command === undefined) {
+    process.stderr.write(HELP);
+    return EXIT.USAGE;
+  }
+  if (command === '--help' || command === '-h' || (command === 'help' && rest.length === 0)) {
     process.stdout.write(HELP);
-    return command === undefined ? EXIT.USAGE : EXIT.OK;
+    return EXIT.OK;
+  }
+  if (command === 'help') {
+    if (rest.length > 1) throw new UsageError('usage: nsrig help [COMMAND]');
+    return printUsage(rest[0]!);
   }
   if (command === '--version' || command === '-V') {
     process.stdout.write(`nsrig ${TOOL_VERSION}\n`);
@@ -29,6 +50,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const load = COMMANDS[command];
   if (!load) throw new UsageError(`unknown command "${command}"; see nsrig --help`);
+  if (asksForHelp(rest)) return printUsage(command);
   return (await load())(rest);
 }
 

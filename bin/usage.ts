@@ -1,4 +1,4 @@
-// Exit codes and the usage error every command shares.
+// Exit codes, the usage error every command shares, and each command's usage text.
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, HOST: 3 } as const;
 
 /** Bad arguments or configuration: exit 2 with the message. */
@@ -17,21 +17,27 @@ export class HostUnfitError extends Error {
   }
 }
 
-export const HELP = `nsrig — build containers from profiles, attack their isolation, police their syscalls
+/** `nsrig COMMAND --help`: what the command does, its arguments, its options and its exit status. */
+export const COMMAND_USAGE: Record<string, string> = {
+  run: `Usage: nsrig run PROFILE [-- CMD ARGS...]
 
-Usage:
-  nsrig run PROFILE [-- CMD ARGS...]     run one container in the foreground
-  nsrig validate PROFILE...              print OK or every error of each profile
-  nsrig check [options]                  property-test isolation invariants on a target
-  nsrig report RESULTS.json... [--html F] [--junit F] [--json F]
-                                         render (and merge) results files
-  nsrig bundle PROFILE DIR               write an OCI bundle (config.json + rootfs) for a profile
-  nsrig trace [--profile P] [--policy POL] [--json F] [--generate OUT.json] -- CMD ARGS...
-                                         count a workload's syscalls, check them against a policy,
-                                         or write a least-privilege policy
-  nsrig --help | --version
+Runs one container from PROFILE in the foreground, stdio passed through; CMD replaces the
+profile's process.args. Ctrl-C or SIGTERM tears the container down.
 
-check options:
+Exit status: the program's own code; 128+N when it was killed by signal N; 125 when the container
+could not be set up; 127 when the program cannot be found or run; 2 on a usage or profile error.
+`,
+  validate: `Usage: nsrig validate PROFILE...
+
+Prints "FILE: OK" for each valid profile, else every error: file, field path, what was expected.
+
+Exit status: 0 all valid, 1 a profile has errors, 2 usage error.
+`,
+  check: `Usage: nsrig check [options]
+
+Property-tests the isolation invariants over generated profiles on one or more targets.
+
+Options:
   --target builtin        the built-in engine (default)
   --target double:NAME    a deliberately broken test double of the engine (see harness/targets/doubles/)
   --runtime PATH|NAME     any OCI runtime with runc's command line (runc, crun, ...); repeatable
@@ -46,5 +52,47 @@ check options:
   --trace                 trace the first case of each invariant (built-in engine) and attach its syscall profile
   --list                  list the invariants and exit
 
-Exit status: 0 all hold, 1 a failure, 2 usage or configuration error, 3 the host cannot run the check.
-`;
+Exit status: 0 all hold, 1 a failure, 2 usage or configuration error, 3 the host cannot run the
+check (it says what is missing).
+`,
+  report: `Usage: nsrig report RESULTS.json... [--html F] [--junit F] [--json F]
+
+Merges results files (shards, several targets) and renders them; several targets also print a
+differential matrix.
+
+Exit status: 0 every invariant held, 1 a failure or target error in the results, 2 usage error or
+an unreadable results file.
+`,
+  bundle: `Usage: nsrig bundle PROFILE DIR [-- CMD ARGS...]
+
+Writes an OCI bundle (DIR/config.json and DIR/rootfs) for PROFILE, to inspect or to run by hand
+(runc run -b DIR ID), and prints the config.json path.
+
+Exit status: 0 written, 2 usage or profile error.
+`,
+  trace: `Usage: nsrig trace [--profile P] [--policy POL] [--json F] [--generate OUT.json] -- CMD ARGS...
+
+Counts a workload's system calls (in a container from P, else on the host), checks them against a
+seccomp policy POL (OCI/Docker JSON), and writes a least-privilege policy from them.
+
+Exit status: the workload's own code (128+N when killed by signal N); 125 when the container could
+not be set up; 2 on a usage, profile or policy error.
+`,
+};
+
+export const HELP = `nsrig — build containers from profiles, attack their isolation, police their syscalls
+
+Usage:
+  nsrig run PROFILE [-- CMD ARGS...]     run one container in the foreground
+  nsrig validate PROFILE...              print OK or every error of each profile
+  nsrig check [options]                  property-test isolation invariants on a target
+  nsrig report RESULTS.json... [--html F] [--junit F] [--json F]
+                                         render (and merge) results files
+  nsrig bundle PROFILE DIR               write an OCI bundle (config.json + rootfs) for a profile
+  nsrig trace [--profile P] [--policy POL] [--json F] [--generate OUT.json] -- CMD ARGS...
+                                         count a workload's syscalls, check them against a policy,
+                                         or write a least-privilege policy
+  nsrig COMMAND --help | nsrig help COMMAND   one command's usage
+  nsrig --help | --version
+
+${COMMAND_USAGE.check!.slice(COMMAND_USAGE.check!.indexOf('Options:')).replace('Options:', 'check options:').replace('Exit status:', 'check exit status:')}`;

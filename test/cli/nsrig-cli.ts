@@ -1,0 +1,38 @@
+// Runs the real command line (node bin/nsrig.js ...) as a user would, and gives back what it did.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const NSRIG = fileURLToPath(new URL('../../../bin/nsrig.js', import.meta.url));
+
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Killed (SIGKILL) after this long; the test then sees the signal. Default 60 s. */
+  timeoutMs?: number;
+}
+
+export function nsrig(args: string[], options: CliOptions = {}): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [NSRIG, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env, cwd: options.cwd, timeout: options.timeoutMs ?? 60_000, killSignal: 'SIGKILL',
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/** For assertion messages: everything the command printed. */
+export function printed(run: CliRun): string {
+  return `exit ${run.code ?? run.signal}\n--- stdout\n${run.stdout}--- stderr\n${run.stderr}`;
+}
