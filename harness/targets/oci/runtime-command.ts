@@ -15,12 +15,21 @@ export interface CommandResult {
 }
 
 /**
- * The runtime sees PATH (wrapper runtimes find the real one on it) and NSRIG_* settings, nothing
- * else of ours: the container's environment comes from config.json alone.
+ * Variables runtimes turn into the container's environment or its setup: runc and crun add
+ * LISTEN_FDS/LISTEN_PID (socket activation) to the program's environment, and with NOTIFY_SOCKET
+ * they bind that socket into the container, set it there, and wait for the program's READY=1.
+ */
+const WITHHELD_FROM_RUNTIME = ['NOTIFY_SOCKET', 'LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES'];
+
+/**
+ * The runtime gets the caller's environment, so a wrapper script's or a rootless runtime's own
+ * settings (XDG_RUNTIME_DIR, a wrapper's NSRIG_* knobs) reach it; the container's environment
+ * still comes from config.json alone, so the few variables a runtime would pass into it are withheld.
  */
 export function runtimeEnvironment(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
-  for (const [name, value] of Object.entries(process.env)) if (name.startsWith('NSRIG_')) env[name] = value;
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of WITHHELD_FROM_RUNTIME) delete env[name];
+  env.PATH ??= '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
   return env;
 }
 
