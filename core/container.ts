@@ -34,6 +34,8 @@ export interface LaunchOptions {
   stdin?: 'pipe' | 'null';
   /** More seccomp programs, installed after the profile's own policy (a tracer's filter). */
   seccompPrograms?: Buffer[];
+  /** Keep nsrig's session keyring instead of joining a new one, like `runc run --no-new-keyring`. */
+  noNewKeyring?: boolean;
   /** Runs after the container process exists and before it starts setup (e.g. a tracer attaching). */
   beforeSetup?: (pid: number) => void | Promise<void>;
 }
@@ -190,7 +192,7 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
     const fds: LaunchPlan['fds'] = { report: reportWrite, stdin: stdinRead, stdout: stdoutWrite, stderr: stderrWrite };
     const policyProgram = compileProfilePolicy(profile);
     const seccompPrograms = [...(policyProgram ? [policyProgram] : []), ...(options.seccompPrograms ?? [])];
-    const plan = compilePlan(profile, fds, { args: options.args, seccompPrograms });
+    const plan = compilePlan(profile, fds, { args: options.args, seccompPrograms, noNewKeyring: options.noNewKeyring });
     const hub = plan.veth ? await networkHub() : undefined;
 
     const child = cloneExec({

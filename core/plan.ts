@@ -36,6 +36,11 @@ export interface LaunchPlan {
   capabilities: CapabilityPlan;
   noNewPrivileges: boolean;
   /**
+   * Join a new session keyring (runc and crun do by default): otherwise the container keeps
+   * nsrig's, and possesses every key in it. False only for `runc --no-new-keyring`'s behaviour.
+   */
+  newSessionKeyring: boolean;
+  /**
    * Compiled seccomp BPF programs (struct sock_filter arrays, base64), installed in this order:
    * the profile's policy, then any the launcher adds (a tracer's SECCOMP_RET_TRACE filter).
    */
@@ -80,7 +85,7 @@ function vethPlan(profile: Profile): LaunchPlan['veth'] {
 export function compilePlan(
   profile: Profile,
   fds: LaunchPlan['fds'],
-  options: { args?: string[]; seccompPrograms?: Buffer[] } = {},
+  options: { args?: string[]; seccompPrograms?: Buffer[]; noNewKeyring?: boolean } = {},
 ): LaunchPlan {
   const p = profile.process;
   const hasMnt = profile.namespaces.includes('mnt');
@@ -103,6 +108,7 @@ export function compilePlan(
     additionalGids: setgroupsAllowed ? p.additionalGids : undefined,
     capabilities: capabilityPlan(p.capabilities),
     noNewPrivileges: p.noNewPrivileges,
+    newSessionKeyring: !options.noNewKeyring,
     seccompPrograms: (options.seccompPrograms ?? []).map((p) => p.toString('base64')),
     args: options.args ?? p.args,
     env: Object.entries(p.env).map(([k, v]) => `${k}=${v}`),

@@ -18,6 +18,7 @@ import {
   setHostname, setDomainname, unshare, setRlimit, bringInterfaceUp, duplicateFd, closeOnExecFrom, resetSignalsForExec, newSession,
 } from './native/system.js';
 import { installSeccompFilter } from './native/seccomp.js';
+import { joinNewSessionKeyring } from './native/keyring.js';
 import { RouteNetlink } from './native/netlink.js';
 
 /** Where the new root is assembled: a directory every host has, covered only in our mount namespace. */
@@ -84,6 +85,8 @@ export function setupSteps(plan: LaunchPlan): SetupStep[] {
   // The bounding set can only shrink while CAP_SETPCAP is still effective, i.e. before the id switch.
   add('drop-bounding-set', dropBoundingSet, plan.capabilities.dropFromBounding.length > 0);
   add('switch-credentials', switchCredentials);
+  // After the id switch, so the keyring belongs to the contained user; before seccomp, which may deny keyctl.
+  add('join-session-keyring', () => joinNewSessionKeyring(), plan.newSessionKeyring);
   add('set-capabilities', setCapabilitySets);
   // The parent-death signal is cleared by every id change, so it is set after them.
   add('set-parent-death-signal', () => setParentDeathSignal());

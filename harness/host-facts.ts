@@ -9,6 +9,7 @@ import { randomInt } from 'node:crypto';
 import { sysvGet, sysvRemove, mqueueOpen, mqueueRemove, type SysvKind } from '../core/native/ipc.js';
 import { mount, setPropagation, unmountDetached } from '../core/native/mount.js';
 import { MS } from '../policy/kernel/mount-flags.js';
+import { addPossessorOnlyKey, invalidateKey, joinNewSessionKeyring, sessionKeyringSerial } from '../core/native/keyring.js';
 import type { HostInfo } from './results.js';
 import type { Profile } from '../policy/profile/types.js';
 import { namespaceInodes, parseMountinfo } from './probe/observe.js';
@@ -30,6 +31,8 @@ export interface HostFacts {
   listener: { host: string; port: number };
   /** System V objects and a POSIX queue that exist on the host for the whole run. */
   ipc: { shmKey: number; semKey: number; msgKey: number; mqueue: string };
+  /** A key only its possessors may see, in a session keyring of nsrig's own (keyring.host-key-invisible). */
+  hostKey: { serial: number; description: string; sessionSerial: number };
   /** A world-writable host directory for read-write bind mounts. */
   fixtureDir: string;
   /** The ids an unmapped owner shows as inside a user namespace (/proc/sys/kernel/overflow{u,g}id). */
@@ -165,6 +168,20 @@ export function mountPointOf(line: string): string {
   return line.split(' ').slice(0, -2).join(' ');
 }
 
+/** A day: the key goes even if nsrig is SIGKILLed and something else holds its session keyring. */
+const HOST_KEY_TIMEOUT_SECONDS = 86400;
+
+/**
+ * nsrig first joins a session keyring of its own, so the key never lands in a login session's
+ * keyring and goes away with nsrig; a container that keeps nsrig's keyring possesses the key.
+ */
+function makeHostKey(): HostFacts['hostKey'] {
+  joinNewSessionKeyring();
+  const description = `nsrig-host-key-${process.pid}-${randomInt(2 ** 47)}`;
+  const serial = addPossessorOnlyKey(description, 'secret of the host', HOST_KEY_TIMEOUT_SECONDS);
+  return { serial, description, sessionSerial: sessionKeyringSerial().serial };
+}
+
 export class HostFixtures {
   private constructor(readonly facts: HostFacts, private readonly server: net.Server, private readonly ipcIds: [SysvKind, number][]) {}
 
@@ -180,6 +197,7 @@ export class HostFixtures {
       if (r.id !== null) ids.push([kind, r.id]);
     }
     mqueueOpen(ipc.mqueue, true);
+    const hostKey = makeHostKey();
     sweepStaleFixtureDirs();
     const fixtureDir = makeFixtureDir();
     const facts: HostFacts = {
@@ -188,6 +206,7 @@ export class HostFixtures {
       before: snapshotHost(),
       listener: { host: '127.0.0.1', port },
       ipc,
+      hostKey,
       fixtureDir,
       overflowIds: { uid: Number(readText('/proc/sys/kernel/overflowuid').trim() || 65534), gid: Number(readText('/proc/sys/kernel/overflowgid').trim() || 65534) },
       info: describeHost(),
@@ -202,6 +221,7 @@ export class HostFixtures {
     for (const [kind, id] of this.ipcIds) sysvRemove(kind, id);
     this.ipcIds.length = 0;
     mqueueRemove(this.facts.ipc.mqueue);
+    invalidateKey(this.facts.hostKey.serial);
     removeFixtureDir(this.facts.fixtureDir);
   };
 

@@ -20,6 +20,11 @@ export interface LaunchRequest {
   stdin: 'pipe' | 'null';
   /** Count the contained program's system calls, where the target can (see ContainerSession.syscalls). */
   traceSyscalls?: boolean;
+  /**
+   * Leave the container in the caller's session keyring (`runc run --no-new-keyring`). Nothing in
+   * the harness asks for it; broken doubles and wrappers do, to prove keyring.host-key-invisible can fail.
+   */
+  noNewKeyring?: boolean;
 }
 
 export interface ExitStatus {

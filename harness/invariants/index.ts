@@ -38,6 +38,7 @@ import { devOnlyDeclared } from './dev/only-declared.js';
 import { devNoBlockDevice } from './dev/no-block-device.js';
 import { cgroupNamespaceRoot } from './cgroup/namespace-root.js';
 import { offsetsApplied } from './time/offsets-applied.js';
+import { hostKeyInvisible } from './keyring/host-key-invisible.js';
 
 export const INVARIANTS: readonly Invariant[] = [
   initIsPid1,
@@ -78,4 +79,5 @@ export const INVARIANTS: readonly Invariant[] = [
   devNoBlockDevice,
   cgroupNamespaceRoot,
   offsetsApplied,
+  hostKeyInvisible,
 ];

@@ -7,6 +7,7 @@ import type { IpcObjects, Observations, Outcome, ProbeRequest } from './protocol
 import { errnoName, errnoNumber } from '../../policy/kernel/errno.js';
 import { sysvGet, mqueueOpen, type SysvKind } from '../../core/native/ipc.js';
 import { rawSyscall } from '../../core/native/seccomp.js';
+import { describeKeyErrno, searchSessionKeyringErrno, sessionKeyringSerial } from '../../core/native/keyring.js';
 
 const ok: Outcome = { errno: null, code: null };
 
@@ -142,8 +143,12 @@ function signal(pid: number): Outcome {
   return attempt(() => process.kill(pid, 0));
 }
 
+function keyring(key: { serial: number; description: string }): NonNullable<Observations['keyring']> {
+  return { sessionSerial: sessionKeyringSerial().serial, describe: fromErrno(describeKeyErrno(key.serial)), search: fromErrno(searchSessionKeyringErrno(key.description)) };
+}
+
 export type ActionObservations = Pick<Observations, 'bind' | 'connect' | 'ipcCreated' | 'ipcLookup' | 'writeInto' | 'read'
-  | 'writeFile' | 'signal' | 'syscalls' | 'created' | 'stats' | 'orphan'>;
+  | 'writeFile' | 'signal' | 'syscalls' | 'created' | 'stats' | 'keyring' | 'orphan'>;
 
 export async function act(request: ProbeRequest): Promise<ActionObservations> {
   const bound = [];
@@ -165,6 +170,7 @@ export async function act(request: ProbeRequest): Promise<ActionObservations> {
     }),
     created: (request.createFile ?? []).map((path) => ({ path, ...createFile(path) })),
     stats: (request.stat ?? []).map(statPath),
+    keyring: request.keyring ? keyring(request.keyring) : null,
     orphan: request.orphan ? await startOrphan(request.orphan) : null,
   };
 }

@@ -61,7 +61,7 @@ export class BuiltinTarget implements Target {
     const tracer = request.traceSyscalls ? await Tracer.start({ countErrors: true }) : undefined;
     try {
       const container = await launchContainer(withNsrigTree(request.profile), {
-        args: request.args, stdio: 'pipe', stdin: request.stdin,
+        args: request.args, stdio: 'pipe', stdin: request.stdin, noNewKeyring: request.noNewKeyring,
         ...(tracer ? { seccompPrograms: [tracer.filter], beforeSetup: (pid: number) => tracer.attach(pid) } : {}),
       });
       return new BuiltinSession(container, tracer);

@@ -95,4 +95,6 @@ export const NR = Object.freeze({
   pidfd_open: x86_64('pidfd_open'),
   close_range: x86_64('close_range'),
   mount_setattr: x86_64('mount_setattr'),
+  add_key: x86_64('add_key'),
+  keyctl: x86_64('keyctl'),
 });

@@ -54,7 +54,7 @@ test('the default profile: the whole order', (t) => {
   t.deepEqual(names.default, [
     'make-mounts-private', 'clone-bind-sources', 'build-host-root-view', 'mount-filesystems', 'mask-paths', 'make-paths-readonly',
     'make-root-readonly', 'pivot-root', 'set-root-propagation', 'bring-loopback-up', 'change-directory', 'new-session', 'prepare-stdio', 'reset-signals',
-    'drop-bounding-set', 'switch-credentials', 'set-capabilities', 'set-parent-death-signal', 'set-no-new-privileges',
+    'drop-bounding-set', 'switch-credentials', 'join-session-keyring', 'set-capabilities', 'set-parent-death-signal', 'set-no-new-privileges',
   ]);
 });
 
@@ -63,7 +63,7 @@ test('every namespace and field: the whole order, seccomp last', (t) => {
     'make-mounts-private', 'enter-cgroup-namespace', 'enter-time-namespace', 'clone-bind-sources', 'build-host-root-view',
     'mount-filesystems', 'mask-paths', 'make-paths-readonly', 'make-root-readonly', 'pivot-root', 'set-root-propagation', 'set-hostname', 'set-domainname',
     'bring-loopback-up', 'set-rlimits', 'change-directory', 'new-session', 'prepare-stdio', 'reset-signals', 'drop-bounding-set',
-    'switch-credentials', 'set-capabilities', 'set-parent-death-signal', 'set-no-new-privileges', 'install-seccomp',
+    'switch-credentials', 'join-session-keyring', 'set-capabilities', 'set-parent-death-signal', 'set-no-new-privileges', 'install-seccomp',
   ]);
 });
 
@@ -112,7 +112,7 @@ test('without no_new_privs the filter goes in while CAP_SYS_ADMIN is still held,
   const list = names['filter without no_new_privs']!;
   t.false(list.includes('install-seccomp'));
   t.false(list.includes('set-no-new-privileges'));
-  for (const later of ['drop-bounding-set', 'switch-credentials', 'set-capabilities']) t.true(before(list, 'install-seccomp-early', later), later);
+  for (const later of ['drop-bounding-set', 'switch-credentials', 'join-session-keyring', 'set-capabilities']) t.true(before(list, 'install-seccomp-early', later), later);
   // Everything that is not about credentials is already done.
   for (const earlier of ['pivot-root', 'prepare-stdio', 'reset-signals']) t.true(before(list, earlier, 'install-seccomp-early'), earlier);
 });

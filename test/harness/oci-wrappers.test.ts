@@ -197,6 +197,12 @@ const BREAKAGES: Record<string, (t: import('ava').ExecutionContext) => Breakage>
     facts: () => undefined,
     changes: [],
   }),
+  // The config is untouched and the shell has no keyctl: doubles-oci shows it caught.
+  'runc-no-new-keyring': (t) => ({
+    config: (c, plain) => t.deepEqual(c, plain),
+    facts: () => undefined,
+    changes: [],
+  }),
   // What changes is the claim alone: see the test below.
   'runc-claims-spec-1.1': (t) => ({
     config: (c, plain) => t.deepEqual(c, plain),

@@ -217,6 +217,13 @@ export const BREAKAGES: readonly Breakage[] = [
     }),
   },
   {
+    name: 'keeps-session-keyring',
+    breaks: "leaves the container in nsrig's session keyring (runc --no-new-keyring)",
+    caughtBy: ['keyring.host-key-invisible'],
+    unaffected: ['user.maps-equal-profile', 'env.exact'],
+    alter: (request) => ({ ...request, noNewKeyring: true }),
+  },
+  {
     name: 'leaks-fd',
     // A shell opens fd 7 without close-on-exec and execs the real command line, which inherits it.
     breaks: 'starts the program with descriptor 7 open on /dev/null',
