@@ -128,7 +128,7 @@ test('credentials: bounding set while CAP_SETPCAP is held, then ids, then the se
 
 test('steps a plan does not need are left out', (t) => {
   t.deepEqual(names['host namespaces'], [
-    'change-directory', 'new-session', 'prepare-stdio', 'reset-signals', 'drop-bounding-set', 'switch-credentials', 'set-capabilities',
+    'change-directory', 'new-session', 'prepare-stdio', 'reset-signals', 'drop-bounding-set', 'switch-credentials', 'join-session-keyring', 'set-capabilities',
     'set-parent-death-signal', 'set-no-new-privileges', 'install-seccomp',
   ]);
   const noMnt = names['no mount namespace']!;
