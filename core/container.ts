@@ -36,6 +36,8 @@ export interface LaunchOptions {
   seccompPrograms?: Buffer[];
   /** Keep nsrig's session keyring instead of joining a new one, like `runc run --no-new-keyring`. */
   noNewKeyring?: boolean;
+  /** See LaunchPlan.traceStartMarker. */
+  traceStartMarker?: number;
   /** Runs after the container process exists and before it starts setup (e.g. a tracer attaching). */
   beforeSetup?: (pid: number) => void | Promise<void>;
 }
@@ -192,7 +194,7 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
     const fds: LaunchPlan['fds'] = { report: reportWrite, stdin: stdinRead, stdout: stdoutWrite, stderr: stderrWrite };
     const policyProgram = compileProfilePolicy(profile);
     const seccompPrograms = [...(policyProgram ? [policyProgram] : []), ...(options.seccompPrograms ?? [])];
-    const plan = compilePlan(profile, fds, { args: options.args, seccompPrograms, noNewKeyring: options.noNewKeyring });
+    const plan = compilePlan(profile, fds, { args: options.args, seccompPrograms, noNewKeyring: options.noNewKeyring, traceStartMarker: options.traceStartMarker });
     const hub = plan.veth ? await networkHub() : undefined;
 
     const child = cloneExec({

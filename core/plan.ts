@@ -45,6 +45,11 @@ export interface LaunchPlan {
    * the profile's policy, then any the launcher adds (a tracer's SECCOMP_RET_TRACE filter).
    */
   seccompPrograms: string[];
+  /**
+   * Stage 2 calls close(START_MARKER) right before its seccomp steps and execve: an eBPF tracer
+   * watching the container's cgroup starts counting at the execve that follows.
+   */
+  traceStartMarker?: number;
   args: string[];
   env: string[];
   /** Descriptor numbers stage 2 receives (its own fd table). */
@@ -85,7 +90,7 @@ function vethPlan(profile: Profile): LaunchPlan['veth'] {
 export function compilePlan(
   profile: Profile,
   fds: LaunchPlan['fds'],
-  options: { args?: string[]; seccompPrograms?: Buffer[]; noNewKeyring?: boolean } = {},
+  options: { args?: string[]; seccompPrograms?: Buffer[]; noNewKeyring?: boolean; traceStartMarker?: number } = {},
 ): LaunchPlan {
   const p = profile.process;
   const hasMnt = profile.namespaces.includes('mnt');
@@ -110,6 +115,7 @@ export function compilePlan(
     noNewPrivileges: p.noNewPrivileges,
     newSessionKeyring: !options.noNewKeyring,
     seccompPrograms: (options.seccompPrograms ?? []).map((p) => p.toString('base64')),
+    traceStartMarker: options.traceStartMarker,
     args: options.args ?? p.args,
     env: Object.entries(p.env).map(([k, v]) => `${k}=${v}`),
     fds,

@@ -6,15 +6,28 @@
 import type { Readable } from 'node:stream';
 import type { Profile } from '../../policy/profile/types.js';
 import { launchContainer, type Container, type ContainerExit, type LaunchOptions } from '../container.js';
-import { Tracer } from './tracer.js';
+import { Tracer, TracerError } from './tracer.js';
+import { EbpfTrace, cgroupIdOf } from './ebpf-trace.js';
+import { START_MARKER } from './ebpf-programs.js';
 import { hostProfile, type HostCommandOptions } from './host-profile.js';
 import type { SyscallCount, TracedProcess } from './syscall-tally.js';
+import type { EbpfSummary } from './ebpf-trace.js';
+import { UnknownSyscallError } from './filter.js';
+import { syscallName, syscallNumber } from '../../policy/seccomp/syscall-table.js';
 
 export type { SyscallCount, TracedProcess } from './syscall-tally.js';
 export type { TraceSummary } from './stop-loop.js';
 export { Tracer, TracerError } from './tracer.js';
 export { traceFilter, UnknownSyscallError } from './filter.js';
 export { hostProfile, currentCapabilities, type HostCommandOptions } from './host-profile.js';
+export { ebpfAvailability, type EbpfAvailability } from './ebpf-availability.js';
+
+/**
+ * How calls are counted. ptrace: two stops per call in a tracer thread (a seccomp stop, a
+ * syscall-exit stop for errors). ebpf: programs on the raw_syscalls tracepoints count in kernel
+ * maps, filtered by the container's cgroup, and the traced program never stops.
+ */
+export type TraceBackend = 'ebpf' | 'ptrace';
 
 export interface TraceOptions {
   /** Replaces profile.process.args. */
@@ -32,6 +45,17 @@ export interface TraceOptions {
    * SECCOMP_RET_TRACE (the kernel applies the strictest action), so it is not counted.
    */
   seccompPrograms?: Buffer[];
+  /** ptrace unless given. */
+  backend?: TraceBackend;
+  /** ebpf only: x86_64 names of calls whose arguments and pid are recorded (the first 8 of each). */
+  sampleCalls?: readonly string[];
+}
+
+/** One recorded call: who made it and its six argument registers at entry. */
+export interface SampledCall {
+  name: string;
+  pid: number;
+  args: bigint[];
 }
 
 export interface TraceResult {
@@ -42,6 +66,9 @@ export interface TraceResult {
   /** Counts over all processes. */
   totals: SyscallCount[];
   errorsCounted: boolean;
+  backend: TraceBackend;
+  /** ebpf with sampleCalls: the recorded calls. */
+  samples?: SampledCall[];
   /** With stdio "pipe": everything the program wrote. */
   output?: { stdout: Buffer; stderr: Buffer };
 }
@@ -62,6 +89,7 @@ function collect(stream: Readable | undefined): Promise<Buffer> {
  * start (the tracer is gone then too).
  */
 export async function traceContainer(profile: Profile, options: TraceOptions): Promise<TraceResult> {
+  if (options.backend === 'ebpf') return traceWithEbpf(profile, options);
   const countErrors = options.countErrors ?? true;
   const tracer = await Tracer.start({ countErrors, onlySyscalls: options.onlySyscalls });
   let container: Container;
@@ -83,11 +111,67 @@ export async function traceContainer(profile: Profile, options: TraceOptions): P
   const output = options.stdio === 'pipe' ? Promise.all([collect(container.stdout), collect(container.stderr)]) : undefined;
   const exit = await container.wait();
   const summary = await tracer.finished();
-  const result: TraceResult = { exit, processes: summary.processes, totals: summary.totals, errorsCounted: countErrors };
+  const result: TraceResult = { exit, processes: summary.processes, totals: summary.totals, errorsCounted: countErrors, backend: 'ptrace' };
   if (output) {
     const [stdout, stderr] = await output;
     result.output = { stdout, stderr };
   }
+  return result;
+}
+
+function onlyWanted(counts: SyscallCount[], only: ReadonlySet<string> | undefined, countErrors: boolean): SyscallCount[] {
+  return counts.filter((c) => only === undefined || only.has(c.name)).map((c) => (countErrors ? c : { ...c, errors: 0 }));
+}
+
+async function traceWithEbpf(profile: Profile, options: TraceOptions): Promise<TraceResult> {
+  const countErrors = options.countErrors ?? true;
+  const sampleCalls = (options.sampleCalls ?? []).map((name) => {
+    const nr = syscallNumber(name, 'x86_64');
+    if (nr === undefined) throw new UnknownSyscallError([name]);
+    return nr;
+  });
+  let trace: EbpfTrace | undefined;
+  let container: Container;
+  try {
+    container = await launchContainer(profile, {
+      args: options.args,
+      stdio: options.stdio,
+      stdin: options.stdin ?? 'null',
+      seccompPrograms: options.seccompPrograms,
+      traceStartMarker: START_MARKER,
+      beforeSetup: (pid) => {
+        const cgroupId = cgroupIdOf(pid);
+        if (cgroupId === cgroupIdOf(process.pid)) throw new TracerError(`the container (pid ${pid}) has no cgroup of its own to trace`);
+        trace = EbpfTrace.start({ cgroupId, root: pid, sampleCalls });
+      },
+    });
+  } catch (e) {
+    trace?.close();
+    throw e;
+  }
+  let summary: EbpfSummary;
+  let exit: ContainerExit;
+  let output: [Buffer, Buffer] | undefined;
+  try {
+    const collected = options.stdio === 'pipe' ? Promise.all([collect(container.stdout), collect(container.stderr)]) : undefined;
+    // wait() returns once the container's cgroup is removed, i.e. every task in it has exited.
+    exit = await container.wait();
+    summary = trace!.summary();
+    output = await collected;
+  } finally {
+    trace!.close();
+  }
+  if (summary.lost > 0) throw new TracerError(`${summary.lost} calls were not counted: more distinct (process, call) pairs than the eBPF tracer's table holds`);
+  const only = options.onlySyscalls ? new Set(options.onlySyscalls) : undefined;
+  const result: TraceResult = {
+    exit,
+    processes: summary.processes.map((p) => ({ ...p, syscalls: onlyWanted(p.syscalls, only, countErrors) })).filter((p) => p.syscalls.length > 0),
+    totals: onlyWanted(summary.totals, only, countErrors),
+    errorsCounted: countErrors,
+    backend: 'ebpf',
+  };
+  if (options.sampleCalls) result.samples = summary.samples.map((s) => ({ name: syscallName(s.nr, 'x86_64') ?? `syscall_${s.nr}`, pid: s.pid, args: s.args }));
+  if (output) result.output = { stdout: output[0], stderr: output[1] };
   return result;
 }
 

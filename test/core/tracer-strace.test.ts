@@ -1,4 +1,4 @@
-// The tracer's counts against strace's on the same workloads, run the same way (same argv,
+// The tracer's counts, with each backend (ptrace and eBPF), against strace's on the same workloads, run the same way (same argv,
 // environment, working directory, stdin /dev/null, stdout and stderr pipes). Two separate runs
 // are compared, so only deterministic counts can be equal; every difference that remains is
 // named below with its reason and asserted exactly where it can be:
@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { traceCommand, type SyscallCount, type TraceResult } from '../../core/tracer/index.js';
+import { ebpfAvailability, traceCommand, type SyscallCount, type TraceBackend, type TraceResult } from '../../core/tracer/index.js';
 import { leftovers } from './host-leftovers.js';
 
 /** Runs a command with stdin /dev/null (as the tracer gives it) and stdout/stderr pipes, drained. */
@@ -99,39 +99,14 @@ function mismatches(ours: Map<string, Counts>, theirs: Map<string, Counts>, expe
   return out;
 }
 
-async function compare(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<{ ours: TraceResult; theirs: Map<string, Counts> }> {
+async function compare(backend: TraceBackend, args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<{ ours: TraceResult; theirs: Map<string, Counts> }> {
   const env = options.env ?? ENV;
   const cwd = options.cwd ?? '/';
-  const ours = await traceCommand(args, { stdio: 'pipe', env, cwd });
+  const ours = await traceCommand(args, { stdio: 'pipe', env, cwd, backend });
+  if (ours.backend !== backend) throw new Error(`asked for ${backend}, traced with ${ours.backend}`);
   const theirs = await straceCounts(args, env, cwd);
   return { ours, theirs };
 }
-
-test.serial('dd bs=1: every count and error count equals strace\'s, exit_group aside', async (t) => {
-  const { ours, theirs } = await compare(['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=2000']);
-  t.is(ours.exit.code, 0);
-  t.deepEqual(mismatches(tracerCounts(ours.totals), theirs, { onlyTracer: { exit_group: 1 } }), []);
-  t.true(theirs.get('read')!.count >= 2000 && theirs.get('write')!.count >= 2000, 'the workload did run');
-  t.deepEqual(ours.processes.map((p) => p.command), ['dd']);
-});
-
-test.serial('a shell loop: six processes, counts equal to strace\'s, one exit_group each', async (t) => {
-  const { ours, theirs } = await compare(['sh', '-c', 'for i in 1 2 3 4 5; do /bin/true; done']);
-  t.is(ours.exit.code, 0);
-  t.deepEqual(mismatches(tracerCounts(ours.totals), theirs, { onlyTracer: { exit_group: 6 } }), []);
-  t.is(theirs.get('execve')!.count, 6);
-  const [shell, ...children] = ours.processes;
-  t.is(shell!.command, 'sh');
-  t.deepEqual(children.map((p) => [p.command, p.parent]), Array(5).fill(['true', shell!.pid]));
-});
-
-test.serial('ls -lR of a small tree: counts and errors equal to strace\'s, exit_group aside', async (t) => {
-  const { ours, theirs } = await compare(['ls', '-lR', '/usr/share/doc/bash']);
-  t.is(ours.exit.code, 0);
-  t.true(ours.output!.stdout.length > 0);
-  t.deepEqual(mismatches(tracerCounts(ours.totals), theirs, { onlyTracer: { exit_group: 1 } }), []);
-  t.true((theirs.get('getdents64')?.count ?? 0) > 0, 'ls listed directories');
-});
 
 const THREADS = 4;
 const CALLS_PER_THREAD = 50;
@@ -149,29 +124,62 @@ for t in threads: t.start()
 for t in threads: t.join()
 `;
 
-test.serial('a multithreaded Python: every thread followed, counts equal to strace\'s but for futex and thread exits', async (t) => {
-  // Its own empty directory: Python lists the script's directory, whose size must not change between the runs.
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-threads-'));
-  try {
-    fs.writeFileSync(path.join(dir, 'threads.py'), THREADED);
-    // One malloc arena: otherwise threads create arenas (mmap, mprotect, munmap) as they happen to contend.
-    const env = { ...ENV, MALLOC_ARENA_MAX: '1' };
-    const { ours, theirs } = await compare(['python3', '-S', 'threads.py'], { env, cwd: dir });
+const EBPF = ebpfAvailability();
+if (!EBPF.available) console.log(`eBPF backend skipped: ${EBPF.reason}`);
+
+for (const backend of ['ptrace', 'ebpf'] as const) {
+  const runs = backend === 'ebpf' && !EBPF.available ? test.serial.skip : test.serial;
+
+  runs(`[${backend}] dd bs=1: every count and error count equals strace's, exit_group aside`, async (t) => {
+    const { ours, theirs } = await compare(backend, ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=2000']);
     t.is(ours.exit.code, 0);
-    t.deepEqual(mismatches(tracerCounts(ours.totals), theirs, {
-      onlyTracer: { exit_group: 1 },
-      // A finished thread is joined before its exit syscall, so main's exit_group may kill it first.
-      tracerBetween: { exit: [0, THREADS] },
-      // The same window holds the thread's tail before exit: glibc's madvise of its stack and its
-      // rt_sigprocmask; each thread killed there makes one fewer of each, in either run.
-      withinEachOther: { madvise: THREADS, rt_sigprocmask: THREADS },
-      bothNonzero: ['futex'],
-    }), []);
-    const counts = tracerCounts(ours.totals);
-    t.is(counts.get('getppid')!.count, THREADS * CALLS_PER_THREAD, 'the calls of every thread were counted');
-    t.is(counts.get('clone3')!.count, THREADS);
-    t.is(ours.processes.length, 1, 'threads are counted with their process');
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+    t.deepEqual(mismatches(tracerCounts(ours.totals), theirs, { onlyTracer: { exit_group: 1 } }), []);
+    t.true(theirs.get('read')!.count >= 2000 && theirs.get('write')!.count >= 2000, 'the workload did run');
+    t.deepEqual(ours.processes.map((p) => p.command), ['dd']);
+  });
+
+  runs(`[${backend}] a shell loop: six processes, counts equal to strace's, one exit_group each`, async (t) => {
+    const { ours, theirs } = await compare(backend, ['sh', '-c', 'for i in 1 2 3 4 5; do /bin/true; done']);
+    t.is(ours.exit.code, 0);
+    t.deepEqual(mismatches(tracerCounts(ours.totals), theirs, { onlyTracer: { exit_group: 6 } }), []);
+    t.is(theirs.get('execve')!.count, 6);
+    const [shell, ...children] = ours.processes;
+    t.is(shell!.command, 'sh');
+    t.deepEqual(children.map((p) => [p.command, p.parent]), Array(5).fill(['true', shell!.pid]));
+  });
+
+  runs(`[${backend}] ls -lR of a small tree: counts and errors equal to strace's, exit_group aside`, async (t) => {
+    const { ours, theirs } = await compare(backend, ['ls', '-lR', '/usr/share/doc/bash']);
+    t.is(ours.exit.code, 0);
+    t.true(ours.output!.stdout.length > 0);
+    t.deepEqual(mismatches(tracerCounts(ours.totals), theirs, { onlyTracer: { exit_group: 1 } }), []);
+    t.true((theirs.get('getdents64')?.count ?? 0) > 0, 'ls listed directories');
+  });
+
+  runs(`[${backend}] a multithreaded Python: every thread followed, counts equal to strace's but for futex and thread exits`, async (t) => {
+    // Its own empty directory: Python lists the script's directory, whose size must not change between the runs.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-threads-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'threads.py'), THREADED);
+      // One malloc arena: otherwise threads create arenas (mmap, mprotect, munmap) as they happen to contend.
+      const env = { ...ENV, MALLOC_ARENA_MAX: '1' };
+      const { ours, theirs } = await compare(backend, ['python3', '-S', 'threads.py'], { env, cwd: dir });
+      t.is(ours.exit.code, 0);
+      t.deepEqual(mismatches(tracerCounts(ours.totals), theirs, {
+        onlyTracer: { exit_group: 1 },
+        // A finished thread is joined before its exit syscall, so main's exit_group may kill it first.
+        tracerBetween: { exit: [0, THREADS] },
+        // The same window holds the thread's tail before exit: glibc's madvise of its stack and its
+        // rt_sigprocmask; each thread killed there makes one fewer of each, in either run.
+        withinEachOther: { madvise: THREADS, rt_sigprocmask: THREADS },
+        bothNonzero: ['futex'],
+      }), []);
+      const counts = tracerCounts(ours.totals);
+      t.is(counts.get('getppid')!.count, THREADS * CALLS_PER_THREAD, 'the calls of every thread were counted');
+      t.is(counts.get('clone3')!.count, THREADS);
+      t.is(ours.processes.length, 1, 'threads are counted with their process');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
