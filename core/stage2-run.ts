@@ -8,7 +8,7 @@ import { setupSteps, type SetupState } from './setup-steps.js';
 import { accessExecutable, execve } from './native/system.js';
 import { SyscallError } from './native/syscall-error.js';
 import { rawSyscall } from './native/seccomp.js';
-import { SYS } from './native/constants.js';
+import { NR } from '../policy/kernel/syscall-table.js';
 import { EXEC_FAILED_EXIT_CODE } from './native/process.js';
 
 export interface Stage2Report {
@@ -80,7 +80,7 @@ export function runStage2(controlFd: number, reportFd: number): void {
     const executable = resolveExecutable(plan);
     report(reportFd, { event: 'exec' });
     // Before the seccomp steps, which may refuse close(2) and so hide the marker from the tracer.
-    if (plan.traceStartMarker !== undefined) rawSyscall(SYS.close, plan.traceStartMarker);
+    if (plan.traceStartMarker !== undefined) rawSyscall(NR.close, plan.traceStartMarker);
     for (const s of steps.slice(split)) {
       step = s.name;
       s.run(state);

@@ -17,7 +17,7 @@
 // for the calls a checked policy may refuse.
 import { Assembler, type Label } from '../../policy/ebpf/assembler.js';
 import type { Instruction } from '../../policy/ebpf/isa.js';
-import { syscallNumber } from '../../policy/seccomp/syscall-table.js';
+import { syscallNumber } from '../../policy/kernel/syscall-table.js';
 
 export const PHASE = { idle: 0, armed: 1, execing: 2, running: 3 } as const;
 /** close(2) of this fd number (EBADF) is stage 2's sign that its next execve is the program's. */

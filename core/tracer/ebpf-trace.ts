@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { encode } from '../../policy/ebpf/isa.js';
-import { AUDIT_ARCH_X86_64 } from '../../policy/seccomp/syscall-table.js';
+import { AUDIT_ARCH_X86_64 } from '../../policy/kernel/syscall-table.js';
 import { BpfMap, attachRawTracepoint, closeFd, loadProgram, type MapSpec } from '../native/bpf.js';
 import { readCgroupLayout } from '../cgroup-layout.js';
 import { taskTgidOffset } from './btf.js';

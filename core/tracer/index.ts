@@ -13,7 +13,7 @@ import { hostProfile, type HostCommandOptions } from './host-profile.js';
 import type { SyscallCount, TracedProcess } from './syscall-tally.js';
 import type { EbpfSummary } from './ebpf-trace.js';
 import { UnknownSyscallError } from './filter.js';
-import { syscallName, syscallNumber } from '../../policy/seccomp/syscall-table.js';
+import { syscallName, syscallNumber } from '../../policy/kernel/syscall-table.js';
 
 export type { SyscallCount, TracedProcess } from './syscall-tally.js';
 export type { TraceSummary } from './stop-loop.js';
