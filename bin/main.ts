@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   report: async () => (await import('./commands/report.js')).report,
   bundle: async () => (await import('./commands/bundle.js')).bundle,
   trace: async () => (await import('./commands/trace.js')).trace,
+  doctor: async () => (await import('./commands/doctor.js')).doctor,
 };
 
 /** `--help` or `-h` among a command's own arguments (not among those after `--`, which are the program's). */

@@ -12,7 +12,7 @@ export class UsageError extends Error {
 /** The host cannot run what was asked, with what is missing: exit 3. */
 export class HostUnfitError extends Error {
   constructor(readonly missing: string[]) {
-    super(`this host cannot run the check:\n  - ${missing.join('\n  - ')}`);
+    super(`this host cannot run the check:\n  - ${missing.join('\n  - ')}\n(nsrig doctor lists every prerequisite and its fix)`);
     this.name = 'HostUnfitError';
   }
 }
@@ -53,7 +53,7 @@ Options:
   --list                  list the invariants and exit
 
 Exit status: 0 all hold, 1 a failure, 2 usage or configuration error, 3 the host cannot run the
-check (it says what is missing).
+check (it says what is missing; nsrig doctor lists every prerequisite).
 `,
   report: `Usage: nsrig report RESULTS.json... [--html F] [--junit F] [--json F]
 
@@ -78,6 +78,19 @@ seccomp policy POL (OCI/Docker JSON), and writes a least-privilege policy from t
 Exit status: the workload's own code (128+N when killed by signal N); 125 when the container could
 not be set up; 2 on a usage, profile or policy error.
 `,
+  doctor: `Usage: nsrig doctor [--runtime NAME|PATH]... [--json]
+
+Checks what this host offers nsrig, the way nsrig check's preflight does, and prints each
+prerequisite with its state and, when it is missing, the fix: root, x86_64 and glibc, cgroup v2,
+user namespaces, time namespaces, seccomp, a minimal container, tracing (ptrace, eBPF), and the
+runc and crun on PATH with the known defects of their versions.
+
+Options:
+  --runtime NAME|PATH     a runtime nsrig check will be given: required, not only reported; repeatable
+  --json                  print the findings as JSON on stdout
+
+Exit status: 0 the host is ready, 3 a prerequisite is missing, 2 usage error.
+`,
 };
 
 export const HELP = `nsrig — build containers from profiles, attack their isolation, police their syscalls
@@ -92,6 +105,7 @@ Usage:
   nsrig trace [--profile P] [--policy POL] [--json F] [--generate OUT.json] -- CMD ARGS...
                                          count a workload's syscalls, check them against a policy,
                                          or write a least-privilege policy
+  nsrig doctor [--runtime R]... [--json]  check this host's prerequisites and say how to fix them
   nsrig COMMAND --help | nsrig help COMMAND   one command's usage
   nsrig --help | --version
 

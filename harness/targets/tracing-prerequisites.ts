@@ -1,0 +1,121 @@
+// What syscall tracing needs on this host, each tried: nsrig's tracer (seccomp RET_TRACE stops read
+// with ptrace) tracing one real command, and what an eBPF tracer would need (bpf(2), a program on
+// the raw_syscalls:sys_enter tracepoint, tracefs, the kernel's BTF). Tracing serves nsrig trace and
+// check --trace; without it everything else still works, so these are never required.
+import fs from 'node:fs';
+import { readMountinfo } from '../../core/cgroup-layout.js';
+import type { Prerequisite } from './host-prerequisites.js';
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+const TRACEFS_HOME = '/sys/kernel/tracing';
+const BTF = '/sys/kernel/btf/vmlinux';
+
+async function ptraceTracer(): Promise<Prerequisite> {
+  const id = 'tracing-ptrace';
+  const title = 'tracing: ptrace';
+  const scope = readText('/proc/sys/kernel/yama/ptrace_scope').trim();
+  const facts = { yamaPtraceScope: scope === '' ? null : Number(scope) };
+  const fix = scope === '3'
+    ? 'Yama forbids ptrace until reboot (kernel.yama.ptrace_scope=3): boot with ptrace_scope 2 or lower'
+    : 'see the message: nsrig trace and check --trace need ptrace and seccomp RET_TRACE';
+  try {
+    const { traceCommand } = await import('../../core/tracer/index.js');
+    const result = await traceCommand(['true'], { stdio: 'pipe', timeoutMs: 20_000 });
+    const calls = result.totals.reduce((n, c) => n + c.count, 0);
+    if (result.exit.code !== 0 || calls === 0) return { id, title, state: 'warn', required: false, detail: `nsrig's tracer saw ${calls} calls of true, which ended with ${JSON.stringify(result.exit)}`, fix, facts };
+    return { id, title, state: 'ok', required: false, detail: `nsrig's tracer counted ${calls} system calls of true on the host`, facts: { ...facts, calls } };
+  } catch (e) {
+    return { id, title, state: 'warn', required: false, detail: `nsrig's tracer could not trace true: ${message(e)}`, fix, facts };
+  }
+}
+
+interface EbpfFacts {
+  bpf: string | true;
+  rawTracepoint: string | true;
+  tracefs: { mountedAt: string | null; supported: boolean; rawSyscallsEvents: boolean | null };
+  btf: boolean;
+}
+
+/** bpf(2) and a raw tracepoint program on sys_enter, loaded and attached for a moment, then closed. */
+async function tryBpf(): Promise<Pick<EbpfFacts, 'bpf' | 'rawTracepoint'>> {
+  let bpf: string | true;
+  let rawTracepoint: string | true = 'not tried: bpf(2) is not usable';
+  try {
+    const [{ BpfMap, loadProgram, attachRawTracepoint, closeFd }, { Assembler }, { encode }] = await Promise.all([
+      import('../../core/native/bpf.js'), import('../../policy/ebpf/assembler.js'), import('../../policy/ebpf/isa.js'),
+    ]);
+    BpfMap.create({ type: 'array', name: 'nsrig_doctor', keySize: 4, valueSize: 8, maxEntries: 1 }).close();
+    bpf = true;
+    try {
+      const a = new Assembler();
+      a.mov64('r0', 0);
+      a.exit();
+      const program = loadProgram({ type: 'raw_tracepoint', name: 'nsrig_doctor', instructions: encode(a.assemble()) });
+      try {
+        closeFd(attachRawTracepoint(program, 'sys_enter'));
+        rawTracepoint = true;
+      } finally {
+        closeFd(program);
+      }
+    } catch (e) {
+      rawTracepoint = message(e);
+    }
+  } catch (e) {
+    bpf = message(e);
+  }
+  return { bpf, rawTracepoint };
+}
+
+function tracefsState(): EbpfFacts['tracefs'] {
+  const mount = readMountinfo().find((m) => m.fsType === 'tracefs');
+  const supported = /\btracefs$/m.test(readText('/proc/filesystems'));
+  if (mount === undefined) return { mountedAt: null, supported, rawSyscallsEvents: null };
+  return { mountedAt: mount.mountPoint, supported, rawSyscallsEvents: fs.existsSync(`${mount.mountPoint}/events/raw_syscalls/sys_enter/id`) };
+}
+
+async function ebpfPrerequisites(): Promise<Prerequisite> {
+  const facts: EbpfFacts = { ...(await tryBpf()), tracefs: tracefsState(), btf: fs.existsSync(BTF) };
+  const { tracefs } = facts;
+  const parts = [
+    facts.bpf === true ? 'bpf(2) creates maps' : `bpf(2) failed: ${facts.bpf}`,
+    facts.rawTracepoint === true ? 'a program attaches to raw_syscalls:sys_enter' : `no program on raw_syscalls:sys_enter: ${facts.rawTracepoint}`,
+    tracefs.mountedAt !== null
+      ? `tracefs at ${tracefs.mountedAt}${tracefs.rawSyscallsEvents ? ' with raw_syscalls events' : ' without raw_syscalls events'}`
+      : tracefs.supported ? `tracefs not mounted (the kernel has it: mount -t tracefs nodev ${TRACEFS_HOME})` : 'the kernel has no tracefs',
+    facts.btf ? `BTF at ${BTF}` : `no BTF at ${BTF}`,
+  ];
+  const fixes = [
+    facts.bpf !== true ? 'a kernel with CONFIG_BPF_SYSCALL, run as root' : undefined,
+    facts.bpf === true && facts.rawTracepoint !== true ? 'a kernel with CONFIG_BPF_EVENTS and CONFIG_FTRACE_SYSCALLS' : undefined,
+    tracefs.mountedAt === null && !tracefs.supported ? 'a kernel with CONFIG_TRACING (tracefs)' : undefined,
+    tracefs.rawSyscallsEvents === false ? 'a kernel with CONFIG_FTRACE_SYSCALLS (raw_syscalls events)' : undefined,
+    facts.btf ? undefined : 'a kernel built with CONFIG_DEBUG_INFO_BTF',
+  ].filter((f): f is string => f !== undefined);
+  return {
+    id: 'tracing-ebpf', title: 'tracing: eBPF', state: fixes.length === 0 ? 'ok' : 'warn', required: false, detail: parts.join('; '),
+    ...(fixes.length ? { fix: fixes.join('; ') } : {}), facts: facts as unknown as Record<string, unknown>,
+  };
+}
+
+/** Which tracer this host gets, and why. */
+function backend(ptrace: Prerequisite, ebpf: Prerequisite): Prerequisite {
+  const ebpfNote = ebpf.state === 'ok' ? 'every eBPF prerequisite is met too' : 'eBPF prerequisites are incomplete (see above)';
+  return ptrace.state === 'ok'
+    ? { id: 'tracing-backend', title: 'tracing backend', state: 'ok', required: false, detail: `ptrace: the tracer this nsrig has, and it works here; ${ebpfNote}`, facts: { backend: 'ptrace' } }
+    : { id: 'tracing-backend', title: 'tracing backend', state: 'warn', required: false, detail: `none: nsrig's tracer needs ptrace, which failed; ${ebpfNote}`, fix: ptrace.fix, facts: { backend: null } };
+}
+
+export async function examineTracing(): Promise<Prerequisite[]> {
+  const ptrace = await ptraceTracer();
+  const ebpf = await ebpfPrerequisites();
+  return [ptrace, ebpf, backend(ptrace, ebpf)];
+}
+
+function readText(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
