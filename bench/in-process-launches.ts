@@ -3,8 +3,7 @@
 // their CLI. Each launch is timed from the call until the container is gone.
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { launchContainer } from '../core/container.js';
-import { describeExit } from '../core/native/process.js';
+import { describeExit, launchContainer } from '../core/container.js';
 import type { Profile } from '../policy/profile/types.js';
 import { summarize, type TimingSummary } from './statistics.js';
 

@@ -17,7 +17,7 @@ import { killLiveContainersOnExit, liveContainers } from '../core/live-container
 import { parseProfile } from '../policy/profile/load.js';
 import { summarize, type TimingSummary } from './statistics.js';
 import { markdownTable } from './markdown-table.js';
-import { childrenOf, ourCgroupDirs, ourTempEntries, suspectHostMounts } from '../test/core/host-leftovers.js';
+import { childrenOf, ourCgroupDirs, ourTempEntries, suspectHostMounts } from '../harness/host-leftovers.js';
 
 const RESULTS = fileURLToPath(new URL('../../bench/results/stress.json', import.meta.url));
 const NETNS_DIR = '/run/netns';

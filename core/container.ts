@@ -14,6 +14,8 @@ import {
   cloneExec, closeFd, makePipe, signalPidfd, waitForExit, describeExit, type ExitInfo,
 } from './native/process.js';
 import { liveContainers } from './live-containers.js';
+
+export { describeExit };
 import { compileProfilePolicy } from './seccomp-program.js';
 import { networkHub, type VethAttachment } from './network-hub.js';
 import { LaunchError } from './launch-error.js';

@@ -1,7 +1,7 @@
 // Credentials and capabilities of the calling thread: the steps that must run inside the
 // container because a new user namespace resets the bounding set and ids cannot be switched
 // from outside.
-import { lib, raw, check, lastErrno } from './libc.js';
+import { raw, check, lastErrno } from './libc.js';
 import { SyscallError } from './syscall-error.js';
 import { PR } from '../../policy/kernel/process-control.js';
 import { NR } from '../../policy/kernel/syscall-table.js';
@@ -51,7 +51,6 @@ export function raiseAmbient(cap: number): void {
   if (rc === -1) throw new SyscallError('prctl', lastErrno(), `PR_CAP_AMBIENT_RAISE ${cap}`);
 }
 
-const sysCapset = lib.func('long syscall(long nr, void *header, void *data)');
 const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
 
 export interface CapabilityMasks {
@@ -72,7 +71,7 @@ export function setCapabilities(masks: CapabilityMasks): void {
     data.writeUInt32LE(Number((masks.permitted >> shift) & 0xffffffffn), 12 * word + 4);
     data.writeUInt32LE(Number((masks.inheritable >> shift) & 0xffffffffn), 12 * word + 8);
   });
-  const rc = Number(sysCapset(NR.capset, header, data));
+  const rc = Number(raw.capsetSyscall(NR.capset, header, data));
   if (rc === -1) throw new SyscallError('capset', lastErrno());
 }
 

@@ -1,6 +1,6 @@
 // System V IPC and POSIX message queues, for probing IPC namespace isolation. Lookups return the
 // errno instead of throwing: for a probe, ENOENT is an observation, not a failure.
-import { lib, lastErrno } from './libc.js';
+import { raw, lastErrno } from './libc.js';
 
 const IPC_CREAT = 0o1000;
 const IPC_EXCL = 0o2000;
@@ -8,15 +8,6 @@ const IPC_RMID = 0;
 const O_CREAT = 0o100;
 const O_RDWR = 2;
 
-const shmget = lib.func('int shmget(int key, size_t size, int flags)');
-const shmctl = lib.func('int shmctl(int id, int cmd, void *buf)');
-const semget = lib.func('int semget(int key, int nsems, int flags)');
-const semctl = lib.func('int semctl(int id, int num, int cmd, ...)');
-const msgget = lib.func('int msgget(int key, int flags)');
-const msgctl = lib.func('int msgctl(int id, int cmd, void *buf)');
-const mqOpen = lib.func('int mq_open(const char *name, int oflag, ...)');
-const mqUnlink = lib.func('int mq_unlink(const char *name)');
-const closeFd = lib.func('int close(int fd)');
 
 export type SysvKind = 'shm' | 'sem' | 'msg';
 
@@ -36,18 +27,18 @@ export function sysvGet(kind: SysvKind, key: number, create: boolean): IpcOutcom
   const flags = create ? IPC_CREAT | IPC_EXCL | 0o600 : 0;
   switch (kind) {
     case 'shm':
-      return outcome(shmget(key, 4096, flags) as number);
+      return outcome(raw.shmget(key, 4096, flags) as number);
     case 'sem':
-      return outcome(semget(key, 1, flags) as number);
+      return outcome(raw.semget(key, 1, flags) as number);
     case 'msg':
-      return outcome(msgget(key, flags) as number);
+      return outcome(raw.msgget(key, flags) as number);
   }
 }
 
 export function sysvRemove(kind: SysvKind, id: number): void {
-  if (kind === 'shm') shmctl(id, IPC_RMID, null);
-  else if (kind === 'sem') semctl(id, 0, IPC_RMID);
-  else msgctl(id, IPC_RMID, null);
+  if (kind === 'shm') raw.shmctl(id, IPC_RMID, null);
+  else if (kind === 'sem') raw.semctl(id, 0, IPC_RMID);
+  else raw.msgctl(id, IPC_RMID, null);
 }
 
 /**
@@ -58,12 +49,12 @@ export function sysvRemove(kind: SysvKind, id: number): void {
 export function mqueueOpen(name: string, create: boolean): IpcOutcome {
   // struct mq_attr { long mq_flags, mq_maxmsg, mq_msgsize, mq_curmsgs; long __pad[4]; }
   const attr = new BigInt64Array([0n, 1n, 16n, 0n, 0n, 0n, 0n, 0n]);
-  const rc = (create ? mqOpen(name, O_CREAT | O_RDWR, 'uint32_t', 0o600, 'void *', attr) : mqOpen(name, O_RDWR)) as number;
+  const rc = (create ? raw.mqOpen(name, O_CREAT | O_RDWR, 'uint32_t', 0o600, 'void *', attr) : raw.mqOpen(name, O_RDWR)) as number;
   const result = outcome(rc);
-  if (rc >= 0) closeFd(rc);
+  if (rc >= 0) raw.close(rc);
   return result;
 }
 
 export function mqueueRemove(name: string): void {
-  mqUnlink(name);
+  raw.mqUnlink(name);
 }

@@ -16,7 +16,7 @@ function loadLibc(): koffi.IKoffiLib {
   throw new Error(`cannot load glibc; tried:\n  ${tried.join('\n  ')}`);
 }
 
-export const lib = loadLibc();
+const lib = loadLibc();
 export { koffi };
 
 /** Raw declarations. Return values are checked by the wrappers, never here. */
@@ -67,6 +67,36 @@ export const raw = {
   // memcpy of 0 bytes returns dest unchanged: the address of a Buffer's bytes, for the kernel
   // structures (bpf_attr) that carry pointers as 64-bit integers.
   bufferAddress: lib.func('uintptr_t memcpy(void *dest, const void *src, size_t n)'),
+  access: lib.func('int access(const char *path, int mode)'),
+  makecontext: lib.func('void makecontext(void *ucp, void *func, int argc, ...)'),
+  memcpy: lib.func('void *memcpy(void *dest, const uint8_t *src, size_t n)'),
+  waitpid: lib.func('int waitpid(int pid, void *status, int options)'),
+  send: lib.func('long send(int fd, const void *buf, size_t len, int flags)'),
+  recv: lib.func('long recv(int fd, void *buf, size_t len, int flags)'),
+  setsockopt: lib.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t length)'),
+
+  // System V IPC and POSIX message queues (probes of the IPC namespace).
+  shmget: lib.func('int shmget(int key, size_t size, int flags)'),
+  shmctl: lib.func('int shmctl(int id, int cmd, void *buf)'),
+  semget: lib.func('int semget(int key, int nsems, int flags)'),
+  semctl: lib.func('int semctl(int id, int num, int cmd, ...)'),
+  msgget: lib.func('int msgget(int key, int flags)'),
+  msgctl: lib.func('int msgctl(int id, int cmd, void *buf)'),
+  mqOpen: lib.func('int mq_open(const char *name, int oflag, ...)'),
+  mqUnlink: lib.func('int mq_unlink(const char *name)'),
+
+  // syscall(2) with a fixed prototype per call, for calls glibc has no wrapper for (or one we must
+  // bypass): koffi then passes each argument with its own C type.
+  capsetSyscall: lib.func('long syscall(long nr, void *header, void *data)'),
+  openTreeSyscall: lib.func('long syscall(long nr, int dfd, const char *path, unsigned int flags)'),
+  moveMountSyscall: lib.func('long syscall(long nr, int fromDfd, const char *fromPath, int toDfd, const char *toPath, unsigned int flags)'),
+  mountSetattrSyscall: lib.func('long syscall(long nr, int dfd, const char *path, unsigned int flags, void *attr, size_t size)'),
+  pivotRootSyscall: lib.func('long syscall(long nr, const char *newRoot, const char *putOld)'),
+  pidfdSendSignalSyscall: lib.func('long syscall(long nr, int pidfd, int sig, void *info, unsigned int flags)'),
+  ptraceValueSyscall: lib.func('long syscall(long nr, long request, int pid, long addr, long data)'),
+  ptraceBufferSyscall: lib.func('long syscall(long nr, long request, int pid, long addr, void *data)'),
+  closeRangeSyscall: lib.func('long syscall(long nr, unsigned int first, unsigned int last, unsigned int flags)'),
+  rtSigactionSyscall: lib.func('long syscall(long nr, int sig, void *act, void *oldact, size_t sigsetsize)'),
 };
 
 /** errno of the last failed call on this thread, read right after the call. */

@@ -1,6 +1,6 @@
 // Mount syscalls: the classic mount(2) family and the new mount API (open_tree, move_mount,
 // mount_setattr), which lets us clone a tree detached, lock it read-only, then attach it.
-import { lib, raw, check, lastErrno } from './libc.js';
+import { raw, check, lastErrno } from './libc.js';
 import { SyscallError } from './syscall-error.js';
 import {
   MS, MNT_DETACH, AT_FDCWD, AT_EMPTY_PATH, AT_RECURSIVE, OPEN_TREE_CLONE, OPEN_TREE_CLOEXEC, MOVE_MOUNT_F_EMPTY_PATH, PROPAGATION_FLAGS,
@@ -8,10 +8,6 @@ import {
 } from '../../policy/kernel/mount-flags.js';
 import { NR } from '../../policy/kernel/syscall-table.js';
 
-const sysOpenTree = lib.func('long syscall(long nr, int dfd, const char *path, unsigned int flags)');
-const sysMoveMount = lib.func('long syscall(long nr, int fromDfd, const char *fromPath, int toDfd, const char *toPath, unsigned int flags)');
-const sysMountSetattr = lib.func('long syscall(long nr, int dfd, const char *path, unsigned int flags, void *attr, size_t size)');
-const sysPivotRoot = lib.func('long syscall(long nr, const char *newRoot, const char *putOld)');
 
 export function mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null = null): void {
   const rc = raw.mount(source, target, fstype, flags, data) as number;
@@ -34,7 +30,7 @@ export function setPropagation(target: string, propagation: Propagation, recursi
 /** A detached copy of the mount tree at path, as a file descriptor (close-on-exec). */
 export function cloneMountTree(path: string, recursive: boolean): number {
   const flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
-  const fd = Number(sysOpenTree(NR.open_tree, AT_FDCWD, path, flags));
+  const fd = Number(raw.openTreeSyscall(NR.open_tree, AT_FDCWD, path, flags));
   if (fd === -1) throw new SyscallError('open_tree', lastErrno(), path);
   return fd;
 }
@@ -47,19 +43,19 @@ export function setMountAttributes(target: number | string, attrSet: number, opt
   if (options.propagation) attr.writeBigUInt64LE(BigInt(PROPAGATION_FLAGS[options.propagation]), 16);
   const flags = (options.recursive ? AT_RECURSIVE : 0) | (typeof target === 'number' ? AT_EMPTY_PATH : 0);
   const rc = Number(typeof target === 'number'
-    ? sysMountSetattr(NR.mount_setattr, target, '', flags, attr, 32)
-    : sysMountSetattr(NR.mount_setattr, AT_FDCWD, target, flags, attr, 32));
+    ? raw.mountSetattrSyscall(NR.mount_setattr, target, '', flags, attr, 32)
+    : raw.mountSetattrSyscall(NR.mount_setattr, AT_FDCWD, target, flags, attr, 32));
   if (rc === -1) throw new SyscallError('mount_setattr', lastErrno(), typeof target === 'number' ? `tree fd ${target}` : target);
 }
 
 /** Attaches a detached tree (from cloneMountTree) at target. */
 export function attachMountTree(treeFd: number, target: string): void {
-  const rc = Number(sysMoveMount(NR.move_mount, treeFd, '', AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH));
+  const rc = Number(raw.moveMountSyscall(NR.move_mount, treeFd, '', AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH));
   if (rc === -1) throw new SyscallError('move_mount', lastErrno(), target);
 }
 
 export function pivotRoot(newRoot: string, putOld: string): void {
-  const rc = Number(sysPivotRoot(NR.pivot_root, newRoot, putOld));
+  const rc = Number(raw.pivotRootSyscall(NR.pivot_root, newRoot, putOld));
   if (rc === -1) throw new SyscallError('pivot_root', lastErrno(), newRoot);
 }
 

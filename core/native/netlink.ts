@@ -1,8 +1,8 @@
 // rtnetlink (rtnetlink(7)): the only place nsrig builds or parses netlink messages. A RouteNetlink
 // acts on the network namespace its socket was created in, whichever thread then uses it, so the
 // main thread can configure the hub's namespace (core/network-hub.ts) without ever entering it.
-// The kernel handles each request inside send(), so its answer is already queued when recv() runs.
-import { lib, raw, check, lastErrno } from './libc.js';
+// The kernel handles each request inside raw.send(), so its answer is already queued when raw.recv() runs.
+import { raw, check, lastErrno } from './libc.js';
 import { SyscallError } from './syscall-error.js';
 
 const AF_UNSPEC = 0;
@@ -39,12 +39,9 @@ const IFADDRMSG_SIZE = 8;
 const RECEIVE_BUFFER = 65536;
 const MSG_TRUNC = 0x20;
 const EINTR = 4;
-/** Answers are queued before send() returns; waiting this long means something is badly wrong. */
+/** Answers are queued before raw.send() returns; waiting this long means something is badly wrong. */
 const RECEIVE_TIMEOUT_SECONDS = 10;
 
-const send = lib.func('long send(int fd, const void *buf, size_t len, int flags)');
-const recv = lib.func('long recv(int fd, void *buf, size_t len, int flags)');
-const setsockopt = lib.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t length)');
 
 export interface LinkInfo {
   index: number;
@@ -176,11 +173,11 @@ export class RouteNetlink {
     const fd = check(raw.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE) as number, 'socket', 'AF_NETLINK NETLINK_ROUTE');
     try {
       const on = u32(1);
-      check(setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, on, 4) as number, 'setsockopt', 'NETLINK_CAP_ACK');
-      check(setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, on, 4) as number, 'setsockopt', 'NETLINK_EXT_ACK');
+      check(raw.setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, on, 4) as number, 'setsockopt', 'NETLINK_CAP_ACK');
+      check(raw.setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, on, 4) as number, 'setsockopt', 'NETLINK_EXT_ACK');
       const timeout = Buffer.alloc(16);
       timeout.writeBigInt64LE(BigInt(RECEIVE_TIMEOUT_SECONDS), 0);
-      check(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeout, 16) as number, 'setsockopt', 'SO_RCVTIMEO');
+      check(raw.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeout, 16) as number, 'setsockopt', 'SO_RCVTIMEO');
     } catch (e) {
       raw.close(fd);
       throw e;
@@ -288,14 +285,14 @@ export class RouteNetlink {
 
   /**
    * deleteLink with the kernel's share on a libuv pool thread instead of this one: rtnetlink does
-   * the work inside send(), and unregistering a device waits for RCU grace periods (15 ms and more
+   * the work inside raw.send(), and unregistering a device waits for RCU grace periods (15 ms and more
    * measured here). The socket takes no other request until the promise settles.
    */
   deleteLinkInBackground(name: string): Promise<boolean> {
     const { request, seq, call } = this.encode(RTM.DELLINK, NLM_F.ACK, ifinfomsg(), [{ type: IFLA.IFNAME, value: cString(name) }], name);
     this.inFlight = true;
     return new Promise((resolve, reject) => {
-      send.async(this.fd, request, request.length, 0, (error: unknown, sent: number | bigint) => {
+      raw.send.async(this.fd, request, request.length, 0, (error: unknown, sent: number | bigint) => {
         this.inFlight = false;
         try {
           if (error) throw error;
@@ -326,17 +323,17 @@ export class RouteNetlink {
   /** Sends one request and returns the messages answering it, up to its ACK or NLMSG_DONE. */
   private transact(type: number, flags: number, body: Buffer, attributes: Attribute[], object: string): Buffer[] {
     const { request, seq, call } = this.encode(type, flags, body, attributes, object);
-    const sent = Number(send(this.fd, request, request.length, 0));
+    const sent = Number(raw.send(this.fd, request, request.length, 0));
     if (sent !== request.length) throw new SyscallError(call, sent === -1 ? lastErrno() : 5 /* EIO */, `${object}: send`);
     return this.collect(seq, call, object);
   }
 
-  /** Reads the answers to request `seq`, which the kernel queued before send() returned. */
+  /** Reads the answers to request `seq`, which the kernel queued before raw.send() returned. */
   private collect(seq: number, call: string, object: string): Buffer[] {
     const answers: Buffer[] = [];
     const buffer = Buffer.alloc(RECEIVE_BUFFER);
     for (;;) {
-      const n = Number(recv(this.fd, buffer, buffer.length, MSG_TRUNC));
+      const n = Number(raw.recv(this.fd, buffer, buffer.length, MSG_TRUNC));
       if (n === -1) {
         if (lastErrno() === EINTR) continue;
         throw new SyscallError(call, lastErrno(), `${object}: recv`);

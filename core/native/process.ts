@@ -1,7 +1,7 @@
 // Process creation, waiting and signalling. The one unusual piece is cloneExec: a way to start a
 // process in new namespaces from a multithreaded Node process without running JavaScript in the
 // child (see its comment).
-import { koffi, lib, raw, check, lastErrno } from './libc.js';
+import { koffi, raw, check, lastErrno } from './libc.js';
 import { SyscallError } from './syscall-error.js';
 import { CLONE } from '../../policy/kernel/clone-flags.js';
 import { F } from '../../policy/kernel/process-control.js';
@@ -40,12 +40,10 @@ const LINK_STACK_SIZE = 16 * 1024;
 /** Exit code of a child whose execve failed. */
 export const EXEC_FAILED_EXIT_CODE = 127;
 
-const access = lib.func('int access(const char *path, int mode)');
-const makecontext = lib.func('void makecontext(void *ucp, void *func, int argc, ...)');
 const X_OK = 1;
 
 function assertExecutable(path: string): void {
-  if (access(path, X_OK) !== 0) throw new SyscallError('execve', lastErrno(), path, 'the program to start is missing or not executable');
+  if (raw.access(path, X_OK) !== 0) throw new SyscallError('execve', lastErrno(), path, 'the program to start is missing or not executable');
 }
 
 type Symbol = unknown;
@@ -120,7 +118,7 @@ function buildChain(arena: NativeArena, links: ChainLink[]): unknown {
     uc.view.setBigUint64(UC_STACK_SIZE_OFFSET, BigInt(LINK_STACK_SIZE), true);
     uc.view.setBigUint64(UC_LINK_OFFSET, next === null ? 0n : koffi.address(next), true);
     for (let i = 0; i < 128; i += 8) uc.view.setBigUint64(SIGMASK_OFFSET + i, 0xffffffffffffffffn, true);
-    makecontext(uc.ptr, link.fn, link.args.length, ...link.args.flatMap((a) => ['uint64_t', a]));
+    raw.makecontext(uc.ptr, link.fn, link.args.length, ...link.args.flatMap((a) => ['uint64_t', a]));
     next = uc.ptr;
   }
   return next;
@@ -275,13 +273,12 @@ export function waitForExit(pidfd: number): Promise<ExitInfo> {
   });
 }
 
-const pidfdSendSignal = lib.func('long syscall(long nr, int pidfd, int sig, void *info, unsigned int flags)');
 
 /** Signals through a pidfd; ESRCH (already gone) is not an error. */
 export function signalPidfd(pidfd: number, signal: NodeJS.Signals | number): void {
   const signo = typeof signal === 'number' ? signal : SIGNALS[signal];
   if (signo === undefined) throw new Error(`unknown signal ${signal}`);
-  const rc = Number(pidfdSendSignal(NR.pidfd_send_signal, pidfd, signo, null, 0));
+  const rc = Number(raw.pidfdSendSignalSyscall(NR.pidfd_send_signal, pidfd, signo, null, 0));
   if (rc === -1) {
     const errno = lastErrno();
     if (errno !== 3) throw new SyscallError('pidfd_send_signal', errno, `${signalName(signo)}`);

@@ -2,7 +2,7 @@
 // attached: the kernel ties a tracee to one tracer *thread*, so a koffi async call (which runs on a
 // pool thread) gets ESRCH. Calls go through syscall(2) rather than glibc's ptrace(), whose PEEK
 // requests return the word in-band and whose prototype is variadic.
-import { lib, lastErrno } from './libc.js';
+import { raw, lastErrno } from './libc.js';
 import { SyscallError } from './syscall-error.js';
 import { NR } from '../../policy/kernel/syscall-table.js';
 
@@ -62,13 +62,9 @@ export const WAIT = {
   WALL: 0x40000000,
 } as const;
 
-const ptraceValue = lib.func('long syscall(long nr, long request, int pid, long addr, long data)');
-const ptraceBuffer = lib.func('long syscall(long nr, long request, int pid, long addr, void *data)');
-const waitidCall = lib.func('int waitid(int idtype, int id, void *infop, int options)');
-const waitpidCall = lib.func('int waitpid(int pid, void *status, int options)');
 
 function request(name: string, req: number, tid: number, addr: number, data: number): void {
-  if (Number(ptraceValue(NR.ptrace, req, tid, addr, data)) === -1) {
+  if (Number(raw.ptraceValueSyscall(NR.ptrace, req, tid, addr, data)) === -1) {
     throw new SyscallError(`ptrace(${name})`, lastErrno(), `tid ${tid}`);
   }
 }
@@ -110,7 +106,7 @@ const word = new BigUint64Array(1);
 
 /** PTRACE_GETEVENTMSG: the new tid at a clone/fork event, the former tid at exec, the exit status at exit. */
 export function eventMessage(tid: number): number {
-  if (Number(ptraceBuffer(NR.ptrace, PTRACE.GETEVENTMSG, tid, 0, word)) === -1) {
+  if (Number(raw.ptraceBufferSyscall(NR.ptrace, PTRACE.GETEVENTMSG, tid, 0, word)) === -1) {
     throw new SyscallError('ptrace(PTRACE_GETEVENTMSG)', lastErrno(), `tid ${tid}`);
   }
   return Number(word[0]);
@@ -118,7 +114,7 @@ export function eventMessage(tid: number): number {
 
 /** One word of the tracee's struct user (PTRACE_PEEKUSER), e.g. USER_REGS.orig_rax. */
 export function peekUser(tid: number, offset: number): bigint {
-  if (Number(ptraceBuffer(NR.ptrace, PTRACE.PEEKUSER, tid, offset, word)) === -1) {
+  if (Number(raw.ptraceBufferSyscall(NR.ptrace, PTRACE.PEEKUSER, tid, offset, word)) === -1) {
     throw new SyscallError('ptrace(PTRACE_PEEKUSER)', lastErrno(), `tid ${tid}, offset ${offset}`);
   }
   return word[0];
@@ -129,7 +125,7 @@ export type Registers = Record<keyof typeof USER_REGS, bigint>;
 /** All general-purpose registers (PTRACE_GETREGS), unsigned 64-bit. */
 export function getRegisters(tid: number): Registers {
   const buf = Buffer.alloc(USER_REGS_SIZE);
-  if (Number(ptraceBuffer(NR.ptrace, PTRACE.GETREGS, tid, 0, buf)) === -1) {
+  if (Number(raw.ptraceBufferSyscall(NR.ptrace, PTRACE.GETREGS, tid, 0, buf)) === -1) {
     throw new SyscallError('ptrace(PTRACE_GETREGS)', lastErrno(), `tid ${tid}`);
   }
   const regs = {} as Registers;
@@ -163,7 +159,7 @@ export class SyscallInfoReader {
   private readonly buf = Buffer.alloc(SYSCALL_INFO_SIZE);
 
   private fetch(tid: number): number {
-    if (Number(ptraceBuffer(NR.ptrace, PTRACE.GET_SYSCALL_INFO, tid, SYSCALL_INFO_SIZE, this.buf)) === -1) {
+    if (Number(raw.ptraceBufferSyscall(NR.ptrace, PTRACE.GET_SYSCALL_INFO, tid, SYSCALL_INFO_SIZE, this.buf)) === -1) {
       throw new SyscallError('ptrace(PTRACE_GET_SYSCALL_INFO)', lastErrno(), `tid ${tid}`);
     }
     return this.buf[0];
@@ -229,7 +225,7 @@ export class TraceeWaiter {
     const flags = WAIT.WEXITED | WAIT.WSTOPPED | WAIT.WNOWAIT | WAIT.WALL | WAIT.WNOTHREAD | (block ? 0 : WAIT.WNOHANG);
     this.info.writeInt32LE(0, 16);
     for (;;) {
-      if (waitidCall(P_ALL, 0, this.info, flags) === 0) break;
+      if (raw.waitid(P_ALL, 0, this.info, flags) === 0) break;
       const errno = lastErrno();
       if (errno !== 4 /* EINTR */) throw new SyscallError('waitid', errno, 'tracees');
     }
@@ -247,7 +243,7 @@ export class TraceeWaiter {
   /** Consumes the change of `tid` that next() reported. */
   consume(tid: number): void {
     for (;;) {
-      const got = waitpidCall(tid, this.status, WAIT.WALL | WAIT.WNOTHREAD);
+      const got = raw.waitpid(tid, this.status, WAIT.WALL | WAIT.WNOTHREAD);
       if (got === tid) return;
       const errno = lastErrno();
       if (got === -1 && errno !== 4) throw new SyscallError('waitpid', errno, `tid ${tid}`);
@@ -257,7 +253,6 @@ export class TraceeWaiter {
 
 const SIGCHLD = 17;
 const SIG_BLOCK = 0;
-const sigmask = lib.func('int pthread_sigmask(int how, const void *set, void *oldset)');
 
 /**
  * Every tracee stop sends SIGCHLD to the tracer's process. Blocked in the tracer thread, it goes to
@@ -266,6 +261,6 @@ const sigmask = lib.func('int pthread_sigmask(int how, const void *set, void *ol
 export function blockChildSignalInThisThread(): void {
   const set = Buffer.alloc(128);
   set.writeUInt8(1 << ((SIGCHLD - 1) % 8), Math.floor((SIGCHLD - 1) / 8));
-  const rc = sigmask(SIG_BLOCK, set, null);
+  const rc = raw.sigprocmask(SIG_BLOCK, set, null);
   if (rc !== 0) throw new SyscallError('pthread_sigmask', rc, 'SIG_BLOCK SIGCHLD');
 }

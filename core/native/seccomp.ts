@@ -1,6 +1,6 @@
 // seccomp(2) and the raw system call door, typed. A filter applies to the calling thread and to
 // everything it starts afterwards, so callers install it last, in the process that is to be confined.
-import { check, koffi, lastErrno, lib, raw } from './libc.js';
+import { check, koffi, lastErrno, raw } from './libc.js';
 import { NR } from '../../policy/kernel/syscall-table.js';
 import { PR } from '../../policy/kernel/process-control.js';
 import { SyscallError } from './syscall-error.js';
@@ -12,7 +12,6 @@ const SOCK_FILTER_SIZE = 8;
 const MAX_INSTRUCTIONS = 4096;
 
 const SockFprog = koffi.struct('nsrig_sock_fprog', { len: 'uint16_t', filter: 'void *' });
-const memcpy = lib.func('void *memcpy(void *dest, const uint8_t *src, size_t n)');
 
 export interface InstallOptions {
   /** SECCOMP_FILTER_FLAG_* bits (TSYNC 1, LOG 2, SPEC_ALLOW 4, NEW_LISTENER 8, ...). */
@@ -39,7 +38,7 @@ export function installSeccompFilter(program: Buffer, opts: InstallOptions = {})
     throw new SyscallError('malloc', 12, 'seccomp filter');
   }
   try {
-    memcpy(filter, program, program.length);
+    raw.memcpy(filter, program, program.length);
     koffi.encode(fprog, SockFprog, { len: count, filter });
     const flags = opts.flags ?? 0;
     const result = Number(raw.syscall(NR.seccomp, 'unsigned int', SECCOMP_SET_MODE_FILTER, 'unsigned int', flags, 'void *', fprog));

@@ -1,6 +1,6 @@
 // The remaining per-process setup calls: UTS names, namespaces, rlimits, loopback, descriptors,
 // signal state and execve.
-import { lib, raw, check, lastErrno } from './libc.js';
+import { raw, check, lastErrno } from './libc.js';
 import { SyscallError } from './syscall-error.js';
 import { CLOSE_RANGE_CLOEXEC, O } from '../../policy/kernel/process-control.js';
 import { RLIM_INFINITY, RLIMIT_NUMBERS } from '../../policy/kernel/rlimits.js';
@@ -87,15 +87,13 @@ export function duplicateFd(from: number, to: number): void {
   check(raw.dup2(from, to) as number, 'dup2', `${from} -> ${to}`);
 }
 
-const sysCloseRange = lib.func('long syscall(long nr, unsigned int first, unsigned int last, unsigned int flags)');
 
 /** Marks every descriptor from `first` up close-on-exec, so exec leaves only 0..first-1 open. */
 export function closeOnExecFrom(first: number): void {
-  const rc = Number(sysCloseRange(NR.close_range, first, 0xffffffff, CLOSE_RANGE_CLOEXEC));
+  const rc = Number(raw.closeRangeSyscall(NR.close_range, first, 0xffffffff, CLOSE_RANGE_CLOEXEC));
   if (rc === -1) throw new SyscallError('close_range', lastErrno(), `${first}..`);
 }
 
-const sysRtSigaction = lib.func('long syscall(long nr, int sig, void *act, void *oldact, size_t sigsetsize)');
 
 /**
  * Every signal back to its default action and none blocked, for the program. execve resets caught
@@ -111,9 +109,9 @@ export function resetSignalsForExec(): void {
   const SIG_IGN = 1n;
   for (let sig = 1; sig <= 64; sig++) {
     if (sig === SIGNALS.SIGKILL || sig === SIGNALS.SIGSTOP) continue;
-    if (Number(sysRtSigaction(NR.rt_sigaction, sig, null, current, 8)) === -1) continue;
+    if (Number(raw.rtSigactionSyscall(NR.rt_sigaction, sig, null, current, 8)) === -1) continue;
     if (current.readBigUInt64LE(0) !== SIG_IGN) continue;
-    if (Number(sysRtSigaction(NR.rt_sigaction, sig, defaultAction, null, 8)) === -1) {
+    if (Number(raw.rtSigactionSyscall(NR.rt_sigaction, sig, defaultAction, null, 8)) === -1) {
       throw new SyscallError('rt_sigaction', lastErrno(), `signal ${sig} SIG_DFL`);
     }
   }
@@ -129,10 +127,8 @@ export function execve(path: string, argv: string[], env: string[]): never {
 }
 
 export function accessExecutable(path: string): number {
-  const access = accessFn ??= lib.func('int access(const char *path, int mode)');
-  return access(path, 1) === 0 ? 0 : lastErrno();
+  return raw.access(path, 1) === 0 ? 0 : lastErrno();
 }
-let accessFn: ((path: string, mode: number) => number) | undefined;
 
 /** A new session with no controlling terminal, as container runtimes give their init process. */
 export function newSession(): void {

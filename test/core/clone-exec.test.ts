@@ -16,7 +16,7 @@ import { CLONE } from '../../policy/kernel/clone-flags.js';
 import { SIGNALS } from '../../policy/kernel/signals.js';
 import { SyscallError } from '../../core/native/syscall-error.js';
 import { CStructLayouts } from './c-struct-layout.js';
-import { childrenOf } from './host-leftovers.js';
+import { childrenOf } from '../../harness/host-leftovers.js';
 
 test.afterEach.always((t) => {
   t.deepEqual(childrenOf(), [], 'a cloned child was left behind');

@@ -10,7 +10,7 @@ import { parseProfile } from '../../policy/profile/load.js';
 import type { Profile } from '../../policy/profile/types.js';
 import type { Observations, ProbeRequest } from '../../harness/probe/protocol.js';
 import { encodeRequest, PROBE_REQUEST_FLAG } from '../../harness/probe/protocol.js';
-import { leftovers } from './host-leftovers.js';
+import { leftovers } from '../../harness/host-leftovers.js';
 
 export const PROBE = fileURLToPath(new URL('../../harness/probe/main.js', import.meta.url));
 export const SOURCE = 'core-test.yaml';

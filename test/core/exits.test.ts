@@ -8,7 +8,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { launchContainer, LaunchError, type Container } from '../../core/container.js';
 import { profileOf, run, shell, assertNoLeftovers } from './container-run.js';
-import { CGROUP_PARENT, processRuns } from './host-leftovers.js';
+import { CGROUP_PARENT, processRuns } from '../../harness/host-leftovers.js';
 
 test.afterEach.always(assertNoLeftovers);
 

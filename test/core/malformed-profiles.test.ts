@@ -10,7 +10,7 @@ import { parseProfile } from '../../policy/profile/load.js';
 import { loadPolicyFile, parsePolicy } from '../../policy/seccomp/index.js';
 import { ProfileError, ProfileErrors } from '../../policy/profile/profile-error.js';
 import { validProfileDocument } from '../fixtures/profiles/profile-document-arbitrary.js';
-import { childrenOf, ourCgroupDirs, suspectHostMounts } from './host-leftovers.js';
+import { childrenOf, ourCgroupDirs, suspectHostMounts } from '../../harness/host-leftovers.js';
 import { assertNoLeftovers } from './container-run.js';
 
 test.afterEach.always(assertNoLeftovers);

@@ -10,7 +10,7 @@ import type { MountEntry } from '../../harness/probe/protocol.js';
 import { DEFAULT_CAPABILITIES, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../../policy/profile/types.js';
 import { projectRoot } from '../../harness/targets/oci/host-root-view.js';
 import { run, runProbe, shell, assertNoLeftovers } from './container-run.js';
-import { baselineMounts, suspectHostMounts } from './host-leftovers.js';
+import { baselineMounts, suspectHostMounts } from '../../harness/host-leftovers.js';
 
 test.afterEach.always(assertNoLeftovers);
 

@@ -14,7 +14,7 @@ import { assertTimeOffsetsFit, offsetRange, readHostClocks, TimeOffsetError, typ
 import { profileDocument } from '../../harness/generators/profile-document.js';
 import { parseProfile } from '../../policy/profile/load.js';
 import { profileOf, run, assertNoLeftovers } from './container-run.js';
-import { childrenOf, ourCgroupDirs, suspectHostMounts } from './host-leftovers.js';
+import { childrenOf, ourCgroupDirs, suspectHostMounts } from '../../harness/host-leftovers.js';
 import { liveContainers } from '../../core/live-containers.js';
 
 test.afterEach.always(assertNoLeftovers);

@@ -6,7 +6,7 @@ import test from 'ava';
 import fs from 'node:fs';
 import { LaunchError } from '../../core/container.js';
 import { ebpfAvailability, traceCommand, traceContainer, type SyscallCount } from '../../core/tracer/index.js';
-import { leftovers } from './host-leftovers.js';
+import { leftovers } from '../../harness/host-leftovers.js';
 import { profileOf } from './container-run.js';
 import { BtfError, VMLINUX_BTF, fieldOffset, parseComposites } from '../../core/tracer/btf.js';
 

@@ -14,7 +14,7 @@ import { decode } from '../../policy/seccomp/bpf.js';
 import { SECCOMP_RET } from '../../policy/seccomp/actions.js';
 import { syscallNumber } from '../../policy/kernel/syscall-table.js';
 import { CStructLayouts } from './c-struct-layout.js';
-import { childrenOf } from './host-leftovers.js';
+import { childrenOf } from '../../harness/host-leftovers.js';
 
 test.afterEach.always((t) => {
   t.deepEqual(childrenOf(), [], 'a traced child was left behind');

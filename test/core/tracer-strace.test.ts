@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { ebpfAvailability, traceCommand, type SyscallCount, type TraceBackend, type TraceResult } from '../../core/tracer/index.js';
-import { leftovers } from './host-leftovers.js';
+import { leftovers } from '../../harness/host-leftovers.js';
 
 /** Runs a command with stdin /dev/null (as the tracer gives it) and stdout/stderr pipes, drained. */
 function run(argv: string[], env: Record<string, string>, cwd: string): Promise<void> {

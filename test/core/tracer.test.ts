@@ -8,7 +8,7 @@ import { launchContainer, LaunchError } from '../../core/container.js';
 import {
   Tracer, TracerError, hostProfile, traceCommand, traceContainer, type SyscallCount, type TraceResult,
 } from '../../core/tracer/index.js';
-import { leftovers } from './host-leftovers.js';
+import { leftovers } from '../../harness/host-leftovers.js';
 import { profileOf } from './container-run.js';
 
 const ENV = { PATH: '/usr/bin:/bin', LC_ALL: 'C' };

@@ -5,7 +5,7 @@ import { runCheck } from '../../harness/check.js';
 import { INVARIANTS } from '../../harness/invariants/index.js';
 import { BuiltinTarget } from '../../harness/targets/builtin.js';
 import type { InvariantResult } from '../../harness/results.js';
-import { leftovers } from '../core/host-leftovers.js';
+import { leftovers } from '../../harness/host-leftovers.js';
 
 /** Cases per invariant and seed: small, so the three seeds stay within the suite's time budget. */
 const RUNS = 2;

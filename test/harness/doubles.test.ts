@@ -9,7 +9,7 @@ import type { Invariant } from '../../harness/invariant.js';
 import { BrokenTarget } from '../../harness/targets/doubles/broken-target.js';
 import { BREAKAGES } from '../../harness/targets/doubles/breakages.js';
 import { parseProfile } from '../../policy/profile/load.js';
-import { leftovers } from '../core/host-leftovers.js';
+import { leftovers } from '../../harness/host-leftovers.js';
 
 const SEED = 1;
 /** Enough for every double to meet a profile it breaks (the run stops at the first failure). */

@@ -4,7 +4,7 @@
 // when a launch failed before its id was known to the test.
 import fs from 'node:fs';
 import path from 'node:path';
-import { liveContainers } from '../../core/live-containers.js';
+import { liveContainers } from '../core/live-containers.js';
 
 /** Where the engine puts container cgroups: nsrig/ under the cgroup2 mount (hybrid hosts have it at unified/). */
 export const CGROUP_PARENT = path.join(cgroup2Mount(), 'nsrig');
