@@ -39,6 +39,7 @@ import { devNoBlockDevice } from './dev/no-block-device.js';
 import { cgroupNamespaceRoot } from './cgroup/namespace-root.js';
 import { offsetsApplied } from './time/offsets-applied.js';
 import { hostKeyInvisible } from './keyring/host-key-invisible.js';
+import { hostProcessUnreachable } from './ptrace/host-process-unreachable.js';
 
 export const INVARIANTS: readonly Invariant[] = [
   initIsPid1,
@@ -80,4 +81,5 @@ export const INVARIANTS: readonly Invariant[] = [
   cgroupNamespaceRoot,
   offsetsApplied,
   hostKeyInvisible,
+  hostProcessUnreachable,
 ];

@@ -7,6 +7,8 @@ import type { IpcObjects, Observations, Outcome, ProbeRequest } from './protocol
 import { errnoName, errnoNumber } from '../../policy/kernel/errno.js';
 import { sysvGet, mqueueOpen, type SysvKind } from '../../core/native/ipc.js';
 import { rawSyscall } from '../../core/native/seccomp.js';
+import { PTRACE } from '../../core/native/ptrace.js';
+import { NR } from '../../policy/kernel/syscall-table.js';
 import { describeKeyErrno, searchSessionKeyringErrno, sessionKeyringSerial } from '../../core/native/keyring.js';
 
 const ok: Outcome = { errno: null, code: null };
@@ -143,12 +145,22 @@ function signal(pid: number): Outcome {
   return attempt(() => process.kill(pid, 0));
 }
 
+/**
+ * Tries to reach another process as a debugger would. PTRACE_SEIZE, unlike PTRACE_ATTACH, does not
+ * stop the tracee, and a tracee is detached when its tracer exits: if a broken target lets the
+ * probe seize a host process, that process keeps running and is free again when the probe ends.
+ */
+function traceHost(pid: number): NonNullable<Observations['traceHost']> {
+  const seize = rawSyscall(NR.ptrace, PTRACE.SEIZE, pid, 0, 0);
+  return { pid, seize: fromErrno(seize.errno === 0 ? null : seize.errno), procMem: attempt(() => fs.closeSync(fs.openSync(`/proc/${pid}/mem`, 'r'))) };
+}
+
 function keyring(key: { serial: number; description: string }): NonNullable<Observations['keyring']> {
   return { sessionSerial: sessionKeyringSerial().serial, describe: fromErrno(describeKeyErrno(key.serial)), search: fromErrno(searchSessionKeyringErrno(key.description)) };
 }
 
 export type ActionObservations = Pick<Observations, 'bind' | 'connect' | 'ipcCreated' | 'ipcLookup' | 'writeInto' | 'read'
-  | 'writeFile' | 'signal' | 'syscalls' | 'created' | 'stats' | 'keyring' | 'orphan'>;
+  | 'writeFile' | 'signal' | 'syscalls' | 'created' | 'stats' | 'traceHost' | 'keyring' | 'orphan'>;
 
 export async function act(request: ProbeRequest): Promise<ActionObservations> {
   const bound = [];
@@ -170,6 +182,7 @@ export async function act(request: ProbeRequest): Promise<ActionObservations> {
     }),
     created: (request.createFile ?? []).map((path) => ({ path, ...createFile(path) })),
     stats: (request.stat ?? []).map(statPath),
+    traceHost: request.traceHost === undefined ? null : traceHost(request.traceHost),
     keyring: request.keyring ? keyring(request.keyring) : null,
     orphan: request.orphan ? await startOrphan(request.orphan) : null,
   };

@@ -28,6 +28,8 @@ export interface ProbeRequest {
    * command line so the host can look for it after teardown, and report its pid.
    */
   orphan?: string;
+  /** A host pid to try to trace (PTRACE_SEIZE) and whose memory to open (/proc/PID/mem). */
+  traceHost?: number;
   /** A key on the host: try to view it by serial, and search the session keyring for its description. */
   keyring?: { serial: number; description: string };
   /** Also report a child and a grandchild (namespace inheritance). */
@@ -117,6 +119,8 @@ export interface Observations {
   syscalls: ({ name: string; result: number } & Outcome)[];
   created: ({ path: string } & Outcome)[];
   stats: ({ path: string; uid: number | null; gid: number | null; mode: number | null } & Outcome)[];
+  /** What became of `traceHost`'s attempts; null when none was asked for. */
+  traceHost: { pid: number; seize: Outcome; procMem: Outcome } | null;
   /** The session keyring's serial (0 without one) and what became of `keyring`'s two lookups; null when none was asked for. */
   keyring: { sessionSerial: number; describe: Outcome; search: Outcome } | null;
   /** The process started by `orphan` (its marker and pid inside), or null when none was asked for. */

@@ -23,7 +23,7 @@ test.after.always(() => fs.rmSync(privateTmp, { recursive: true, force: true }))
 const CAUGHT_BY: Record<string, string[]> = {
   'runc-leaks-fd': ['fd.no-host-directory', 'fd.only-stdio-inherited'],
   'runc-drops-uts': ['uts.hostname-isolated'],
-  'runc-drops-pid': ['pid.init-is-pid1'],
+  'runc-drops-pid': ['pid.init-is-pid1', 'ptrace.host-process-unreachable'],
   'runc-drops-net': ['net.host-listener-unreachable'],
   'runc-shares-ipc': ['ipc.host-objects-invisible'],
   'runc-wrong-uid-map': ['user.maps-equal-profile'],

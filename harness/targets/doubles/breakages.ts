@@ -53,7 +53,7 @@ export const BREAKAGES: readonly Breakage[] = [
     name: 'shares-host-pid',
     // A new proc needs a PID namespace of its own; like runc without one, it binds the host's.
     breaks: "leaves the host's PID namespace shared, with the host's /proc bound read-only",
-    caughtBy: ['pid.init-is-pid1', 'pid.host-processes-invisible', 'pid.host-signal-refused', 'pid.kill-init-ends-container'],
+    caughtBy: ['pid.init-is-pid1', 'pid.host-processes-invisible', 'pid.host-signal-refused', 'pid.kill-init-ends-container', 'ptrace.host-process-unreachable'],
     unaffected: ['user.ids-equal-profile', 'env.exact'],
     alter: alterProfile((p) => {
       dropNamespace(p, 'pid');
