@@ -33,12 +33,21 @@ export function describeFailure(r: InvariantResult): string {
     `    shrunk profile (${c.shrinks} shrink steps):`,
     profile,
     `    replay: ${r.replay}`,
+    ...(r.knownDefect ? [`    ${knownDefectLine(r)}`] : []),
     '',
   ].join('\n');
+}
+
+/** One line naming the upstream issue a failure matches and the release that fixes it. */
+export function knownDefectLine(r: InvariantResult): string {
+  const d = r.knownDefect!;
+  return `known upstream defect of this runtime version: ${d.reference}, fixed in ${d.fixedIn} — ${d.summary} <${d.url}>`;
 }
 
 export function summaryLine(results: Results): string {
   const s = results.summary;
   const verdict = s.failed || s.errors ? 'FAIL' : 'PASS';
-  return `${verdict}: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped, ${s.errors} errors — ${results.target.name} ${results.target.version}, seed ${results.seed}, ${results.runs} runs, ${(results.durationMs / 1000).toFixed(1)} s`;
+  const known = results.invariants.filter((r) => r.status === 'fail' && r.knownDefect).length;
+  const explained = known > 0 ? ` (${known} a known upstream defect)` : '';
+  return `${verdict}: ${s.passed} passed, ${s.failed} failed${explained}, ${s.skipped} skipped, ${s.errors} errors — ${results.target.name} ${results.target.version}, seed ${results.seed}, ${results.runs} runs, ${(results.durationMs / 1000).toFixed(1)} s`;
 }

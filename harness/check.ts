@@ -6,7 +6,8 @@ import type { Profile } from '../policy/profile/types.js';
 import type { Invariant, Verdict } from './invariant.js';
 import { areaOf } from './invariant.js';
 import os from 'node:os';
-import type { InvariantResult, Results, SyscallProfile } from './results.js';
+import type { InvariantResult, KnownDefectNote, Results, SyscallProfile } from './results.js';
+import { knownDefectMatching } from './known-defects.js';
 import { checkTrace, parsePolicy } from '../policy/seccomp/index.js';
 import type { ProfileConstraints, Target, TargetInfo } from './target.js';
 import { TargetError } from './target.js';
@@ -77,6 +78,13 @@ function constraintSkip(invariant: Invariant, constraints: ProfileConstraints): 
   return missing?.reason ?? field?.reason ?? nothingToDeny;
 }
 
+/** The recorded defect of this OCI runtime's version that this failure matches, if any. */
+function knownDefectNote(info: TargetInfo, invariantId: string): { knownDefect?: KnownDefectNote } {
+  if (info.kind !== 'oci') return {};
+  const d = knownDefectMatching(info.name, info.version, invariantId);
+  return d ? { knownDefect: { reference: d.reference, url: d.url, fixedIn: d.fixedIn, summary: d.summary } } : {};
+}
+
 async function checkInvariant(invariant: Invariant, options: CheckOptions, host: HostFacts, info: TargetInfo, constraints: ProfileConstraints, profiles: SyscallProfile[]): Promise<InvariantResult> {
   const started = Date.now();
   const base = {
@@ -137,6 +145,7 @@ async function checkInvariant(invariant: Invariant, options: CheckOptions, host:
         shrinks: details.numShrinks,
       },
       replay: replayCommand(options, invariant, path),
+      ...knownDefectNote(info, invariant.id),
     };
   }
   if (targetError) return { ...base, status: 'error', reason: targetError, cases, durationMs };

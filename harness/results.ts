@@ -36,6 +36,16 @@ export interface SyscallProfile {
   violations: { name: string; count: number }[];
 }
 
+/** The recorded upstream defect of the target's runtime version that explains a failure (harness/known-defects.json). */
+export interface KnownDefectNote {
+  /** "opencontainers/runc#3911". */
+  reference: string;
+  url: string;
+  /** The first release without the defect. */
+  fixedIn: string;
+  summary: string;
+}
+
 export interface InvariantResult {
   id: string;
   area: string;
@@ -52,6 +62,8 @@ export interface InvariantResult {
   counterexample?: Counterexample;
   /** One command that replays the failure. */
   replay?: string;
+  /** A failure that matches a known defect of this runtime version: still a failure, now explained. */
+  knownDefect?: KnownDefectNote;
   /** Which target produced it, when results of several targets are merged. */
   target?: string;
 }

@@ -88,6 +88,10 @@ function failureBody(inv: InvariantResult): string {
     );
   }
   lines.push(`Replay: ${inv.replay ?? '(no replay command was recorded)'}`);
+  if (inv.knownDefect) {
+    const d = inv.knownDefect;
+    lines.push(`Known upstream defect: ${d.reference} <${d.url}>, fixed in ${d.fixedIn}: ${d.summary}`);
+  }
   return lines.join('\n');
 }
 
@@ -97,7 +101,8 @@ function testcase(inv: InvariantResult, classname: string): string[] {
   const inner: string[] = [];
   if (inv.status === 'fail') {
     const c = inv.counterexample;
-    const message = c === undefined ? inv.title : `expected ${c.expected}; observed ${c.observed}`;
+    const known = inv.knownDefect ? ` (known upstream defect ${inv.knownDefect.reference}, fixed in ${inv.knownDefect.fixedIn})` : '';
+    const message = (c === undefined ? inv.title : `expected ${c.expected}; observed ${c.observed}`) + known;
     inner.push(`      <failure message="${attr(message)}" type="${attr(`${inv.level} invariant violated`)}">${text(failureBody(inv))}</failure>`);
   } else if (inv.status === 'error') {
     const reason = inv.reason ?? 'the target could not run this invariant';

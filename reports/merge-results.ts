@@ -137,6 +137,7 @@ function mergeInvariant(parts: InvariantResult[], sources: string[]): InvariantR
   const failing = parts.find((p) => p.status === 'fail');
   if (failing?.counterexample !== undefined) merged.counterexample = failing.counterexample;
   if (failing?.replay !== undefined) merged.replay = failing.replay;
+  if (failing?.knownDefect !== undefined) merged.knownDefect = failing.knownDefect;
   if (first.target !== undefined) merged.target = first.target;
   return merged;
 }

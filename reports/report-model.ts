@@ -74,7 +74,16 @@ interface DetailBase {
   reference: ReferenceView;
 }
 
+export interface KnownDefectView {
+  reference: string;
+  href: string | null;
+  fixedIn: string;
+  summary: string;
+}
+
 export interface FailureView extends DetailBase {
+  /** The recorded upstream defect this failure matches, or null. */
+  knownDefect: KnownDefectView | null;
   expected: string | null;
   observed: string | null;
   /** The shrunk profile as YAML. */
@@ -321,6 +330,9 @@ export function buildReportModel(inputs: readonly ResultsInput[], files: readonl
             counterexamplePath: c?.path ?? null,
             shrinks: c?.shrinks ?? null,
             replay: inv.replay ?? null,
+            knownDefect: inv.knownDefect
+              ? { reference: inv.knownDefect.reference, href: safeHref(inv.knownDefect.url), fixedIn: inv.knownDefect.fixedIn, summary: inv.knownDefect.summary }
+              : null,
             cases: plural(inv.cases, 'case'),
             duration: formatDuration(inv.durationMs),
           });

@@ -158,6 +158,10 @@ function readInvariant(r: Reader): InvariantResult {
   if (replay !== undefined) result.replay = replay;
   const target = r.optionalString('target');
   if (target !== undefined) result.target = target;
+  if (r.has('knownDefect')) {
+    const d = r.field('knownDefect');
+    result.knownDefect = { reference: d.string('reference'), url: d.string('url'), fixedIn: d.string('fixedIn'), summary: d.string('summary') };
+  }
   if (r.has('counterexample')) {
     const c = r.field('counterexample');
     result.counterexample = {

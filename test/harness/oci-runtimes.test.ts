@@ -387,6 +387,10 @@ for (const runtime of RUNTIMES) {
     const expectedFailures = knownDefectsFor(runtime, version).map((d) => `${d.invariant} fail`).sort();
     t.deepEqual(results.invariants.filter((r) => r.status === 'fail' || r.status === 'error').map((r) => `${r.id} ${r.status}`).sort(), expectedFailures,
       results.invariants.filter((r) => r.status === 'fail').map((r) => `${r.id}: ${r.counterexample?.observed}`).join('; '));
+    // Each failure a recorded defect explains says so, with the upstream issue and the fixing release.
+    for (const d of knownDefectsFor(runtime, version)) {
+      t.like(results.invariants.find((r) => r.id === d.invariant)?.knownDefect, { reference: d.reference, fixedIn: d.fixedIn, url: d.url });
+    }
     for (const r of results.invariants.filter((i) => i.status === 'skip')) t.true((r.reason ?? '').length > 20, `${r.id}: ${r.reason}`);
     t.true(results.invariants.filter((r) => r.status === 'pass').length >= INVARIANTS.length - 4);
     t.regex(results.target.version, /^\d+\.\d+/);
