@@ -3,6 +3,8 @@
 import type { Mount, NamespaceType, Profile, Rlimit } from '../policy/profile/types.js';
 import { CAPABILITY_NAMES, capabilityMask } from '../policy/kernel/capabilities.js';
 import { CLONE } from '../policy/kernel/clone-flags.js';
+import { MOUNT_ATTR, MS } from '../policy/kernel/mount-flags.js';
+import { mountOptionEffect } from '../policy/profile/mount-options.js';
 
 export interface CapabilityPlan {
   /** Capability numbers to drop from the bounding set. */
@@ -14,13 +16,31 @@ export interface CapabilityPlan {
   ambient: number[];
 }
 
+/** A mount with the kernel calls its options ask for, worked out on the host. */
+export interface PlannedMount {
+  mount: Mount;
+  /** MS_* flags for mount(2) of a new filesystem (a bind's are carried out as bindAttributes). */
+  flags: number;
+  /** The filesystem's data string, or null for none. */
+  data: string | null;
+  /**
+   * A bind's own mount flags, set exactly as runc's bind remount sets them (what is not declared
+   * is cleared); absent when its options declare no flag, so it keeps its source's.
+   */
+  bindAttributes?: { set: number; clear: number };
+  /** MOUNT_ATTR_* set and cleared on the mount and every mount below it (the r* options). */
+  recursiveAttributes?: { set: number; clear: number };
+  /** MS_* propagation changes, in order, made once the root is in place. */
+  propagation: number[];
+}
+
 export interface LaunchPlan {
   namespaces: NamespaceType[];
   hostname?: string;
   domainname?: string;
   /** Absent when the profile has no mount namespace: then the host's mounts are used as they are. */
   rootfs?: Profile['rootfs'];
-  mounts: Mount[];
+  mounts: PlannedMount[];
   maskedPaths: string[];
   readonlyPaths: string[];
   loopback: boolean;
@@ -87,6 +107,45 @@ function vethPlan(profile: Profile): LaunchPlan['veth'] {
   return { interfaceName: 'eth0', address: address!, prefixLength: Number(prefixLength) };
 }
 
+const BIND_FLAGS = MS.BIND | MS.REC | MS.REMOUNT;
+const ATIME_FLAGS = MS.NOATIME | MS.NODIRATIME | MS.RELATIME | MS.STRICTATIME;
+
+/**
+ * The MOUNT_ATTR_* form of a bind remount with these MS_* flags (mount(2)): every per-mount flag
+ * not declared is cleared, except the atime mode, which a remount keeps unless one is declared.
+ */
+function bindAttributes(flags: number): { set: number; clear: number } {
+  const pairs: [number, number][] = [
+    [MS.RDONLY, MOUNT_ATTR.RDONLY], [MS.NOSUID, MOUNT_ATTR.NOSUID], [MS.NODEV, MOUNT_ATTR.NODEV], [MS.NOEXEC, MOUNT_ATTR.NOEXEC],
+    [MS.NOSYMFOLLOW, MOUNT_ATTR.NOSYMFOLLOW],
+  ];
+  if (flags & ATIME_FLAGS) pairs.push([MS.NODIRATIME, MOUNT_ATTR.NODIRATIME]);
+  let set = 0;
+  let clear = 0;
+  for (const [ms, attr] of pairs) {
+    if (flags & ms) set |= attr;
+    else clear |= attr;
+  }
+  if (flags & ATIME_FLAGS) {
+    clear |= MOUNT_ATTR._ATIME;
+    set |= flags & MS.NOATIME ? MOUNT_ATTR.NOATIME : flags & MS.STRICTATIME ? MOUNT_ATTR.STRICTATIME : MOUNT_ATTR.RELATIME;
+  }
+  return { set, clear };
+}
+
+export function plannedMount(mount: Mount): PlannedMount {
+  const effect = mountOptionEffect(mount.options);
+  const { set, clear } = effect.recursive;
+  return {
+    mount,
+    flags: effect.flags & ~BIND_FLAGS,
+    data: effect.data.length > 0 ? effect.data.join(',') : null,
+    ...(mount.type === 'bind' && (effect.flags & ~BIND_FLAGS) !== 0 ? { bindAttributes: bindAttributes(effect.flags) } : {}),
+    ...(set !== 0 || clear !== 0 ? { recursiveAttributes: { set, clear } } : {}),
+    propagation: effect.propagation,
+  };
+}
+
 export function compilePlan(
   profile: Profile,
   fds: LaunchPlan['fds'],
@@ -100,7 +159,7 @@ export function compilePlan(
     hostname: profile.hostname,
     domainname: profile.domainname,
     rootfs: hasMnt ? { ...profile.rootfs } : undefined,
-    mounts: hasMnt ? profile.mounts : [],
+    mounts: hasMnt ? profile.mounts.map(plannedMount) : [],
     maskedPaths: hasMnt ? profile.maskedPaths : [],
     readonlyPaths: hasMnt ? profile.readonlyPaths : [],
     loopback: profile.namespaces.includes('net') && profile.network.loopback,

@@ -3,8 +3,8 @@
 // list is tested as data (test/core/setup-order.test.ts).
 import fs from 'node:fs';
 import path from 'node:path';
-import type { LaunchPlan } from './plan.js';
-import type { Mount } from '../policy/profile/types.js';
+import type { LaunchPlan, PlannedMount } from './plan.js';
+import { SyscallError } from './native/syscall-error.js';
 import { MS, MOUNT_ATTR } from '../policy/kernel/mount-flags.js';
 import { CLONE } from '../policy/kernel/clone-flags.js';
 import {
@@ -69,6 +69,8 @@ export function setupSteps(plan: LaunchPlan): SetupStep[] {
   add('pivot-root', enterRoot, mnt);
   // After pivot_root, which refuses a shared new root (EINVAL).
   add('set-root-propagation', setRootPropagation, mnt);
+  // After the root's: a mount's own propagation option is what it ends with.
+  add('set-mount-propagation', setMountPropagation, mnt && plan.mounts.some((m) => m.propagation.length > 0));
   add('set-hostname', (s) => setHostname(s.plan.hostname!), plan.hostname !== undefined);
   add('set-domainname', (s) => setDomainname(s.plan.domainname!), plan.domainname !== undefined);
   add('bring-loopback-up', () => bringInterfaceUp('lo'), plan.loopback);
@@ -105,7 +107,7 @@ function enterCgroupNamespace(): void {
 }
 
 function cloneBindSources(state: SetupState): void {
-  state.plan.mounts.forEach((m, i) => {
+  state.plan.mounts.forEach(({ mount: m }, i) => {
     if (m.type === 'bind') state.bindTrees.set(i, cloneMountTree(m.source, m.recursive));
   });
 }
@@ -168,42 +170,49 @@ function ensureMountPoint(target: string, kind: 'dir' | 'file'): void {
 
 const SAFE = MS.NOSUID | MS.NODEV | MS.NOEXEC;
 
-function mountOne(state: SetupState, m: Mount, index: number): void {
+/** Each mount is made with exactly the flags and data its options declare (plan.ts worked them out). */
+function mountOne(state: SetupState, planned: PlannedMount, index: number): void {
+  const m = planned.mount;
   const target = inRoot(m.destination);
-  switch (m.type) {
-    case 'proc':
-      ensureMountPoint(target, 'dir');
-      return mount('proc', target, 'proc', SAFE);
-    case 'sysfs':
-      ensureMountPoint(target, 'dir');
-      return mount('sysfs', target, 'sysfs', SAFE | (m.readonly ? MS.RDONLY : 0));
-    case 'mqueue':
-      ensureMountPoint(target, 'dir');
-      return mount('mqueue', target, 'mqueue', SAFE);
-    case 'tmpfs': {
-      ensureMountPoint(target, 'dir');
-      const data = [`mode=${m.mode.toString(8)}`, m.sizeBytes !== undefined ? `size=${m.sizeBytes}` : ''].filter(Boolean).join(',');
-      return mount('tmpfs', target, 'tmpfs', MS.NOSUID | MS.NODEV | (m.readonly ? MS.RDONLY : 0), data);
-    }
-    case 'bind': {
-      const tree = state.bindTrees.get(index)!;
-      ensureMountPoint(target, fs.statSync(`/proc/self/fd/${tree}`).isDirectory() ? 'dir' : 'file');
-      if (m.readonly) setMountAttributes(tree, MOUNT_ATTR.RDONLY, { recursive: m.recursive });
-      return attachMountTree(tree, target);
-    }
-    case 'dev':
-      return mountDev(target, m.devices);
+  if (m.type === 'bind') return bindOne(state.bindTrees.get(index)!, target, planned);
+  ensureMountPoint(target, 'dir');
+  mount(m.type === 'dev' ? 'tmpfs' : m.type, target, m.type === 'dev' ? 'tmpfs' : m.type, planned.flags, planned.data);
+  if (planned.recursiveAttributes) {
+    const { set, clear } = planned.recursiveAttributes;
+    setMountAttributes(target, set, { recursive: true, clear });
   }
+  if (m.type === 'dev') fillDev(target, m.devices);
+}
+
+/**
+ * A bind's flags are set on the detached clone before it is attached, so it is never visible
+ * with other flags. Flags a user namespace locked on the source (the kernel refuses to clear
+ * them, EPERM) stay as the source has them, as crun does: the declared ones are still added.
+ */
+function bindOne(tree: number, target: string, planned: PlannedMount): void {
+  ensureMountPoint(target, fs.statSync(`/proc/self/fd/${tree}`).isDirectory() ? 'dir' : 'file');
+  if (planned.bindAttributes) {
+    const { set, clear } = planned.bindAttributes;
+    try {
+      setMountAttributes(tree, set, { recursive: false, clear });
+    } catch (e) {
+      if (!(e instanceof SyscallError && e.code === 'EPERM')) throw e;
+      setMountAttributes(tree, set & ~MOUNT_ATTR._ATIME, { recursive: false });
+    }
+  }
+  if (planned.recursiveAttributes) {
+    const { set, clear } = planned.recursiveAttributes;
+    setMountAttributes(tree, set, { recursive: true, clear });
+  }
+  attachMountTree(tree, target);
 }
 
 function mountFilesystems(state: SetupState): void {
   state.plan.mounts.forEach((m, i) => mountOne(state, m, i));
 }
 
-/** A minimal /dev: a tmpfs holding bind mounts of the host's device nodes (mknod is not allowed in a user namespace). */
-function mountDev(target: string, devices: string[]): void {
-  ensureMountPoint(target, 'dir');
-  mount('tmpfs', target, 'tmpfs', MS.NOSUID | MS.NOEXEC, 'mode=755,size=65536');
+/** A minimal /dev in its tmpfs: bind mounts of the host's device nodes (mknod is not allowed in a user namespace). */
+function fillDev(target: string, devices: string[]): void {
   for (const name of devices) {
     const node = path.join(target, name);
     fs.writeFileSync(node, '');
@@ -240,6 +249,12 @@ function makePathsReadonly(state: SetupState): void {
 
 function setRootPropagation(state: SetupState): void {
   setMountAttributes('/', 0, { recursive: true, propagation: state.plan.rootfs!.propagation });
+}
+
+function setMountPropagation(state: SetupState): void {
+  for (const { mount: m, propagation } of state.plan.mounts) {
+    for (const flag of propagation) mount(null, m.destination, null, flag);
+  }
 }
 
 /** pivot_root(".", ".") stacks the old root under the new one; detaching it leaves only ours. */

@@ -4,6 +4,7 @@
 // OCI bundle writer adds its rig mounts.
 import path from 'node:path';
 import type { Profile } from '../policy/profile/types.js';
+import { readonlyBind } from '../policy/profile/mounts.js';
 import { HOST_ROOT_HIDDEN } from '../core/setup-steps.js';
 import { projectRoot } from './targets/oci/host-root-view.js';
 
@@ -17,5 +18,5 @@ function hiddenInContainer(profile: Profile, dir: string): boolean {
 export function withNsrigTree(profile: Profile): Profile {
   const root = projectRoot();
   if (!profile.namespaces.includes('mnt') || !hiddenInContainer(profile, path.resolve(root))) return profile;
-  return { ...profile, mounts: [...profile.mounts, { type: 'bind', source: root, destination: root, readonly: true, recursive: false }] };
+  return { ...profile, mounts: [...profile.mounts, readonlyBind(root, root)] };
 }

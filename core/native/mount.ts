@@ -35,11 +35,16 @@ export function cloneMountTree(path: string, recursive: boolean): number {
   return fd;
 }
 
-/** Sets mount attributes (MOUNT_ATTR_*) and optionally propagation on a tree fd or a path. */
-export function setMountAttributes(target: number | string, attrSet: number, options: { recursive: boolean; propagation?: Propagation }): void {
+/**
+ * Sets mount attributes (MOUNT_ATTR_*), clears those in `clear`, and optionally sets propagation,
+ * on a tree fd or a path.
+ */
+export function setMountAttributes(target: number | string, attrSet: number,
+  options: { recursive: boolean; propagation?: Propagation; clear?: number }): void {
   // struct mount_attr { u64 attr_set; u64 attr_clr; u64 propagation; u64 userns_fd; }
   const attr = Buffer.alloc(32);
   attr.writeBigUInt64LE(BigInt(attrSet), 0);
+  attr.writeBigUInt64LE(BigInt(options.clear ?? 0), 8);
   if (options.propagation) attr.writeBigUInt64LE(BigInt(PROPAGATION_FLAGS[options.propagation]), 16);
   const flags = (options.recursive ? AT_RECURSIVE : 0) | (typeof target === 'number' ? AT_EMPTY_PATH : 0);
   const rc = Number(typeof target === 'number'

@@ -4,34 +4,39 @@
 import { statSync } from 'node:fs';
 import { DEVICE_NAMES, type DeviceName, type Mount, type MountType, type NamespaceType } from './types.js';
 import {
-  childPath, isBelow, isPlainObject, readAbsolutePath, readBoolean, readChoice, readList, readObject, readUniqueList, valueOr, type Fields,
+  childPath, isBelow, isPlainObject, readAbsolutePath, readBoolean, readChoice, readList, readObject, readString, readUniqueList, valueOr,
+  type Fields,
 } from './field-reader.js';
+import { MS } from '../kernel/mount-flags.js';
+import { REFUSED_MOUNT_OPTIONS, dataOption, mountOptionEffect, mountOptionKind } from './mount-options.js';
 import { requireNamespace } from './namespace-requirements.js';
 import type { ProfileErrorList } from './profile-error.js';
 
 export const MOUNT_TYPES: readonly MountType[] = ['proc', 'sysfs', 'tmpfs', 'bind', 'mqueue', 'dev'];
 
+/** The fields of a mount entry besides its options; readonly, size, mode and recursive only stand in for options. */
 const FIELDS_BY_TYPE: Readonly<Record<MountType, readonly string[]>> = {
-  proc: ['type', 'destination'],
-  sysfs: ['type', 'destination', 'readonly'],
-  tmpfs: ['type', 'destination', 'size', 'mode', 'readonly'],
-  bind: ['type', 'source', 'destination', 'readonly', 'recursive'],
-  mqueue: ['type', 'destination'],
-  dev: ['type', 'destination', 'devices'],
+  proc: ['type', 'destination', 'options'],
+  sysfs: ['type', 'destination', 'readonly', 'options'],
+  tmpfs: ['type', 'destination', 'size', 'mode', 'readonly', 'options'],
+  bind: ['type', 'source', 'destination', 'readonly', 'recursive', 'options'],
+  mqueue: ['type', 'destination', 'options'],
+  dev: ['type', 'destination', 'devices', 'options'],
 };
+const OPTION_SHORTHANDS = ['readonly', 'size', 'mode', 'recursive'];
 
 /**
- * Flags every mount of a type gets, whatever else the profile says: the engine applies them and
- * the OCI writer asks for them. An OCI config asking for a flag outside this list is refused,
- * since nsrig could not honour it.
+ * The options a profile's mount gets when it lists none (the flags nsrig has always mounted each
+ * type with), before its readonly, size, mode and recursive fields add theirs. A mount with an
+ * `options` list gets exactly that list, as an OCI config's mounts do.
  */
-export const IMPLIED_MOUNT_FLAGS: Readonly<Record<MountType, readonly string[]>> = {
+export const DEFAULT_MOUNT_OPTIONS: Readonly<Record<MountType, readonly string[]>> = {
   proc: ['nosuid', 'noexec', 'nodev'],
   sysfs: ['nosuid', 'noexec', 'nodev'],
   mqueue: ['nosuid', 'noexec', 'nodev'],
   tmpfs: ['nosuid', 'nodev'],
-  // Device nodes must work here, so no nodev.
-  dev: ['nosuid', 'noexec'],
+  // Device nodes must work here, so no nodev; runc's own /dev options otherwise.
+  dev: ['nosuid', 'noexec', 'strictatime', 'mode=755', 'size=65536k'],
   bind: ['nosuid', 'nodev'],
 };
 
@@ -51,17 +56,56 @@ export interface MountContext {
   checkPaths: boolean;
 }
 
+/** A profile's mount as the reader would make it from the type and its option list. */
+export function mountWithOptions(type: MountType, destination: string, options: string[], extra: { source?: string; devices?: DeviceName[] } = {}): Mount {
+  const effect = mountOptionEffect(options);
+  const readonly = (effect.flags & MS.RDONLY) !== 0;
+  switch (type) {
+    case 'proc':
+    case 'mqueue':
+      return { type, destination, options };
+    case 'sysfs':
+      return { type, destination, options, readonly };
+    case 'tmpfs': {
+      const mode = dataOption(options, 'mode');
+      const size = dataOption(options, 'size');
+      const sizeBytes = size === undefined ? undefined : sizeInBytes(size);
+      return { type, destination, options, mode: mode === undefined ? DEFAULT_TMPFS_MODE : parseInt(mode, 8), readonly,
+        ...(sizeBytes === undefined ? {} : { sizeBytes }) };
+    }
+    case 'bind':
+      return { type, source: extra.source!, destination, options, readonly, recursive: (effect.flags & MS.REC) !== 0 };
+    case 'dev':
+      return { type, destination, options, devices: extra.devices ?? [...DEVICE_NAMES] };
+  }
+}
+
+/** The same mount with another option list (and what it implies). */
+export function remountedWith(mount: Mount, options: string[]): Mount {
+  return mountWithOptions(mount.type, mount.destination, options, {
+    source: mount.type === 'bind' ? mount.source : undefined, devices: mount.type === 'dev' ? mount.devices : undefined,
+  });
+}
+
+/** A read-only, nosuid, nodev bind, the way profiles have always bound a host directory. */
+export function readonlyBind(source: string, destination: string, recursive = false): Mount {
+  return mountWithOptions('bind', destination, [recursive ? 'rbind' : 'bind', ...DEFAULT_MOUNT_OPTIONS.bind, 'ro', ...(recursive ? ['rro'] : [])],
+    { source });
+}
+
 /** What a profile gets when it has no `mounts` field: a usual container view, fitted to its namespaces. */
 export function defaultMounts(namespaces: readonly NamespaceType[]): Mount[] {
   if (!namespaces.includes('mnt')) return [];
   const has = (ns: NamespaceType): boolean => namespaces.includes(ns);
+  const defaults = (type: MountType, ...more: string[]): string[] => [...DEFAULT_MOUNT_OPTIONS[type], ...more];
+  const tmpfs = defaults('tmpfs', `mode=${DEFAULT_TMPFS_MODE.toString(8)}`, `size=${DEFAULT_TMPFS_SIZE}`);
   const mounts: Mount[] = [];
-  if (has('pid')) mounts.push({ type: 'proc', destination: '/proc' });
-  mounts.push({ type: 'dev', destination: '/dev', devices: [...DEVICE_NAMES] });
-  mounts.push({ type: 'tmpfs', destination: '/dev/shm', sizeBytes: DEFAULT_TMPFS_SIZE, mode: DEFAULT_TMPFS_MODE, readonly: false });
-  if (has('ipc')) mounts.push({ type: 'mqueue', destination: '/dev/mqueue' });
-  mounts.push({ type: 'tmpfs', destination: '/tmp', sizeBytes: DEFAULT_TMPFS_SIZE, mode: DEFAULT_TMPFS_MODE, readonly: false });
-  if (has('net')) mounts.push({ type: 'sysfs', destination: '/sys', readonly: true });
+  if (has('pid')) mounts.push(mountWithOptions('proc', '/proc', defaults('proc')));
+  mounts.push(mountWithOptions('dev', '/dev', defaults('dev')));
+  mounts.push(mountWithOptions('tmpfs', '/dev/shm', [...tmpfs]));
+  if (has('ipc')) mounts.push(mountWithOptions('mqueue', '/dev/mqueue', defaults('mqueue')));
+  mounts.push(mountWithOptions('tmpfs', '/tmp', [...tmpfs]));
+  if (has('net')) mounts.push(mountWithOptions('sysfs', '/sys', defaults('sysfs', 'ro')));
   return mounts;
 }
 
@@ -91,9 +135,11 @@ function readMount(errs: ProfileErrorList, value: unknown, path: string, ctx: Mo
     requireNamespace(errs, ctx.namespaces, 'pid', typePath, 'a proc mount in a user namespace');
   }
   const destination = readDestination(errs, fields, path, type);
-  // A placeholder destination lets the other fields be checked too; the error already recorded wins.
-  const mount = readTypedFields(errs, fields, path, type, destination ?? '/', ctx);
-  return errs.count === before ? mount : undefined;
+  const options = readMountOptions(errs, fields, path, type);
+  const source = type === 'bind' ? readBindSource(errs, fields.source, childPath(path, 'source'), ctx.checkPaths) : undefined;
+  const devices = type === 'dev' && fields.devices !== undefined ? readDevices(errs, fields.devices, childPath(path, 'devices')) : undefined;
+  if (errs.count !== before || destination === undefined || options === undefined) return undefined;
+  return mountWithOptions(type, destination, options, { source, devices });
 }
 
 function readDestination(errs: ProfileErrorList, fields: Fields, path: string, type: MountType): string | undefined {
@@ -107,37 +153,89 @@ function readDestination(errs: ProfileErrorList, fields: Fields, path: string, t
   return destination;
 }
 
-function readTypedFields(errs: ProfileErrorList, fields: Fields, path: string, type: MountType, destination: string,
-  ctx: MountContext): Mount | undefined {
-  const readonly = (fallback: boolean): boolean | undefined =>
-    fields.readonly === undefined ? fallback : readBoolean(errs, fields.readonly, childPath(path, 'readonly'));
-  switch (type) {
-    case 'proc':
-    case 'mqueue':
-      return { type, destination };
-    case 'sysfs': {
-      const ro = readonly(true);
-      return ro === undefined ? undefined : { type, destination, readonly: ro };
+/**
+ * The mount's whole option list: its `options` as written, or, without that list, the type's
+ * defaults and what its readonly, size, mode and recursive fields (with their defaults) stand for.
+ */
+function readMountOptions(errs: ProfileErrorList, fields: Fields, path: string, type: MountType): string[] | undefined {
+  const before = errs.count;
+  if (fields.options !== undefined) {
+    for (const key of OPTION_SHORTHANDS) {
+      if (fields[key] !== undefined) errs.addDescribed(childPath(path, key), `no ${key} beside options (write it as an option)`, 'both');
     }
-    case 'tmpfs': {
-      const ro = readonly(false);
-      const mode = fields.mode === undefined ? DEFAULT_TMPFS_MODE : readMode(errs, fields.mode, childPath(path, 'mode'));
-      const sizeBytes = fields.size === undefined ? undefined : readSize(errs, fields.size, childPath(path, 'size'));
-      if (ro === undefined || mode === undefined || (fields.size !== undefined && sizeBytes === undefined)) return undefined;
-      return sizeBytes === undefined ? { type, destination, mode, readonly: ro } : { type, destination, sizeBytes, mode, readonly: ro };
+    const list = readList(errs, fields.options, childPath(path, 'options'));
+    if (list === undefined) return undefined;
+    const options = list.map((item, k) => readOption(errs, item, childPath(childPath(path, 'options'), k))).filter((o) => o !== undefined);
+    if (errs.count !== before) return undefined;
+    if (type === 'bind' && !options.some((o) => o === 'bind' || o === 'rbind')) options.unshift('bind');
+    checkOptionsFitType(errs, options, childPath(path, 'options'), type);
+    return errs.count === before ? options : undefined;
+  }
+  const shorthand = (key: string, fallback: boolean): boolean | undefined =>
+    fields[key] === undefined ? fallback : readBoolean(errs, fields[key], childPath(path, key));
+  const options: string[] = [];
+  if (type === 'bind') options.push(shorthand('recursive', false) ? 'rbind' : 'bind');
+  options.push(...DEFAULT_MOUNT_OPTIONS[type]);
+  if (type === 'tmpfs') {
+    const mode = fields.mode === undefined ? DEFAULT_TMPFS_MODE : readMode(errs, fields.mode, childPath(path, 'mode'));
+    const size = fields.size === undefined ? undefined : readSize(errs, fields.size, childPath(path, 'size'));
+    if (mode !== undefined) options.push(`mode=${mode.toString(8)}`);
+    if (size !== undefined) options.push(`size=${size}`);
+  }
+  if (type === 'sysfs' || type === 'tmpfs' || type === 'bind') {
+    // A recursive read-only bind has always been read-only all the way down.
+    if (shorthand('readonly', type !== 'tmpfs')) options.push(...(options[0] === 'rbind' ? ['ro', 'rro'] : ['ro']));
+  }
+  return errs.count === before ? options : undefined;
+}
+
+function readOption(errs: ProfileErrorList, value: unknown, path: string): string | undefined {
+  const option = readString(errs, value, path, 'a mount option string');
+  if (option === undefined) return undefined;
+  if (option === '' || option.includes(',')) {
+    errs.add(path, 'one mount option, not empty and without ","', option);
+    return undefined;
+  }
+  if (mountOptionKind(option) === 'refused') {
+    errs.add(path, `no ${option} (${REFUSED_MOUNT_OPTIONS[option]})`, option);
+    return undefined;
+  }
+  return option;
+}
+
+/** What the kernel would ignore or refuse on this type is an error here, naming the option. */
+function checkOptionsFitType(errs: ProfileErrorList, options: string[], path: string, type: MountType): void {
+  options.forEach((option, k) => {
+    const at = childPath(path, k);
+    const kind = mountOptionKind(option);
+    if (type !== 'bind' && (option === 'bind' || option === 'rbind')) {
+      errs.add(at, `no ${option} on a ${type} mount (use type bind)`, option);
+    } else if (type === 'bind' && kind === 'data') {
+      errs.add(at, 'a mount flag, a propagation or an r* option: a bind mount takes no filesystem data (the kernel ignores it)', option);
     }
-    case 'bind': {
-      const source = readBindSource(errs, fields.source, childPath(path, 'source'), ctx.checkPaths);
-      const ro = readonly(true);
-      const recursive = fields.recursive === undefined ? false : readBoolean(errs, fields.recursive, childPath(path, 'recursive'));
-      if (source === undefined || ro === undefined || recursive === undefined) return undefined;
-      return { type, source, destination, readonly: ro, recursive };
-    }
-    case 'dev': {
-      const devices = fields.devices === undefined ? [...DEVICE_NAMES] : readDevices(errs, fields.devices, childPath(path, 'devices'));
-      return devices === undefined ? undefined : { type, destination, devices };
+  });
+  if (type === 'tmpfs' || type === 'dev') {
+    const mode = dataOption(options, 'mode');
+    if (mode !== undefined && !/^[0-7]{1,5}$/.test(mode)) errs.add(optionPath(path, options, 'mode'), 'mode= an octal mode such as 1777', `mode=${mode}`);
+    else if (mode !== undefined && parseInt(mode, 8) > 0o7777) errs.add(optionPath(path, options, 'mode'), 'mode= at most 7777', `mode=${mode}`);
+    const size = dataOption(options, 'size');
+    if (size !== undefined && !/^[0-9]+[kmgtpe%]?$/i.test(size)) {
+      errs.add(optionPath(path, options, 'size'), 'size= a number of bytes, with k, m, g or % as tmpfs reads it', `size=${size}`);
     }
   }
+}
+
+function optionPath(path: string, options: string[], name: string): string {
+  return childPath(path, options.map((o) => o.startsWith(`${name}=`)).lastIndexOf(true));
+}
+
+/** A tmpfs size= in bytes; a percentage of RAM has no fixed number of bytes. */
+function sizeInBytes(size: string): number | undefined {
+  const match = /^([0-9]+)([kmgtpe]?)$/i.exec(size);
+  if (match === null) return undefined;
+  const power = match[2] === '' ? 0 : 'kmgtpe'.indexOf(match[2]!.toLowerCase()) + 1;
+  const bytes = Number(match[1]) * 1024 ** power;
+  return Number.isSafeInteger(bytes) ? bytes : undefined;
 }
 
 function readBindSource(errs: ProfileErrorList, value: unknown, path: string, checkPaths: boolean): string | undefined {

@@ -2,7 +2,7 @@
 // profile says, so a runtime that silently drops a setting can be caught. Fields the spec cannot
 // carry travel as org.nsrig.* annotations; ociConfigGaps lists which of them runtimes ignore.
 import { DEVICE_NAMES, type Mount, type Profile } from './types.js';
-import { IMPLIED_MOUNT_FLAGS } from './mounts.js';
+import { PROPAGATION_OPTION_NAMES } from './mount-options.js';
 import {
   NSRIG_ANNOTATIONS, OCI_NAMESPACE_NAMES, OCI_RLIM_INFINITY, type OciMount, type OciRlimit, type OciRuntimeConfig,
 } from './oci-spec.js';
@@ -69,32 +69,29 @@ function ociLimit(limit: number): number | bigint {
 }
 
 /**
- * A dev mount is the tmpfs /dev of runc's default spec: runtimes create the six default devices
- * in it themselves (config-linux.md "Default Devices"), so no linux.devices entries are written.
+ * Each mount with its options exactly. A dev mount is runc's tmpfs /dev: runtimes create the six
+ * default devices in it themselves (config-linux.md "Default Devices"), so no linux.devices
+ * entries are written.
  */
 function ociMount(mount: Mount, propagation: Profile['rootfs']['propagation']): OciMount {
-  const flags = [...IMPLIED_MOUNT_FLAGS[mount.type]];
+  const options = [...mount.options];
   switch (mount.type) {
     case 'proc':
     case 'mqueue':
-      return { destination: mount.destination, type: mount.type, source: mount.type, options: flags };
     case 'sysfs':
-      return { destination: mount.destination, type: 'sysfs', source: 'sysfs', options: [...flags, ...(mount.readonly ? ['ro'] : [])] };
-    case 'tmpfs': {
-      const size = mount.sizeBytes === undefined ? [] : [`size=${mount.sizeBytes}`];
-      const options = [...flags, `mode=${mount.mode.toString(8)}`, ...size, ...(mount.readonly ? ['ro'] : [])];
-      return { destination: mount.destination, type: 'tmpfs', source: 'tmpfs', options };
-    }
+    case 'tmpfs':
+      return { destination: mount.destination, type: mount.type, source: mount.type, options };
     case 'dev':
-      return { destination: mount.destination, type: 'tmpfs', source: 'tmpfs', options: [...flags, 'strictatime', 'mode=755', 'size=65536k'] };
-    case 'bind':
-      return {
-        destination: mount.destination, type: 'bind', source: mount.source,
-        // A bind keeps its source's propagation unless told (rootfsPropagation covers the root
-        // alone): without this, runc and crun leave a bind of a shared host directory a peer of
-        // it, and what the host mounts there later appears inside (mnt.no-host-mount-after-start).
-        options: [mount.recursive ? 'rbind' : 'bind', `${mount.recursive ? 'r' : ''}${propagation}`, ...flags, ...(mount.readonly ? ['ro'] : [])],
-      };
+      return { destination: mount.destination, type: 'tmpfs', source: 'tmpfs', options };
+    case 'bind': {
+      // A bind keeps its source's propagation unless told (rootfsPropagation covers the root
+      // alone): without this, runc and crun leave a bind of a shared host directory a peer of
+      // it, and what the host mounts there later appears inside (mnt.no-host-mount-after-start).
+      const declared = options.some((o) => PROPAGATION_OPTION_NAMES.includes(o));
+      const at = options.findIndex((o) => o === 'bind' || o === 'rbind') + 1;
+      if (!declared) options.splice(at, 0, `${mount.recursive ? 'r' : ''}${propagation}`);
+      return { destination: mount.destination, type: 'bind', source: mount.source, options };
+    }
   }
 }
 

@@ -5,7 +5,6 @@
 import { basename, dirname, resolve } from 'node:path';
 import { NAMESPACE_TYPES, type MountType, type NamespaceType, type Profile } from './types.js';
 import { childPath, isPlainObject, readList, readObject, readString, valueOr, type Fields } from './field-reader.js';
-import { IMPLIED_MOUNT_FLAGS } from './mounts.js';
 import { NSRIG_ANNOTATIONS, OCI_DEFAULT_DEVICE_PATHS, OCI_NAMESPACE_NAMES, OCI_RLIM_INFINITY } from './oci-spec.js';
 import { ProfileErrorList, ProfileErrors } from './profile-error.js';
 import { ociConfigShape } from './oci-config-schema.js';
@@ -113,7 +112,7 @@ function documentFromConfig(conv: Conversion, config: unknown, sourceName: strin
   if (user !== undefined) doc.user = user;
   const rootfs = rootfsFromConfig(conv, top.root, linux.rootfsPropagation, namespaces.includes('mnt'));
   if (rootfs !== undefined) doc.rootfs = rootfs;
-  doc.mounts = mountsFromConfig(conv, top.mounts, typeof linux.rootfsPropagation === 'string' ? linux.rootfsPropagation : 'private');
+  doc.mounts = mountsFromConfig(conv, top.mounts);
   doc.maskedPaths = valueOr(linux.maskedPaths, []);
   doc.readonlyPaths = valueOr(linux.readonlyPaths, []);
   paths.add('maskedPaths', 'linux.maskedPaths');
@@ -228,21 +227,20 @@ function rootfsFromConfig(conv: Conversion, value: unknown, propagation: unknown
   return hasMnt || !hostRoot ? rootfs : undefined;
 }
 
-const ATIME_OPTIONS = ['rw', 'relatime', 'strictatime', 'noatime', 'nodiratime'];
 const OCI_MOUNT_FIELDS = ['destination', 'type', 'source', 'options'];
 const OCI_MOUNT_UNSUPPORTED: Unsupported = {
   uidMappings: 'nsrig makes no id-mapped mounts', gidMappings: 'nsrig makes no id-mapped mounts',
 };
 
-/** propagation: the config's rootfsPropagation, which a bind may repeat (nsrig writes it on each bind). */
-function mountsFromConfig(conv: Conversion, value: unknown, propagation: string): unknown {
+function mountsFromConfig(conv: Conversion, value: unknown): unknown {
   conv.paths.add('mounts', 'mounts');
   if (value === undefined) return [];
   if (!Array.isArray(value)) return value;
-  return value.map((item, i) => mountFromConfig(conv, item, i, propagation));
+  return value.map((item, i) => mountFromConfig(conv, item, i));
 }
 
-function mountFromConfig(conv: Conversion, value: unknown, i: number, propagation: string): Fields {
+/** The mount with its options as they are: the profile reader checks them, naming mounts[i].options[k]. */
+function mountFromConfig(conv: Conversion, value: unknown, i: number): Fields {
   const { errs, paths } = conv;
   const at = `mounts[${i}]`;
   const fields = readSection(errs, value, at, OCI_MOUNT_FIELDS, OCI_MOUNT_UNSUPPORTED);
@@ -254,52 +252,20 @@ function mountFromConfig(conv: Conversion, value: unknown, i: number, propagatio
     errs.add(childPath(at, 'type'), 'one of proc, sysfs, tmpfs, mqueue, or bind (type "bind" or options with bind or rbind)', fields.type);
     return {};
   }
-  const mount: Fields = { type: kind, destination: fields.destination };
+  const mount: Fields = { type: kind, destination: fields.destination, options };
   paths.add(`mounts[${i}]`, at);
   if (kind === 'bind') {
     mount.source = typeof fields.source === 'string' && !fields.source.startsWith('/') ? resolve(conv.baseDir, fields.source) : fields.source;
-    mount.recursive = options.includes('rbind');
-    mount.readonly = false;
   }
-  if (kind === 'sysfs' || kind === 'tmpfs') mount.readonly = false;
-  options.forEach((option, k) => readMountOption(conv, mount, kind, option, childPath(childPath(at, 'options'), k), i, propagation));
   return mount;
 }
 
+/** runc's reading: bind or rbind among the options makes a bind whatever the type says. */
 function mountKind(fields: Fields, isBind: boolean): MountType | undefined {
-  if (fields.type === 'bind' || (isBind && (fields.type === undefined || fields.type === 'none'))) return 'bind';
+  if (fields.type === 'bind' || isBind) return 'bind';
   if (fields.type === 'tmpfs') return fields.destination === '/dev' ? 'dev' : 'tmpfs';
   if (fields.type === 'proc' || fields.type === 'sysfs' || fields.type === 'mqueue') return fields.type;
   return undefined;
-}
-
-/** Each option either sets a profile field, is a flag nsrig always applies to this type, or is refused. */
-function readMountOption(conv: Conversion, mount: Fields, kind: MountType, option: unknown, at: string, i: number, propagation: string): void {
-  const docAt = `mounts[${i}]`;
-  if (typeof option !== 'string') {
-    conv.errs.add(at, 'a mount option string', option);
-    return;
-  }
-  const [name, argument] = option.includes('=') ? [option.slice(0, option.indexOf('=')), option.slice(option.indexOf('=') + 1)] : [option, undefined];
-  if (argument === undefined && (IMPLIED_MOUNT_FLAGS[kind].includes(name) || ATIME_OPTIONS.includes(name))) return;
-  const bindPropagation = [...new Set(['private', propagation])].flatMap((p) => [p, `r${p}`]);
-  if (kind === 'bind' && (name === 'bind' || name === 'rbind' || bindPropagation.includes(name))) return;
-  if (name === 'ro' && argument === undefined && (kind === 'sysfs' || kind === 'tmpfs' || kind === 'bind')) {
-    mount.readonly = true;
-    conv.paths.add(`${docAt}.readonly`, at);
-    return;
-  }
-  if (argument !== undefined && (name === 'size' || name === 'mode') && (kind === 'tmpfs' || kind === 'dev')) {
-    // The /dev tmpfs's size and mode are the engine's to choose; they are not isolation settings.
-    if (kind === 'tmpfs') {
-      mount[name] = argument;
-      conv.paths.add(`${docAt}.${name}`, at);
-    }
-    return;
-  }
-  const allowed = [...IMPLIED_MOUNT_FLAGS[kind], ...ATIME_OPTIONS, ...(kind === 'sysfs' || kind === 'tmpfs' || kind === 'bind' ? ['ro'] : []),
-    ...(kind === 'tmpfs' || kind === 'dev' ? ['size=', 'mode='] : []), ...(kind === 'bind' ? ['bind', 'rbind', ...bindPropagation] : [])];
-  conv.errs.add(at, `an option nsrig honours on a ${kind === 'dev' ? '/dev tmpfs' : kind} mount (${allowed.join(', ')})`, option);
 }
 
 function networkFromAnnotations(conv: Conversion, annotations: Record<string, string>): Fields | undefined {

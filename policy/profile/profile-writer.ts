@@ -47,10 +47,15 @@ export function profileToYaml(profile: Profile): string {
   return stringify(profileToDocument(profile), { lineWidth: 0 });
 }
 
+/** Its options as a list: what readonly, size, mode and recursive stand for is in it already. */
 function mountDocument(mount: Mount): Record<string, unknown> {
-  if (mount.type !== 'tmpfs') return mount.type === 'dev' ? { ...mount, devices: [...mount.devices] } : { ...mount };
-  const { sizeBytes, mode, ...rest } = mount;
-  return { ...rest, mode: mode.toString(8).padStart(4, '0'), ...(sizeBytes === undefined ? {} : { size: sizeBytes }) };
+  return {
+    type: mount.type,
+    ...(mount.type === 'bind' ? { source: mount.source } : {}),
+    destination: mount.destination,
+    ...(mount.type === 'dev' ? { devices: [...mount.devices] } : {}),
+    options: [...mount.options],
+  };
 }
 
 function limitDocument(limit: number): number | string {

@@ -33,13 +33,18 @@ export interface RootfsConfig {
 export const DEVICE_NAMES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'] as const;
 export type DeviceName = (typeof DEVICE_NAMES)[number];
 
+/**
+ * `options` is the whole option list the mount is made with, as an OCI config writes it (runc's
+ * reading of each: policy/profile/mount-options.ts); the other fields are what it implies, kept
+ * for readers that only ask "read-only?" or "which mode?".
+ */
 export type Mount =
-  | { type: 'proc'; destination: string }
-  | { type: 'sysfs'; destination: string; readonly: boolean }
-  | { type: 'tmpfs'; destination: string; sizeBytes?: number; mode: number; readonly: boolean }
-  | { type: 'bind'; source: string; destination: string; readonly: boolean; recursive: boolean }
-  | { type: 'mqueue'; destination: string }
-  | { type: 'dev'; destination: string; devices: DeviceName[] };
+  | { type: 'proc'; destination: string; options: string[] }
+  | { type: 'sysfs'; destination: string; options: string[]; readonly: boolean }
+  | { type: 'tmpfs'; destination: string; options: string[]; sizeBytes?: number; mode: number; readonly: boolean }
+  | { type: 'bind'; source: string; destination: string; options: string[]; readonly: boolean; recursive: boolean }
+  | { type: 'mqueue'; destination: string; options: string[] }
+  | { type: 'dev'; destination: string; options: string[]; devices: DeviceName[] };
 
 export type MountType = Mount['type'];
 

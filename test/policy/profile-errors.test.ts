@@ -175,8 +175,27 @@ const CASES: { title: string; doc: string | object; messages: string[] }[] = [
       'profile.yaml: mounts[0].size: expected a size in bytes from 1 to 2^53-1, or a number with k, m or g such as "64k", "16m", "1g", got "16x"',
       'profile.yaml: mounts[1].mode: expected a mode from 0 to 7777 in octal, written as a string such as "1777" (or a number), got 4096',
       'profile.yaml: mounts[1].size: expected a size in bytes from 1 to 2^53-1, or a number with k, m or g such as "64k", "16m", "1g", got 0',
-      'profile.yaml: mounts[2].size: expected one of the fields type, destination, got an unknown field',
+      'profile.yaml: mounts[2].size: expected one of the fields type, destination, options, got an unknown field',
       'profile.yaml: mounts[3].type: expected one of proc, sysfs, tmpfs, bind, mqueue, dev, got "nfs"',
+    ],
+  },
+  {
+    title: 'mount options: shorthands beside a list, refused and misplaced options, bad tmpfs data',
+    doc: {
+      mounts: [
+        { type: 'tmpfs', destination: '/a', readonly: true, options: ['nosuid', 'mode=1778', 'size=lots'] },
+        { type: 'proc', options: ['bind', 42, 'remount'] },
+        { type: 'bind', source: '/', destination: '/b', options: 'ro' },
+        { type: 'bind', source: '/', destination: '/c', options: ['ro', 'uid=0'] },
+      ],
+      process: ARGS,
+    },
+    messages: [
+      'profile.yaml: mounts[0].readonly: expected no readonly beside options (write it as an option), got both',
+      'profile.yaml: mounts[1].options[1]: expected a mount option string, got 42',
+      'profile.yaml: mounts[1].options[2]: expected no remount (nsrig mounts each filesystem anew; a config has nothing to remount), got "remount"',
+      'profile.yaml: mounts[2].options: expected a list, got "ro"',
+      'profile.yaml: mounts[3].options[2]: expected a mount flag, a propagation or an r* option: a bind mount takes no filesystem data (the kernel ignores it), got "uid=0"',
     ],
   },
   {

@@ -44,7 +44,7 @@ test('web-sandbox.yaml: loopback, sized tmpfs, a read-only bind, no capabilities
   const profile = loadProfileFile(join(EXAMPLES, 'web-sandbox.yaml'));
   t.deepEqual(profile.network, { loopback: true });
   t.deepEqual(profile.mounts.find((m) => m.destination === '/srv'),
-    { type: 'bind', source: '/usr/share/doc', destination: '/srv', readonly: true, recursive: false });
+    { type: 'bind', source: '/usr/share/doc', destination: '/srv', options: ['bind', 'nosuid', 'nodev', 'ro'], readonly: true, recursive: false });
   t.like(profile.mounts.find((m) => m.destination === '/tmp'), { type: 'tmpfs', sizeBytes: 16 * 1024 * 1024, mode: 0o1777 });
   t.deepEqual(Object.values(profile.process.capabilities).flat(), []);
   t.like(profile.process, { uid: 1000, gid: 1000, timeoutMs: 600_000 });

@@ -17,6 +17,7 @@ const TRUE = { args: ['/bin/true'] };
 test('a profile with only args resolves to every default', (t) => {
   const profile = parseProfile({ process: TRUE }, '/somewhere/hello.yaml');
   const caps = [...DEFAULT_CAPABILITIES];
+  const tmpfsOptions = ['nosuid', 'nodev', 'mode=1777', `size=${64 * 1024 * 1024}`];
   const expected: Profile = {
     source: '/somewhere/hello.yaml',
     name: 'hello',
@@ -28,12 +29,15 @@ test('a profile with only args resolves to every default', (t) => {
     },
     rootfs: { path: '/', readonly: true, propagation: 'private' },
     mounts: [
-      { type: 'proc', destination: '/proc' },
-      { type: 'dev', destination: '/dev', devices: ['null', 'zero', 'full', 'random', 'urandom', 'tty'] },
-      { type: 'tmpfs', destination: '/dev/shm', sizeBytes: 64 * 1024 * 1024, mode: 0o1777, readonly: false },
-      { type: 'mqueue', destination: '/dev/mqueue' },
-      { type: 'tmpfs', destination: '/tmp', sizeBytes: 64 * 1024 * 1024, mode: 0o1777, readonly: false },
-      { type: 'sysfs', destination: '/sys', readonly: true },
+      { type: 'proc', destination: '/proc', options: ['nosuid', 'noexec', 'nodev'] },
+      {
+        type: 'dev', destination: '/dev', options: ['nosuid', 'noexec', 'strictatime', 'mode=755', 'size=65536k'],
+        devices: ['null', 'zero', 'full', 'random', 'urandom', 'tty'],
+      },
+      { type: 'tmpfs', destination: '/dev/shm', options: tmpfsOptions, sizeBytes: 64 * 1024 * 1024, mode: 0o1777, readonly: false },
+      { type: 'mqueue', destination: '/dev/mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+      { type: 'tmpfs', destination: '/tmp', options: tmpfsOptions, sizeBytes: 64 * 1024 * 1024, mode: 0o1777, readonly: false },
+      { type: 'sysfs', destination: '/sys', options: ['nosuid', 'noexec', 'nodev', 'ro'], readonly: true },
     ],
     maskedPaths: [...DEFAULT_MASKED_PATHS],
     readonlyPaths: [...DEFAULT_READONLY_PATHS],
@@ -120,10 +124,16 @@ mounts:
   - {type: tmpfs, destination: /d, size: 4096}
 `, 'p.yaml');
   t.deepEqual(profile.mounts, [
-    { type: 'tmpfs', destination: '/a', sizeBytes: 65536, mode: 0o755, readonly: false },
-    { type: 'tmpfs', destination: '/b', sizeBytes: 16 * 1024 * 1024, mode: 0o1777, readonly: false },
-    { type: 'tmpfs', destination: '/c', sizeBytes: 1024 ** 3, mode: 0o700, readonly: true },
-    { type: 'tmpfs', destination: '/d', sizeBytes: 4096, mode: 0o1777, readonly: false },
+    { type: 'tmpfs', destination: '/a', options: ['nosuid', 'nodev', 'mode=755', 'size=65536'], sizeBytes: 65536, mode: 0o755, readonly: false },
+    {
+      type: 'tmpfs', destination: '/b', options: ['nosuid', 'nodev', 'mode=1777', `size=${16 * 1024 * 1024}`],
+      sizeBytes: 16 * 1024 * 1024, mode: 0o1777, readonly: false,
+    },
+    {
+      type: 'tmpfs', destination: '/c', options: ['nosuid', 'nodev', 'mode=700', `size=${1024 ** 3}`, 'ro'],
+      sizeBytes: 1024 ** 3, mode: 0o700, readonly: true,
+    },
+    { type: 'tmpfs', destination: '/d', options: ['nosuid', 'nodev', 'mode=1777', 'size=4096'], sizeBytes: 4096, mode: 0o1777, readonly: false },
   ]);
   t.deepEqual(profile.process.rlimits, [{ type: 'RLIMIT_NOFILE', soft: 10, hard: Infinity }]);
   t.is(profile.process.timeoutMs, 250);

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { loadProfileFile, parseProfile } from '../../policy/profile/load.js';
 import { ociConfigFromProfile, ociConfigGaps, ociConfigJson, profileFromOciConfig } from '../../policy/profile/oci-config.js';
 import { ProfileErrors } from '../../policy/profile/profile-error.js';
-import { DEVICE_NAMES, type Profile } from '../../policy/profile/types.js';
+import { DEVICE_NAMES, type Mount, type Profile } from '../../policy/profile/types.js';
+import { remountedWith } from '../../policy/profile/mounts.js';
+import { PROPAGATION_OPTION_NAMES } from '../../policy/profile/mount-options.js';
 import { EXAMPLES, PROFILE_FIXTURES } from '../fixtures/profiles/paths.js';
 import { validProfileDocument } from '../fixtures/profiles/profile-document-arbitrary.js';
 
@@ -21,7 +23,15 @@ function comparable(profile: Profile): Omit<Profile, 'source'> {
 /** Runtimes create all six default devices in a /dev tmpfs, so that is what a config reads back as. */
 function asRuntimesSeeIt(profile: Profile): Profile {
   const mounts = profile.mounts.map((m) => (m.type === 'dev' && m.destination === '/dev' ? { ...m, devices: [...DEVICE_NAMES] } : m));
-  return { ...profile, mounts };
+  return { ...profile, mounts: mounts.map((m) => withDeclaredPropagation(m, profile.rootfs.propagation)) };
+}
+
+/** The writer gives a bind that declares no propagation the root's (see ociMount). */
+function withDeclaredPropagation(mount: Mount, propagation: string): Mount {
+  if (mount.type !== 'bind' || mount.options.some((o) => PROPAGATION_OPTION_NAMES.includes(o))) return mount;
+  const options = [...mount.options];
+  options.splice(options.findIndex((o) => o === 'bind' || o === 'rbind') + 1, 0, `${mount.recursive ? 'r' : ''}${propagation}`);
+  return remountedWith(mount, options);
 }
 
 function roundTrip(profile: Profile): Profile {
@@ -108,13 +118,20 @@ test('a bundle config.json reads as the profile it describes', (t) => {
     },
     rootfs: { path: join(BUNDLE, 'rootfs'), readonly: true, propagation: 'slave' },
     mounts: [
-      { type: 'proc', destination: '/proc' },
-      { type: 'dev', destination: '/dev', devices: ['null', 'zero', 'full', 'random', 'urandom', 'tty'] },
-      { type: 'tmpfs', destination: '/tmp', sizeBytes: 16 * 1024 * 1024, mode: 0o1777, readonly: true },
-      { type: 'sysfs', destination: '/sys', readonly: false },
-      { type: 'mqueue', destination: '/dev/mqueue' },
-      { type: 'bind', source: join(BUNDLE, 'rootfs'), destination: '/data', readonly: true, recursive: true },
-      { type: 'bind', source: '/etc/hosts', destination: '/etc/hosts', readonly: false, recursive: false },
+      { type: 'proc', destination: '/proc', options: ['nosuid', 'noexec', 'nodev'] },
+      {
+        type: 'dev', destination: '/dev', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'],
+        devices: ['null', 'zero', 'full', 'random', 'urandom', 'tty'],
+      },
+      {
+        type: 'tmpfs', destination: '/tmp', options: ['nosuid', 'nodev', 'mode=1777', 'size=16m', 'ro'],
+        sizeBytes: 16 * 1024 * 1024, mode: 0o1777, readonly: true,
+      },
+      { type: 'sysfs', destination: '/sys', options: ['nosuid', 'noexec', 'nodev'], readonly: false },
+      // No options is none at all: OCI mounts get exactly what they declare.
+      { type: 'mqueue', destination: '/dev/mqueue', options: [] },
+      { type: 'bind', source: join(BUNDLE, 'rootfs'), destination: '/data', options: ['rbind', 'ro'], readonly: true, recursive: true },
+      { type: 'bind', source: '/etc/hosts', destination: '/etc/hosts', options: ['bind'], readonly: false, recursive: false },
     ],
     maskedPaths: ['/proc/kcore'],
     readonlyPaths: [],
@@ -217,27 +234,38 @@ const REFUSALS: { title: string; change: (c: Record<string, any>) => void; messa
     ],
   },
   {
-    title: 'mount types and options nsrig cannot honour',
+    title: 'mount types nsrig cannot honour, and id-mapped mounts',
     change: (c) => {
       c.mounts = [
         { destination: '/dev/pts', type: 'devpts', source: 'devpts' },
-        { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['noexec', 'size=1q'] },
-        { destination: '/proc', type: 'proc', source: 'proc', options: ['ro'] },
-        { destination: '/mnt', type: 'bind', source: '/etc', options: ['rbind', 'rshared'], uidMappings: [] },
+        { destination: '/mnt', type: 'bind', source: '/etc', options: ['rbind'], uidMappings: [] },
       ];
     },
     messages: [
       'config.json: mounts[0].type: expected one of proc, sysfs, tmpfs, mqueue, or bind (type "bind" or options with bind or rbind), got "devpts"',
-      'config.json: mounts[1].options[0]: expected an option nsrig honours on a tmpfs mount (nosuid, nodev, rw, relatime, strictatime, noatime, nodiratime, ro, size=, mode=), got "noexec"',
-      'config.json: mounts[2].options[0]: expected an option nsrig honours on a proc mount (nosuid, noexec, nodev, rw, relatime, strictatime, noatime, nodiratime), got "ro"',
-      'config.json: mounts[3].uidMappings: expected no uidMappings (nsrig makes no id-mapped mounts), got an empty list',
-      'config.json: mounts[3].options[1]: expected an option nsrig honours on a bind mount (nosuid, nodev, rw, relatime, strictatime, noatime, nodiratime, ro, bind, rbind, private, rprivate), got "rshared"',
+      'config.json: mounts[1].uidMappings: expected no uidMappings (nsrig makes no id-mapped mounts), got an empty list',
+    ],
+  },
+  {
+    title: 'options nsrig cannot honour, and options no filesystem takes',
+    change: (c) => {
+      c.mounts = [
+        { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['noexec', 'size=1m', 'tmpcopyup'] },
+        { destination: '/proc', type: 'proc', source: 'proc', options: ['ro', '', 'hidepid=2,subset=pid'] },
+        { destination: '/mnt', type: 'bind', source: '/etc', options: ['rbind', 'rshared', 'mode=755'] },
+      ];
+    },
+    messages: [
+      'config.json: mounts[0].options[2]: expected no tmpcopyup (nsrig does not copy the mount point\'s files into the new tmpfs (a runc extension)), got "tmpcopyup"',
+      'config.json: mounts[1].options[1]: expected one mount option, not empty and without ",", got ""',
+      'config.json: mounts[1].options[2]: expected one mount option, not empty and without ",", got "hidepid=2,subset=pid"',
+      'config.json: mounts[2].options[2]: expected a mount flag, a propagation or an r* option: a bind mount takes no filesystem data (the kernel ignores it), got "mode=755"',
     ],
   },
   {
     title: 'a tmpfs size, named by its option',
     change: (c) => { c.mounts = [{ destination: '/tmp', type: 'tmpfs', options: ['nosuid', 'size=1q', 'mode=1777'] }]; },
-    messages: ['config.json: mounts[0].options[1]: expected a size in bytes from 1 to 2^53-1, or a number with k, m or g such as "64k", "16m", "1g", got "1q"'],
+    messages: ['config.json: mounts[0].options[1]: expected size= a number of bytes, with k, m, g or % as tmpfs reads it, got "size=1q"'],
   },
   {
     title: 'environment entries without a name or twice',

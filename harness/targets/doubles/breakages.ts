@@ -4,6 +4,7 @@
 // (hostnames, proc/sysfs/mqueue mounts), and nothing it makes writable is writable to the
 // container's ids (they map to unprivileged host ids that own none of the host's files).
 import { DEVICE_NAMES, type NamespaceType, type Profile } from '../../../policy/profile/types.js';
+import { readonlyBind, remountedWith } from '../../../policy/profile/mounts.js';
 import type { LaunchRequest } from '../../target.js';
 import type { Breakage } from './broken-target.js';
 
@@ -57,7 +58,7 @@ export const BREAKAGES: readonly Breakage[] = [
     unaffected: ['user.ids-equal-profile', 'env.exact'],
     alter: alterProfile((p) => {
       dropNamespace(p, 'pid');
-      p.mounts = p.mounts.map((m) => (m.type === 'proc' ? { type: 'bind', source: '/proc', destination: m.destination, readonly: true, recursive: false } : m));
+      p.mounts = p.mounts.map((m) => (m.type === 'proc' ? readonlyBind('/proc', m.destination) : m));
     }),
   },
   {
@@ -93,7 +94,7 @@ export const BREAKAGES: readonly Breakage[] = [
     caughtBy: ['mnt.readonly-refuses-writes', 'mnt.no-writable-host-fs'],
     unaffected: ['mnt.root-not-shared', 'dev.only-declared'],
     alter: alterProfile((p) => {
-      p.mounts = p.mounts.map((m) => (m.type === 'bind' ? { ...m, readonly: false } : m));
+      p.mounts = p.mounts.map((m) => (m.type === 'bind' ? remountedWith(m, m.options.filter((o) => o !== 'ro')) : m));
     }),
   },
   {
@@ -104,7 +105,7 @@ export const BREAKAGES: readonly Breakage[] = [
     caughtBy: ['mnt.tmpfs-mode-applied'],
     unaffected: ['mnt.readonly-refuses-writes', 'env.exact'],
     alter: alterProfile((p) => {
-      p.mounts = p.mounts.map((m) => (m.type === 'tmpfs' ? { ...m, mode: 0o1733 } : m));
+      p.mounts = p.mounts.map((m) => (m.type === 'tmpfs' ? remountedWith(m, [...m.options.filter((o) => !o.startsWith('mode=')), 'mode=1733']) : m));
     }),
   },
   {
