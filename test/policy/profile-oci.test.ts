@@ -94,7 +94,7 @@ test('bind mounts, read-only tmpfs, additional gids, args replaced for a probe',
   t.is(config.linux.uidMappings, undefined);
   t.is(config.hostname, undefined);
   t.deepEqual(config.mounts, [
-    { destination: '/usr', type: 'bind', source: '/usr', options: ['rbind', 'rprivate', 'nosuid', 'nodev', 'ro'] },
+    { destination: '/usr', type: 'bind', source: '/usr', options: ['rbind', 'rprivate', 'nosuid', 'nodev', 'ro', 'rro'] },
     { destination: '/mnt', type: 'bind', source: '/etc', options: ['bind', 'private', 'nosuid', 'nodev'] },
     { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=700', 'ro'] },
   ]);
