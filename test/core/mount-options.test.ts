@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { MountEntry } from '../../harness/probe/protocol.js';
 import { parseMountinfo } from '../../harness/probe/observe.js';
 import { run, shell, assertNoLeftovers } from './container-run.js';
-import { baselineMounts, suspectHostMounts } from './host-leftovers.js';
+import { baselineMounts, suspectHostMounts } from '../../harness/host-leftovers.js';
 
 test.afterEach.always(assertNoLeftovers);
 
