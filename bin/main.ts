@@ -3,6 +3,9 @@
 import { ProfileErrors } from '../policy/profile/profile-error.js';
 import { PolicyError } from '../policy/seccomp/policy-error.js';
 import { TOOL_VERSION } from '../harness/tool-version.js';
+import { KnownDefectsError } from '../harness/known-defects.js';
+import { ResultsFileError } from '../reports/validate-results.js';
+import { ResultsMergeError } from '../reports/merge-results.js';
 import { COMMAND_USAGE, EXIT, HELP, HostUnfitError, UsageError } from './usage.js';
 
 type Command = (args: string[]) => number | Promise<number>;
@@ -64,7 +67,9 @@ function exitCodeFor(e: unknown): number {
     process.stderr.write(`nsrig: ${e.message}\n`);
     return EXIT.HOST;
   }
-  if (e instanceof ProfileErrors || e instanceof PolicyError) {
+  // Input the person gave (a profile, a policy, a results file, the known-defects table) that is
+  // wrong: the message names the file and the field, so no stack.
+  if (e instanceof ProfileErrors || e instanceof PolicyError || e instanceof ResultsFileError || e instanceof ResultsMergeError || e instanceof KnownDefectsError) {
     process.stderr.write(`${e.message}\n`);
     return EXIT.USAGE;
   }

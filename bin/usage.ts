@@ -76,7 +76,7 @@ Counts a workload's system calls (in a container from P, else on the host), chec
 seccomp policy POL (OCI/Docker JSON), and writes a least-privilege policy from them.
 
 Exit status: the workload's own code (128+N when killed by signal N); 125 when the container could
-not be set up; 2 on a usage, profile or policy error.
+not be set up; 127 when the program cannot be found or run; 2 on a usage, profile or policy error.
 `,
   doctor: `Usage: nsrig doctor [--runtime NAME|PATH]... [--json]
 

@@ -9,6 +9,11 @@ import { UsageError } from '../usage.js';
 const EXIT_LAUNCH_FAILED = 125;
 const EXIT_NOT_EXECUTABLE = 127;
 
+/** 127 when the program cannot be found or run, else 125: the container could not be set up. */
+export function exitCodeForLaunchError(e: LaunchError): number {
+  return e.step === 'resolve-executable' ? EXIT_NOT_EXECUTABLE : EXIT_LAUNCH_FAILED;
+}
+
 export async function run(args: string[]): Promise<number> {
   const dash = args.indexOf('--');
   const own = dash >= 0 ? args.slice(0, dash) : args;
@@ -24,7 +29,7 @@ export async function run(args: string[]): Promise<number> {
   } catch (e) {
     if (!(e instanceof LaunchError)) throw e;
     process.stderr.write(`nsrig run: ${e.message}\n`);
-    return e.step === 'resolve-executable' ? EXIT_NOT_EXECUTABLE : EXIT_LAUNCH_FAILED;
+    return exitCodeForLaunchError(e);
   }
   // The container has its own session, so Ctrl-C reaches only us: tear it down, then leave as killed.
   let interrupted: NodeJS.Signals | undefined;

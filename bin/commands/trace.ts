@@ -9,6 +9,7 @@ import { SIGNALS } from '../../policy/kernel/signals.js';
 import { loadProfile } from '../../policy/load-profile.js';
 import { checkTrace, formatPolicy, generatePolicy, loadPolicyFile, type TraceViolation } from '../../policy/seccomp/index.js';
 import { UsageError } from '../usage.js';
+import { exitCodeForLaunchError } from './run.js';
 
 function summaryTable(result: TraceResult): string {
   const rows = [...result.totals].sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
@@ -54,7 +55,7 @@ export async function trace(args: string[]): Promise<number> {
   } catch (e) {
     if (!(e instanceof LaunchError)) throw e;
     process.stderr.write(`nsrig trace: ${e.message}\n`);
-    return 125;
+    return exitCodeForLaunchError(e);
   }
   process.stderr.write(`${summaryTable(result)}\n`);
   const capabilities = profile?.process.capabilities.bounding ?? [];
