@@ -56,6 +56,11 @@ export class ContainerCgroup {
     return new ContainerCgroup(dir);
   }
 
+  /** A directory made elsewhere (a profile's cgroupsPath, see cgroup-resources.ts), handled the same way. */
+  static adopt(dir: string): ContainerCgroup {
+    return new ContainerCgroup(dir);
+  }
+
   add(pid: number): void {
     fs.writeFileSync(path.join(this.dir, 'cgroup.procs'), String(pid));
   }

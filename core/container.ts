@@ -9,7 +9,8 @@ import type { Readable, Writable } from 'node:stream';
 import type { Profile, IdMapping } from '../policy/profile/types.js';
 import { compilePlan, cloneFlagsFor, type LaunchPlan } from './plan.js';
 import type { Stage2Report } from './stage2-run.js';
-import { ContainerCgroup } from './cgroup.js';
+import type { ContainerCgroup } from './cgroup.js';
+import { CgroupSetupError, ContainerCgroups } from './cgroup-resources.js';
 import {
   cloneExec, closeFd, makePipe, signalPidfd, waitForExit, describeExit, type ExitInfo,
 } from './native/process.js';
@@ -57,6 +58,10 @@ export class Container {
   readonly stdin: Writable | undefined;
   /** The veth pair between this container and the network hub, when its profile asks for one. */
   veth: VethAttachment | undefined;
+  /** Every cgroup of the container (the v2 one and any v1 ones its resources need). */
+  cgroups: ContainerCgroups | undefined;
+  /** Settings the host carried out differently from what the profile says, one line each (nsrig run prints them). */
+  warnings: string[] = [];
   private reaped: Promise<ExitInfo> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private timedOut = false;
@@ -121,6 +126,7 @@ export class Container {
       this.state = 'destroyed';
       this.cgroup?.killAll();
       await this.cgroup?.remove();
+      await this.cgroups?.remove();
       closeFd(this.pidfd);
       liveContainers.delete(this);
       this.stdin?.destroy();
@@ -185,6 +191,7 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
     }
   });
   let container: Container | undefined;
+  let cgroups: ContainerCgroups | undefined;
   try {
     const [controlRead, controlWrite] = pipe();
     const [reportRead, reportWrite] = pipe();
@@ -198,6 +205,13 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
     const seccompPrograms = [...(policyProgram ? [policyProgram] : []), ...(options.seccompPrograms ?? [])];
     const plan = compilePlan(profile, fds, { args: options.args, seccompPrograms, noNewKeyring: options.noNewKeyring, traceStartMarker: options.traceStartMarker });
     const hub = plan.veth ? await networkHub() : undefined;
+    // Made and limited before the container's process exists: a value the kernel refuses fails here, with nothing to undo but the cgroups.
+    try {
+      cgroups = ContainerCgroups.create(id, profile);
+    } catch (e) {
+      if (e instanceof CgroupSetupError) throw new LaunchError(e.message, 'cgroup');
+      throw e;
+    }
 
     const child = cloneExec({
       path: process.execPath,
@@ -207,7 +221,7 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
       inheritFds: [controlRead, reportWrite, stdinRead, stdoutWrite, stderrWrite],
       waitFd: controlRead,
     });
-    const cgroup = ContainerCgroup.create(id);
+    const cgroup = cgroups.cgroup;
     const streams = inherit ? {} : {
       stdout: new net.Socket({ fd: stdoutRead, readable: true, writable: false }),
       stderr: new net.Socket({ fd: stderrRead, readable: true, writable: false }),
@@ -215,12 +229,14 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
     };
     for (const fd of [stdoutRead, stderrRead, stdinWrite]) if (fd >= 0) opened.splice(opened.indexOf(fd), 1);
     container = new Container(id, child.pid, child.pidfd, cgroup, profile.namespaces.includes('pid'), streams);
+    container.cgroups = cgroups;
+    container.warnings = cgroups.warnings;
     liveContainers.add(container);
     // The child's ends belong to it now.
     closeAll([controlRead, reportWrite, stdoutWrite, stderrWrite, ...(inherit ? [] : [stdinRead])]);
 
     // Placed in its cgroup before setup, so it enters its cgroup namespace there and nothing escapes teardown.
-    cgroup?.add(child.pid);
+    cgroups.add(child.pid);
     // Maps before the plan: stage 2 reads the plan only once it has ids to act with.
     writeIdMaps(child.pid, profile);
     // eth0 is in the container's namespace before the plan that tells stage 2 to configure it.
@@ -258,6 +274,7 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
   } catch (e) {
     closeAll([...opened]);
     await container?.destroy();
+    if (container === undefined) await cgroups?.remove();
     throw e;
   }
 }

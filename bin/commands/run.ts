@@ -31,6 +31,7 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`nsrig run: ${e.message}\n`);
     return exitCodeForLaunchError(e);
   }
+  for (const warning of container.warnings) process.stderr.write(`nsrig run: warning: ${warning}\n`);
   // The container has its own session, so Ctrl-C reaches only us: tear it down, then leave as killed.
   let interrupted: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {

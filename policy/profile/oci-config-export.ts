@@ -1,7 +1,7 @@
 // A profile written as an OCI runtime-spec config.json that asks a runtime for everything the
 // profile says, so a runtime that silently drops a setting can be caught. Fields the spec cannot
 // carry travel as org.nsrig.* annotations; ociConfigGaps lists which of them runtimes ignore.
-import { DEVICE_NAMES, type Mount, type Profile } from './types.js';
+import { DEVICE_NAMES, type Mount, type Profile, type Resources } from './types.js';
 import { PROPAGATION_OPTION_NAMES } from './mount-options.js';
 import {
   NSRIG_ANNOTATIONS, OCI_NAMESPACE_NAMES, OCI_RLIM_INFINITY, type OciMount, type OciRlimit, type OciRuntimeConfig,
@@ -47,6 +47,8 @@ export function ociConfigFromProfile(profile: Profile, opts: OciConfigOptions): 
       readonlyPaths: [...profile.readonlyPaths],
       rootfsPropagation: profile.rootfs.propagation,
       ...(profile.seccomp === undefined ? {} : { seccomp: profile.seccomp.policy }),
+      ...(profile.resources === undefined ? {} : { resources: ociResources(profile.resources) }),
+      ...(profile.cgroupsPath === undefined ? {} : { cgroupsPath: profile.cgroupsPath }),
       ...(profile.timeOffsets === undefined ? {} : {
         timeOffsets: {
           monotonic: { secs: profile.timeOffsets.monotonic, nanosecs: 0 },
@@ -57,6 +59,16 @@ export function ociConfigFromProfile(profile: Profile, opts: OciConfigOptions): 
     annotations: annotationsOf(profile),
   };
   return config;
+}
+
+function ociResources(resources: Resources): Record<string, unknown> {
+  const copy: Record<string, unknown> = { ...structuredClone(resources) };
+  if (resources.devices !== undefined) {
+    copy.devices = resources.devices.map(({ major, minor, ...rule }) => ({
+      ...rule, ...(major === -1 ? {} : { major }), ...(minor === -1 ? {} : { minor }),
+    }));
+  }
+  return copy;
 }
 
 /** The time namespace, its offsets and domainname came with runtime-spec 1.1.0. */

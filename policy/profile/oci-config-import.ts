@@ -126,6 +126,15 @@ function documentFromConfig(conv: Conversion, config: unknown, sourceName: strin
     else errs.add('linux.seccomp', 'an OCI seccomp policy object', linux.seccomp);
     paths.add('seccomp', 'linux.seccomp');
   }
+  if (linux.resources !== undefined) {
+    doc.resources = linux.resources;
+    paths.add('resources', 'linux.resources');
+  }
+  // runc reads an empty cgroupsPath as none given.
+  if (linux.cgroupsPath !== undefined && linux.cgroupsPath !== '') {
+    doc.cgroupsPath = linux.cgroupsPath;
+    paths.add('cgroupsPath', 'linux.cgroupsPath');
+  }
   checkIgnoredLinuxFields(errs, linux);
   return doc;
 }
@@ -361,22 +370,8 @@ function timeOffsetsFromConfig(conv: Conversion, value: unknown): Fields {
   return result;
 }
 
-/**
- * linux.resources.devices (cgroup device rules) and linux.cgroupsPath are accepted and ignored:
- * nsrig uses no cgroups, and its /dev holds only the six default devices anyway. Every other
- * resource limit is refused rather than silently dropped.
- */
+/** linux.devices may name only the default devices, which the engine's /dev holds anyway. */
 function checkIgnoredLinuxFields(errs: ProfileErrorList, linux: Fields): void {
-  if (linux.resources !== undefined) {
-    const resources = linux.resources;
-    if (!isPlainObject(resources)) errs.add('linux.resources', 'an object', resources);
-    else {
-      for (const [key, limit] of Object.entries(resources)) {
-        if (key !== 'devices') errs.add(childPath('linux.resources', key), 'no cgroup limits other than devices (nsrig uses no cgroups)', limit);
-      }
-    }
-  }
-  if (linux.cgroupsPath !== undefined) readString(errs, linux.cgroupsPath, 'linux.cgroupsPath');
   if (linux.devices !== undefined) {
     readList(errs, linux.devices, 'linux.devices')?.forEach((device, i) => {
       const path = isPlainObject(device) ? device.path : undefined;

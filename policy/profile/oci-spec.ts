@@ -47,6 +47,9 @@ export interface OciRuntimeConfig {
     rootfsPropagation: string;
     seccomp?: unknown;
     timeOffsets?: Record<'monotonic' | 'boottime', { secs: number; nanosecs: number }>;
+    /** A profile's resources, with a wildcard major or minor left out as the spec writes "any". */
+    resources?: Record<string, unknown>;
+    cgroupsPath?: string;
   };
   annotations: Record<string, string>;
 }

@@ -15,6 +15,7 @@ import { defaultMounts, readMounts, readPathList } from './mounts.js';
 import { requireNamespace } from './namespace-requirements.js';
 import { readNetwork } from './network.js';
 import { readProcess } from './process-section.js';
+import { readCgroupsPath, readResources } from './resources.js';
 import {
   readSeccomp, type SeccompPolicyFileLoader, type SeccompPolicyValidator, type SeccompReadOptions,
 } from './seccomp-reference.js';
@@ -22,7 +23,7 @@ import type { ProfileErrorList } from './profile-error.js';
 
 export const PROFILE_FIELDS = [
   'name', 'namespaces', 'hostname', 'domainname', 'user', 'rootfs', 'mounts', 'maskedPaths', 'readonlyPaths',
-  'network', 'process', 'timeOffsets', 'seccomp',
+  'network', 'process', 'timeOffsets', 'seccomp', 'resources', 'cgroupsPath',
 ];
 
 /** How a profile is loaded; every field is optional. */
@@ -72,6 +73,8 @@ export function readProfileDocument(errs: ProfileErrorList, value: unknown, opts
   const process = readProcess(errs, valueOr(doc.process, {}), 'process');
   const timeOffsets = doc.timeOffsets === undefined ? undefined : readTimeOffsets(errs, doc.timeOffsets, 'timeOffsets', namespaces);
   const seccomp = doc.seccomp === undefined ? undefined : readSeccomp(errs, doc.seccomp, 'seccomp', opts);
+  const resources = doc.resources === undefined ? undefined : readResources(errs, doc.resources, 'resources');
+  const cgroupsPath = doc.cgroupsPath === undefined ? undefined : readCgroupsPath(errs, doc.cgroupsPath, 'cgroupsPath');
   if (user !== undefined && process !== undefined && has('user')) checkIdsMapped(errs, user, process);
   if (errs.count !== before || name === undefined || readNamespacesResult === undefined || user === undefined
     || rootfs === undefined || mounts === undefined || maskedPaths === undefined || readonlyPaths === undefined
@@ -82,6 +85,7 @@ export function readProfileDocument(errs: ProfileErrorList, value: unknown, opts
     source: errs.file, name, namespaces, ...(hostname === undefined ? {} : { hostname }),
     ...(domainname === undefined ? {} : { domainname }), user, rootfs, mounts, maskedPaths, readonlyPaths, network, process,
     ...(timeOffsets === undefined ? {} : { timeOffsets }), ...(seccomp === undefined ? {} : { seccomp }),
+    ...(resources === undefined ? {} : { resources }), ...(cgroupsPath === undefined ? {} : { cgroupsPath }),
   };
 }
 

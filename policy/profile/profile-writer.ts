@@ -39,6 +39,8 @@ export function profileToDocument(profile: Profile): Record<string, unknown> {
   };
   if (profile.timeOffsets !== undefined) doc.timeOffsets = { ...profile.timeOffsets };
   if (profile.seccomp !== undefined) doc.seccomp = profile.seccomp.path ?? profile.seccomp.policy;
+  if (profile.resources !== undefined) doc.resources = structuredClone(profile.resources);
+  if (profile.cgroupsPath !== undefined) doc.cgroupsPath = profile.cgroupsPath;
   return doc;
 }
 

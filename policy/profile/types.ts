@@ -99,6 +99,47 @@ export interface SeccompReference {
   policy: unknown;
 }
 
+/**
+ * One rule of the device allow-list (runtime-spec linux.resources.devices): rules apply in order
+ * and a later rule overrides an earlier one. major/minor -1 stand for "any" (the spec's absent).
+ */
+export interface DeviceRule {
+  allow: boolean;
+  type: 'a' | 'c' | 'b';
+  major: number;
+  minor: number;
+  /** Some of r, w, m, each once. */
+  access: string;
+}
+
+export interface BlockIoThrottle {
+  major: number;
+  minor: number;
+  rate: number;
+}
+
+/**
+ * The container's cgroup limits, in the runtime-spec's own shape and names (config-linux.md
+ * "Control groups"). A field left out, or 0 where runc reads 0 as "not set", leaves the kernel's
+ * default in place.
+ */
+export interface Resources {
+  pids?: { limit: number };
+  memory?: { limit?: number; reservation?: number; swap?: number; swappiness?: number; disableOOMKiller?: boolean };
+  cpu?: { shares?: number; quota?: number; period?: number; realtimeRuntime?: number; realtimePeriod?: number; cpus?: string; mems?: string };
+  blockIO?: {
+    weight?: number;
+    throttleReadBpsDevice?: BlockIoThrottle[];
+    throttleWriteBpsDevice?: BlockIoThrottle[];
+    throttleReadIOPSDevice?: BlockIoThrottle[];
+    throttleWriteIOPSDevice?: BlockIoThrottle[];
+  };
+  hugepageLimits?: { pageSize: string; limit: number }[];
+  /** cgroup v2 interface files and the values written to them, as given. */
+  unified?: Record<string, string>;
+  devices?: DeviceRule[];
+}
+
 export interface Profile {
   /** Where it came from, for messages: a file path or "<generated>". */
   source: string;
@@ -116,6 +157,14 @@ export interface Profile {
   /** Whole seconds added to CLOCK_MONOTONIC and CLOCK_BOOTTIME inside the time namespace. */
   timeOffsets?: { monotonic: number; boottime: number };
   seccomp?: SeccompReference;
+  /** Limits and the device allow-list, applied through the container's cgroup. */
+  resources?: Resources;
+  /**
+   * Where the container's cgroup goes, as runc's cgroupfs driver reads linux.cgroupsPath: an
+   * absolute path is below each hierarchy's root, a relative one below nsrig's own cgroup.
+   * Absent: nsrig/<container id> below each hierarchy's root.
+   */
+  cgroupsPath?: string;
 }
 
 /** OCI runtime-spec defaults (config-linux.md, runc's spec template). */

@@ -150,6 +150,9 @@ test('a bundle config.json reads as the profile it describes', (t) => {
     },
     timeOffsets: { monotonic: 100, boottime: -5 },
     seccomp: { policy: { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['ptrace'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] } },
+    // A rule without type, major or minor means every device: "a", and -1 for the wildcards.
+    resources: { devices: [{ allow: false, type: 'a', major: -1, minor: -1, access: 'rwm' }] },
+    cgroupsPath: '/nsrig/test',
   };
   t.deepEqual(profile, expected);
 });
@@ -217,20 +220,31 @@ const REFUSALS: { title: string; change: (c: Record<string, any>) => void; messa
     ],
   },
   {
-    title: 'hooks, a terminal, sysctls, cgroup limits and devices',
+    title: 'hooks, a terminal, sysctls and devices',
     change: (c) => {
       c.hooks = { prestart: [] };
       c.process.terminal = true;
       c.linux.sysctl = { 'net.ipv4.ip_forward': '1' };
-      c.linux.resources = { devices: [], memory: { limit: 1 } };
       c.linux.devices = [{ path: '/dev/null', type: 'c', major: 1, minor: 3 }, { path: '/dev/sda', type: 'b', major: 8, minor: 0 }];
     },
     messages: [
       'config.json: hooks: expected no hooks (nsrig runs no OCI hooks), got an object',
       'config.json: linux.sysctl: expected no sysctl (nsrig sets no sysctls), got an object',
       'config.json: process.terminal: expected false (nsrig passes stdio through and allocates no terminal), got true',
-      'config.json: linux.resources.memory: expected no cgroup limits other than devices (nsrig uses no cgroups), got an object',
       'config.json: linux.devices[1].path: expected one of the default devices /dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom, /dev/tty, got "/dev/sda"',
+    ],
+  },
+  {
+    title: 'cgroup limits nsrig does not set, a malformed allow-list and a systemd cgroupsPath',
+    change: (c) => {
+      c.linux.resources = { devices: 'all', rdma: {}, memory: { kernel: 1 } };
+      c.linux.cgroupsPath = 'system.slice:nsrig:x';
+    },
+    messages: [
+      'config.json: linux.resources.rdma: expected no rdma (nsrig sets no RDMA limits), got an object',
+      'config.json: linux.resources.memory.kernel: expected no kernel (kernel memory limits are deprecated and Linux 5.4+ ignores them; nsrig sets none), got 1',
+      'config.json: linux.resources.devices: expected a list, got "all"',
+      'config.json: linux.cgroupsPath: nsrig writes cgroupfs directly, like runc without --systemd-cgroup: expected a cgroup path, absolute ("/a/b") or relative ("a/b"), without "." or ".." parts, got a systemd "slice:prefix:name" path "system.slice:nsrig:x"',
     ],
   },
   {

@@ -1,0 +1,374 @@
+// The container's cgroups on this host's layout: its cgroup v2 directory (teardown's, see
+// cgroup.ts) and, where a controller the profile's resources need sits on a v1 hierarchy (hybrid
+// and v1 hosts), a directory in that hierarchy too. Limits are written before the container's first
+// process joins, so nothing of it ever runs unlimited. Every directory made is first written to a
+// record in RECORDS, so the next nsrig run removes those of an nsrig process that died by SIGKILL.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Profile } from '../policy/profile/types.js';
+import { readCgroupLayout, type CgroupLayout } from './cgroup-layout.js';
+import { ContainerCgroup } from './cgroup.js';
+import {
+  cgroupWritePlan, CgroupResourceRefusal, pageSizeBytes, type CgroupController, type CgroupWrite, type ControllerPlacement,
+} from './cgroup-resource-writes.js';
+
+const RECORDS = '/run/nsrig-cgroups';
+
+/**
+ * Stage 2 (a Node process: main thread, V8 and libuv workers) is in the container's cgroups from
+ * before setup until it execs the program, so it counts against pids.max. 11 tasks sufficed on the
+ * development host; a lower limit kills setup with "pthread_create: Resource temporarily unavailable".
+ */
+export const STAGE2_MIN_TASKS = 16;
+
+/** A value the kernel refused, or a directory nsrig will not make; names the profile field. */
+export class CgroupSetupError extends Error {
+  constructor(readonly field: string, message: string) {
+    super(`${field}: ${message}`);
+    this.name = 'CgroupSetupError';
+  }
+}
+
+interface CgroupRecord {
+  owner: number;
+  /** Directories in the order they were made; removed in reverse. */
+  dirs: string[];
+}
+
+/** v2 names the block I/O controller io; v1 blkio. */
+const V2_NAME: Partial<Record<CgroupController, string>> = { blkio: 'io' };
+
+let swept = false;
+
+/** Removes the recorded cgroups of nsrig processes that no longer exist. Their containers died with them. */
+export function sweepDeadOwnersCgroups(): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(RECORDS).filter((n) => n.endsWith('.json'));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const file = path.join(RECORDS, name);
+    let record: CgroupRecord;
+    try {
+      record = JSON.parse(fs.readFileSync(file, 'utf8')) as CgroupRecord;
+    } catch {
+      continue;
+    }
+    if (record.owner === process.pid || fs.existsSync(`/proc/${record.owner}`)) continue;
+    if (removeDirs(record.dirs).length === 0) fs.rmSync(file, { force: true });
+  }
+}
+
+/** rmdir each, innermost first; returns those still there (busy: left for the next sweep). */
+function removeDirs(dirs: readonly string[]): string[] {
+  const left: string[] = [];
+  for (const dir of [...dirs].reverse()) {
+    try {
+      fs.rmdirSync(dir);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') left.push(dir);
+    }
+  }
+  return left;
+}
+
+/** This process's own cgroup in a hierarchy, from /proc/self/cgroup (v2's line is "0::"). */
+function ownCgroup(controller: string | undefined): string {
+  const lines = fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n').filter(Boolean);
+  for (const line of lines) {
+    const [, list, cgroupPath] = line.split(/:(.*?):/) as [string, string, string];
+    if (controller === undefined ? list === '' && line.startsWith('0::') : list.split(',').includes(controller)) return cgroupPath;
+  }
+  return '/';
+}
+
+export class ContainerCgroups {
+  private readonly made: string[] = [];
+  private readonly v1Dirs = new Map<string, string>();
+  private readonly v1ByMount = new Map<string, string>();
+  private cgroup2: ContainerCgroup | undefined;
+  warnings: string[] = [];
+
+  private constructor(private readonly id: string, private readonly record: string) {}
+
+  /** The v2 directory that teardown kills through; undefined on a host without cgroup v2. */
+  get cgroup(): ContainerCgroup | undefined {
+    return this.cgroup2;
+  }
+
+  /**
+   * Makes the container's cgroups and writes its limits; throws CgroupSetupError (having removed
+   * whatever it made) when a value is refused or the host's layout cannot carry it out.
+   */
+  static create(id: string, profile: Profile, layout: CgroupLayout = readCgroupLayout()): ContainerCgroups {
+    if (!swept) {
+      swept = true;
+      sweepDeadOwnersCgroups();
+    }
+    const groups = new ContainerCgroups(id, path.join(RECORDS, `${id}.json`));
+    try {
+      groups.setUp(profile, layout);
+      return groups;
+    } catch (e) {
+      groups.removeNow();
+      throw e;
+    }
+  }
+
+  private fieldPrefix(profile: Profile): string {
+    return path.basename(profile.source) === 'config.json' ? 'linux.' : '';
+  }
+
+  private setUp(profile: Profile, layout: CgroupLayout): void {
+    const prefix = this.fieldPrefix(profile);
+    const resources = profile.resources ?? {};
+    const placement: ControllerPlacement = (controller) => {
+      if (layout.v1Mounts.has(controller)) return 1;
+      // devices is no v2 controller: a BPF program attached to the directory stands in for it.
+      if (controller === 'devices' ? layout.unifiedMount !== undefined : layout.unifiedControllers.includes(V2_NAME[controller] ?? controller)) return 2;
+      throw new CgroupResourceRefusal(`${prefix}resources`, `this host has no ${controller} controller mounted (neither a v1 hierarchy nor in ${layout.unifiedMount ?? 'a cgroup2 mount'})`);
+    };
+    let plan;
+    try {
+      plan = cgroupWritePlan(resources, placement, `${prefix}resources`);
+    } catch (e) {
+      if (e instanceof CgroupResourceRefusal) throw new CgroupSetupError(e.field, e.reason);
+      throw e;
+    }
+    this.warnings = plan.warnings;
+    const pidsLimit = resources.pids?.limit ?? 0;
+    if (pidsLimit > 0 && pidsLimit < STAGE2_MIN_TASKS) {
+      throw new CgroupSetupError(`${prefix}resources.pids.limit`, `${pidsLimit} is below the ${STAGE2_MIN_TASKS} tasks nsrig's own setup process ` +
+        '(Node, in the container\'s cgroup until it execs the program) needs; ask for at least that many');
+    }
+    const writes = [...plan.writes, ...this.unifiedWrites(profile, layout, prefix)];
+    if (resources.devices !== undefined && placement('devices') === 2) {
+      throw new CgroupSetupError(`${prefix}resources.devices`,
+        'the device allow-list on cgroup v2 needs a BPF_PROG_TYPE_CGROUP_DEVICE program, which nsrig does not load yet; on this host devices is not a v1 hierarchy');
+    }
+    this.makeV2Dir(profile, layout, prefix);
+    const v2Controllers = [...new Set(writes.filter((w) => w.version === 2).map((w) => V2_NAME[w.controller] ?? w.controller))];
+    if (v2Controllers.length > 0) this.enableV2Controllers(v2Controllers, layout, prefix);
+    for (const controller of new Set(writes.filter((w) => w.version === 1).map((w) => w.controller))) {
+      this.makeV1Dir(controller, layout.v1Mounts.get(controller)![0]!, profile, prefix);
+    }
+    for (const write of writes) this.apply(write);
+  }
+
+  /** resources.unified: v2 files written as given; on a host with v1 controllers runc refuses them. */
+  private unifiedWrites(profile: Profile, layout: CgroupLayout, prefix: string): CgroupWrite[] {
+    const unified = profile.resources?.unified;
+    if (unified === undefined || Object.keys(unified).length === 0) return [];
+    if (layout.mode !== 'v2') {
+      throw new CgroupSetupError(`${prefix}resources.unified`,
+        `cgroup v2 files need a host whose controllers are all on cgroup v2; this host is ${layout.mode} (runc refuses unified there too: "cannot use unified on cgroup v1")`);
+    }
+    return Object.entries(unified).map(([file, value]) => ({
+      version: 2 as const, controller: file.slice(0, file.indexOf('.')) as CgroupController, file, value,
+      field: `${prefix}resources.unified[${JSON.stringify(file)}]`,
+    }));
+  }
+
+  private writeRecord(): void {
+    fs.mkdirSync(RECORDS, { recursive: true, mode: 0o700 });
+    // The default v2 directory is swept by cgroup.ts too; listing it here makes the record complete.
+    const v2 = this.cgroup2 !== undefined && !this.made.includes(this.cgroup2.dir) ? [this.cgroup2.dir] : [];
+    fs.writeFileSync(this.record, JSON.stringify({ owner: process.pid, dirs: [...v2, ...this.made] } satisfies CgroupRecord));
+  }
+
+  /**
+   * Makes each missing directory down to `leaf`, the leaf itself new. A parent made on the way is
+   * recorded only when the profile chose the path: the default parent (nsrig/) is shared by every
+   * nsrig process and stays, as cgroup.ts's does.
+   */
+  private makeDirs(root: string, leaf: string, field: string, recordParents: boolean, onMade?: (dir: string) => void): void {
+    const parts = path.relative(root, leaf).split('/');
+    let dir = root;
+    for (const [i, part] of parts.entries()) {
+      dir = path.join(dir, part);
+      const isLeaf = i === parts.length - 1;
+      if (!isLeaf && fs.existsSync(dir)) continue;
+      const record = isLeaf || recordParents;
+      if (record) {
+        this.made.push(dir);
+        this.writeRecord();
+      }
+      try {
+        fs.mkdirSync(dir);
+      } catch (e) {
+        if (record) this.made.pop();
+        const code = (e as NodeJS.ErrnoException).code;
+        // Another nsrig process made the same parent a moment ago.
+        if (code === 'EEXIST' && !isLeaf) continue;
+        if (code === 'EEXIST') {
+          throw new CgroupSetupError(field, `the cgroup ${dir} already exists; nsrig makes a new cgroup per container and never joins one`);
+        }
+        throw new CgroupSetupError(field, `cannot make the cgroup ${dir}: ${(e as Error).message}`);
+      }
+      onMade?.(dir);
+    }
+  }
+
+  /** Where the container's cgroup goes in one hierarchy, as runc's cgroupfs driver places it. */
+  private leafIn(mount: string, own: string, profile: Profile): string {
+    const p = profile.cgroupsPath;
+    if (p === undefined) return path.join(mount, 'nsrig', this.id);
+    return p.startsWith('/') ? path.join(mount, p) : path.join(mount, own, p);
+  }
+
+  private makeV2Dir(profile: Profile, layout: CgroupLayout, prefix: string): void {
+    if (layout.unifiedMount === undefined) return;
+    if (profile.cgroupsPath === undefined) {
+      this.cgroup2 = ContainerCgroup.create(this.id);
+      return;
+    }
+    // runc's fs2 driver puts a relative path beside its own cgroup, not below it: a cgroup with
+    // processes in it cannot have controllers enabled for children.
+    const leaf = this.leafIn(layout.unifiedMount, path.dirname(ownCgroup(undefined)), profile);
+    this.makeDirs(layout.unifiedMount, leaf, `${prefix}cgroupsPath`, true);
+    this.cgroup2 = ContainerCgroup.adopt(leaf);
+  }
+
+  /**
+   * Each v2 controller must be enabled in every ancestor's cgroup.subtree_control. The root's
+   * is changed only on a pure v2 host: on a hybrid host, enabling one there would stop it from being
+   * mounted as a v1 hierarchy (crun's host preparation does that).
+   */
+  private enableV2Controllers(controllers: string[], layout: CgroupLayout, prefix: string): void {
+    const root = layout.unifiedMount!;
+    const leaf = this.cgroup2!.dir;
+    const ancestors = path.relative(root, path.dirname(leaf)).split('/').filter(Boolean)
+      .reduce<string[]>((acc, part) => [...acc, path.join(acc.at(-1)!, part)], [root]);
+    for (const dir of ancestors) {
+      const enabled = fs.readFileSync(path.join(dir, 'cgroup.subtree_control'), 'utf8').trim().split(/\s+/);
+      const missing = controllers.filter((c) => !enabled.includes(c));
+      if (missing.length === 0) continue;
+      if (dir === root && layout.mode !== 'v2') {
+        throw new CgroupSetupError(`${prefix}resources`, `the ${missing.join(', ')} controller is on cgroup v2 (${root}) but its root does not enable it for children ` +
+          '(cgroup.subtree_control), and nsrig does not change the root of a hybrid host');
+      }
+      try {
+        fs.writeFileSync(path.join(dir, 'cgroup.subtree_control'), missing.map((c) => `+${c}`).join(' '));
+      } catch (e) {
+        throw new CgroupSetupError(`${prefix}resources`, `cannot enable ${missing.join(', ')} in ${dir}/cgroup.subtree_control: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  private makeV1Dir(controller: CgroupController, mount: string, profile: Profile, prefix: string): void {
+    // Controllers mounted together ("cpu,cpuacct") share one directory.
+    const shared = this.v1ByMount.get(mount);
+    if (shared !== undefined) {
+      this.v1Dirs.set(controller, shared);
+      return;
+    }
+    const leaf = this.leafIn(mount, ownCgroup(controller), profile);
+    // A new v1 cpuset cgroup starts with no CPUs and no memory nodes, and no task may join it so.
+    const fillCpuset = controller === 'cpuset' ? copyParentCpuset : undefined;
+    const chosen = profile.cgroupsPath !== undefined;
+    this.makeDirs(mount, leaf, chosen ? `${prefix}cgroupsPath` : `${prefix}resources`, chosen, fillCpuset);
+    this.v1Dirs.set(controller, leaf);
+    this.v1ByMount.set(mount, leaf);
+  }
+
+  private apply(write: CgroupWrite): void {
+    const dir = write.version === 1 ? this.v1Dirs.get(write.controller)! : this.cgroup2!.dir;
+    let file = path.join(dir, write.file);
+    let value = write.value;
+    if (!fs.existsSync(file)) {
+      if (write.fallback !== undefined && fs.existsSync(path.join(dir, write.fallback.file))) {
+        file = path.join(dir, write.fallback.file);
+        value = write.fallback.value;
+      } else if (write.optional) {
+        return;
+      } else {
+        throw new CgroupSetupError(write.field, `${missingFileReason(write)} (no ${file})`);
+      }
+    }
+    try {
+      fs.writeFileSync(file, value);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'an error';
+      throw new CgroupSetupError(write.field, `the kernel refused ${JSON.stringify(value)} for ${file} (${code})`);
+    }
+  }
+
+  /** Puts a process (the container's first, before it starts) into every one of the container's cgroups. */
+  add(pid: number): void {
+    this.cgroup2?.add(pid);
+    for (const dir of new Set(this.v1Dirs.values())) fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
+  }
+
+  /** Every directory this container's cgroups have, for tests and messages. */
+  get directories(): string[] {
+    return [...new Set([...(this.cgroup2 ? [this.cgroup2.dir] : []), ...this.v1Dirs.values()])];
+  }
+
+  /** SIGKILL to every process in the v2 cgroup, which holds all of them. */
+  killAll(): void {
+    this.cgroup2?.killAll();
+  }
+
+  /** Removes the v2 directory once empty, then the v1 ones and any directory made on the way to them. */
+  async remove(): Promise<void> {
+    await this.cgroup2?.remove();
+    for (let i = 0; i < 200; i++) {
+      if (this.removeNow().length === 0) return;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    throw new Error(`cgroups ${this.removeNow().join(', ')} still busy after teardown`);
+  }
+
+  /** One pass: what is left stays recorded for the next sweep. */
+  private removeNow(): string[] {
+    const ownV2 = this.cgroup2 !== undefined && !this.made.includes(this.cgroup2.dir) ? [this.cgroup2.dir] : [];
+    const left = removeDirs(this.made).filter((d) => !isSharedParent(d, this.made));
+    for (const dir of ownV2) removeDirs([dir]);
+    if (left.length === 0) fs.rmSync(this.record, { force: true });
+    return left;
+  }
+}
+
+/**
+ * A directory made on the way to a container's cgroup ("a" of cgroupsPath "a/b") may since hold
+ * another container's: it is left, not waited on.
+ */
+function isSharedParent(dir: string, made: readonly string[]): boolean {
+  return made.some((other) => other.startsWith(`${dir}/`)) && fs.existsSync(dir)
+    && fs.readdirSync(dir, { withFileTypes: true }).some((e) => e.isDirectory());
+}
+
+/** Fills an empty cpuset.cpus and cpuset.mems from the parent, the parent first if it is empty too. */
+function copyParentCpuset(dir: string): void {
+  for (const file of ['cpuset.cpus', 'cpuset.mems']) {
+    const own = path.join(dir, file);
+    if (fs.readFileSync(own, 'utf8').trim() !== '') continue;
+    const parent = path.dirname(dir);
+    if (fs.readFileSync(path.join(parent, file), 'utf8').trim() === '') copyParentCpuset(parent);
+    fs.writeFileSync(own, fs.readFileSync(path.join(parent, file), 'utf8').trim());
+  }
+}
+
+function missingFileReason(write: CgroupWrite): string {
+  if (write.controller === 'hugetlb') {
+    const sizes = availableHugepageSizes();
+    return `this kernel has no ${write.file.split('.')[1]} huge pages (it has ${sizes.length === 0 ? 'none' : sizes.join(', ')})`;
+  }
+  if (write.file === 'memory.memsw.limit_in_bytes') return 'this kernel does not account swap (swapaccount=0 or no CONFIG_MEMCG_SWAP), so memory plus swap cannot be limited';
+  return `the ${write.controller} controller has no ${write.file} on this kernel`;
+}
+
+/** Huge page sizes in runc's spelling, from /sys/kernel/mm/hugepages/hugepages-<kB>kB. */
+export function availableHugepageSizes(): string[] {
+  try {
+    return fs.readdirSync('/sys/kernel/mm/hugepages').map((n) => Number(/^hugepages-(\d+)kB$/.exec(n)?.[1])).filter((kb) => kb > 0)
+      .sort((a, b) => a - b).map((kb) => (kb >= 1024 * 1024 ? `${kb / 1024 / 1024}GB` : kb >= 1024 ? `${kb / 1024}MB` : `${kb}KB`));
+  } catch {
+    return [];
+  }
+}
+
+export { pageSizeBytes };
