@@ -1,7 +1,8 @@
 // One Results schema feeds every output: terminal, JSON, JUnit and HTML.
 import type { TargetInfo } from './target.js';
 
-export type InvariantLevel = 'MUST' | 'SHOULD';
+/** RFC 2119, as the invariant's cited text says (see harness/invariants/references.ts). */
+export type InvariantLevel = 'MUST' | 'SHOULD' | 'MAY';
 /** "error" is a target that could not run the case (a runtime refused the config), not a violation. */
 export type InvariantStatus = 'pass' | 'fail' | 'skip' | 'error';
 
@@ -9,6 +10,8 @@ export interface Reference {
   /** "pid_namespaces(7)", "OCI runtime-spec config-linux.md#namespaces", "CVE-2024-21626". */
   label: string;
   url: string;
+  /** The cited text's own sentence the invariant rests on (absent in results written before quotes). */
+  quote?: string;
 }
 
 export interface Counterexample {

@@ -78,6 +78,7 @@ function properties(run: RunView, indent: string): string[] {
 function failureBody(inv: InvariantResult): string {
   const c = inv.counterexample;
   const lines = [`${inv.level} ${inv.id}: ${inv.title}`, `Reference: ${inv.reference.label} <${inv.reference.url}>`];
+  if (inv.reference.quote) lines.push(`Cited: "${inv.reference.quote}"`);
   if (c !== undefined) {
     lines.push(
       `Expected: ${c.expected}`,

@@ -26,6 +26,8 @@ export interface ReferenceView {
   label: string;
   /** Only http(s) links are kept: a reference is data and must not become a script URL. */
   href: string | null;
+  /** The cited sentence, or null for results written before references quoted one. */
+  quote: string | null;
 }
 
 export interface OutcomeView {
@@ -301,7 +303,7 @@ export function buildReportModel(inputs: readonly ResultsInput[], files: readonl
   const skipped: NoteView[] = [];
   const areas = new Map<string, InvariantRow[]>();
   for (const { first, byTarget } of rowsById.values()) {
-    const reference: ReferenceView = { label: first.reference.label, href: safeHref(first.reference.url) };
+    const reference: ReferenceView = { label: first.reference.label, href: safeHref(first.reference.url), quote: first.reference.quote ?? null };
     const outcomes: OutcomeView[] = targets.map((target) => {
       const inv = byTarget.get(target);
       if (inv === undefined) {

@@ -115,7 +115,7 @@ function describe(value: unknown): string {
 }
 
 const STATUSES = ['pass', 'fail', 'skip', 'error'] as const;
-const LEVELS = ['MUST', 'SHOULD'] as const;
+const LEVELS = ['MUST', 'SHOULD', 'MAY'] as const;
 const CGROUP_MODES = ['v1', 'v2', 'hybrid', 'unknown'] as const;
 const TARGET_KINDS = ['builtin', 'oci', 'double'] as const;
 
@@ -140,6 +140,8 @@ function readHost(r: Reader): HostInfo {
   };
 }
 
+const optionalQuote = (quote: string | undefined) => (quote === undefined ? {} : { quote });
+
 function readInvariant(r: Reader): InvariantResult {
   const reference = r.field('reference');
   const result: InvariantResult = {
@@ -147,7 +149,7 @@ function readInvariant(r: Reader): InvariantResult {
     area: r.string('area', { nonEmpty: true }),
     level: r.oneOf('level', LEVELS),
     title: r.string('title'),
-    reference: { label: reference.string('label'), url: reference.string('url') },
+    reference: { label: reference.string('label'), url: reference.string('url'), ...optionalQuote(reference.optionalString('quote')) },
     status: r.oneOf('status', STATUSES),
     cases: r.count('cases'),
     durationMs: r.duration('durationMs'),

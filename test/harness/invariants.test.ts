@@ -126,3 +126,15 @@ test('a process is found on the host by a marker in its command line, and no lon
   await once(child, 'exit');
   t.deepEqual(processesWithArgument(marker), []);
 });
+
+test('every invariant quotes the sentence it rests on, and claims no more than the quote says', (t) => {
+  for (const inv of INVARIANTS) {
+    const quote = inv.reference.quote ?? '';
+    t.true(quote.length >= 20 && quote.length <= 300, `${inv.id}: a short sentence of the cited text, got "${quote}"`);
+    t.false(/\n/.test(quote), `${inv.id}: one line`);
+    // A quote whose strongest keyword is SHOULD or MAY cannot carry a MUST invariant.
+    const strongest = ['MUST', 'SHOULD', 'MAY'].find((k) => new RegExp(`\\b${k}\\b`).test(quote));
+    if (strongest === 'SHOULD' || strongest === 'MAY') t.not(inv.level, 'MUST', `${inv.id} claims MUST on a ${strongest} sentence`);
+    if (/^[a-z_-]+\(\d\)/.test(inv.reference.label)) t.regex(inv.reference.label, /^[a-z_-]+\(\d\): .+/, `${inv.id}: a man page is cited by section`);
+  }
+});

@@ -6,7 +6,7 @@ export const setsAsDeclared: SingleInvariant = {
   id: 'caps.sets-as-declared',
   level: 'MUST',
   title: 'The five capability sets are what capabilities(7) derives at execve from the declared ones: bounding, inheritable and ambient as declared, permitted and effective by the execve rules.',
-  reference: manSection('capabilities', 7, 'Transformation of capabilities during execve()'),
+  reference: manSection('capabilities', 7, 'Transformation of capabilities during execve()', 'During an execve(2), the kernel calculates the new capabilities of the process using the following algorithm'),
   scenario: 'single',
   request: () => ({}),
   check: (o, profile) => {

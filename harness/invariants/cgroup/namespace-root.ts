@@ -1,11 +1,11 @@
 import { expectEqual, requiresNamespaces, type SingleInvariant } from '../../invariant.js';
-import { manPage } from '../references.js';
+import { manSection } from '../references.js';
 
 export const cgroupNamespaceRoot: SingleInvariant = {
   id: 'cgroup.namespace-root',
   level: 'MUST',
   title: 'With a cgroup namespace, every hierarchy in /proc/self/cgroup shows the container at its root ("/").',
-  reference: manPage('cgroup_namespaces', 7),
+  reference: manSection('cgroup_namespaces', 7, 'DESCRIPTION', 'Cgroup namespaces virtualize the view of a process\'s cgroups (see cgroups(7)) as seen via /proc/pid/cgroup and /proc/pid/mountinfo.'),
   generate: requiresNamespaces('cgroup'),
   scenario: 'single',
   request: () => ({}),

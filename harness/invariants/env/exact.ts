@@ -7,7 +7,7 @@ export const envExact: SingleInvariant = {
   id: 'env.exact',
   level: 'MUST',
   title: "The program's environment is exactly the profile's: every declared variable with its value, and nothing else but HOME when the profile sets none, which must then be the user's home in the container's /etc/passwd, or /.",
-  reference: ociSpec('config.md', 'process', 'Process (env)'),
+  reference: ociSpec('config.md', 'process', 'Process (env)', 'env (array of strings, OPTIONAL) with the same semantics as IEEE Std 1003.1-2008\'s environ.'),
   scenario: 'single',
   request: () => ({}),
   check: (o, profile) => {

@@ -5,7 +5,7 @@ export const onlyStdioInherited: SingleInvariant = {
   id: 'fd.only-stdio-inherited',
   level: 'MUST',
   title: 'The contained program inherits no open file descriptor beyond 0, 1 and 2.',
-  reference: cve('CVE-2024-21626'),
+  reference: cve('CVE-2024-21626', 'due to an internal file descriptor leak, an attacker could cause a newly-spawned container process (from runc exec) to have a working directory in the host filesystem namespace'),
   scenario: 'single',
   request: () => ({}),
   check: (o) => {

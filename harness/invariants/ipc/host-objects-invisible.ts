@@ -1,11 +1,11 @@
 import { expectEqual, requiresNamespaces, type SingleInvariant } from '../../invariant.js';
-import { manPage } from '../references.js';
+import { manSection } from '../references.js';
 
 export const hostObjectsInvisible: SingleInvariant = {
   id: 'ipc.host-objects-invisible',
   level: 'MUST',
   title: "The host's System V shared memory, semaphore and message queue objects and its POSIX message queue cannot be looked up from inside (ENOENT).",
-  reference: manPage('ipc_namespaces', 7),
+  reference: manSection('ipc_namespaces', 7, 'DESCRIPTION', 'Objects created in an IPC namespace are visible to all other processes that are members of that namespace, but are not visible to processes in other IPC namespaces.'),
   generate: requiresNamespaces('ipc'),
   scenario: 'single',
   request: (_profile, host) => ({ ipc: { lookup: host.ipc } }),

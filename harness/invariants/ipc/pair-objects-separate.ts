@@ -3,7 +3,7 @@ import { HOLDS, requiresNamespaces, violated, type PairInvariant } from '../../i
 import type { Profile } from '../../../policy/profile/types.js';
 import type { IpcObjects } from '../../probe/protocol.js';
 import { sysvGet, sysvRemove, mqueueOpen, mqueueRemove, type SysvKind } from '../../../core/native/ipc.js';
-import { manPage } from '../references.js';
+import { manSection } from '../references.js';
 
 /** Fresh keys per case, shared by its two requests through the profile object both receive. */
 const keysOf = new WeakMap<Profile, Required<IpcObjects>>();
@@ -42,7 +42,7 @@ export const pairObjectsSeparate: PairInvariant = {
   id: 'ipc.pair-objects-separate',
   level: 'MUST',
   title: 'System V and POSIX message queue objects one container creates cannot be looked up from a second container alive at the same time (ENOENT).',
-  reference: manPage('ipc_namespaces', 7),
+  reference: manSection('ipc_namespaces', 7, 'DESCRIPTION', 'Each IPC namespace has its own set of System V IPC identifiers and its own POSIX message queue filesystem.'),
   generate: requiresNamespaces('ipc'),
   scenario: 'pair',
   request: (profile, which) => (which === 0 ? { ipc: { create: keysFor(profile) } } : { ipc: { lookup: keysFor(profile) } }),

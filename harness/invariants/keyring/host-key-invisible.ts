@@ -5,7 +5,7 @@ export const hostKeyInvisible: SingleInvariant = {
   id: 'keyring.host-key-invisible',
   level: 'SHOULD',
   title: "The container has a session keyring of its own: a key in the host's session keyring cannot be viewed (EACCES) or found (ENOKEY) from inside.",
-  reference: manSection('session-keyring', 7, 'DESCRIPTION'),
+  reference: manSection('session-keyring', 7, 'DESCRIPTION', 'A process\'s session keyring is inherited across clone(2), fork(2), and vfork(2).'),
   scenario: 'single',
   request: (_profile, host) => ({ keyring: { serial: host.hostKey.serial, description: host.hostKey.description } }),
   check: (o, _profile, host) => expectEqual(

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { HOLDS, violated, type SingleInvariant } from '../../invariant.js';
 import { isHarnessMount, mountPointOf, snapshotHost } from '../../host-facts.js';
 import type { Profile } from '../../../policy/profile/types.js';
-import { manSection } from '../references.js';
+import { ociSpec } from '../references.js';
 
 /** The host's mount table just before each case's container started (check.ts's host.before is the whole run's). */
 const before = new WeakMap<Profile, string[]>();
@@ -36,7 +36,7 @@ export const noMountLeak: SingleInvariant = {
   id: 'mnt.no-mount-leak',
   level: 'MUST',
   title: "No mount the container makes, and no unmount, reaches the host's mount table.",
-  reference: manSection('mount_namespaces', 7, 'Shared subtrees'),
+  reference: ociSpec('config-linux.md', 'namespaces', 'Namespaces (mount)', 'mount the container will have an isolated mount table.'),
   scenario: 'single',
   request: (profile) => {
     before.set(profile, snapshotHost().mountinfo);

@@ -40,7 +40,7 @@ export const noWritableHostFs: SingleInvariant = {
   id: 'mnt.no-writable-host-fs',
   level: 'MUST',
   title: 'Every writable mount inside is one the profile declares (read-write bind, tmpfs, proc, mqueue, the /dev tmpfs, masks) or a single device node: no host filesystem is writable otherwise.',
-  reference: ociSpec('config.md', 'mounts', 'Mounts'),
+  reference: ociSpec('config.md', 'root', 'Root (readonly)', 'If true then the root filesystem MUST be read-only inside the container, defaults to false.'),
   scenario: 'single',
   request: () => ({}),
   check: (o, profile) => {

@@ -48,7 +48,7 @@ export const readonlyRefusesWrites: SingleInvariant = {
   id: 'mnt.readonly-refuses-writes',
   level: 'MUST',
   title: 'Creating a file fails with EROFS in every read-only mount and a read-only root, and is not refused as read-only in writable ones.',
-  reference: ociSpec('config.md', 'root', 'Root (readonly)'),
+  reference: ociSpec('config.md', 'root', 'Root (readonly)', 'If true then the root filesystem MUST be read-only inside the container, defaults to false.'),
   scenario: 'single',
   request: (profile) => ({ writeInto: [...expectations(profile).keys()] }),
   check: (o, profile) => {

@@ -15,7 +15,7 @@ export const rootNotShared: SingleInvariant = {
   id: 'mnt.root-not-shared',
   level: 'MUST',
   title: "The container's root mount has the declared propagation (private unless the profile says otherwise): never a peer of the host's mounts.",
-  reference: ociSpec('config-linux.md', 'rootfs-mount-propagation', 'Rootfs Mount Propagation'),
+  reference: ociSpec('config-linux.md', 'rootfs-mount-propagation', 'Rootfs Mount Propagation', 'private: the rootfs mount doesn\'t receive mount propagation events from the host'),
   scenario: 'single',
   request: () => ({}),
   check: (o, profile) => {

@@ -31,7 +31,7 @@ export const tmpfsModeApplied: SingleInvariant = {
   id: 'mnt.tmpfs-mode-applied',
   level: 'MUST',
   title: "Each writable tmpfs mount's root has the profile's mode, so creating a file there succeeds or fails as that mode allows.",
-  reference: manSection('tmpfs', 5, 'Mount options (mode)'),
+  reference: manSection('tmpfs', 5, 'Mount options (mode)', 'Set initial permissions of the root directory.'),
   scenario: 'single',
   request: (profile) => {
     const dirs = writableTmpfs(profile).map((m) => m.destination);

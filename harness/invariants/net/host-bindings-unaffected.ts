@@ -1,11 +1,11 @@
 import { HOLDS, requiresNamespaces, violated, type SingleInvariant } from '../../invariant.js';
-import { manPage } from '../references.js';
+import { manSection } from '../references.js';
 
 export const hostBindingsUnaffected: SingleInvariant = {
   id: 'net.host-bindings-unaffected',
   level: 'MUST',
   title: "Inside, the port of a host listener is free to bind, and the host's listener still listens afterwards.",
-  reference: manPage('network_namespaces', 7),
+  reference: manSection('network_namespaces', 7, 'DESCRIPTION', 'Network namespaces provide isolation of the system resources associated with networking: network devices, IPv4 and IPv6 protocol stacks, [...] port numbers (sockets), and so on.'),
   generate: requiresNamespaces('net'),
   scenario: 'single',
   request: (_profile, host) => ({ bind: [{ proto: 'tcp', port: host.listener.port }] }),

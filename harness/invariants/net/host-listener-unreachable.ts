@@ -1,11 +1,11 @@
 import { HOLDS, requiresNamespaces, violated, type SingleInvariant } from '../../invariant.js';
-import { manPage } from '../references.js';
+import { manSection } from '../references.js';
 
 export const hostListenerUnreachable: SingleInvariant = {
   id: 'net.host-listener-unreachable',
   level: 'MUST',
   title: "A TCP listener on the host's loopback cannot be reached from inside a new network namespace.",
-  reference: manPage('network_namespaces', 7),
+  reference: manSection('network_namespaces', 7, 'DESCRIPTION', 'Network namespaces provide isolation of the system resources associated with networking: network devices, IPv4 and IPv6 protocol stacks, [...] port numbers (sockets), and so on.'),
   generate: requiresNamespaces('net'),
   scenario: 'single',
   request: (_profile, host) => ({ connect: [host.listener] }),

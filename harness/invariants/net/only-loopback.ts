@@ -11,7 +11,7 @@ export const onlyLoopback: SingleInvariant = {
   id: 'net.only-loopback',
   level: 'MUST',
   title: 'A new network namespace holds only the declared interfaces: lo, up exactly when the profile asks for loopback, and eth0 when it declares a veth.',
-  reference: ociSpec('config-linux.md', 'namespaces', 'Namespaces (network)'),
+  reference: ociSpec('config-linux.md', 'namespaces', 'Namespaces (network)', 'network the container will have its own network stack.'),
   generate: requiresNamespaces('net'),
   scenario: 'single',
   request: () => ({}),

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { HOLDS, requiresNamespaces, violated, type PairInvariant } from '../../invariant.js';
 import type { Profile } from '../../../policy/profile/types.js';
-import { manPage } from '../references.js';
+import { manSection } from '../references.js';
 
 /** A port chosen from the profile itself, so a replay binds the same one. */
 function portFor(profile: Profile): number {
@@ -12,7 +12,7 @@ export const pairSamePort: PairInvariant = {
   id: 'net.pair-same-port',
   level: 'MUST',
   title: 'Two containers alive at once both bind the same TCP and UDP port on their loopback without EADDRINUSE.',
-  reference: manPage('network_namespaces', 7),
+  reference: manSection('network_namespaces', 7, 'DESCRIPTION', 'Network namespaces provide isolation of the system resources associated with networking: network devices, IPv4 and IPv6 protocol stacks, [...] port numbers (sockets), and so on.'),
   generate: requiresNamespaces('net'),
   scenario: 'pair',
   request: (profile) => {

@@ -5,7 +5,7 @@ export const nnpAsDeclared: SingleInvariant = {
   id: 'nnp.as-declared',
   level: 'MUST',
   title: 'NoNewPrivs in /proc/self/status is 1 exactly when the profile sets noNewPrivileges, for the program and its descendants.',
-  reference: ociSpec('config.md', 'linux-process', 'Linux process (noNewPrivileges)'),
+  reference: ociSpec('config.md', 'linux-process', 'Linux process (noNewPrivileges)', 'setting noNewPrivileges to true prevents the process from gaining additional privileges.'),
   scenario: 'single',
   request: () => ({ children: true }),
   check: (o, profile) => {

@@ -5,7 +5,7 @@ export const childrenShareNamespaces: SingleInvariant = {
   id: 'ns.children-share-namespaces',
   level: 'MUST',
   title: "A child and a grandchild of the contained program are in exactly the namespaces it is in.",
-  reference: manSection('namespaces', 7, 'The /proc/[pid]/ns/ directory'),
+  reference: manSection('namespaces', 7, 'The /proc/[pid]/ns/ directory', 'If two processes are in the same namespace, then the device IDs and inode numbers of their /proc/pid/ns/xxx symbolic links will be the same'),
   scenario: 'single',
   request: () => ({ children: true }),
   check: (o) => {

@@ -1,5 +1,5 @@
 import { HOLDS, violated, type SingleInvariant } from '../../invariant.js';
-import { manPage } from '../references.js';
+import { ociSpec } from '../references.js';
 
 const PROC_NAME: Record<string, string> = { user: 'user', pid: 'pid', uts: 'uts', ipc: 'ipc', net: 'net', mnt: 'mnt', cgroup: 'cgroup', time: 'time' };
 
@@ -7,7 +7,7 @@ export const unsharedTypesDiffer: SingleInvariant = {
   id: 'ns.unshared-types-differ',
   level: 'MUST',
   title: "Each namespace type the profile asks for differs from the host's, and each other type equals the host's.",
-  reference: manPage('namespaces', 7),
+  reference: ociSpec('config-linux.md', 'namespaces', 'Namespaces', 'If path is not specified, the runtime MUST create a new container namespace of type type.'),
   scenario: 'single',
   request: () => ({}),
   check: (o, profile, host) => {

@@ -1,11 +1,11 @@
 import { HOLDS, requiresNamespaces, violated, type SingleInvariant } from '../../invariant.js';
-import { manPage } from '../references.js';
+import { ociSpec } from '../references.js';
 
 export const hostProcessesInvisible: SingleInvariant = {
   id: 'pid.host-processes-invisible',
   level: 'MUST',
   title: "No host process is visible in the container's /proc: it lists only the container's own PID 1.",
-  reference: manPage('pid_namespaces', 7),
+  reference: ociSpec('config-linux.md', 'namespaces', 'Namespaces (pid)', 'pid processes inside the container will only be able to see other processes inside the same container or inside the same pid namespace.'),
   generate: requiresNamespaces('pid'),
   scenario: 'single',
   request: () => ({}),

@@ -5,7 +5,7 @@ export const hostSignalRefused: SingleInvariant = {
   id: 'pid.host-signal-refused',
   level: 'MUST',
   title: 'Signalling a host process from inside fails with ESRCH: its pid names no process in the container.',
-  reference: manSection('kill', 2, 'ERRORS (ESRCH)'),
+  reference: manSection('kill', 2, 'ERRORS (ESRCH)', 'The target process or process group does not exist.'),
   generate: requiresNamespaces('pid'),
   scenario: 'single',
   // nsrig's own pid: a host process that certainly exists while the container runs.

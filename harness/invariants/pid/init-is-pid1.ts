@@ -1,11 +1,11 @@
 import { expectEqual, requiresNamespaces, type SingleInvariant } from '../../invariant.js';
-import { manPage } from '../references.js';
+import { manSection } from '../references.js';
 
 export const initIsPid1: SingleInvariant = {
   id: 'pid.init-is-pid1',
   level: 'MUST',
   title: 'The contained program is PID 1 of its PID namespace, with parent PID 0.',
-  reference: manPage('pid_namespaces', 7),
+  reference: manSection('pid_namespaces', 7, 'The namespace "init" process', 'The first process created in a new namespace [...] has the PID 1, and is the "init" process for the namespace'),
   generate: requiresNamespaces('pid'),
   scenario: 'single',
   request: () => ({}),

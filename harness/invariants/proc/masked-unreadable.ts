@@ -7,7 +7,7 @@ export const maskedUnreadable: SingleInvariant = {
   id: 'proc.masked-unreadable',
   level: 'MUST',
   title: 'Every masked path yields nothing: a masked file reads 0 bytes, a masked directory lists 0 entries, or the path is absent or unreadable.',
-  reference: ociSpec('config-linux.md', 'masked-paths', 'Masked Paths'),
+  reference: ociSpec('config-linux.md', 'masked-paths', 'Masked Paths', 'maskedPaths (array of strings, OPTIONAL) will mask over the provided paths inside the container so that they cannot be read.'),
   scenario: 'single',
   generate: { maskPathsWithContent: true },
   request: (profile) => ({ read: profile.maskedPaths }),

@@ -20,7 +20,7 @@ export const readonlyPathsUnwritable: SingleInvariant = {
   id: 'proc.readonly-paths-unwritable',
   level: 'MUST',
   title: 'No read-only path (/proc/sys, /proc/sysrq-trigger, ...) and no file below one can be opened for writing, even by the namespace root.',
-  reference: ociSpec('config-linux.md', 'readonly-paths', 'Readonly Paths'),
+  reference: ociSpec('config-linux.md', 'readonly-paths', 'Readonly Paths', 'readonlyPaths (array of strings, OPTIONAL) will set the provided paths as readonly inside the container.'),
   generate: { requireNamespaces: ['pid', 'ipc'], root: true },
   scenario: 'single',
   request: (profile) => ({ writeFile: targets(profile) }),

@@ -8,7 +8,7 @@ export const deniedReturnsErrno: SingleInvariant = {
   id: 'seccomp.denied-returns-errno',
   level: 'MUST',
   title: "Each system call the policy denies with SCMP_ACT_ERRNO returns -1 with the rule's errnoRet (EPERM when it gives none).",
-  reference: ociSpec('config-linux.md', 'seccomp', 'Seccomp (errnoRet)'),
+  reference: ociSpec('config-linux.md', 'seccomp', 'Seccomp (errnoRet)', 'Some actions like SCMP_ACT_ERRNO and SCMP_ACT_TRACE allow to specify the errno code to return.'),
   generate: { seccomp: true },
   scenario: 'single',
   request: (profile) => ({

@@ -5,7 +5,7 @@ export const modeFilterWhenDeclared: SingleInvariant = {
   id: 'seccomp.mode-filter-when-declared',
   level: 'MUST',
   title: 'With a seccomp policy, the program and its descendants run in seccomp filter mode (Seccomp: 2).',
-  reference: manSection('proc_pid_status', 5, 'Seccomp'),
+  reference: manSection('proc_pid_status', 5, 'Seccomp', '0 means SECCOMP_MODE_DISABLED; 1 means SECCOMP_MODE_STRICT; 2 means SECCOMP_MODE_FILTER.'),
   generate: { seccomp: true },
   scenario: 'single',
   request: () => ({ children: true }),

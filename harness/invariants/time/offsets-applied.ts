@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { HOLDS, violated, type SingleInvariant } from '../../invariant.js';
 import type { Profile } from '../../../policy/profile/types.js';
-import { manPage } from '../references.js';
+import { manSection } from '../references.js';
 
 interface Clocks {
   monotonic: number;
@@ -31,7 +31,7 @@ export const offsetsApplied: SingleInvariant = {
   id: 'time.offsets-applied',
   level: 'MUST',
   title: "With a time namespace, timens_offsets shows the profile's offsets, and the monotonic and boot-time clocks inside read the host's plus them.",
-  reference: manPage('time_namespaces', 7),
+  reference: manSection('time_namespaces', 7, '/proc/PID/timens_offsets', 'Associated with each time namespace are offsets, expressed with respect to the initial time namespace, that define the values of the monotonic and boot-time clocks in that namespace.'),
   generate: { timeOffsets: true },
   scenario: 'single',
   request: (profile) => {

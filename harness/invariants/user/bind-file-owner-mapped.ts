@@ -10,7 +10,7 @@ export const bindFileOwnerMapped: SingleInvariant = {
   id: 'user.bind-file-owner-mapped',
   level: 'MUST',
   title: "A file the process creates in a read-write bind mount belongs, on the host, to the host ids its uid and gid map to.",
-  reference: manSection('user_namespaces', 7, 'Defining user and group ID mappings'),
+  reference: manSection('user_namespaces', 7, 'Defining user and group ID mappings', 'Each line in the uid_map file specifies a 1-to-1 mapping of a range of contiguous user IDs between two user namespaces.'),
   generate: { rwBind: true },
   scenario: 'single',
   request: (profile, host) => {

@@ -5,7 +5,7 @@ export const idsEqualProfile: SingleInvariant = {
   id: 'user.ids-equal-profile',
   level: 'MUST',
   title: "The real, effective, saved and filesystem uid and gid are the profile's, and the supplementary groups are exactly its additionalGids.",
-  reference: ociSpec('config.md', 'posix-platform-user', 'User (POSIX platforms)'),
+  reference: ociSpec('config.md', 'posix-platform-user', 'User (POSIX platforms)', 'uid (int, REQUIRED) specifies the user ID in the container namespace.'),
   scenario: 'single',
   request: () => ({}),
   // Also with setgroups denied: then the groups cannot be set, and any inherited from the

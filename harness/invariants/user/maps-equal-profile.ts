@@ -6,7 +6,7 @@ export const mapsEqualProfile: SingleInvariant = {
   id: 'user.maps-equal-profile',
   level: 'MUST',
   title: "The container's uid_map and gid_map hold exactly the profile's id mappings, in order.",
-  reference: ociSpec('config-linux.md', 'user-namespace-mappings', 'User namespace mappings'),
+  reference: ociSpec('config-linux.md', 'user-namespace-mappings', 'User namespace mappings', 'uidMappings (array of objects, OPTIONAL) describes the user namespace uid mappings from the host to the container.'),
   generate: { requireNamespaces: ['user'] },
   scenario: 'single',
   request: () => ({}),

@@ -1,11 +1,11 @@
 import { expectEqual, type SingleInvariant } from '../../invariant.js';
-import { manPage } from '../references.js';
+import { manSection } from '../references.js';
 
 export const hostnameIsolated: SingleInvariant = {
   id: 'uts.hostname-isolated',
   level: 'MUST',
   title: "The container sees the profile's hostname and domain name (a new UTS namespace starts with the host's, so the host's domain name when the profile sets none), and the host keeps its own.",
-  reference: manPage('uts_namespaces', 7),
+  reference: manSection('uts_namespaces', 7, 'DESCRIPTION', 'Changes made to these identifiers are visible to all other processes in the same UTS namespace, but are not visible to processes in other UTS namespaces.'),
   generate: { names: true },
   scenario: 'single',
   request: () => ({}),

@@ -1,11 +1,11 @@
 import { HOLDS, violated, type PairInvariant } from '../../invariant.js';
-import { manPage } from '../references.js';
+import { manSection } from '../references.js';
 
 export const pairHostnamesSeparate: PairInvariant = {
   id: 'uts.pair-hostnames-separate',
   level: 'MUST',
   title: "Two containers alive at once each see the profile's hostname and domain name (the host's when it sets none), each in a UTS namespace of its own.",
-  reference: manPage('uts_namespaces', 7),
+  reference: manSection('uts_namespaces', 7, 'DESCRIPTION', 'Changes made to these identifiers are visible to all other processes in the same UTS namespace, but are not visible to processes in other UTS namespaces.'),
   generate: { names: true },
   scenario: 'pair',
   request: () => ({}),
