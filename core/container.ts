@@ -4,7 +4,6 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import type { Profile, IdMapping } from '../policy/profile/types.js';
 import { compilePlan, cloneFlagsFor, type LaunchPlan } from './plan.js';
@@ -21,14 +20,20 @@ import { compileProfilePolicy } from './seccomp-program.js';
 import { networkHub, type VethAttachment } from './network-hub.js';
 import { LaunchError } from './launch-error.js';
 import { assertTimeOffsetsFit } from './time-offsets.js';
+import { openHostHandles } from './host-handles.js';
 
 export { LaunchError };
 
-const STAGE2 = fileURLToPath(new URL('./stage2.js', import.meta.url));
 /** Setup normally takes well under a second; past this, something is stuck. */
 const SETUP_DEADLINE_MS = 20_000;
 
 export interface LaunchOptions {
+  /**
+   * Shows nsrig's own built files (package.json, dist/, node_modules/) read-only at this directory
+   * inside, over the profile's mounts, wherever the checkout lives: the harness runs its probe
+   * from there. Needs the mount namespace; ignored without one.
+   */
+  nsrigTreeAt?: string;
   /** Replaces profile.process.args. */
   args?: string[];
   /** "inherit" passes nsrig's own stdin/stdout/stderr through (nsrig run). */
@@ -204,6 +209,9 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
     const policyProgram = compileProfilePolicy(profile);
     const seccompPrograms = [...(policyProgram ? [policyProgram] : []), ...(options.seccompPrograms ?? [])];
     const plan = compilePlan(profile, fds, { args: options.args, seccompPrograms, noNewKeyring: options.noNewKeyring, traceStartMarker: options.traceStartMarker });
+    const handles = openHostHandles(plan.rootfs ? options.nsrigTreeAt : undefined);
+    opened.push(...handles.fds);
+    plan.treeBinds = handles.treeBinds;
     const hub = plan.veth ? await networkHub() : undefined;
     // Made and limited before the container's process exists: a value the kernel refuses fails here, with nothing to undo but the cgroups.
     try {
@@ -215,10 +223,10 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
 
     const child = cloneExec({
       path: process.execPath,
-      argv: ['nsrig-stage2', STAGE2, String(controlRead), String(reportWrite)],
+      argv: ['nsrig-stage2', ...handles.stage2Args, String(controlRead), String(reportWrite)],
       envp: [],
       namespaceFlags: cloneFlagsFor(profile.namespaces),
-      inheritFds: [controlRead, reportWrite, stdinRead, stdoutWrite, stderrWrite],
+      inheritFds: [controlRead, reportWrite, stdinRead, stdoutWrite, stderrWrite, ...handles.fds],
       waitFd: controlRead,
     });
     const cgroup = cgroups.cgroup;
@@ -233,7 +241,7 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
     container.warnings = cgroups.warnings;
     liveContainers.add(container);
     // The child's ends belong to it now.
-    closeAll([controlRead, reportWrite, stdoutWrite, stderrWrite, ...(inherit ? [] : [stdinRead])]);
+    closeAll([controlRead, reportWrite, stdoutWrite, stderrWrite, ...(inherit ? [] : [stdinRead]), ...handles.fds]);
 
     // Placed in its cgroup before setup, so it enters its cgroup namespace there and nothing escapes teardown.
     cgroups.add(child.pid);

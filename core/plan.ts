@@ -41,6 +41,8 @@ export interface LaunchPlan {
   /** Absent when the profile has no mount namespace: then the host's mounts are used as they are. */
   rootfs?: Profile['rootfs'];
   mounts: PlannedMount[];
+  /** nsrig's own files, cloned read-only by the launcher, attached after the mounts (LaunchOptions.nsrigTreeAt). */
+  treeBinds: { tree: number; destination: string }[];
   maskedPaths: string[];
   readonlyPaths: string[];
   loopback: boolean;
@@ -160,6 +162,7 @@ export function compilePlan(
     domainname: profile.domainname,
     rootfs: hasMnt ? { ...profile.rootfs } : undefined,
     mounts: hasMnt ? profile.mounts.map(plannedMount) : [],
+    treeBinds: [],
     maskedPaths: hasMnt ? profile.maskedPaths : [],
     readonlyPaths: hasMnt ? profile.readonlyPaths : [],
     loopback: profile.namespaces.includes('net') && profile.network.loopback,

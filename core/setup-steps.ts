@@ -161,7 +161,10 @@ function ensureMountPoint(target: string, kind: 'dir' | 'file'): void {
   if (fs.existsSync(target)) return;
   try {
     if (kind === 'dir') fs.mkdirSync(target, { recursive: true });
-    else fs.writeFileSync(target, '');
+    else {
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.writeFileSync(target, '');
+    }
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new Error(`mount point ${target.slice(STAGING_ROOT.length) || '/'} does not exist and cannot be created (${code}); with a read-only rootfs, mount destinations must exist or lie in a tmpfs mounted earlier`);
@@ -209,6 +212,12 @@ function bindOne(tree: number, target: string, planned: PlannedMount): void {
 
 function mountFilesystems(state: SetupState): void {
   state.plan.mounts.forEach((m, i) => mountOne(state, m, i));
+  // Last, over whatever the profile mounted there (the launcher cloned them, see core/host-handles.ts).
+  for (const { tree, destination } of state.plan.treeBinds) {
+    const target = inRoot(destination);
+    ensureMountPoint(target, fs.statSync(`/proc/self/fd/${tree}`).isDirectory() ? 'dir' : 'file');
+    attachMountTree(tree, target);
+  }
 }
 
 /** A minimal /dev in its tmpfs: bind mounts of the host's device nodes (mknod is not allowed in a user namespace). */

@@ -6,11 +6,13 @@ import type { ContainerSession, Target } from './target.js';
 import { TargetError } from './target.js';
 import { encodeRequest, PROBE_REQUEST_FLAG, type Observations, type ProbeRequest } from './probe/protocol.js';
 import type { HostChangePlan } from './invariant.js';
+import { PROBE_IN_CONTAINER } from './probe-rig.js';
 
+/** The probe's entry point on the host; inside containers it is PROBE_IN_CONTAINER (probe-rig.ts). */
 export const PROBE_MAIN = fileURLToPath(new URL('./probe/main.js', import.meta.url));
 
 export function probeCommand(request: ProbeRequest): string[] {
-  return [process.execPath, PROBE_MAIN, PROBE_REQUEST_FLAG, encodeRequest(request)];
+  return [process.execPath, PROBE_IN_CONTAINER, PROBE_REQUEST_FLAG, encodeRequest(request)];
 }
 
 /** The probe did not produce observations: it crashed, or the container ended first. */

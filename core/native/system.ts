@@ -34,6 +34,15 @@ export function openNamespace(path: string): number {
   return check(raw.open(path, O.RDONLY | O.CLOEXEC) as number, 'open', path);
 }
 
+/**
+ * An O_PATH descriptor of a file or directory, close-on-exec. Handed to a child, /proc/self/fd/N
+ * reaches it without searching the directories above it: the magic link jumps straight to the
+ * open file (proc(5), /proc/pid/fd), so it works for a uid that could not walk the path.
+ */
+export function openPath(path: string): number {
+  return check(raw.open(path, O.PATH | O.CLOEXEC) as number, 'open O_PATH', path);
+}
+
 function rlimitValue(n: number): bigint {
   return n < 0 || !Number.isFinite(n) ? RLIM_INFINITY : BigInt(n);
 }

@@ -6,7 +6,7 @@ import type { ContainerSession, ExitStatus, LaunchRequest, Target, TargetInfo } 
 import { TargetError } from '../target.js';
 import { hostPrerequisites } from './host-prerequisites.js';
 import { Tracer } from '../../core/tracer/index.js';
-import { withNsrigTree } from '../nsrig-tree-mount.js';
+import { RIG_DIR } from '../probe-rig.js';
 
 const VERSION = '0.1.0';
 
@@ -60,7 +60,9 @@ export class BuiltinTarget implements Target {
   async start(request: LaunchRequest): Promise<ContainerSession> {
     const tracer = request.traceSyscalls ? await Tracer.start({ countErrors: true }) : undefined;
     try {
-      const container = await launchContainer(withNsrigTree(request.profile), {
+      const container = await launchContainer(request.profile, {
+        // The probe runs from there (probe-rig.ts).
+        nsrigTreeAt: RIG_DIR,
         args: request.args, stdio: 'pipe', stdin: request.stdin, noNewKeyring: request.noNewKeyring,
         ...(tracer ? { seccompPrograms: [tracer.filter], beforeSetup: (pid: number) => tracer.attach(pid) } : {}),
       });

@@ -4,15 +4,16 @@
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import type { ExecutionContext } from 'ava';
-import { withNsrigTree } from '../../harness/nsrig-tree-mount.js';
 import { launchContainer, type Container, type ContainerExit, type LaunchOptions } from '../../core/container.js';
 import { parseProfile } from '../../policy/profile/load.js';
 import type { Profile } from '../../policy/profile/types.js';
 import type { Observations, ProbeRequest } from '../../harness/probe/protocol.js';
 import { encodeRequest, PROBE_REQUEST_FLAG } from '../../harness/probe/protocol.js';
 import { leftovers } from '../../harness/host-leftovers.js';
+import { PROBE_IN_CONTAINER, RIG_DIR } from '../../harness/probe-rig.js';
 
-export const PROBE = fileURLToPath(new URL('../../harness/probe/main.js', import.meta.url));
+/** The probe on the host, run from there by a container without a mount namespace of its own. */
+const PROBE_ON_HOST = fileURLToPath(new URL('../../harness/probe/main.js', import.meta.url));
 export const SOURCE = 'core-test.yaml';
 
 export function profileOf(doc: Record<string, unknown>): Profile {
@@ -55,8 +56,9 @@ function collect(stream: Readable | undefined, onData?: (text: string) => void):
 
 /** Launches, optionally looks from outside while held, waits; the container is torn down on return. */
 export async function run<T = undefined>(doc: Record<string, unknown>, options: RunOptions<T> = {}): Promise<Finished<T>> {
-  // The probe and helper scripts are nsrig's own files: visible even when the checkout is under /tmp.
-  const container = await launchContainer(withNsrigTree(profileOf(doc)), {
+  // The probe is nsrig's own code: shown at the rig's path wherever the checkout lives.
+  const container = await launchContainer(profileOf(doc), {
+    nsrigTreeAt: RIG_DIR,
     stdio: 'pipe', stdin: options.outside ? 'pipe' : 'null', args: options.args, ...options.launch,
   });
   try {
@@ -93,7 +95,7 @@ export const heldReady = (text: string) => text.includes('held\n');
 export async function runProbe<T = undefined>(doc: Record<string, unknown>, request: ProbeRequest = {},
   outside?: (container: Container) => T | Promise<T>): Promise<Finished<T> & { observations: Observations }> {
   const finished = await run(doc, {
-    args: [process.execPath, PROBE, PROBE_REQUEST_FLAG, encodeRequest({ ...request, hold: outside !== undefined })],
+    args: [process.execPath, profileOf(doc).namespaces.includes('mnt') ? PROBE_IN_CONTAINER : PROBE_ON_HOST, PROBE_REQUEST_FLAG, encodeRequest({ ...request, hold: outside !== undefined })],
     outside,
   });
   const line = finished.stdout.split('\n').find((l) => l.startsWith('{'));

@@ -8,7 +8,6 @@ import os from 'node:os';
 import path from 'node:path';
 import type { MountEntry } from '../../harness/probe/protocol.js';
 import { DEFAULT_CAPABILITIES, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../../policy/profile/types.js';
-import { projectRoot } from '../../harness/targets/oci/host-root-view.js';
 import { run, runProbe, shell, assertNoLeftovers } from './container-run.js';
 import { baselineMounts, suspectHostMounts } from '../../harness/host-leftovers.js';
 
@@ -195,10 +194,8 @@ test.serial('a rootfs directory: writable when readonly is false (seen on the ho
     });
     const writable = await run(doc(false), { args: shell('echo from-container > /written && ls /') });
     t.is(writable.exit.code, 0, writable.stderr);
-    // The test's containers bind nsrig's own tree at its path (the probe lives there), so a
-    // checkout at /check adds a mount point 'check' to this rootfs.
-    const treeTop = projectRoot().split('/')[1]!;
-    const expected = new Set(['bin', 'dev', 'lib', 'lib64', 'proc', 'sbin', 'tmp', 'usr', 'written', treeTop]);
+    // The test's containers bind the probe's rig at /run/nsrig-rig, which adds a mount point 'run' to this rootfs.
+    const expected = new Set(['bin', 'dev', 'lib', 'lib64', 'proc', 'run', 'sbin', 'tmp', 'usr', 'written']);
     t.deepEqual(writable.stdout.trim().split('\n').sort(), [...expected].sort());
     t.is(fs.readFileSync(path.join(root, 'written'), 'utf8'), 'from-container\n');
     fs.rmSync(path.join(root, 'written'));

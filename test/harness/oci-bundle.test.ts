@@ -8,6 +8,7 @@ import { parseProfile } from '../../policy/profile/load.js';
 import type { Profile } from '../../policy/profile/types.js';
 import { BundleError, writeBundle } from '../../harness/targets/oci/bundle-writer.js';
 import { projectRoot } from '../../harness/targets/oci/host-root-view.js';
+import { PROBE_IN_CONTAINER, RIG_DIR, rigBinds } from '../../harness/probe-rig.js';
 
 function profileOf(doc: object): Profile {
   return parseProfile({ process: { args: ['/bin/true'] }, ...doc }, '<oci-bundle-test>', { checkPaths: false });
@@ -50,16 +51,20 @@ test('the rig\'s host binds come first, read-only, and include node and the proj
   const first = bundle.rigMounts.filter((m) => !below(m));
   t.deepEqual(bundle.config.mounts.slice(0, first.length), first);
   t.deepEqual(bundle.config.mounts.slice(bundle.config.mounts.length - (bundle.rigMounts.length - first.length)), bundle.rigMounts.filter(below));
+  const rig = new Map(rigBinds().map((b) => [b.destination, b.source]));
   for (const bind of bundle.rigMounts) {
     t.is(bind.type, 'bind');
-    t.is(bind.source, bind.destination);
+    // Host directories at their own paths; the probe's rig at its fixed path, whatever the checkout's.
+    t.is(bind.source, rig.get(bind.destination) ?? bind.destination);
     t.true(bind.options!.includes('ro'), bind.destination);
     // Below a profile mount the runtime makes the mount point, inside that mount.
-    if (!below(bind)) t.true(fs.statSync(path.join(dir, 'rootfs', bind.destination)).isDirectory(), bind.destination);
+    const kind = fs.statSync(bind.source!).isFile() ? 'isFile' : 'isDirectory';
+    if (!below(bind)) t.true(fs.statSync(path.join(dir, 'rootfs', bind.destination))[kind](), bind.destination);
   }
   const covers = (p: string): boolean => bundle.rigMounts.some((b) => p === b.destination || p.startsWith(`${b.destination}/`));
   t.true(covers(nodeDir), nodeDir);
-  t.true(covers(projectRoot()), projectRoot());
+  t.true(covers(PROBE_IN_CONTAINER), PROBE_IN_CONTAINER);
+  t.deepEqual(bundle.rigMounts.filter((b) => rig.has(b.destination)).map((b) => b.destination), [...rig.keys()]);
   if (fs.existsSync('/etc/alternatives')) t.true(covers('/etc/alternatives'), 'Debian\'s alternatives, for /usr/bin/awk and the like');
   // The profile's own mounts, unchanged and in their order.
   t.deepEqual(profileDestinations, ['/proc', '/dev', '/dev/shm', '/dev/mqueue', '/tmp', '/sys']);
@@ -67,7 +72,7 @@ test('the rig\'s host binds come first, read-only, and include node and the proj
 
 test('without the probe the project is not bound', (t) => {
   const bundle = writeBundle(profileOf({}), path.join(tempDir(t), 'bundle'), { probe: false });
-  t.false(bundle.rigMounts.some((b) => b.destination === projectRoot()));
+  t.false(bundle.rigMounts.some((b) => b.destination.startsWith(RIG_DIR) || b.source === projectRoot()));
 });
 
 test('the generated rootfs belongs to the container\'s root, as an image would', (t) => {

@@ -1,14 +1,16 @@
 import fs from 'node:fs';
 import { expectEqual, type SingleInvariant } from '../../invariant.js';
 import { PROBE_MAIN } from '../../scenario.js';
+import { PROBE_IN_CONTAINER } from '../../probe-rig.js';
 import { manSection } from '../references.js';
 import { containerIdOf } from './id-map.js';
 
 /**
- * Host files every target shows at their host paths, since the probe runs from them: the Node
- * binary and the probe itself. On a usual host both belong to root, which no generated map covers.
+ * Host files every target shows, since the probe runs from them: the Node binary (at its host
+ * path) and the probe itself (in the rig), with their host paths. On a usual host both belong to
+ * root, which no generated map covers.
  */
-const HOST_FILES = [process.execPath, PROBE_MAIN];
+const HOST_FILES = [{ inside: process.execPath, host: process.execPath }, { inside: PROBE_IN_CONTAINER, host: PROBE_MAIN }];
 
 export const unmappedShowsOverflow: SingleInvariant = {
   id: 'user.unmapped-shows-overflow',
@@ -16,12 +18,12 @@ export const unmappedShowsOverflow: SingleInvariant = {
   title: "A host file's owner shows inside as the id its host owner maps to, and as the overflow id (65534) when the host owner is not mapped.",
   reference: manSection('user_namespaces', 7, 'Unmapped user and group IDs', 'In most such cases, an unmapped user ID is converted to the overflow user ID (group ID); the default value for the overflow user ID (group ID) is 65534.'),
   scenario: 'single',
-  request: () => ({ stat: HOST_FILES }),
+  request: () => ({ stat: HOST_FILES.map((f) => f.inside) }),
   check: (o, profile, host) => {
-    const expected = HOST_FILES.map((p) => {
-      const st = fs.statSync(p);
+    const expected = HOST_FILES.map((f) => {
+      const st = fs.statSync(f.host);
       return {
-        path: p,
+        path: f.inside,
         uid: containerIdOf(profile.user.uidMappings, st.uid) ?? host.overflowIds.uid,
         gid: containerIdOf(profile.user.gidMappings, st.gid) ?? host.overflowIds.gid,
       };

@@ -4,8 +4,10 @@
 // (but for its alternatives), is generated.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { OciMount } from '../../../policy/profile/oci-config.js';
+import { rigBinds, projectRoot } from '../../probe-rig.js';
+
+export { projectRoot };
 
 /** Top-level host entries a dynamically linked program may need. */
 const SYSTEM_ENTRIES = ['usr', 'bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32'];
@@ -24,8 +26,8 @@ export interface HostRootView {
 }
 
 /**
- * The host part of a synthetic rootfs. With `probe`, also node's directory and the nsrig project
- * (so `node <project>/dist/harness/probe/main.js` runs inside), unless an earlier bind covers them.
+ * The host part of a synthetic rootfs. With `probe`, also node's directory (unless an earlier bind
+ * covers it) and the probe's rig (probe-rig.ts), so `node /run/nsrig-rig/dist/harness/probe/main.js` runs inside.
  */
 export function hostRootView(options: { probe: boolean }): HostRootView {
   const binds: OciMount[] = [];
@@ -45,10 +47,10 @@ export function hostRootView(options: { probe: boolean }): HostRootView {
   // not copied: hundreds of symlinks made per bundle cost more than the container itself.
   if (isDirectory('/etc/alternatives')) binds.push(hostBind('/etc/alternatives'));
   if (options.probe) {
-    for (const dir of [path.dirname(fs.realpathSync(process.execPath)), projectRoot()]) {
-      const covered = binds.some((b) => isSameOrBelow(dir, b.destination)) || [...symlinks.keys()].some((s) => isSameOrBelow(dir, `/${s}`));
-      if (!covered) binds.push(hostBind(dir));
-    }
+    const nodeDir = path.dirname(fs.realpathSync(process.execPath));
+    const covered = binds.some((b) => isSameOrBelow(nodeDir, b.destination)) || [...symlinks.keys()].some((s) => isSameOrBelow(nodeDir, `/${s}`));
+    if (!covered) binds.push(hostBind(nodeDir));
+    for (const rig of rigBinds()) binds.push({ ...hostBind(rig.source), destination: rig.destination });
   }
   return { binds, symlinks };
 }
@@ -67,22 +69,4 @@ function hostBind(dir: string): OciMount {
 
 export function isSameOrBelow(p: string, dir: string): boolean {
   return p === dir || p.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
-}
-
-let cachedRoot: string | undefined;
-
-/** The nsrig checkout this module runs from: the nearest directory up with nsrig's package.json. */
-export function projectRoot(): string {
-  if (cachedRoot !== undefined) return cachedRoot;
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = path.join(dir, 'package.json');
-    if (fs.existsSync(pkg) && (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { name?: string }).name === 'nsrig') {
-      cachedRoot = dir;
-      return dir;
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`no nsrig package.json above ${fileURLToPath(import.meta.url)}`);
-    dir = parent;
-  }
 }
