@@ -70,13 +70,18 @@ Writes an OCI bundle (DIR/config.json and DIR/rootfs) for PROFILE, to inspect or
 
 Exit status: 0 written, 2 usage or profile error.
 `,
-  trace: `Usage: nsrig trace [--profile P] [--policy POL] [--json F] [--generate OUT.json] -- CMD ARGS...
+  trace: `Usage: nsrig trace [--backend ebpf|ptrace] [--profile P] [--policy POL] [--json F] [--generate OUT.json] -- CMD ARGS...
 
 Counts a workload's system calls (in a container from P, else on the host), checks them against a
 seccomp policy POL (OCI/Docker JSON), and writes a least-privilege policy from them.
 
+--backend ebpf counts in the kernel (raw_syscalls tracepoints filtered by the container's cgroup)
+and records the pid and arguments of the calls POL refuses; ptrace stops the workload at each call.
+Without --backend: ebpf where the host allows it, else ptrace, saying why.
+
 Exit status: the workload's own code (128+N when killed by signal N); 125 when the container could
-not be set up; 127 when the program cannot be found or run; 2 on a usage, profile or policy error.
+not be set up; 127 when the program cannot be found or run; 2 on a usage, profile or policy error;
+3 when --backend ebpf cannot run here.
 `,
   doctor: `Usage: nsrig doctor [--runtime NAME|PATH]... [--json]
 
@@ -102,7 +107,7 @@ Usage:
   nsrig report RESULTS.json... [--html F] [--junit F] [--json F]
                                          render (and merge) results files
   nsrig bundle PROFILE DIR               write an OCI bundle (config.json + rootfs) for a profile
-  nsrig trace [--profile P] [--policy POL] [--json F] [--generate OUT.json] -- CMD ARGS...
+  nsrig trace [--backend ebpf|ptrace] [--profile P] [--policy POL] [--json F] [--generate OUT.json] -- CMD ARGS...
                                          count a workload's syscalls, check them against a policy,
                                          or write a least-privilege policy
   nsrig doctor [--runtime R]... [--json]  check this host's prerequisites and say how to fix them

@@ -3,11 +3,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { traceCommand, traceContainer, type TraceResult } from '../../core/tracer/index.js';
+import { ebpfAvailability, traceCommand, traceContainer, type TraceBackend, type TraceResult } from '../../core/tracer/index.js';
 import { LaunchError } from '../../core/container.js';
 import { SIGNALS } from '../../policy/kernel/signals.js';
 import { loadProfile } from '../../policy/load-profile.js';
-import { checkTrace, formatPolicy, generatePolicy, loadPolicyFile, type TraceViolation } from '../../policy/seccomp/index.js';
+import {
+  callsPolicyMayRefuse, checkTrace, formatPolicy, generatePolicy, loadPolicyFile, withViolatingCalls, type ViolationWithCalls,
+} from '../../policy/seccomp/index.js';
 import { UsageError } from '../usage.js';
 import { exitCodeForLaunchError } from './run.js';
 
@@ -25,48 +27,72 @@ function summaryTable(result: TraceResult): string {
   ].join('\n');
 }
 
-function describeViolations(violations: TraceViolation[], result: TraceResult): string {
+const hex = (decimal: string) => `0x${BigInt(decimal).toString(16)}`;
+
+function describeViolations(violations: ViolationWithCalls[], result: TraceResult): string {
   return violations.map((v) => {
     const pids = result.processes
       .map((p) => ({ pid: p.pid, command: p.command, count: p.syscalls.find((s) => s.name === v.name)?.count ?? 0 }))
       .filter((p) => p.count > 0)
       .map((p) => `${p.pid}${p.command ? ` (${p.command})` : ''} ×${p.count}`);
-    return `violation: ${v.name} ×${v.count} — ${v.reason === 'denied' ? `the policy answers ${v.outcome}` : `allowed only for some arguments, else ${v.outcome}`}; by ${pids.join(', ')}`;
+    const calls = (v.calls ?? []).map((c) => `\n  pid ${c.pid}: ${v.name}(${c.args.map(hex).join(', ')})`).join('');
+    return `violation: ${v.name} ×${v.count} — ${v.reason === 'denied' ? `the policy answers ${v.outcome}` : `allowed only for some arguments, else ${v.outcome}`}; by ${pids.join(', ')}${calls}`;
   }).join('\n');
+}
+
+const USAGE = 'usage: nsrig trace [--backend ebpf|ptrace] [--profile P] [--policy POL] [--json F] [--generate OUT.json] -- CMD ARGS...';
+
+/** The backend asked for, or eBPF where this host allows it and ptrace (saying why) where not. */
+function chooseBackend(asked: string | undefined): TraceBackend | { refused: string } {
+  if (asked !== undefined && asked !== 'ebpf' && asked !== 'ptrace') throw new UsageError(`--backend takes ebpf or ptrace; got ${JSON.stringify(asked)}\n${USAGE}`);
+  if (asked === 'ptrace') return 'ptrace';
+  const ebpf = ebpfAvailability();
+  if (ebpf.available) return 'ebpf';
+  if (asked === 'ebpf') return { refused: `nsrig trace: this host cannot trace with eBPF: ${ebpf.reason}` };
+  process.stderr.write(`nsrig trace: tracing with ptrace, as eBPF is unavailable: ${ebpf.reason}\n`);
+  return 'ptrace';
 }
 
 export async function trace(args: string[]): Promise<number> {
   const dash = args.indexOf('--');
-  if (dash < 0 || dash === args.length - 1) throw new UsageError('usage: nsrig trace [--profile P] [--policy POL] [--json F] [--generate OUT.json] -- CMD ARGS...');
+  if (dash < 0 || dash === args.length - 1) throw new UsageError(USAGE);
   const { values } = parseArgs({
     args: args.slice(0, dash), strict: true,
-    options: { profile: { type: 'string' }, policy: { type: 'string' }, json: { type: 'string' }, generate: { type: 'string' } },
+    options: { backend: { type: 'string' }, profile: { type: 'string' }, policy: { type: 'string' }, json: { type: 'string' }, generate: { type: 'string' } },
   });
+  const backend = chooseBackend(values.backend);
+  if (typeof backend !== 'string') {
+    process.stderr.write(`${backend.refused}\n`);
+    return 3;
+  }
   const command = args.slice(dash + 1);
   const policy = values.policy ? loadPolicyFile(values.policy) : undefined;
   const profile = values.profile ? loadProfile(values.profile) : undefined;
 
+  const capabilities = profile?.process.capabilities.bounding ?? [];
+  const ctx = { arch: 'x86_64' as const, capabilities, kernel: os.release() };
+  // With eBPF, the calls the policy may refuse are recorded (pid, arguments) as they happen.
+  const sampleCalls = policy && backend === 'ebpf' ? callsPolicyMayRefuse(policy, ctx) : undefined;
   let result: TraceResult;
   try {
     // The policy is checked against the trace, not enforced: the workload runs to its end.
     result = profile
-      ? await traceContainer(profile, { args: command, stdio: 'inherit', stdin: 'null' })
-      : await traceCommand(command, { stdio: 'inherit' });
+      ? await traceContainer(profile, { args: command, stdio: 'inherit', stdin: 'null', backend, sampleCalls })
+      : await traceCommand(command, { stdio: 'inherit', backend, sampleCalls });
   } catch (e) {
     if (!(e instanceof LaunchError)) throw e;
     process.stderr.write(`nsrig trace: ${e.message}\n`);
     return exitCodeForLaunchError(e);
   }
   process.stderr.write(`${summaryTable(result)}\n`);
-  const capabilities = profile?.process.capabilities.bounding ?? [];
-  const violations = policy ? checkTrace(policy, result.totals, { arch: 'x86_64', capabilities, kernel: os.release() }) : [];
+  const violations = policy ? withViolatingCalls(checkTrace(policy, result.totals, ctx), result.samples ?? [], policy, ctx) : [];
   if (policy) process.stderr.write(violations.length ? `${describeViolations(violations, result)}\n` : `no violations of ${values.policy}\n`);
   if (values.generate) {
     fs.writeFileSync(values.generate, formatPolicy(generatePolicy(result.totals)));
     process.stderr.write(`policy: ${values.generate}\n`);
   }
   if (values.json) {
-    const json = { command, profile: values.profile ?? null, exit: result.exit, totals: result.totals, processes: result.processes, violations };
+    const json = { command, profile: values.profile ?? null, backend: result.backend, exit: result.exit, totals: result.totals, processes: result.processes, violations };
     fs.writeFileSync(values.json, `${JSON.stringify(json, null, 2)}\n`);
   }
   const exit = result.exit;
