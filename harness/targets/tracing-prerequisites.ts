@@ -1,10 +1,11 @@
-// What syscall tracing needs on this host, each tried: nsrig's tracer (seccomp RET_TRACE stops read
-// with ptrace) tracing one real command, and what an eBPF tracer would need (bpf(2), a program on
+// What syscall tracing needs on this host, each tried: the ptrace tracer (seccomp RET_TRACE stops read
+// with ptrace) tracing one real command, and what the eBPF tracer needs (bpf(2), a program on
 // the raw_syscalls:sys_enter tracepoint, tracefs, the kernel's BTF). Tracing serves nsrig trace and
 // check --trace; without it everything else still works, so these are never required.
 import fs from 'node:fs';
 import { readMountinfo } from '../../core/cgroup-layout.js';
 import type { Prerequisite } from './host-prerequisites.js';
+import type { EbpfAvailability } from '../../core/tracer/index.js';
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
@@ -82,14 +83,12 @@ async function ebpfPrerequisites(): Promise<Prerequisite> {
     facts.rawTracepoint === true ? 'a program attaches to raw_syscalls:sys_enter' : `no program on raw_syscalls:sys_enter: ${facts.rawTracepoint}`,
     tracefs.mountedAt !== null
       ? `tracefs at ${tracefs.mountedAt}${tracefs.rawSyscallsEvents ? ' with raw_syscalls events' : ' without raw_syscalls events'}`
-      : tracefs.supported ? `tracefs not mounted (the kernel has it: mount -t tracefs nodev ${TRACEFS_HOME})` : 'the kernel has no tracefs',
+      : tracefs.supported ? `tracefs not mounted (not needed: the tracer attaches raw tracepoints by name; mount -t tracefs nodev ${TRACEFS_HOME} for perf tracepoint events)` : 'the kernel has no tracefs (not needed: the tracer attaches raw tracepoints by name)',
     facts.btf ? `BTF at ${BTF}` : `no BTF at ${BTF}`,
   ];
   const fixes = [
     facts.bpf !== true ? 'a kernel with CONFIG_BPF_SYSCALL, run as root' : undefined,
     facts.bpf === true && facts.rawTracepoint !== true ? 'a kernel with CONFIG_BPF_EVENTS and CONFIG_FTRACE_SYSCALLS' : undefined,
-    tracefs.mountedAt === null && !tracefs.supported ? 'a kernel with CONFIG_TRACING (tracefs)' : undefined,
-    tracefs.rawSyscallsEvents === false ? 'a kernel with CONFIG_FTRACE_SYSCALLS (raw_syscalls events)' : undefined,
     facts.btf ? undefined : 'a kernel built with CONFIG_DEBUG_INFO_BTF',
   ].filter((f): f is string => f !== undefined);
   return {
@@ -98,18 +97,23 @@ async function ebpfPrerequisites(): Promise<Prerequisite> {
   };
 }
 
-/** Which tracer this host gets, and why. */
-function backend(ptrace: Prerequisite, ebpf: Prerequisite): Prerequisite {
-  const ebpfNote = ebpf.state === 'ok' ? 'every eBPF prerequisite is met too' : 'eBPF prerequisites are incomplete (see above)';
+/** Which backend nsrig trace picks on this host (the same test it makes), and why. */
+function backend(ptrace: Prerequisite, ebpf: EbpfAvailability): Prerequisite {
+  const id = 'tracing-backend';
+  const title = 'tracing backend';
+  if (ebpf.available) {
+    return { id, title, state: 'ok', required: false, detail: 'ebpf: nsrig trace counts in the kernel (raw_syscalls tracepoints, filtered by the container\'s cgroup); --backend ptrace still works', facts: { backend: 'ebpf' } };
+  }
   return ptrace.state === 'ok'
-    ? { id: 'tracing-backend', title: 'tracing backend', state: 'ok', required: false, detail: `ptrace: the tracer this nsrig has, and it works here; ${ebpfNote}`, facts: { backend: 'ptrace' } }
-    : { id: 'tracing-backend', title: 'tracing backend', state: 'warn', required: false, detail: `none: nsrig's tracer needs ptrace, which failed; ${ebpfNote}`, fix: ptrace.fix, facts: { backend: null } };
+    ? { id, title, state: 'ok', required: false, detail: `ptrace, as eBPF is unavailable: ${ebpf.reason}`, facts: { backend: 'ptrace', ebpfUnavailable: ebpf.reason } }
+    : { id, title, state: 'warn', required: false, detail: `none: ptrace failed and eBPF is unavailable: ${ebpf.reason}`, fix: ptrace.fix, facts: { backend: null, ebpfUnavailable: ebpf.reason } };
 }
 
 export async function examineTracing(): Promise<Prerequisite[]> {
   const ptrace = await ptraceTracer();
   const ebpf = await ebpfPrerequisites();
-  return [ptrace, ebpf, backend(ptrace, ebpf)];
+  const { ebpfAvailability } = await import('../../core/tracer/index.js');
+  return [ptrace, ebpf, backend(ptrace, ebpfAvailability())];
 }
 
 function readText(file: string): string {

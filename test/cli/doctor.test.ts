@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import type { DoctorReport } from '../../bin/commands/doctor.js';
 import type { Prerequisite } from '../../harness/targets/host-prerequisites.js';
 import { nsrig, printed } from './nsrig-cli.js';
+import { ebpfAvailability } from '../../core/tracer/index.js';
 
 const emptyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-doctor-test-'));
 test.after.always(() => fs.rmSync(emptyDir, { recursive: true, force: true }));
@@ -74,7 +75,9 @@ test.serial('doctor --json on this host agrees with the host as read independent
   const ebpf = line(report, 'tracing-ebpf').facts as { btf: boolean; tracefs: { mountedAt: string | null } };
   t.is(ebpf.btf, fs.existsSync('/sys/kernel/btf/vmlinux'));
   t.is(ebpf.tracefs.mountedAt !== null, types.includes('tracefs'));
-  t.is(line(report, 'tracing-backend').facts?.backend, line(report, 'tracing-ptrace').state === 'ok' ? 'ptrace' : null);
+  const ebpfBackend = ebpfAvailability();
+  t.is(line(report, 'tracing-backend').facts?.backend, ebpfBackend.available ? 'ebpf' : line(report, 'tracing-ptrace').state === 'ok' ? 'ptrace' : null);
+  if (!ebpfBackend.available) t.true(line(report, 'tracing-backend').detail.includes(ebpfBackend.reason), 'the line says why not eBPF');
 
   for (const name of ['runc', 'crun']) {
     const runtime = line(report, `runtime:${name}`);
