@@ -10,7 +10,7 @@ import { loadProfile } from '../../policy/load-profile.js';
 import {
   callsPolicyMayRefuse, checkTrace, formatPolicy, generatePolicy, loadPolicyFile, withViolatingCalls, type ViolationWithCalls,
 } from '../../policy/seccomp/index.js';
-import { UsageError } from '../usage.js';
+import { EXIT, UsageError } from '../usage.js';
 import { exitCodeForLaunchError } from './run.js';
 
 function summaryTable(result: TraceResult): string {
@@ -63,7 +63,7 @@ export async function trace(args: string[]): Promise<number> {
   const backend = chooseBackend(values.backend);
   if (typeof backend !== 'string') {
     process.stderr.write(`${backend.refused}\n`);
-    return 3;
+    return EXIT.HOST;
   }
   const command = args.slice(dash + 1);
   const policy = values.policy ? loadPolicyFile(values.policy) : undefined;
