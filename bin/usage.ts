@@ -51,6 +51,7 @@ Options:
   --json F, --junit F, --html F   write results
   --trace                 trace the first case of each invariant (built-in engine) and attach its syscall profile
   --list                  list the invariants and exit
+  --parity                print the parity table with the anchors' suites (docs/parity.md) and exit
 
 Exit status: 0 all hold, 1 a failure, 2 usage or configuration error, 3 the host cannot run the
 check (it says what is missing; nsrig doctor lists every prerequisite).

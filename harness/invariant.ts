@@ -22,6 +22,18 @@ export function violated(expected: string, observed: string): Verdict {
   return { holds: false, expected, observed };
 }
 
+/** Check names in the suites runtime developers run: runtime-tools validation/, youki contest, crun tests/, LTP runtest/containers. */
+export interface AnchorChecks {
+  /** runtime-tools: a validation/ directory, or runtimetest's validate function. */
+  runtimeTools?: string[];
+  /** youki's contest: a test group or test name. */
+  contest?: string[];
+  /** crun: tests/FILE.py::function. */
+  crun?: string[];
+  /** LTP runtest/containers entries. */
+  ltp?: string[];
+}
+
 interface InvariantBase {
   /** "area.name", e.g. "uts.hostname-isolated". */
   id: string;
@@ -31,6 +43,11 @@ interface InvariantBase {
   reference: Reference;
   /** How generated profiles must look for this invariant to say something. */
   generate?: GenerationOptions;
+  /**
+   * The anchors' checks that observe the same property (by their own names), for the parity table
+   * (docs/parity.md, `nsrig check --parity`). Empty lists are absent.
+   */
+  anchors?: AnchorChecks;
   /** A reason to skip on this host or target, checked once before any case runs. */
   skipWhen?: (host: HostFacts, target: TargetInfo) => string | undefined;
 }

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { randomInt } from 'node:crypto';
 import { runCheck, shardOf } from '../../harness/check.js';
 import { INVARIANTS } from '../../harness/invariants/index.js';
+import { renderParity } from '../../harness/parity.js';
 import { areaOf, type Invariant } from '../../harness/invariant.js';
 import type { Results } from '../../harness/results.js';
 import type { Target } from '../../harness/target.js';
@@ -29,6 +30,7 @@ const OPTIONS = {
   junit: { type: 'string' },
   html: { type: 'string' },
   list: { type: 'boolean' },
+  parity: { type: 'boolean' },
   trace: { type: 'boolean' },
 } as const;
 
@@ -84,6 +86,10 @@ export async function check(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
   if (positionals.length) throw new UsageError(`nsrig check takes no positional arguments, got ${positionals.join(' ')}`);
   const invariants = selectInvariants(values.only);
+  if (values.parity) {
+    process.stdout.write(renderParity(INVARIANTS));
+    return 0;
+  }
   if (values.list) {
     for (const i of INVARIANTS) process.stdout.write(`${i.id.padEnd(34)} ${i.level.padEnd(6)} ${i.title}  [${i.reference.label}]\n`);
     return 0;

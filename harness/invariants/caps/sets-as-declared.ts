@@ -7,6 +7,12 @@ export const setsAsDeclared: SingleInvariant = {
   level: 'MUST',
   title: 'The five capability sets are what capabilities(7) derives at execve from the declared ones: bounding, inheritable and ambient as declared, permitted and effective by the execve rules.',
   reference: manSection('capabilities', 7, 'Transformation of capabilities during execve()', 'During an execve(2), the kernel calculates the new capabilities of the process using the following algorithm'),
+  anchors: {
+    runtimeTools: ['process_capabilities', 'validateCapabilities'],
+    contest: ['process_capabilities', 'process_capabilities_bounding'],
+    crun: ['test_capabilities.py::test_some_caps_bounding', 'test_capabilities.py::test_some_caps_ambient', 'test_capabilities.py::test_some_caps_effective_non_root'],
+    ltp: ['userns06'],
+  },
   scenario: 'single',
   request: () => ({}),
   check: (o, profile) => {

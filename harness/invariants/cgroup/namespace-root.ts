@@ -6,6 +6,7 @@ export const cgroupNamespaceRoot: SingleInvariant = {
   level: 'MUST',
   title: 'With a cgroup namespace, every hierarchy in /proc/self/cgroup shows the container at its root ("/").',
   reference: manSection('cgroup_namespaces', 7, 'DESCRIPTION', 'Cgroup namespaces virtualize the view of a process\'s cgroups (see cgroups(7)) as seen via /proc/pid/cgroup and /proc/pid/mountinfo.'),
+  anchors: { crun: ['test_namespaces.py::test_cgroup_namespace'] },
   generate: requiresNamespaces('cgroup'),
   scenario: 'single',
   request: () => ({}),

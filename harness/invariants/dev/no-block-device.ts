@@ -8,6 +8,7 @@ export const devNoBlockDevice: SingleInvariant = {
   level: 'SHOULD',
   title: '/dev holds no block device: no host disk is reachable through a device node.',
   reference: ociSpec('config-linux.md', 'devices', 'Devices', 'devices (array of objects, OPTIONAL) lists devices that MUST be available in the container.'),
+  anchors: { crun: ['test_devices.py::test_deny_devices'] },
   scenario: 'single',
   request: () => ({}),
   check: (o) => {

@@ -8,6 +8,11 @@ export const devOnlyDeclared: SingleInvariant = {
   level: 'SHOULD',
   title: '/dev holds exactly the declared devices, each a character device.',
   reference: ociSpec('config-linux.md', 'devices', 'Devices', 'devices (array of objects, OPTIONAL) lists devices that MUST be available in the container.'),
+  anchors: {
+    runtimeTools: ['validateDefaultDevices', 'validateLinuxDevices'],
+    contest: ['device_test'],
+    crun: ['test_devices.py::test_deny_devices'],
+  },
   skipWhen: (_host, target) => (target.kind === 'oci'
     ? 'an OCI runtime must supply the default devices whatever the profile declares (config-linux.md#default-devices); dev.no-block-device still applies'
     : undefined),

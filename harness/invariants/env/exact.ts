@@ -8,6 +8,7 @@ export const envExact: SingleInvariant = {
   level: 'MUST',
   title: "The program's environment is exactly the profile's: every declared variable with its value, and nothing else but HOME when the profile sets none, which must then be the user's home in the container's /etc/passwd, or /.",
   reference: ociSpec('config.md', 'process', 'Process (env)', 'env (array of strings, OPTIONAL) with the same semantics as IEEE Std 1003.1-2008\'s environ.'),
+  anchors: { runtimeTools: ['validateLinuxProcess'], crun: ['test_start.py::test_empty_home'] },
   scenario: 'single',
   request: () => ({}),
   check: (o, profile) => {

@@ -6,6 +6,7 @@ export const noHostDirectory: SingleInvariant = {
   level: 'MUST',
   title: "No open descriptor names a directory or file on a mount outside the container's mount table, and the cwd and root lie on its mounts.",
   reference: cve('CVE-2024-21626', 'due to an internal file descriptor leak, an attacker could cause a newly-spawned container process (from runc exec) to have a working directory in the host filesystem namespace'),
+  anchors: { contest: ['closes_fd'] },
   scenario: 'single',
   request: () => ({}),
   // A mount id missing from the container's own mountinfo belongs to another mount namespace:

@@ -6,6 +6,10 @@ export const onlyStdioInherited: SingleInvariant = {
   level: 'MUST',
   title: 'The contained program inherits no open file descriptor beyond 0, 1 and 2.',
   reference: cve('CVE-2024-21626', 'due to an internal file descriptor leak, an attacker could cause a newly-spawned container process (from runc exec) to have a working directory in the host filesystem namespace'),
+  anchors: {
+    contest: ['closes_fd', 'pass_single_fd'],
+    crun: ['test_preserve_fds.py::test_preserve_fds_0', 'test_preserve_fds.py::test_preserve_fds_some'],
+  },
   scenario: 'single',
   request: () => ({}),
   check: (o) => {

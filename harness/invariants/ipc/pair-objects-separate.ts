@@ -43,6 +43,7 @@ export const pairObjectsSeparate: PairInvariant = {
   level: 'MUST',
   title: 'System V and POSIX message queue objects one container creates cannot be looked up from a second container alive at the same time (ENOENT).',
   reference: manSection('ipc_namespaces', 7, 'DESCRIPTION', 'Each IPC namespace has its own set of System V IPC identifiers and its own POSIX message queue filesystem.'),
+  anchors: { ltp: ['shm_comm', 'msg_comm', 'sem_comm', 'shmem_2nstest_clone', 'semtest_2ns_clone', 'mqns_03_clone', 'mqns_04_clone'] },
   generate: requiresNamespaces('ipc'),
   scenario: 'pair',
   request: (profile, which) => (which === 0 ? { ipc: { create: keysFor(profile) } } : { ipc: { lookup: keysFor(profile) } }),

@@ -16,6 +16,7 @@ export const noHostMountAfterStart: HostChangeInvariant = {
   level: 'MUST',
   title: 'A mount the host makes after the container started, inside a directory the container has bound, never appears inside (propagation is private).',
   reference: manSection('mount_namespaces', 7, 'Shared subtrees', 'This mount is private; it does not have a peer group. mount(2) and umount(2) events do not propagate into or out of this mount.'),
+  anchors: { runtimeTools: ['linux_rootfs_propagation'], contest: ['rootfs_propagation'], ltp: ['mountns02', 'mountns03'] },
   generate: { rwBind: true },
   scenario: 'host-change',
   prepare: (profile, host) => {

@@ -37,6 +37,7 @@ export const noMountLeak: SingleInvariant = {
   level: 'MUST',
   title: "No mount the container makes, and no unmount, reaches the host's mount table.",
   reference: ociSpec('config-linux.md', 'namespaces', 'Namespaces (mount)', 'mount the container will have an isolated mount table.'),
+  anchors: { crun: ['test_namespaces.py::test_mount_namespace'], ltp: ['mountns03'] },
   scenario: 'single',
   request: (profile) => {
     before.set(profile, snapshotHost().mountinfo);

@@ -41,6 +41,7 @@ export const noWritableHostFs: SingleInvariant = {
   level: 'MUST',
   title: 'Every writable mount inside is one the profile declares (read-write bind, tmpfs, proc, mqueue, the /dev tmpfs, masks) or a single device node: no host filesystem is writable otherwise.',
   reference: ociSpec('config.md', 'root', 'Root (readonly)', 'If true then the root filesystem MUST be read-only inside the container, defaults to false.'),
+  anchors: { contest: ['rro_test'], crun: ['test_mounts.py::test_mount_rro', 'test_mounts.py::test_ro_cgroup'] },
   scenario: 'single',
   request: () => ({}),
   check: (o, profile) => {

@@ -49,6 +49,7 @@ export const readonlyRefusesWrites: SingleInvariant = {
   level: 'MUST',
   title: 'Creating a file fails with EROFS in every read-only mount and a read-only root, and is not refused as read-only in writable ones.',
   reference: ociSpec('config.md', 'root', 'Root (readonly)', 'If true then the root filesystem MUST be read-only inside the container, defaults to false.'),
+  anchors: { runtimeTools: ['validateRootFS', 'root_readonly_true'], contest: ['root_readonly_true_test'], crun: ['test_mounts.py::test_mount_ro'] },
   scenario: 'single',
   request: (profile) => ({ writeInto: [...expectations(profile).keys()] }),
   check: (o, profile) => {

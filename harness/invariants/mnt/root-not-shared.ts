@@ -16,6 +16,11 @@ export const rootNotShared: SingleInvariant = {
   level: 'MUST',
   title: "The container's root mount has the declared propagation (private unless the profile says otherwise): never a peer of the host's mounts.",
   reference: ociSpec('config-linux.md', 'rootfs-mount-propagation', 'Rootfs Mount Propagation', 'private: the rootfs mount doesn\'t receive mount propagation events from the host'),
+  anchors: {
+    runtimeTools: ['linux_rootfs_propagation', 'linux_rootfs_propagation_unbindable', 'linux_rootfs_propagation_shared'],
+    contest: ['rootfs_propagation'],
+    ltp: ['mountns04'],
+  },
   scenario: 'single',
   request: () => ({}),
   check: (o, profile) => {

@@ -32,6 +32,7 @@ export const tmpfsModeApplied: SingleInvariant = {
   level: 'MUST',
   title: "Each writable tmpfs mount's root has the profile's mode, so creating a file there succeeds or fails as that mode allows.",
   reference: manSection('tmpfs', 5, 'Mount options (mode)', 'Set initial permissions of the root directory.'),
+  anchors: { crun: ['test_mounts.py::test_mount_tmpfs_permissions', 'test_mounts.py::test_mount_tmpfs_explicit_mode'] },
   scenario: 'single',
   request: (profile) => {
     const dirs = writableTmpfs(profile).map((m) => m.destination);

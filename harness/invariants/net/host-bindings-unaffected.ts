@@ -6,6 +6,7 @@ export const hostBindingsUnaffected: SingleInvariant = {
   level: 'MUST',
   title: "Inside, the port of a host listener is free to bind, and the host's listener still listens afterwards.",
   reference: manSection('network_namespaces', 7, 'DESCRIPTION', 'Network namespaces provide isolation of the system resources associated with networking: network devices, IPv4 and IPv6 protocol stacks, [...] port numbers (sockets), and so on.'),
+  anchors: { ltp: ['netns_netlink'] },
   generate: requiresNamespaces('net'),
   scenario: 'single',
   request: (_profile, host) => ({ bind: [{ proto: 'tcp', port: host.listener.port }] }),

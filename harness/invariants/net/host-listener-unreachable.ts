@@ -6,6 +6,7 @@ export const hostListenerUnreachable: SingleInvariant = {
   level: 'MUST',
   title: "A TCP listener on the host's loopback cannot be reached from inside a new network namespace.",
   reference: manSection('network_namespaces', 7, 'DESCRIPTION', 'Network namespaces provide isolation of the system resources associated with networking: network devices, IPv4 and IPv6 protocol stacks, [...] port numbers (sockets), and so on.'),
+  anchors: { ltp: ['netns_breakns_ns_exec_ipv4_netlink'] },
   generate: requiresNamespaces('net'),
   scenario: 'single',
   request: (_profile, host) => ({ connect: [host.listener] }),

@@ -12,6 +12,7 @@ export const onlyLoopback: SingleInvariant = {
   level: 'MUST',
   title: 'A new network namespace holds only the declared interfaces: lo, up exactly when the profile asks for loopback, and eth0 when it declares a veth.',
   reference: ociSpec('config-linux.md', 'namespaces', 'Namespaces (network)', 'network the container will have its own network stack.'),
+  anchors: { crun: ['test_namespaces.py::test_network_namespace'], ltp: ['netns_sysfs'] },
   generate: requiresNamespaces('net'),
   scenario: 'single',
   request: () => ({}),

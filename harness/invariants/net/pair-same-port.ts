@@ -13,6 +13,7 @@ export const pairSamePort: PairInvariant = {
   level: 'MUST',
   title: 'Two containers alive at once both bind the same TCP and UDP port on their loopback without EADDRINUSE.',
   reference: manSection('network_namespaces', 7, 'DESCRIPTION', 'Network namespaces provide isolation of the system resources associated with networking: network devices, IPv4 and IPv6 protocol stacks, [...] port numbers (sockets), and so on.'),
+  anchors: { ltp: ['netns_comm_ip_ipv4_netlink', 'netns_breakns_ip_ipv4_netlink'] },
   generate: requiresNamespaces('net'),
   scenario: 'pair',
   request: (profile) => {

@@ -6,6 +6,7 @@ export const nnpAsDeclared: SingleInvariant = {
   level: 'MUST',
   title: 'NoNewPrivs in /proc/self/status is 1 exactly when the profile sets noNewPrivileges, for the program and its descendants.',
   reference: ociSpec('config.md', 'linux-process', 'Linux process (noNewPrivileges)', 'setting noNewPrivileges to true prevents the process from gaining additional privileges.'),
+  anchors: { crun: ['test_capabilities.py::test_new_privs'] },
   scenario: 'single',
   request: () => ({ children: true }),
   check: (o, profile) => {

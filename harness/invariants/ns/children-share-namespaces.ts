@@ -6,6 +6,7 @@ export const childrenShareNamespaces: SingleInvariant = {
   level: 'MUST',
   title: "A child and a grandchild of the contained program are in exactly the namespaces it is in.",
   reference: manSection('namespaces', 7, 'The /proc/[pid]/ns/ directory', 'If two processes are in the same namespace, then the device IDs and inode numbers of their /proc/pid/ns/xxx symbolic links will be the same'),
+  anchors: { runtimeTools: ['linux_ns_itype'], contest: ['ns_itype'] },
   scenario: 'single',
   request: () => ({ children: true }),
   check: (o) => {

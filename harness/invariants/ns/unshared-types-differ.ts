@@ -8,6 +8,11 @@ export const unsharedTypesDiffer: SingleInvariant = {
   level: 'MUST',
   title: "Each namespace type the profile asks for differs from the host's, and each other type equals the host's.",
   reference: ociSpec('config-linux.md', 'namespaces', 'Namespaces', 'If path is not specified, the runtime MUST create a new container namespace of type type.'),
+  anchors: {
+    runtimeTools: ['linux_ns_nopath', 'linux_ns_itype'],
+    contest: ['ns_itype'],
+    crun: ['test_namespaces.py::test_uts_namespace_hostname', 'test_namespaces.py::test_cgroup_namespace'],
+  },
   scenario: 'single',
   request: () => ({}),
   check: (o, profile, host) => {

@@ -6,6 +6,7 @@ export const hostProcessesInvisible: SingleInvariant = {
   level: 'MUST',
   title: "No host process is visible in the container's /proc: it lists only the container's own PID 1.",
   reference: ociSpec('config-linux.md', 'namespaces', 'Namespaces (pid)', 'pid processes inside the container will only be able to see other processes inside the same container or inside the same pid namespace.'),
+  anchors: { runtimeTools: ['linux_ns_nopath'], crun: ['test_namespaces.py::test_pid_namespace'], ltp: ['pidns03'] },
   generate: requiresNamespaces('pid'),
   scenario: 'single',
   request: () => ({}),

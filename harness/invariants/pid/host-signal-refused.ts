@@ -6,6 +6,7 @@ export const hostSignalRefused: SingleInvariant = {
   level: 'MUST',
   title: 'Signalling a host process from inside fails with ESRCH: its pid names no process in the container.',
   reference: manSection('kill', 2, 'ERRORS (ESRCH)', 'The target process or process group does not exist.'),
+  anchors: { ltp: ['pidns06', 'pidns10'] },
   generate: requiresNamespaces('pid'),
   scenario: 'single',
   // nsrig's own pid: a host process that certainly exists while the container runs.

@@ -8,6 +8,7 @@ export const killInitEndsContainer: SingleInvariant = {
   level: 'MUST',
   title: "Killing the container's PID 1 ends every process of the container, including one started in a session of its own.",
   reference: manSection('pid_namespaces', 7, 'The namespace "init" process', 'If the "init" process of a PID namespace terminates, the kernel terminates all of the processes in the namespace via a SIGKILL signal.'),
+  anchors: { runtimeTools: ['kill'], contest: ['kill'], ltp: ['pidns05', 'pidns16', 'pidns17'] },
   generate: requiresNamespaces('pid'),
   scenario: 'single',
   // The probe starts a detached process carrying a fresh marker and then lingers until the

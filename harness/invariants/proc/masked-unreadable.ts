@@ -8,6 +8,11 @@ export const maskedUnreadable: SingleInvariant = {
   level: 'MUST',
   title: 'Every masked path yields nothing: a masked file reads 0 bytes, a masked directory lists 0 entries, or the path is absent or unreadable.',
   reference: ociSpec('config-linux.md', 'masked-paths', 'Masked Paths', 'maskedPaths (array of strings, OPTIONAL) will mask over the provided paths inside the container so that they cannot be read.'),
+  anchors: {
+    runtimeTools: ['linux_masked_paths', 'validateMaskedPaths'],
+    contest: ['masked_paths', 'masked_rel_paths', 'masked_symlinks', 'masked_device_nodes'],
+    crun: ['test_paths.py::test_masked_paths', 'test_paths.py::test_masked_dir_nlink'],
+  },
   scenario: 'single',
   generate: { maskPathsWithContent: true },
   request: (profile) => ({ read: profile.maskedPaths }),

@@ -21,6 +21,11 @@ export const readonlyPathsUnwritable: SingleInvariant = {
   level: 'MUST',
   title: 'No read-only path (/proc/sys, /proc/sysrq-trigger, ...) and no file below one can be opened for writing, even by the namespace root.',
   reference: ociSpec('config-linux.md', 'readonly-paths', 'Readonly Paths', 'readonlyPaths (array of strings, OPTIONAL) will set the provided paths as readonly inside the container.'),
+  anchors: {
+    runtimeTools: ['linux_readonly_paths', 'validateROPaths'],
+    contest: ['readonly_paths', 'readonly_rel_paths', 'readonly_symlinks'],
+    crun: ['test_paths.py::test_readonly_paths'],
+  },
   generate: { requireNamespaces: ['pid', 'ipc'], root: true },
   scenario: 'single',
   request: (profile) => ({ writeFile: targets(profile) }),

@@ -9,6 +9,7 @@ export const deniedReturnsErrno: SingleInvariant = {
   level: 'MUST',
   title: "Each system call the policy denies with SCMP_ACT_ERRNO returns -1 with the rule's errnoRet (EPERM when it gives none).",
   reference: ociSpec('config-linux.md', 'seccomp', 'Seccomp (errnoRet)', 'Some actions like SCMP_ACT_ERRNO and SCMP_ACT_TRACE allow to specify the errno code to return.'),
+  anchors: { contest: ['seccomp_test'], crun: ['test_seccomp.py::test_seccomp_block_syscall', 'test_seccomp.py::test_seccomp_errno_default'] },
   generate: { seccomp: true },
   scenario: 'single',
   request: (profile) => ({

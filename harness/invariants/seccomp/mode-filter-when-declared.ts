@@ -6,6 +6,7 @@ export const modeFilterWhenDeclared: SingleInvariant = {
   level: 'MUST',
   title: 'With a seccomp policy, the program and its descendants run in seccomp filter mode (Seccomp: 2).',
   reference: manSection('proc_pid_status', 5, 'Seccomp', '0 means SECCOMP_MODE_DISABLED; 1 means SECCOMP_MODE_STRICT; 2 means SECCOMP_MODE_FILTER.'),
+  anchors: { runtimeTools: ['linux_seccomp'], contest: ['seccomp_test'] },
   generate: { seccomp: true },
   scenario: 'single',
   request: () => ({ children: true }),

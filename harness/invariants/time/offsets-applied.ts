@@ -32,6 +32,11 @@ export const offsetsApplied: SingleInvariant = {
   level: 'MUST',
   title: "With a time namespace, timens_offsets shows the profile's offsets, and the monotonic and boot-time clocks inside read the host's plus them.",
   reference: manSection('time_namespaces', 7, '/proc/PID/timens_offsets', 'Associated with each time namespace are offsets, expressed with respect to the initial time namespace, that define the values of the monotonic and boot-time clocks in that namespace.'),
+  anchors: {
+    contest: ['simple timens', 'simple timens + userns'],
+    crun: ['test_time.py::test_time_namespace'],
+    ltp: ['timens01', 'clock_gettime03', 'clock_nanosleep03', 'timerfd04', 'sysinfo03'],
+  },
   generate: { timeOffsets: true },
   scenario: 'single',
   request: (profile) => {

@@ -6,6 +6,11 @@ export const idsEqualProfile: SingleInvariant = {
   level: 'MUST',
   title: "The real, effective, saved and filesystem uid and gid are the profile's, and the supplementary groups are exactly its additionalGids.",
   reference: ociSpec('config.md', 'posix-platform-user', 'User (POSIX platforms)', 'uid (int, REQUIRED) specifies the user ID in the container namespace.'),
+  anchors: {
+    runtimeTools: ['validateLinuxProcess'],
+    contest: ['process_user'],
+    crun: ['test_uid_gid.py::test_uid', 'test_uid_gid.py::test_gid', 'test_uid_gid.py::test_additional_gids'],
+  },
   scenario: 'single',
   request: () => ({}),
   // Also with setgroups denied: then the groups cannot be set, and any inherited from the

@@ -7,6 +7,12 @@ export const mapsEqualProfile: SingleInvariant = {
   level: 'MUST',
   title: "The container's uid_map and gid_map hold exactly the profile's id mappings, in order.",
   reference: ociSpec('config-linux.md', 'user-namespace-mappings', 'User namespace mappings', 'uidMappings (array of objects, OPTIONAL) describes the user namespace uid mappings from the host to the container.'),
+  anchors: {
+    runtimeTools: ['linux_uid_mappings', 'linux_gid_mappings', 'validateUIDMappings', 'validateGIDMappings'],
+    contest: ['uid_mappings'],
+    crun: ['test_namespaces.py::test_user_namespace_mappings', 'test_namespaces.py::test_multiple_uid_mappings'],
+    ltp: ['userns02', 'userns03'],
+  },
   generate: { requireNamespaces: ['user'] },
   scenario: 'single',
   request: () => ({}),

@@ -17,6 +17,7 @@ export const unmappedShowsOverflow: SingleInvariant = {
   level: 'MUST',
   title: "A host file's owner shows inside as the id its host owner maps to, and as the overflow id (65534) when the host owner is not mapped.",
   reference: manSection('user_namespaces', 7, 'Unmapped user and group IDs', 'In most such cases, an unmapped user ID is converted to the overflow user ID (group ID); the default value for the overflow user ID (group ID) is 65534.'),
+  anchors: { ltp: ['userns01'] },
   scenario: 'single',
   request: () => ({ stat: HOST_FILES.map((f) => f.inside) }),
   check: (o, profile, host) => {

@@ -6,6 +6,12 @@ export const hostnameIsolated: SingleInvariant = {
   level: 'MUST',
   title: "The container sees the profile's hostname and domain name (a new UTS namespace starts with the host's, so the host's domain name when the profile sets none), and the host keeps its own.",
   reference: manSection('uts_namespaces', 7, 'DESCRIPTION', 'Changes made to these identifiers are visible to all other processes in the same UTS namespace, but are not visible to processes in other UTS namespaces.'),
+  anchors: {
+    runtimeTools: ['hostname', 'validateHostname'],
+    contest: ['set_host_name_test', 'set_domainname_test'],
+    crun: ['test_hostname.py::test_hostname', 'test_domainname.py::test_domainname'],
+    ltp: ['utsname03_clone', 'utsname03_unshare'],
+  },
   generate: { names: true },
   scenario: 'single',
   request: () => ({}),

@@ -6,6 +6,7 @@ export const pairHostnamesSeparate: PairInvariant = {
   level: 'MUST',
   title: "Two containers alive at once each see the profile's hostname and domain name (the host's when it sets none), each in a UTS namespace of its own.",
   reference: manSection('uts_namespaces', 7, 'DESCRIPTION', 'Changes made to these identifiers are visible to all other processes in the same UTS namespace, but are not visible to processes in other UTS namespaces.'),
+  anchors: { ltp: ['utsname04_clone', 'utsname04_unshare'] },
   generate: { names: true },
   scenario: 'pair',
   request: () => ({}),

@@ -1,0 +1,103 @@
+// The parity table: for each invariant, the checks of runtime-tools, youki's contest, crun's tests
+// and LTP's containers runtest that observe the same property (each invariant's `anchors`), and the
+// anchors' checks nsrig does not cover yet, with why. Generated from the catalogue itself into
+// docs/parity.md (`nsrig check --parity`), so it cannot drift from the invariants it describes.
+import type { AnchorChecks, Invariant } from './invariant.js';
+
+export const ANCHOR_SUITES: readonly { key: keyof AnchorChecks; name: string; where: string }[] = [
+  { key: 'runtimeTools', name: 'runtime-tools', where: 'opencontainers/runtime-tools validation/ and runtimetest' },
+  { key: 'contest', name: 'youki contest', where: 'youki-dev/youki tests/contest' },
+  { key: 'crun', name: 'crun tests', where: 'containers/crun tests/*.py' },
+  { key: 'ltp', name: 'LTP', where: 'linux-test-project/ltp runtest/containers' },
+];
+
+export interface UncoveredChecks {
+  suite: keyof AnchorChecks;
+  checks: string[];
+  why: string;
+}
+
+/** The anchors' checks with no invariant yet, grouped by the reason. */
+export const UNCOVERED: readonly UncoveredChecks[] = [
+  {
+    suite: 'runtimeTools',
+    checks: ['create', 'start', 'state', 'delete', 'kill_no_effect', 'killsig', 'pidfile', 'misc_props', 'delete_resources', 'delete_only_create_resources',
+      'config_updates_without_affect', 'prestart', 'prestart_fail', 'poststart', 'poststart_fail', 'poststop', 'poststop_fail', 'hooks', 'hooks_stdin'],
+    why: 'lifecycle and hooks: targets run a container whole; create/start/state/delete as separate steps is the next scenario (DESIGN.md, Lifecycle)',
+  },
+  {
+    suite: 'runtimeTools',
+    checks: ['linux_cgroups_blkio', 'linux_cgroups_cpus', 'linux_cgroups_hugetlb', 'linux_cgroups_memory', 'linux_cgroups_network', 'linux_cgroups_pids',
+      'linux_cgroups_devices', 'linux_cgroups_relative_*'],
+    why: 'linux.resources: profiles gain the field in the OCI-surface work; resource invariants (pids.max and EAGAIN, memory OOM) follow it',
+  },
+  { suite: 'runtimeTools', checks: ['linux_sysctl', 'validateSysctls', 'validateOOMScoreAdj'], why: 'sysctl and oomScoreAdj are not profile fields yet' },
+  { suite: 'runtimeTools', checks: ['validateRlimits', 'validateMountsExist', 'validateDefaultFS', 'validateDefaultSymlinks'], why: 'rlimits are applied but not read back; /dev/pts, /dev/shm and the /dev symlinks are not mounted by the engine yet' },
+  { suite: 'runtimeTools', checks: ['linux_ns_path', 'linux_ns_path_type'], why: 'a profile cannot join an existing namespace by path' },
+  { suite: 'runtimeTools', checks: ['linux_process_apparmor_profile', 'linux_mount_label'], why: 'no LSM fields: AppArmor and SELinux are not configured by nsrig' },
+  {
+    suite: 'contest',
+    checks: ['cgroups', 'sysctl_test', 'process_rlimits', 'process_rlimits_fail', 'process_oom_score_adj', 'scheduler', 'io_priority', 'memory_policy',
+      'intel_rdt', 'personality', 'exec_cpu_affinity'],
+    why: 'process and resource fields nsrig profiles do not have yet',
+  },
+  {
+    suite: 'contest',
+    checks: ['lifecycle', 'create_runtime', 'delete', 'kill_no_effect_test', 'killsig', 'pidfile', 'hooks', 'prestart', 'poststart', 'poststop',
+      'exec', 'exec_env', 'checkpoint_restore', 'update'],
+    why: 'lifecycle, exec, hooks and checkpoint: not scenarios yet',
+  },
+  {
+    suite: 'contest',
+    checks: ['rnosuid_test', 'rnoexec_test', 'rnodev_test', 'rnosymfollow_test', 'ratime_test', 'prohibit_symlink', 'no_pivot', 'net_devices', 'set_empty_host_name_test'],
+    why: 'mount flags (nosuid, noexec, nodev) and netDevices are being added as profile fields; flag invariants will try them rather than read them',
+  },
+  {
+    suite: 'crun',
+    checks: ['test_mounts.py::test_mount_noexec', 'test_mounts.py::test_mount_nosuid', 'test_devices.py::test_mknod_device', 'test_devices.py::test_allow_device',
+      'test_uid_gid.py::test_dev_null_no_chown', 'test_uid_gid.py::test_umask', 'test_start.py::test_not_allowed_ipc_sysctl',
+      'test_start.py::test_not_allowed_net_sysctl', 'test_rlimits.py::test_rlimits', 'test_resources.py::test_resources_pid_limit'],
+    why: 'mount flags, the device allow-list, umask, sysctl and resources: waiting for their profile fields',
+  },
+  {
+    suite: 'crun',
+    checks: ['test_seccomp.py::test_seccomp_syscall_args', 'test_seccomp.py::test_seccomp_kill_action', 'test_seccomp.py::test_seccomp_log_action',
+      'test_seccomp.py::test_seccomp_comparison_ops', 'test_seccomp.py::test_seccomp_listener'],
+    why: 'generated policies use errno rules only; argument filters and the other actions are the next seccomp invariants',
+  },
+  { suite: 'crun', checks: ['test_cwd.py::test_cwd', 'test_exec.py', 'test_hooks.py', 'test_update.py', 'test_checkpoint_restore.py', 'test_tty.py', 'test_detach.py'], why: 'cwd is generated but not judged; the rest is lifecycle' },
+  { suite: 'ltp', checks: ['userns04', 'userns07', 'userns08'], why: 'cross-namespace privilege (setns into a non-ancestor user namespace, nested maps, CVE-2018-18955) needs a probe that creates namespaces of its own' },
+  { suite: 'ltp', checks: ['userns05', 'pidns04', 'pidns12', 'pidns13', 'pidns20', 'pidns30', 'pidns31', 'pidns32'], why: 'signal delivery, mq_notify and nesting inside the container: kernel behaviour more than runtime behaviour' },
+  { suite: 'ltp', checks: ['mountns01', 'utsname01', 'utsname02'], why: 'shared propagation both ways, and plain uname(2): no profile declares a shared bind yet' },
+];
+
+function cell(checks: readonly string[] | undefined): string {
+  return checks && checks.length > 0 ? checks.map((c) => `\`${c}\``).join(', ') : '—';
+}
+
+/** docs/parity.md, from the catalogue. */
+export function renderParity(invariants: readonly Invariant[], uncovered: readonly UncoveredChecks[] = UNCOVERED): string {
+  const lines = [
+    '# Parity with the anchors\' suites',
+    '',
+    'Generated from the invariant catalogue by `nsrig check --parity` (each invariant file\'s `anchors`, and',
+    '`UNCOVERED` in harness/parity.ts); do not edit by hand. Names are the anchors\' own:',
+    ...ANCHOR_SUITES.map((s) => `- **${s.name}**: ${s.where}`),
+    '',
+    '## Each invariant and the anchors\' checks that observe the same property',
+    '',
+    `| invariant | level | ${ANCHOR_SUITES.map((s) => s.name).join(' | ')} |`,
+    `|---|---|${ANCHOR_SUITES.map(() => '---').join('|')}|`,
+    ...invariants.map((i) => `| \`${i.id}\` | ${i.level} | ${ANCHOR_SUITES.map((s) => cell(i.anchors?.[s.key])).join(' | ')} |`),
+    '',
+    `${invariants.filter((i) => !ANCHOR_SUITES.some((s) => (i.anchors?.[s.key]?.length ?? 0) > 0)).length} of ${invariants.length} invariants observe something no anchor checks.`,
+    '',
+    '## The anchors\' checks nsrig does not cover yet, and why',
+    '',
+    '| suite | checks | why |',
+    '|---|---|---|',
+    ...uncovered.map((u) => `| ${ANCHOR_SUITES.find((s) => s.key === u.suite)!.name} | ${cell(u.checks)} | ${u.why} |`),
+    '',
+  ];
+  return lines.join('\n');
+}
