@@ -47,12 +47,6 @@ export function ioWeightFromBlkioWeight(weight: number): number {
   return 1 + Math.floor(((weight - 10) * 9999) / 990);
 }
 
-/** "2MB" → 2097152, the unit the kernel's hugepages-<kB>kB directories and runc's sizes share. */
-export function pageSizeBytes(pageSize: string): number {
-  const unit = { KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 }[pageSize.slice(-2) as 'KB' | 'MB' | 'GB'];
-  return Number(pageSize.slice(0, -2)) * unit;
-}
-
 /** -1 is "no limit": v1 files take -1 itself, v2 files "max". */
 const v2Limit = (n: number): string => (n === -1 ? 'max' : String(n));
 

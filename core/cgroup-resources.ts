@@ -8,8 +8,9 @@ import path from 'node:path';
 import type { Profile } from '../policy/profile/types.js';
 import { readCgroupLayout, type CgroupLayout } from './cgroup-layout.js';
 import { ContainerCgroup } from './cgroup.js';
+import { attachDeviceProgram } from './cgroup-device-program.js';
 import {
-  cgroupWritePlan, CgroupResourceRefusal, pageSizeBytes, type CgroupController, type CgroupWrite, type ControllerPlacement,
+  cgroupWritePlan, CgroupResourceRefusal, DEFAULT_DEVICE_RULES, type CgroupController, type CgroupWrite, type ControllerPlacement,
 } from './cgroup-resource-writes.js';
 
 const RECORDS = '/run/nsrig-cgroups';
@@ -145,11 +146,14 @@ export class ContainerCgroups {
         '(Node, in the container\'s cgroup until it execs the program) needs; ask for at least that many');
     }
     const writes = [...plan.writes, ...this.unifiedWrites(profile, layout, prefix)];
-    if (resources.devices !== undefined && placement('devices') === 2) {
-      throw new CgroupSetupError(`${prefix}resources.devices`,
-        'the device allow-list on cgroup v2 needs a BPF_PROG_TYPE_CGROUP_DEVICE program, which nsrig does not load yet; on this host devices is not a v1 hierarchy');
-    }
     this.makeV2Dir(profile, layout, prefix);
+    if (resources.devices !== undefined && placement('devices') === 2) {
+      try {
+        attachDeviceProgram(this.cgroup2!.dir, [...resources.devices, ...DEFAULT_DEVICE_RULES]);
+      } catch (e) {
+        throw new CgroupSetupError(`${prefix}resources.devices`, `the device program could not be attached to ${this.cgroup2!.dir}: ${(e as Error).message}`);
+      }
+    }
     const v2Controllers = [...new Set(writes.filter((w) => w.version === 2).map((w) => V2_NAME[w.controller] ?? w.controller))];
     if (v2Controllers.length > 0) this.enableV2Controllers(v2Controllers, layout, prefix);
     for (const controller of new Set(writes.filter((w) => w.version === 1).map((w) => w.controller))) {
@@ -371,4 +375,3 @@ export function availableHugepageSizes(): string[] {
   }
 }
 
-export { pageSizeBytes };
