@@ -17,6 +17,11 @@ export class HostUnfitError extends Error {
   }
 }
 
+/** Ctrl-C or SIGTERM: exit (130, 143) through the exit hooks, which kill live containers and remove host fixtures. */
+export function exitOnInterrupt(): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
+}
+
 /** `nsrig COMMAND --help`: what the command does, its arguments, its options and its exit status. */
 export const COMMAND_USAGE: Record<string, string> = {
   run: `Usage: nsrig run PROFILE [-- CMD ARGS...]

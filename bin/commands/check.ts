@@ -12,7 +12,7 @@ import { OciTarget } from '../../harness/targets/oci/oci-target.js';
 import { BrokenTarget } from '../../harness/targets/doubles/broken-target.js';
 import { BREAKAGES, breakage } from '../../harness/targets/doubles/breakages.js';
 import { prepareHostForCrun, undoHostPreparation, crunHostProblem, type HostPreparation } from '../../harness/targets/oci/crun-host-preparation.js';
-import { HostUnfitError, UsageError } from '../usage.js';
+import { exitOnInterrupt, HostUnfitError, UsageError } from '../usage.js';
 import { CheckProgress, summaryLine } from '../progress.js';
 import { writeResultOutputs, printDifferential } from './report.js';
 
@@ -102,8 +102,7 @@ export async function check(args: string[]): Promise<number> {
     throw new UsageError('--replay needs --seed and --only with exactly one invariant id (the failure prints the whole command)');
   }
   const targets = chooseTargets(values);
-  // Ctrl-C or SIGTERM: exit, so the exit hooks kill live containers and remove host fixtures.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
+  exitOnInterrupt();
 
   const preparations: HostPreparation[] = [];
   try {

@@ -6,7 +6,8 @@ import { examineHost, type Prerequisite } from '../../harness/targets/host-prere
 import { examineTracing } from '../../harness/targets/tracing-prerequisites.js';
 import { examineRuntime } from '../../harness/targets/oci/runtime-prerequisites.js';
 import { TOOL_VERSION } from '../../harness/tool-version.js';
-import { EXIT, UsageError } from '../usage.js';
+import { killLiveContainersOnExit } from '../../core/live-containers.js';
+import { EXIT, exitOnInterrupt, UsageError } from '../usage.js';
 
 const DEFAULT_RUNTIMES = ['runc', 'crun'];
 const MARK: Record<Prerequisite['state'], string> = { ok: 'ok', warn: 'warn', missing: 'MISSING' };
@@ -44,6 +45,9 @@ export async function doctor(args: string[]): Promise<number> {
     options: { json: { type: 'boolean' }, runtime: { type: 'string', multiple: true } },
   });
   if (positionals.length) throw new UsageError(`nsrig doctor takes no positional arguments, got ${positionals.join(' ')}`);
+  // Doctor starts containers of its own (the engine, the tracer, each runtime).
+  killLiveContainersOnExit();
+  exitOnInterrupt();
   const report = await examine(values.runtime ?? []);
   process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   return report.ready ? EXIT.OK : EXIT.HOST;
