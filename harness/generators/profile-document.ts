@@ -9,7 +9,7 @@ import { idMappings, mappedId } from './id-mappings.js';
 import { mountSet } from './mount-set.js';
 import { environment } from './environment.js';
 import { capabilitySets } from './capability-set.js';
-import { denyingPolicy } from './seccomp-policy.js';
+import { argumentFilterPolicy, denyingPolicy } from './seccomp-policy.js';
 import { offsetRange, readHostClocks, type HostClocks } from '../../core/time-offsets.js';
 
 export interface GenerationOptions {
@@ -22,6 +22,8 @@ export interface GenerationOptions {
   root?: boolean;
   /** Attach a seccomp policy (OCI JSON) that denies a few harmless calls. */
   seccomp?: boolean;
+  /** Attach a seccomp policy whose one rule denies a call for one argument value only (seccomp-policy.ts). */
+  seccompArgumentFilter?: boolean;
   /** Calls the target cannot start a container without (from Target.constraints): never denied. */
   undeniableSyscalls?: string[];
   timeOffsets?: boolean;
@@ -79,7 +81,7 @@ export function profileDocument(options: GenerationOptions, ctx: GenerationConte
       cwd: fc.constantFrom('/', '/tmp', '/usr'),
       capabilities: capabilitySets,
       noNewPrivileges: fc.boolean(),
-      seccomp: options.seccomp ? denyingPolicy(options.undeniableSyscalls) : fc.constant(undefined),
+      seccomp: options.seccomp ? denyingPolicy(options.undeniableSyscalls) : options.seccompArgumentFilter ? argumentFilterPolicy() : fc.constant(undefined),
       maskedPaths: options.maskPathsWithContent
         ? fc.subarray(MASKABLE_WITH_CONTENT, { minLength: 1 }).map((extra) => [...DEFAULT_MASKED_PATHS, ...extra])
         : fc.constant(undefined),

@@ -14,6 +14,8 @@ export interface DenyRule {
   names: string[];
   action: 'SCMP_ACT_ERRNO';
   errnoRet?: number;
+  /** Deny only when these arguments compare as given (OCI seccomp args). */
+  args?: { index: number; value: number; op: 'SCMP_CMP_EQ' }[];
 }
 
 export interface DenyingPolicy {
@@ -45,4 +47,19 @@ export function denyingPolicy(undeniable: readonly string[] = []): fc.Arbitrary<
       if (split < names.length) rules.push(rule(names.slice(split), second));
       return policyDenying(rules);
     }));
+}
+
+/**
+ * The call an argument filter is tried on: getpriority(which, 0) with which = PRIO_PROCESS,
+ * PRIO_PGRP or PRIO_USER is a harmless query for each, so one value can be denied and the others
+ * allowed without the probe noticing anything but the errno.
+ */
+export const ARGUMENT_FILTERED_CALL = 'getpriority';
+export const ARGUMENT_VALUES = [0, 1, 2] as const;
+
+/** A policy that denies getpriority only when its first argument equals one of ARGUMENT_VALUES. */
+export function argumentFilterPolicy(): fc.Arbitrary<DenyingPolicy> {
+  return fc.tuple(fc.constantFrom(...ARGUMENT_VALUES), fc.option(fc.constantFrom(...ERRNOS), { nil: undefined })).map(([value, errnoRet]) => policyDenying([{
+    names: [ARGUMENT_FILTERED_CALL], action: 'SCMP_ACT_ERRNO', ...(errnoRet === undefined ? {} : { errnoRet }), args: [{ index: 0, value, op: 'SCMP_CMP_EQ' }],
+  }]));
 }

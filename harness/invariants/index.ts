@@ -40,6 +40,7 @@ import { cgroupNamespaceRoot } from './cgroup/namespace-root.js';
 import { offsetsApplied } from './time/offsets-applied.js';
 import { hostKeyInvisible } from './keyring/host-key-invisible.js';
 import { hostProcessUnreachable } from './ptrace/host-process-unreachable.js';
+import { argumentFilterApplies } from './seccomp/argument-filter-applies.js';
 
 export const INVARIANTS: readonly Invariant[] = [
   initIsPid1,
@@ -82,4 +83,5 @@ export const INVARIANTS: readonly Invariant[] = [
   offsetsApplied,
   hostKeyInvisible,
   hostProcessUnreachable,
+  argumentFilterApplies,
 ];

@@ -35,6 +35,7 @@ const CAUGHT_BY: Record<string, string[]> = {
   'runc-drops-no-new-privileges': ['nnp.as-declared'],
   'runc-drops-bind-propagation': ['mnt.no-host-mount-after-start'],
   'runc-no-new-keyring': ['keyring.host-key-invisible'],
+  'runc-ignores-seccomp-args': ['seccomp.argument-filter-applies'],
   // runc 1.1 itself, claiming 1.1.0: its ignored domainname is a violation, not a target limit.
   'runc-claims-spec-1.1': ['uts.hostname-isolated'],
 };

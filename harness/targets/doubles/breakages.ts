@@ -181,6 +181,16 @@ export const BREAKAGES: readonly Breakage[] = [
     }),
   },
   {
+    name: 'ignores-seccomp-args',
+    // Denying getpriority for every argument is as harmless as denying it for one.
+    breaks: "drops every seccomp rule's argument conditions, so a call is denied whatever its arguments",
+    caughtBy: ['seccomp.argument-filter-applies'],
+    unaffected: ['seccomp.denied-returns-errno', 'env.exact'],
+    alter: alterProfile((p) => {
+      for (const rule of (p.seccomp?.policy as { syscalls?: { args?: unknown }[] } | undefined)?.syscalls ?? []) delete rule.args;
+    }),
+  },
+  {
     name: 'runs-as-root',
     breaks: 'runs the program as uid 0 and gid 0 of the container instead of the declared user',
     caughtBy: ['user.ids-equal-profile'],

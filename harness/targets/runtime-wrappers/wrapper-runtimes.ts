@@ -30,6 +30,7 @@ export const WRAPPER_RUNTIMES: readonly WrapperRuntime[] = [
   { name: 'runc-drops-bind-propagation', kind: 'isolation', breaks: 'bind mounts lose their propagation option and stay peers of their shared sources' },
   { name: 'runc-claims-spec-1.1', kind: 'isolation', breaks: 'claims runtime-spec 1.1.0 yet ignores domainname, which 1.1.0 added' },
   { name: 'runc-no-new-keyring', kind: 'isolation', breaks: "the container keeps the caller's session keyring and possesses its keys" },
+  { name: 'runc-ignores-seccomp-args', kind: 'isolation', breaks: 'seccomp rules lose their argument conditions: a call is denied whatever its arguments' },
   { name: 'runc-hangs', kind: 'runtime-failure', breaks: 'create and run hang without starting the container' },
 ];
 
