@@ -40,6 +40,7 @@ test.serial('doctor --json on this host agrees with the host as read independent
   const before = hostBoottime();
   const run = await nsrig(['doctor', '--json']);
   const after = hostBoottime();
+  t.true(run.code === 0 || run.code === 3, printed(run));
   const report = JSON.parse(run.stdout) as DoctorReport;
   const required = report.prerequisites.filter((p) => p.required);
   t.is(report.ready, required.every((p) => p.state === 'ok'));

@@ -14,14 +14,14 @@ export interface CliRun {
 export interface CliOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
-  /** Killed (SIGKILL) after this long; the test then sees the signal. Default 60 s. */
+  /** Killed (SIGKILL) after this long; the test then sees the signal. Default 150 s (a loaded CI host is slow; ava stops a test at 3 min). */
   timeoutMs?: number;
 }
 
 export function nsrig(args: string[], options: CliOptions = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [NSRIG, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env, cwd: options.cwd, timeout: options.timeoutMs ?? 60_000, killSignal: 'SIGKILL',
+      stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env, cwd: options.cwd, timeout: options.timeoutMs ?? 150_000, killSignal: 'SIGKILL',
     });
     let stdout = '';
     let stderr = '';
