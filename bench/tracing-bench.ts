@@ -1,15 +1,16 @@
 // What tracing costs: each workload untraced, under `strace -f -c`, under `strace -f
-// --seccomp-bpf -c`, and under `nsrig trace` (host mode), all through hyperfine; then nsrig's
-// tracer library from this long-lived process, beside an untraced launch through the same engine,
-// so the tracer's own share can be told from the launch's.
+// --seccomp-bpf -c`, and under `nsrig trace` (host mode) with each backend, all through hyperfine;
+// then nsrig's tracer library from this long-lived process, beside an untraced launch through the
+// same engine, so the tracer's own share can be told from the launch's. Last, what an active eBPF
+// trace costs the host's other processes: an untraced syscall loop, with and without one running.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { describeExit, launchContainer } from '../core/container.js';
 import { killLiveContainersOnExit } from '../core/live-containers.js';
-import { hostProfile, traceCommand } from '../core/tracer/index.js';
+import { ebpfAvailability, hostProfile, traceCommand, type TraceBackend } from '../core/tracer/index.js';
 import type { BenchContext } from './bench-context.js';
 import { NSRIG_CLI } from './bench-context.js';
 import { runHyperfine } from './hyperfine.js';
@@ -26,7 +27,12 @@ export const WORKLOADS: Workload[] = [
   { name: 'syscall-heavy', argv: ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=200000'] },
   { name: 'process-heavy', argv: ['sh', '-c', 'for i in $(seq 200); do /bin/true; done'] },
   { name: 'ordinary', argv: ['ls', '-lR', '/usr/share/doc'] },
+  // read + write per byte: 200,000 traced calls and a few dozen more.
+  { name: 'dd-200k-calls', argv: ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=100000'] },
 ];
+
+/** The host's other work while a trace runs: an untraced loop of system calls outside any container. */
+export const BYSTANDER: Workload = { name: 'bystander', argv: ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=100000'] };
 
 export interface TracingSettings {
   runs: number;
@@ -61,6 +67,9 @@ export interface TracingReport {
   workloads: Workload[];
   rows: TracingRow[];
   syscalls: SyscallTotals[];
+  /** The bystander loop untraced, then while an eBPF trace of another cgroup is active. */
+  bystander?: { quiet: TimingSummary; duringEbpfTrace: TimingSummary; ratio: number };
+  loadAverageBefore: number[];
   loadAverageAfter: number[];
 }
 
@@ -68,10 +77,12 @@ export const VARIANTS = {
   untraced: 'untraced',
   strace: 'strace -f -c',
   straceBpf: 'strace -f --seccomp-bpf -c',
-  nsrigCli: 'nsrig trace (CLI)',
+  nsrigCli: 'nsrig trace --backend ptrace (CLI)',
+  nsrigCliEbpf: 'nsrig trace --backend ebpf (CLI)',
   libraryLaunch: 'library: launch, untraced',
   libraryTrace: 'library: traceCommand',
   libraryTraceNoErrors: 'library: traceCommand, countErrors false',
+  libraryTraceEbpf: 'library: traceCommand, backend ebpf',
 } as const;
 
 /**
@@ -99,8 +110,8 @@ async function launchUntraced(argv: string[]): Promise<void> {
   if (exit.code !== 0) throw new Error(`${argv.join(' ')} (untraced, library) ended with ${describeExit(exit)}`);
 }
 
-async function traceOnce(argv: string[], countErrors: boolean): Promise<{ calls: number; errors: number; processes: number }> {
-  const r = await traceCommand(argv, { stdio: 'pipe', stdin: 'null', countErrors });
+async function traceOnce(argv: string[], countErrors: boolean, backend: TraceBackend = 'ptrace'): Promise<{ calls: number; errors: number; processes: number }> {
+  const r = await traceCommand(argv, { stdio: 'pipe', stdin: 'null', countErrors, backend });
   if (r.exit.code !== 0) throw new Error(`${argv.join(' ')} (traced, library) ended with ${describeExit(r.exit)}`);
   return {
     calls: r.totals.reduce((n, t) => n + t.count, 0),
@@ -124,9 +135,28 @@ function straceTotals(ctx: BenchContext, argv: string[]): { calls: number; error
   return readStraceTotal(fs.readFileSync(file, 'utf8'));
 }
 
+/** The bystander loop through hyperfine, alone and while `nsrig trace --backend ebpf -- sleep` runs. */
+async function bystanderCost(ctx: BenchContext, settings: TracingSettings): Promise<TracingReport['bystander']> {
+  const options = { runs: settings.runs, warmup: settings.warmup, rounds: settings.rounds, workDir: ctx.workDir, interactive: ctx.interactive, output: 'pipe' as const, teardown: ctx.teardown };
+  const [quiet] = await runHyperfine([{ name: 'bystander, no trace', argv: BYSTANDER.argv }], options);
+  const tracer = spawn(process.execPath, [NSRIG_CLI, 'trace', '--backend', 'ebpf', '--', 'sleep', '3600'], { stdio: 'ignore' });
+  try {
+    // The programs are attached once the traced sleep runs: its process is then in the tree.
+    for (let i = 0; i < 200 && !spawnSync('pgrep', ['-P', String(tracer.pid), '-x', 'sleep'], { encoding: 'utf8' }).stdout?.trim(); i++) await new Promise((r) => setTimeout(r, 50));
+    const [during] = await runHyperfine([{ name: 'bystander, eBPF trace active', argv: BYSTANDER.argv }], options);
+    return { quiet: quiet!.timing, duringEbpfTrace: during!.timing, ratio: ratio(during!.timing.medianMs, quiet!.timing.medianMs) };
+  } finally {
+    tracer.kill('SIGTERM');
+    await new Promise((r) => tracer.once('exit', r));
+  }
+}
+
 export async function runTracingBench(ctx: BenchContext, settings: TracingSettings): Promise<TracingReport> {
   killLiveContainersOnExit();
   const machine = describeMachine();
+  const loadAverageBefore = os.loadavg().map((l) => Math.round(l * 100) / 100);
+  const ebpf = ebpfAvailability().available;
+  if (!ebpf) ctx.progress(`eBPF rows left out: ${(ebpfAvailability() as { reason: string }).reason}`);
   const rows: TracingRow[] = [];
   const syscalls: SyscallTotals[] = [];
   for (const workload of WORKLOADS) {
@@ -136,21 +166,24 @@ export async function runTracingBench(ctx: BenchContext, settings: TracingSettin
       { name: VARIANTS.untraced, argv },
       { name: VARIANTS.strace, argv: ['strace', '-f', '-c', '-o', '/dev/null', ...argv] },
       { name: VARIANTS.straceBpf, argv: ['strace', '-f', '--seccomp-bpf', '-c', '-o', '/dev/null', ...argv] },
-      { name: VARIANTS.nsrigCli, argv: [process.execPath, NSRIG_CLI, 'trace', '--', ...argv] },
+      { name: VARIANTS.nsrigCli, argv: [process.execPath, NSRIG_CLI, 'trace', '--backend', 'ptrace', '--', ...argv] },
+      ...(ebpf ? [{ name: VARIANTS.nsrigCliEbpf, argv: [process.execPath, NSRIG_CLI, 'trace', '--backend', 'ebpf', '--', ...argv] }] : []),
     ], {
       runs: settings.runs, warmup: settings.warmup, rounds: settings.rounds, workDir: ctx.workDir, interactive: ctx.interactive, output: 'pipe', teardown: ctx.teardown,
     });
 
     ctx.progress(`${workload.name}: the tracer library from this process, ${settings.runs} runs of each variant`);
-    const [launchTiming, traceTiming, traceNoErrorsTiming] = await timeInTurn(settings.runs, settings.warmup, [
+    const [launchTiming, traceTiming, traceNoErrorsTiming, traceEbpfTiming] = await timeInTurn(settings.runs, settings.warmup, [
       () => launchUntraced(argv),
       async () => void await traceOnce(argv, true),
       async () => void await traceOnce(argv, false),
+      ...(ebpf ? [async () => void await traceOnce(argv, true, 'ebpf')] : []),
     ]);
     const library = [
       { variant: VARIANTS.libraryLaunch, command: 'launchContainer(hostProfile(argv))', timing: launchTiming! },
       { variant: VARIANTS.libraryTrace, command: 'traceCommand(argv)', timing: traceTiming! },
       { variant: VARIANTS.libraryTraceNoErrors, command: 'traceCommand(argv, { countErrors: false })', timing: traceNoErrorsTiming! },
+      ...(traceEbpfTiming ? [{ variant: VARIANTS.libraryTraceEbpf, command: "traceCommand(argv, { backend: 'ebpf' })", timing: traceEbpfTiming }] : []),
     ];
 
     const untraced = measured[0]!.timing.medianMs;
@@ -177,6 +210,10 @@ export async function runTracingBench(ctx: BenchContext, settings: TracingSettin
         [VARIANTS.nsrigCli]: perCall(measured[3]!.timing.medianMs, untraced),
         [VARIANTS.libraryTrace]: perCall(library[1]!.timing.medianMs, libraryLaunch),
         [VARIANTS.libraryTraceNoErrors]: perCall(library[2]!.timing.medianMs, libraryLaunch),
+        ...(ebpf ? {
+          [VARIANTS.nsrigCliEbpf]: perCall(measured[4]!.timing.medianMs, untraced),
+          [VARIANTS.libraryTraceEbpf]: perCall(library[3]!.timing.medianMs, libraryLaunch),
+        } : {}),
       },
     });
   }
@@ -187,6 +224,8 @@ export async function runTracingBench(ctx: BenchContext, settings: TracingSettin
     workloads: WORKLOADS,
     rows,
     syscalls,
+    ...(ebpf ? { bystander: await bystanderCost(ctx, settings) } : {}),
+    loadAverageBefore,
     loadAverageAfter: os.loadavg().map((l) => Math.round(l * 100) / 100),
   };
 }
@@ -216,5 +255,16 @@ export function tracingTables(report: TracingReport): string {
       '(the CLI rows: the untraced command; the library rows: the untraced library launch):',
     '',
     counts,
+    ...(report.bystander ? [
+      '',
+      `What an active eBPF trace costs the host's other processes: \`${BYSTANDER.argv.join(' ')}\`, untraced, outside the traced cgroup:`,
+      '',
+      markdownTable(['bystander', 'median ms', 'p95 ms', '× quiet'], [
+        ['no trace running', report.bystander.quiet.medianMs, report.bystander.quiet.p95Ms, 1],
+        ['an eBPF trace running', report.bystander.duringEbpfTrace.medianMs, report.bystander.duringEbpfTrace.p95Ms, report.bystander.ratio],
+      ], new Set([1, 2, 3])),
+    ] : []),
+    '',
+    `Load average before: ${report.loadAverageBefore.join(' ')}; after: ${report.loadAverageAfter.join(' ')}`,
   ].join('\n');
 }
