@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
-import type { Profile, IdMapping } from '../policy/profile/types.js';
-import { compilePlan, cloneFlagsFor, type LaunchPlan } from './plan.js';
+import type { Profile, IdMapping, NamespaceType } from '../policy/profile/types.js';
+import { compilePlan, cloneFlagsFor, createdNamespaces, namespaceFlag, type LaunchPlan } from './plan.js';
 import type { Stage2Report } from './stage2-run.js';
 import type { ContainerCgroup } from './cgroup.js';
 import { CgroupSetupError, ContainerCgroups } from './cgroup-resources.js';
@@ -16,6 +16,7 @@ import {
 import { liveContainers } from './live-containers.js';
 
 export { describeExit };
+import { namespaceTypeAt } from './native/system.js';
 import { compileProfilePolicy } from './seccomp-program.js';
 import { networkHub, type VethAttachment } from './network-hub.js';
 import { LaunchError } from './launch-error.js';
@@ -46,6 +47,8 @@ export interface LaunchOptions {
   noNewKeyring?: boolean;
   /** See LaunchPlan.traceStartMarker. */
   traceStartMarker?: number;
+  /** Told, one line each, what is carried out differently from how the profile reads (a syscall name skipped). */
+  warn?: (message: string) => void;
   /** Runs after the container process exists and before it starts setup (e.g. a tracer attaching). */
   beforeSetup?: (pid: number) => void | Promise<void>;
 }
@@ -143,6 +146,26 @@ export class Container {
   }
 }
 
+/** Each namespace path names a namespace of its declared type, found before anything is created. */
+function checkNamespacePaths(profile: Profile): void {
+  for (const [type, path] of Object.entries(profile.namespacePaths ?? {}) as [NamespaceType, string][]) {
+    let actual: number;
+    try {
+      actual = namespaceTypeAt(path);
+    } catch (e) {
+      throw new LaunchError(`namespacePaths.${type}: ${path} is not a namespace file (${(e as Error).message})`, 'join-namespaces');
+    }
+    if (actual !== namespaceFlag(type)) {
+      throw new LaunchError(`namespacePaths.${type}: ${path} is a namespace of another type, not ${type}`, 'join-namespaces');
+    }
+  }
+}
+
+/** Written from the host, as runc does: lowering it needs CAP_SYS_RESOURCE, which a user namespace's root lacks. */
+function writeOomScoreAdj(pid: number, profile: Profile): void {
+  if (profile.process.oomScoreAdj !== undefined) fs.writeFileSync(`/proc/${pid}/oom_score_adj`, String(profile.process.oomScoreAdj));
+}
+
 function writeIdMaps(pid: number, profile: Profile): void {
   if (!profile.namespaces.includes('user')) return;
   const format = (maps: IdMapping[]) => maps.map((m) => `${m.containerId} ${m.hostId} ${m.size}\n`).join('');
@@ -181,6 +204,7 @@ function parseReports(text: string): Stage2Report[] {
 export async function launchContainer(profile: Profile, options: LaunchOptions): Promise<Container> {
   // Before anything exists: stage 2 would otherwise fail half-way with a bare ERANGE.
   assertTimeOffsetsFit(profile);
+  checkNamespacePaths(profile);
   const id = `nsrig-${process.pid}-${randomBytes(4).toString('hex')}`;
   const opened: number[] = [];
   const pipe = () => {
@@ -206,7 +230,7 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
     const [stdoutRead, stdoutWrite] = inherit ? [-1, 1] : pipe();
     const [stderrRead, stderrWrite] = inherit ? [-1, 2] : pipe();
     const fds: LaunchPlan['fds'] = { report: reportWrite, stdin: stdinRead, stdout: stdoutWrite, stderr: stderrWrite };
-    const policyProgram = compileProfilePolicy(profile);
+    const policyProgram = compileProfilePolicy(profile, options.warn);
     const seccompPrograms = [...(policyProgram ? [policyProgram] : []), ...(options.seccompPrograms ?? [])];
     const plan = compilePlan(profile, fds, { args: options.args, seccompPrograms, noNewKeyring: options.noNewKeyring, traceStartMarker: options.traceStartMarker });
     const handles = openHostHandles(plan.rootfs ? options.nsrigTreeAt : undefined);
@@ -225,7 +249,7 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
       path: process.execPath,
       argv: ['nsrig-stage2', ...handles.stage2Args, String(controlRead), String(reportWrite)],
       envp: [],
-      namespaceFlags: cloneFlagsFor(profile.namespaces),
+      namespaceFlags: cloneFlagsFor(createdNamespaces(profile)),
       inheritFds: [controlRead, reportWrite, stdinRead, stdoutWrite, stderrWrite, ...handles.fds],
       waitFd: controlRead,
     });
@@ -247,6 +271,7 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
     cgroups.add(child.pid);
     // Maps before the plan: stage 2 reads the plan only once it has ids to act with.
     writeIdMaps(child.pid, profile);
+    writeOomScoreAdj(child.pid, profile);
     // eth0 is in the container's namespace before the plan that tells stage 2 to configure it.
     if (hub && plan.veth) {
       container.veth = hub.attachVeth({ pid: child.pid, peerName: plan.veth.interfaceName, hostAddress: profile.network.veth!.hostAddress });

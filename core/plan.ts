@@ -1,6 +1,7 @@
 // A Profile compiled into what the launcher and stage 2 need: plain JSON data, checked once on
 // the host, so stage 2 only executes and never interprets a profile.
-import type { Mount, NamespaceType, Profile, Rlimit } from '../policy/profile/types.js';
+import type { Mount, NamespaceType, Personality, Profile, Rlimit } from '../policy/profile/types.js';
+import { sysctlPath } from '../policy/profile/sysctl.js';
 import { CAPABILITY_NAMES, capabilityMask } from '../policy/kernel/capabilities.js';
 import { CLONE } from '../policy/kernel/clone-flags.js';
 import { MOUNT_ATTR, MS } from '../policy/kernel/mount-flags.js';
@@ -36,6 +37,14 @@ export interface PlannedMount {
 
 export interface LaunchPlan {
   namespaces: NamespaceType[];
+  /** Namespaces entered with setns(2) instead of created: the file and its CLONE_NEW* type. */
+  joinNamespaces: { type: NamespaceType; path: string; flag: number }[];
+  /** Files below /proc/sys and what is written to each, in the container's namespaces. */
+  sysctl: { path: string; value: string }[];
+  /** HOME from the container's /etc/passwd, since the environment has none (runc, crun and youki do the same). */
+  homeFromPasswd: boolean;
+  umask?: number;
+  personality?: Personality;
   hostname?: string;
   domainname?: string;
   /** Absent when the profile has no mount namespace: then the host's mounts are used as they are. */
@@ -76,6 +85,21 @@ export interface LaunchPlan {
   env: string[];
   /** Descriptor numbers stage 2 receives (its own fd table). */
   fds: { report: number; stdin: number; stdout: number; stderr: number };
+}
+
+const NAMESPACE_FLAGS: Readonly<Record<NamespaceType, number>> = {
+  user: CLONE.NEWUSER, pid: CLONE.NEWPID, uts: CLONE.NEWUTS, ipc: CLONE.NEWIPC, net: CLONE.NEWNET, mnt: CLONE.NEWNS,
+  cgroup: CLONE.NEWCGROUP, time: CLONE.NEWTIME,
+};
+
+/** The profile's namespaces that are made new, not joined through a path. */
+export function createdNamespaces(profile: Profile): NamespaceType[] {
+  return profile.namespaces.filter((ns) => profile.namespacePaths?.[ns] === undefined);
+}
+
+/** The CLONE_NEW* flag of a namespace type, which is also what setns(2) and NS_GET_NSTYPE use for it. */
+export function namespaceFlag(ns: NamespaceType): number {
+  return NAMESPACE_FLAGS[ns];
 }
 
 /** clone(2) flags for the namespaces that can be created at clone time. */
@@ -156,8 +180,14 @@ export function compilePlan(
   const p = profile.process;
   const hasMnt = profile.namespaces.includes('mnt');
   const setgroupsAllowed = !profile.namespaces.includes('user') || profile.user.setgroups === 'allow';
+  const joined = Object.entries(profile.namespacePaths ?? {}) as [NamespaceType, string][];
   return {
     namespaces: [...profile.namespaces],
+    joinNamespaces: joined.map(([type, path]) => ({ type, path, flag: namespaceFlag(type) })),
+    sysctl: Object.entries(profile.sysctl ?? {}).map(([name, value]) => ({ path: sysctlPath(name), value })),
+    homeFromPasswd: !Object.hasOwn(p.env, 'HOME'),
+    ...(p.umask === undefined ? {} : { umask: p.umask }),
+    ...(p.personality === undefined ? {} : { personality: p.personality }),
     hostname: profile.hostname,
     domainname: profile.domainname,
     rootfs: hasMnt ? { ...profile.rootfs } : undefined,
@@ -165,7 +195,8 @@ export function compilePlan(
     treeBinds: [],
     maskedPaths: hasMnt ? profile.maskedPaths : [],
     readonlyPaths: hasMnt ? profile.readonlyPaths : [],
-    loopback: profile.namespaces.includes('net') && profile.network.loopback,
+    // A joined network namespace is someone else's: its interfaces are left as they are, as runc leaves them.
+    loopback: createdNamespaces(profile).includes('net') && profile.network.loopback,
     veth: vethPlan(profile),
     timeOffsets: profile.timeOffsets,
     rlimits: p.rlimits,

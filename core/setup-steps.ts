@@ -15,7 +15,7 @@ import {
   clearAmbientSet, raiseAmbient,
 } from './native/identity.js';
 import {
-  setHostname, setDomainname, unshare, setRlimit, bringInterfaceUp, duplicateFd, closeOnExecFrom, resetSignalsForExec, newSession,
+  setHostname, setDomainname, unshare, setns, openNamespace, setPersonality, setRlimit, bringInterfaceUp, duplicateFd, closeOnExecFrom, resetSignalsForExec, newSession,
 } from './native/system.js';
 import { installSeccompFilter } from './native/seccomp.js';
 import { joinNewSessionKeyring } from './native/keyring.js';
@@ -45,6 +45,8 @@ export function setupSteps(plan: LaunchPlan): SetupStep[] {
     if (when) steps.push({ name, run });
   };
   const mnt = plan.rootfs !== undefined;
+  // First: every later step (sysctls, names, interfaces) acts on the namespaces the container is to have.
+  add('join-namespaces', joinNamespaces, plan.joinNamespaces.length > 0);
   // Before anything else is mounted: sever propagation so no mount of ours reaches the host.
   add('make-mounts-private', makeMountsPrivate, mnt);
   // cgroup after the parent placed us in our own cgroup, so that cgroup becomes the namespace root.
@@ -52,6 +54,9 @@ export function setupSteps(plan: LaunchPlan): SetupStep[] {
   // Offsets are written through the host's /proc while it is still writable, and before execve,
   // which moves us into the new time namespace.
   add('enter-time-namespace', enterTimeNamespace, plan.namespaces.includes('time'));
+  // /proc/sys answers for the namespaces of the process writing it, so the host's procfs, still
+  // visible and writable here, reaches the container's own; before any root is made read-only.
+  add('write-sysctls', writeSysctls, plan.sysctl.length > 0);
   // Bind sources are cloned while their host paths are still visible (the root will cover /tmp).
   add('clone-bind-sources', cloneBindSources, mnt);
   const hostRoot = plan.rootfs?.path === '/';
@@ -77,6 +82,11 @@ export function setupSteps(plan: LaunchPlan): SetupStep[] {
   // The parent moved eth0 in before sending the plan; configured while we still hold CAP_NET_ADMIN.
   add('configure-veth', configureVeth, plan.veth !== undefined);
   add('set-rlimits', setRlimits, plan.rlimits.length > 0);
+  // After pivot_root, so the passwd file read is the container's own.
+  add('set-home', setHomeFromPasswd, plan.homeFromPasswd);
+  // After every file setup creates, which keeps the modes it chose; execve keeps the mask.
+  add('set-umask', (s) => process.umask(s.plan.umask!), plan.umask !== undefined);
+  add('set-personality', (s) => setPersonality(s.plan.personality!), plan.personality !== undefined);
   add('change-directory', (s) => chdir(s.plan.cwd));
   // Its own session: a signal or hangup meant for nsrig's terminal session never reaches the container.
   add('new-session', () => newSession());
@@ -96,6 +106,40 @@ export function setupSteps(plan: LaunchPlan): SetupStep[] {
   // seccomp last: every syscall after it is the contained program's, as the policy intends.
   add('install-seccomp', installSeccomp, plan.seccompPrograms.length > 0 && plan.noNewPrivileges);
   return steps;
+}
+
+function joinNamespaces(state: SetupState): void {
+  for (const ns of state.plan.joinNamespaces) {
+    const fd = openNamespace(ns.path);
+    try {
+      setns(fd, ns.flag, `${ns.type} namespace ${ns.path}`);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+}
+
+function writeSysctls(state: SetupState): void {
+  for (const { path: file, value } of state.plan.sysctl) fs.writeFileSync(file, value);
+}
+
+/** The home /etc/passwd gives the process's uid, or "/" when it names none (or there is no such file). */
+export function homeFromPasswd(passwd: string, uid: number): string {
+  for (const line of passwd.split('\n')) {
+    const fields = line.split(':');
+    if (fields.length >= 7 && fields[2] === String(uid) && fields[5] !== '') return fields[5]!;
+  }
+  return '/';
+}
+
+function setHomeFromPasswd(state: SetupState): void {
+  let passwd = '';
+  try {
+    passwd = fs.readFileSync('/etc/passwd', 'utf8');
+  } catch {
+    // No passwd file: HOME is "/", as with a uid it does not list.
+  }
+  state.plan.env.push(`HOME=${homeFromPasswd(passwd, state.plan.uid)}`);
 }
 
 function makeMountsPrivate(): void {

@@ -75,8 +75,9 @@ export function ourCgroupDirs(prefix = OUR_PREFIX): string[] {
  * file that runs beside this one, and what lies below it: theirs to remove, not a leak of ours.
  */
 function anotherProcessFixture(mountPoint: string): boolean {
-  // Test files that set TMPDIR put theirs one level down (/tmp/nsrig-oci-runtimes-test-X/nsrig-fixture-...).
-  const pid = Number(/^\/tmp\/(?:[^/]+\/)?nsrig-fixture-(\d+)-/.exec(mountPoint)?.[1]);
+  // Test files that set TMPDIR put theirs one level down (/tmp/nsrig-oci-runtimes-test-X/nsrig-fixture-...);
+  // a network namespace a test made with ip-netns(8) is a mount at /run/netns/nsrig-fixture-PID-...
+  const pid = Number(/^(?:\/tmp\/(?:[^/]+\/)?|\/run\/netns\/)nsrig-fixture-(\d+)-/.exec(mountPoint)?.[1]);
   return Boolean(pid) && pid !== process.pid && fs.existsSync(`/proc/${pid}`);
 }
 

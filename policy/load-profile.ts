@@ -12,10 +12,11 @@ const withPolicy = {
   loadPolicyFile: (path: string) => loadPolicyFile(path),
 };
 
-export function loadProfile(path: string): Profile {
-  return loadProfileFile(path, withPolicy);
+/** warn hears what a config.json asks for that is carried out as runc and crun do rather than as written. */
+export function loadProfile(path: string, warn?: (message: string) => void): Profile {
+  return loadProfileFile(path, { ...withPolicy, ...(warn === undefined ? {} : { warn }) });
 }
 
-export function validateProfile(path: string): ProfileError[] {
-  return validateProfileFile(path, withPolicy);
+export function validateProfile(path: string, warn?: (message: string) => void): ProfileError[] {
+  return validateProfileFile(path, { ...withPolicy, ...(warn === undefined ? {} : { warn }) });
 }

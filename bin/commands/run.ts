@@ -4,6 +4,7 @@ import { killLiveContainersOnExit } from '../../core/live-containers.js';
 import { SIGNALS } from '../../policy/kernel/signals.js';
 import { loadProfile } from '../../policy/load-profile.js';
 import { UsageError } from '../usage.js';
+import { warnOnStderr } from '../warnings.js';
 
 /** Launch failures, as container runtimes report them: 127 when the program cannot be found or run. */
 const EXIT_LAUNCH_FAILED = 125;
@@ -20,12 +21,12 @@ export async function run(args: string[]): Promise<number> {
   const command = dash >= 0 ? args.slice(dash + 1) : undefined;
   if (own.length !== 1) throw new UsageError('usage: nsrig run PROFILE [-- CMD ARGS...]');
   if (command && command.length === 0) throw new UsageError('nothing to run after --');
-  const profile = loadProfile(own[0]);
+  const profile = loadProfile(own[0], warnOnStderr);
   killLiveContainersOnExit();
 
   let container;
   try {
-    container = await launchContainer(profile, { stdio: 'inherit', args: command });
+    container = await launchContainer(profile, { stdio: 'inherit', args: command, warn: warnOnStderr });
   } catch (e) {
     if (!(e instanceof LaunchError)) throw e;
     process.stderr.write(`nsrig run: ${e.message}\n`);

@@ -12,6 +12,7 @@ import {
 } from '../../policy/seccomp/index.js';
 import { EXIT, UsageError } from '../usage.js';
 import { exitCodeForLaunchError } from './run.js';
+import { warnOnStderr } from '../warnings.js';
 
 function summaryTable(result: TraceResult): string {
   const rows = [...result.totals].sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
@@ -67,7 +68,7 @@ export async function trace(args: string[]): Promise<number> {
   }
   const command = args.slice(dash + 1);
   const policy = values.policy ? loadPolicyFile(values.policy) : undefined;
-  const profile = values.profile ? loadProfile(values.profile) : undefined;
+  const profile = values.profile ? loadProfile(values.profile, warnOnStderr) : undefined;
 
   const capabilities = profile?.process.capabilities.bounding ?? [];
   const ctx = { arch: 'x86_64' as const, capabilities, kernel: os.release() };

@@ -56,6 +56,7 @@ export const raw = {
   setdomainname: lib.func('int setdomainname(const char *name, size_t len)'),
   unshare: lib.func('int unshare(int flags)'),
   setns: lib.func('int setns(int fd, int nstype)'),
+  personality: lib.func('int personality(unsigned long persona)'),
 
   setresuid: lib.func('int setresuid(uint32_t ruid, uint32_t euid, uint32_t suid)'),
   setresgid: lib.func('int setresgid(uint32_t rgid, uint32_t egid, uint32_t sgid)'),

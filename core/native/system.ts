@@ -2,7 +2,7 @@
 // signal state and execve.
 import { raw, check, lastErrno } from './libc.js';
 import { SyscallError } from './syscall-error.js';
-import { CLOSE_RANGE_CLOEXEC, O } from '../../policy/kernel/process-control.js';
+import { CLOSE_RANGE_CLOEXEC, NS_GET_NSTYPE, O, PERSONALITY } from '../../policy/kernel/process-control.js';
 import { RLIM_INFINITY, RLIMIT_NUMBERS } from '../../policy/kernel/rlimits.js';
 import { NR } from '../../policy/kernel/syscall-table.js';
 import { SIGNALS } from '../../policy/kernel/signals.js';
@@ -41,6 +41,21 @@ export function openNamespace(path: string): number {
  */
 export function openPath(path: string): number {
   return check(raw.open(path, O.PATH | O.CLOEXEC) as number, 'open O_PATH', path);
+}
+
+/** The CLONE_NEW* type of the namespace at `path`; throws SyscallError (ENOTTY, EINVAL) when it is no namespace file. */
+export function namespaceTypeAt(path: string): number {
+  const fd = openNamespace(path);
+  try {
+    return check(raw.ioctl(fd, NS_GET_NSTYPE) as number, 'ioctl NS_GET_NSTYPE', path);
+  } finally {
+    raw.close(fd);
+  }
+}
+
+/** Sets the execution domain, which execve keeps. */
+export function setPersonality(domain: keyof typeof PERSONALITY): void {
+  check(raw.personality(PERSONALITY[domain]) as number, 'personality', domain);
 }
 
 function rlimitValue(n: number): bigint {

@@ -19,3 +19,9 @@ export const F = { GETFD: 1, SETFD: 2, GETFL: 3, SETFL: 4, FD_CLOEXEC: 1 } as co
 
 /** close_range(2)'s flag that marks instead of closing. */
 export const CLOSE_RANGE_CLOEXEC = 4;
+
+/** personality(2)'s execution domains (include/uapi/linux/personality.h) by the profile's names. */
+export const PERSONALITY = { linux: 0x0000, linux32: 0x0008 } as const;
+
+/** ioctl_ns(2): the CLONE_NEW* type of the namespace an nsfs descriptor refers to. */
+export const NS_GET_NSTYPE = 0xb703;

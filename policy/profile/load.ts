@@ -103,11 +103,17 @@ function bigintsOnlyWhereNeeded(value: unknown): unknown {
 }
 
 /**
- * `mode: 1777` in YAML is the decimal number 1777, not the octal mode people mean. A YAML mode
- * must be quoted ("1777") or written 0o1777; JSON has no octal, so its numbers are taken as they are.
+ * `mode: 1777` in YAML is the decimal number 1777, not the octal mode people mean (and `umask: 0022`
+ * is 22). A YAML mode or umask must be quoted ("1777") or written 0o1777; JSON has no octal, so its numbers are taken as they are.
  */
 function refuseDecimalModes(errs: ProfileErrorList, doc: Document, value: unknown): void {
-  if (!isPlainObject(value) || !Array.isArray(value.mounts)) return;
+  if (!isPlainObject(value)) return;
+  const umask = doc.getIn(['process', 'umask'], true);
+  if (isScalar(umask) && typeof umask.value === 'number' && umask.format !== 'OCT' && isPlainObject(value.process)) {
+    errs.addDescribed('process.umask', 'an octal umask written "0022" (quoted) or 0o22', `${String(umask.value)}, which YAML reads as a decimal number`);
+    delete value.process.umask;
+  }
+  if (!Array.isArray(value.mounts)) return;
   value.mounts.forEach((mount: unknown, i: number) => {
     const node = doc.getIn(['mounts', i, 'mode'], true);
     if (!isScalar(node) || typeof node.value !== 'number' || node.format === 'OCT' || !isPlainObject(mount)) return;

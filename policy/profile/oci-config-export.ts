@@ -21,7 +21,10 @@ export function ociConfigFromProfile(profile: Profile, opts: OciConfigOptions): 
     ociVersion: needsSpec11(profile) ? '1.1.0' : '1.0.2',
     process: {
       terminal: false,
-      user: { uid: process.uid, gid: process.gid, ...(process.additionalGids.length > 0 ? { additionalGids: [...process.additionalGids] } : {}) },
+      user: {
+        uid: process.uid, gid: process.gid, ...(process.additionalGids.length > 0 ? { additionalGids: [...process.additionalGids] } : {}),
+        ...(process.umask === undefined ? {} : { umask: process.umask }),
+      },
       args: [...(opts.args ?? process.args)],
       env: Object.entries(process.env).map(([name, value]) => `${name}=${value}`),
       cwd: process.cwd,
@@ -32,13 +35,19 @@ export function ociConfigFromProfile(profile: Profile, opts: OciConfigOptions): 
       },
       rlimits: process.rlimits.map((r): OciRlimit => ({ type: r.type, soft: ociLimit(r.soft), hard: ociLimit(r.hard) })),
       noNewPrivileges: process.noNewPrivileges,
+      ...(process.oomScoreAdj === undefined ? {} : { oomScoreAdj: process.oomScoreAdj }),
     },
     root: { path: opts.rootfsPath, readonly: profile.rootfs.readonly },
     ...(profile.hostname === undefined ? {} : { hostname: profile.hostname }),
     ...(profile.domainname === undefined ? {} : { domainname: profile.domainname }),
     mounts: profile.mounts.map((m) => ociMount(m, profile.rootfs.propagation)),
     linux: {
-      namespaces: profile.namespaces.map((ns) => ({ type: OCI_NAMESPACE_NAMES[ns] })),
+      namespaces: profile.namespaces.map((ns) => {
+        const path = profile.namespacePaths?.[ns];
+        return path === undefined ? { type: OCI_NAMESPACE_NAMES[ns] } : { type: OCI_NAMESPACE_NAMES[ns], path };
+      }),
+      ...(profile.sysctl === undefined ? {} : { sysctl: { ...profile.sysctl } }),
+      ...(process.personality === undefined ? {} : { personality: { domain: process.personality.toUpperCase() } }),
       ...(hasUser ? {
         uidMappings: profile.user.uidMappings.map((m) => ({ containerID: m.containerId, hostID: m.hostId, size: m.size })),
         gidMappings: profile.user.gidMappings.map((m) => ({ containerID: m.containerId, hostID: m.hostId, size: m.size })),

@@ -5,6 +5,7 @@
 import { basename, dirname, resolve } from 'node:path';
 import { NAMESPACE_TYPES, type MountType, type NamespaceType, type Profile } from './types.js';
 import { childPath, isPlainObject, readList, readObject, readString, valueOr, type Fields } from './field-reader.js';
+import { normaliseCapabilityName } from './capabilities.js';
 import { NSRIG_ANNOTATIONS, OCI_DEFAULT_DEVICE_PATHS, OCI_NAMESPACE_NAMES, OCI_RLIM_INFINITY } from './oci-spec.js';
 import { ProfileErrorList, ProfileErrors } from './profile-error.js';
 import { ociConfigShape } from './oci-config-schema.js';
@@ -17,19 +18,26 @@ const TOP_UNSUPPORTED: Unsupported = {
   hooks: 'nsrig runs no OCI hooks', solaris: 'nsrig runs Linux containers only', windows: 'nsrig runs Linux containers only',
   vm: 'nsrig runs no virtual machines', zos: 'nsrig runs Linux containers only',
 };
-const PROCESS_FIELDS = ['terminal', 'consoleSize', 'cwd', 'env', 'args', 'rlimits', 'capabilities', 'noNewPrivileges', 'user'];
+const PROCESS_FIELDS = ['terminal', 'consoleSize', 'cwd', 'env', 'args', 'rlimits', 'capabilities', 'noNewPrivileges', 'user',
+  'oomScoreAdj', 'apparmorProfile', 'selinuxLabel'];
 const PROCESS_UNSUPPORTED: Unsupported = {
-  commandLine: 'it is for Windows', apparmorProfile: 'nsrig applies no AppArmor profile', selinuxLabel: 'nsrig sets no SELinux label',
-  oomScoreAdj: 'nsrig does not set oom_score_adj', scheduler: 'nsrig sets no scheduling policy', ioPriority: 'nsrig sets no I/O priority',
+  commandLine: 'it is for Windows', scheduler: 'nsrig sets no scheduling policy', ioPriority: 'nsrig sets no I/O priority',
   execCPUAffinity: 'nsrig sets no CPU affinity',
 };
+/** An empty label is no label; any other is refused, as runc 1.1.5 and crun 1.8.1 refuse it on a host without the LSM. */
+const LSM_FIELDS: Readonly<Record<string, string>> = {
+  apparmorProfile: 'nsrig applies no AppArmor profile; runc and crun refuse one where AppArmor is not enabled',
+  selinuxLabel: 'nsrig sets no SELinux label; runc and crun refuse one where SELinux is not enabled',
+};
 const LINUX_FIELDS = ['namespaces', 'uidMappings', 'gidMappings', 'maskedPaths', 'readonlyPaths', 'rootfsPropagation', 'seccomp',
-  'timeOffsets', 'resources', 'devices', 'cgroupsPath'];
+  'timeOffsets', 'resources', 'devices', 'cgroupsPath', 'sysctl', 'personality'];
 const LINUX_UNSUPPORTED: Unsupported = {
-  sysctl: 'nsrig sets no sysctls', intelRdt: 'nsrig does not use Intel RDT', mountLabel: 'nsrig sets no SELinux mount label',
-  personality: 'nsrig sets no execution domain', memoryPolicy: 'nsrig sets no NUMA memory policy',
+  intelRdt: 'nsrig does not use Intel RDT', mountLabel: 'nsrig sets no SELinux mount label',
+  memoryPolicy: 'nsrig sets no NUMA memory policy',
   netDevices: 'nsrig moves no network devices', unshareFlags: 'nsrig knows no such setting',
 };
+/** config-linux.md's personality domains, by our names. */
+const PERSONALITY_DOMAINS: Readonly<Record<string, string>> = { LINUX: 'linux', LINUX32: 'linux32' };
 const FROM_OCI_NAMESPACE: Readonly<Record<string, NamespaceType>> = Object.fromEntries(
   NAMESPACE_TYPES.map((ns) => [OCI_NAMESPACE_NAMES[ns], ns]));
 
@@ -52,6 +60,8 @@ class PathTranslation {
 
 interface Conversion {
   errs: ProfileErrorList;
+  /** One line about something carried out differently from how the config reads, never an error. */
+  warn: (message: string) => void;
   paths: PathTranslation;
   baseDir: string;
 }
@@ -62,7 +72,7 @@ export function profileFromOciConfig(config: unknown, sourceName: string, opts: 
   ociConfigShape(shapeErrs, config, '');
   const errs = new ProfileErrorList(sourceName);
   const readOpts = resolveLoadOptions(sourceName, opts);
-  const conv: Conversion = { errs, paths: new PathTranslation(), baseDir: readOpts.baseDir };
+  const conv: Conversion = { errs, paths: new PathTranslation(), baseDir: readOpts.baseDir, warn: opts.warn ?? (() => {}) };
   const doc = documentFromConfig(conv, config, sourceName);
   if (errs.count > 0) throwWithShapeErrors(shapeErrs, errs);
   errs.translate = (path) => conv.paths.translate(path);
@@ -101,9 +111,15 @@ function documentFromConfig(conv: Conversion, config: unknown, sourceName: strin
   if (version !== undefined && !/^1\.\d+\.\d+/.test(version)) errs.add('ociVersion', 'a runtime-spec version 1.x.y', version);
   const linux = top.linux === undefined ? {} : readSection(errs, top.linux, 'linux', LINUX_FIELDS, LINUX_UNSUPPORTED) ?? {};
   const doc: Fields = {};
-  const namespaces = namespacesFromConfig(conv, linux.namespaces);
+  const nsPaths: Fields = {};
+  const namespaces = namespacesFromConfig(conv, linux.namespaces, nsPaths);
   doc.namespaces = namespaces;
   paths.add('namespaces', 'linux.namespaces');
+  if (Object.keys(nsPaths).length > 0) doc.namespacePaths = nsPaths;
+  if (linux.sysctl !== undefined) {
+    doc.sysctl = linux.sysctl;
+    paths.add('sysctl', 'linux.sysctl');
+  }
   for (const key of ['hostname', 'domainname'] as const) if (top[key] !== undefined) doc[key] = top[key];
   const annotations = readAnnotations(errs, top.annotations);
   doc.name = annotations[NSRIG_ANNOTATIONS.name] ?? defaultName(sourceName);
@@ -119,7 +135,7 @@ function documentFromConfig(conv: Conversion, config: unknown, sourceName: strin
   paths.add('readonlyPaths', 'linux.readonlyPaths');
   const network = networkFromAnnotations(conv, annotations);
   if (network !== undefined) doc.network = network;
-  doc.process = processFromConfig(conv, top.process, annotations);
+  doc.process = processFromConfig(conv, top.process, annotations, linux.personality);
   if (linux.timeOffsets !== undefined) doc.timeOffsets = timeOffsetsFromConfig(conv, linux.timeOffsets);
   if (linux.seccomp !== undefined) {
     if (isPlainObject(linux.seccomp)) doc.seccomp = linux.seccomp;
@@ -143,7 +159,8 @@ function defaultName(sourceName: string): string {
   return basename(sourceName) === 'config.json' ? nameFromSource(basename(dirname(resolve(sourceName)))) : nameFromSource(sourceName);
 }
 
-function namespacesFromConfig(conv: Conversion, value: unknown): NamespaceType[] {
+/** nsPaths receives the path of each namespace to join, by our names. */
+function namespacesFromConfig(conv: Conversion, value: unknown, nsPaths: Fields): NamespaceType[] {
   const { errs } = conv;
   if (value === undefined) return [];
   const list = readList(errs, value, 'linux.namespaces');
@@ -157,13 +174,14 @@ function namespacesFromConfig(conv: Conversion, value: unknown): NamespaceType[]
     if (fields !== undefined && ns === undefined) {
       errs.add(childPath(at, 'type'), `one of ${Object.keys(FROM_OCI_NAMESPACE).join(', ')}`, fields.type);
     }
-    if (fields?.path !== undefined) {
-      errs.add(childPath(at, 'path'), 'no path (nsrig creates every namespace and joins none)', fields.path);
-    }
-    if (ns === undefined || fields?.path !== undefined) complete = false;
+    if (ns === undefined) complete = false;
     else {
       conv.paths.add(`namespaces[${namespaces.length}]`, childPath(at, 'type'));
       namespaces.push(ns);
+      if (fields?.path !== undefined) {
+        nsPaths[ns] = fields.path;
+        conv.paths.add(childPath('namespacePaths', ns), childPath(at, 'path'));
+      }
     }
   });
   // A broken entry must not turn every namespace-bound field into a second error.
@@ -295,7 +313,7 @@ function networkFromAnnotations(conv: Conversion, annotations: Record<string, st
   return Object.keys(network).length === 0 ? undefined : network;
 }
 
-function processFromConfig(conv: Conversion, value: unknown, annotations: Record<string, string>): Fields {
+function processFromConfig(conv: Conversion, value: unknown, annotations: Record<string, string>, personality: unknown): Fields {
   const { errs, paths } = conv;
   const fields = readSection(errs, value, 'process', PROCESS_FIELDS, PROCESS_UNSUPPORTED);
   if (fields === undefined) return {};
@@ -303,13 +321,23 @@ function processFromConfig(conv: Conversion, value: unknown, annotations: Record
     errs.add('process.terminal', 'false (nsrig passes stdio through and allocates no terminal)', fields.terminal);
   }
   const process: Fields = { args: fields.args, cwd: valueOr(fields.cwd, '/'), env: envFromConfig(conv, fields.env) };
-  process.capabilities = fields.capabilities === undefined ? {} : fields.capabilities;
+  process.capabilities = fields.capabilities === undefined ? {} : raisableCapabilities(conv, fields.capabilities);
   process.noNewPrivileges = valueOr(fields.noNewPrivileges, false);
   if (fields.user !== undefined) {
-    const user = readSection(errs, fields.user, 'process.user', ['uid', 'gid', 'additionalGids'], {
-      umask: 'nsrig leaves the umask as the program finds it', username: 'it is for Windows',
-    });
-    if (user !== undefined) process.user = user;
+    const user = readSection(errs, fields.user, 'process.user', ['uid', 'gid', 'additionalGids', 'umask'], { username: 'it is for Windows' });
+    if (user !== undefined) {
+      const { umask, ...ids } = user;
+      process.user = ids;
+      if (umask !== undefined) {
+        process.umask = umask;
+        paths.add('process.umask', 'process.user.umask');
+      }
+    }
+  }
+  if (fields.oomScoreAdj !== undefined) process.oomScoreAdj = fields.oomScoreAdj;
+  if (personality !== undefined) process.personality = personalityFromConfig(conv, personality);
+  for (const [key, reason] of Object.entries(LSM_FIELDS)) {
+    if (fields[key] !== undefined && fields[key] !== '') errs.add(childPath('process', key), `an empty ${key} (${reason})`, fields[key]);
   }
   if (fields.rlimits !== undefined) {
     process.rlimits = Array.isArray(fields.rlimits) ? fields.rlimits.map(rlimitFromConfig) : fields.rlimits;
@@ -320,6 +348,49 @@ function processFromConfig(conv: Conversion, value: unknown, annotations: Record
     paths.add('process.timeout', `annotations["${NSRIG_ANNOTATIONS.timeout}"]`);
   }
   return process;
+}
+
+/**
+ * An ambient capability not in both permitted and inheritable cannot be raised (capabilities(7)).
+ * runc 1.1.5 and crun 1.8.1 start the process without it (runc spec's own default lists ambient
+ * capabilities and no inheritable ones), so it is left out here too, with a warning.
+ */
+function raisableCapabilities(conv: Conversion, value: unknown): unknown {
+  if (!isPlainObject(value) || !Array.isArray(value.ambient)) return value;
+  const names = (set: unknown): string[] => (Array.isArray(set) ? set.filter((n): n is string => typeof n === 'string').map(canonicalCapability) : []);
+  const permitted = names(value.permitted);
+  const inheritable = names(value.inheritable);
+  const ambient: unknown[] = [];
+  value.ambient.forEach((cap: unknown, i: number) => {
+    const at = `process.capabilities.ambient[${i}]`;
+    // A name the kernel lacks is kept, for the capability reader to refuse by name.
+    const name = typeof cap === 'string' ? normaliseCapabilityName(cap) : undefined;
+    const missing = name === undefined ? [] : [...(permitted.includes(name) ? [] : ['permitted']), ...(inheritable.includes(name) ? [] : ['inheritable'])];
+    if (missing.length > 0) {
+      conv.warn(`${conv.errs.file}: ${at}: ${String(cap)} is not raised, since it is not in ${missing.join(' or ')} ` +
+        '(runc and crun start the process without it too)');
+      return;
+    }
+    conv.paths.add(`process.capabilities.ambient[${ambient.length}]`, at);
+    ambient.push(cap);
+  });
+  return { ...value, ambient };
+}
+
+function canonicalCapability(name: string): string {
+  return normaliseCapabilityName(name) ?? name;
+}
+
+/** linux.personality: the domain by its runtime-spec name; no flags are defined yet (config-linux.md). */
+function personalityFromConfig(conv: Conversion, value: unknown): unknown {
+  conv.paths.add('process.personality', 'linux.personality.domain');
+  if (!isPlainObject(value)) return value;
+  if (Array.isArray(value.flags) && value.flags.length > 0) {
+    conv.errs.add('linux.personality.flags', 'no flags (config-linux.md defines none)', value.flags);
+  }
+  const domain = typeof value.domain === 'string' ? PERSONALITY_DOMAINS[value.domain] : undefined;
+  if (domain === undefined) conv.errs.add('linux.personality.domain', `one of ${Object.keys(PERSONALITY_DOMAINS).join(', ')}`, value.domain);
+  return domain;
 }
 
 /**

@@ -26,20 +26,23 @@ export interface OciRuntimeConfig {
   ociVersion: string;
   process: {
     terminal: boolean;
-    user: { uid: number; gid: number; additionalGids?: number[] };
+    user: { uid: number; gid: number; additionalGids?: number[]; umask?: number };
     args: string[];
     env: string[];
     cwd: string;
     capabilities: Record<'bounding' | 'effective' | 'permitted' | 'inheritable' | 'ambient', string[]>;
     rlimits: OciRlimit[];
     noNewPrivileges: boolean;
+    oomScoreAdj?: number;
   };
   root: { path: string; readonly: boolean };
   hostname?: string;
   domainname?: string;
   mounts: OciMount[];
   linux: {
-    namespaces: { type: string }[];
+    namespaces: { type: string; path?: string }[];
+    sysctl?: Record<string, string>;
+    personality?: { domain: string };
     uidMappings?: OciIdMapping[];
     gidMappings?: OciIdMapping[];
     maskedPaths: string[];

@@ -1,14 +1,18 @@
 // The process section: what runs, with which environment, identity, capabilities and limits.
-import { CAPABILITY_SETS, DEFAULT_CAPABILITIES, DEFAULT_PATH, type Capabilities, type ProcessConfig, type Rlimit } from './types.js';
+import {
+  CAPABILITY_SETS, DEFAULT_CAPABILITIES, DEFAULT_PATH, PERSONALITIES, type Capabilities, type ProcessConfig, type Rlimit,
+} from './types.js';
 import { CAPABILITY_NAMES } from './capabilities.js';
 import {
-  childPath, isPlainObject, readBoolean, readInteger, readKernelName, readList, readObject, readString, readUniqueList,
+  childPath, isPlainObject, readBoolean, readChoice, readInteger, readKernelName, readList, readObject, readString, readUniqueList,
 } from './field-reader.js';
 import { MAX_ID } from './id-mappings.js';
 import { LARGEST_FINITE_RLIMIT, RLIMIT_NAMES, UNLIMITED } from './rlimits.js';
 import type { ProfileErrorList } from './profile-error.js';
 
-const PROCESS_FIELDS = ['args', 'env', 'cwd', 'user', 'capabilities', 'noNewPrivileges', 'rlimits', 'timeout'];
+const PROCESS_FIELDS = ['args', 'env', 'cwd', 'user', 'capabilities', 'noNewPrivileges', 'rlimits', 'timeout', 'umask', 'oomScoreAdj', 'personality'];
+/** proc(5): oom_score_adj ranges from -1000 (never chosen) to 1000 (chosen first). */
+export const OOM_SCORE_ADJ_RANGE = [-1000, 1000] as const;
 export const DEFAULT_TIMEOUT_SECONDS = 30;
 export const MAX_TIMEOUT_SECONDS = 86400;
 
@@ -27,11 +31,28 @@ export function readProcess(errs: ProfileErrorList, value: unknown, path: string
   const noNewPrivileges = fields.noNewPrivileges === undefined ? true : readBoolean(errs, fields.noNewPrivileges, at('noNewPrivileges'));
   const rlimits = fields.rlimits === undefined ? [] : readRlimits(errs, fields.rlimits, at('rlimits'));
   const timeoutMs = fields.timeout === undefined ? DEFAULT_TIMEOUT_SECONDS * 1000 : readTimeoutMs(errs, fields.timeout, at('timeout'));
+  const umask = fields.umask === undefined ? undefined : readUmask(errs, fields.umask, at('umask'));
+  const oomScoreAdj = fields.oomScoreAdj === undefined ? undefined
+    : readInteger(errs, fields.oomScoreAdj, at('oomScoreAdj'), ...OOM_SCORE_ADJ_RANGE);
+  const personality = fields.personality === undefined ? undefined : readChoice(errs, fields.personality, at('personality'), PERSONALITIES);
   if (errs.count !== before || args === undefined || env === undefined || cwd === undefined || user === undefined
     || capabilities === undefined || noNewPrivileges === undefined || rlimits === undefined || timeoutMs === undefined) {
     return undefined;
   }
-  return { args, env, cwd, ...user, capabilities, noNewPrivileges, rlimits, timeoutMs };
+  return {
+    args, env, cwd, ...user, capabilities, noNewPrivileges, rlimits, timeoutMs, ...(umask === undefined ? {} : { umask }),
+    ...(oomScoreAdj === undefined ? {} : { oomScoreAdj }), ...(personality === undefined ? {} : { personality }),
+  };
+}
+
+const UMASK_EXPECTED = 'a umask from 0 to 0777, written "0022" (quoted) or 0o22';
+
+/** Octal text ("0022") or a number (YAML's 0o22, or the decimal 18 a config.json holds). */
+function readUmask(errs: ProfileErrorList, value: unknown, path: string): number | undefined {
+  const mask = typeof value === 'string' && /^0?[0-7]{1,3}$/.test(value) ? parseInt(value, 8) : value;
+  if (typeof mask === 'number' && Number.isInteger(mask) && mask >= 0 && mask <= 0o777) return mask;
+  errs.add(path, UMASK_EXPECTED, value);
+  return undefined;
 }
 
 function readArgs(errs: ProfileErrorList, value: unknown, path: string): string[] | undefined {

@@ -13,7 +13,9 @@ import {
 import { DEFAULT_ID_MAPPING, isMapped, readIdMappings } from './id-mappings.js';
 import { defaultMounts, readMounts, readPathList } from './mounts.js';
 import { requireNamespace } from './namespace-requirements.js';
+import { readNamespacePaths } from './namespace-paths.js';
 import { readNetwork } from './network.js';
+import { readSysctl } from './sysctl.js';
 import { readProcess } from './process-section.js';
 import { readCgroupsPath, readResources } from './resources.js';
 import {
@@ -23,7 +25,7 @@ import type { ProfileErrorList } from './profile-error.js';
 
 export const PROFILE_FIELDS = [
   'name', 'namespaces', 'hostname', 'domainname', 'user', 'rootfs', 'mounts', 'maskedPaths', 'readonlyPaths',
-  'network', 'process', 'timeOffsets', 'seccomp', 'resources', 'cgroupsPath',
+  'network', 'process', 'timeOffsets', 'seccomp', 'resources', 'cgroupsPath', 'sysctl', 'namespacePaths',
 ];
 
 /** How a profile is loaded; every field is optional. */
@@ -36,6 +38,11 @@ export interface ProfileLoadOptions {
   loadPolicyFile?: SeccompPolicyFileLoader;
   /** Where relative paths (seccomp file, OCI root.path) are resolved from. Default: the source's directory. */
   baseDir?: string;
+  /**
+   * Told, one line each, what a config.json asks for that is carried out as runc and crun carry
+   * it out rather than as written (an ambient capability that cannot be raised). Default: dropped.
+   */
+  warn?: (message: string) => void;
 }
 
 export interface DocumentReadOptions extends SeccompReadOptions {
@@ -75,6 +82,9 @@ export function readProfileDocument(errs: ProfileErrorList, value: unknown, opts
   const seccomp = doc.seccomp === undefined ? undefined : readSeccomp(errs, doc.seccomp, 'seccomp', opts);
   const resources = doc.resources === undefined ? undefined : readResources(errs, doc.resources, 'resources');
   const cgroupsPath = doc.cgroupsPath === undefined ? undefined : readCgroupsPath(errs, doc.cgroupsPath, 'cgroupsPath');
+  const sysctl = doc.sysctl === undefined ? undefined : readSysctl(errs, doc.sysctl, 'sysctl', namespaces, { hostname, domainname });
+  const namespacePaths = doc.namespacePaths === undefined ? undefined
+    : readNamespacePaths(errs, doc.namespacePaths, 'namespacePaths', { namespaces, checkPaths: opts.checkPaths });
   if (user !== undefined && process !== undefined && has('user')) checkIdsMapped(errs, user, process);
   if (errs.count !== before || name === undefined || readNamespacesResult === undefined || user === undefined
     || rootfs === undefined || mounts === undefined || maskedPaths === undefined || readonlyPaths === undefined
@@ -86,6 +96,8 @@ export function readProfileDocument(errs: ProfileErrorList, value: unknown, opts
     ...(domainname === undefined ? {} : { domainname }), user, rootfs, mounts, maskedPaths, readonlyPaths, network, process,
     ...(timeOffsets === undefined ? {} : { timeOffsets }), ...(seccomp === undefined ? {} : { seccomp }),
     ...(resources === undefined ? {} : { resources }), ...(cgroupsPath === undefined ? {} : { cgroupsPath }),
+    ...(sysctl === undefined || Object.keys(sysctl).length === 0 ? {} : { sysctl }),
+    ...(namespacePaths === undefined || Object.keys(namespacePaths).length === 0 ? {} : { namespacePaths }),
   };
 }
 

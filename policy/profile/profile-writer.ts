@@ -36,7 +36,12 @@ export function profileToDocument(profile: Profile): Record<string, unknown> {
     noNewPrivileges: process.noNewPrivileges,
     rlimits: process.rlimits.map((r) => ({ type: r.type, soft: limitDocument(r.soft), hard: limitDocument(r.hard) })),
     timeout: process.timeoutMs / 1000,
+    ...(process.umask === undefined ? {} : { umask: `0${process.umask.toString(8).padStart(3, '0')}` }),
+    ...(process.oomScoreAdj === undefined ? {} : { oomScoreAdj: process.oomScoreAdj }),
+    ...(process.personality === undefined ? {} : { personality: process.personality }),
   };
+  if (profile.sysctl !== undefined) doc.sysctl = { ...profile.sysctl };
+  if (profile.namespacePaths !== undefined) doc.namespacePaths = { ...profile.namespacePaths };
   if (profile.timeOffsets !== undefined) doc.timeOffsets = { ...profile.timeOffsets };
   if (profile.seccomp !== undefined) doc.seccomp = profile.seccomp.path ?? profile.seccomp.policy;
   if (profile.resources !== undefined) doc.resources = structuredClone(profile.resources);

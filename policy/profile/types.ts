@@ -74,7 +74,11 @@ export interface Rlimit {
 
 export interface ProcessConfig {
   args: string[];
-  /** Exactly the environment of the contained program: nothing is inherited unless listed. */
+  /**
+   * Exactly the environment of the contained program: nothing is inherited unless listed, but for
+   * HOME, which the engine adds when absent, as runc, crun and youki do: the user's home in the
+   * container's /etc/passwd, or /.
+   */
   env: Record<string, string>;
   cwd: string;
   uid: number;
@@ -85,7 +89,16 @@ export interface ProcessConfig {
   rlimits: Rlimit[];
   /** Whole-container wall-clock limit in milliseconds; the container is killed when it passes. */
   timeoutMs: number;
+  /** The file mode creation mask; absent leaves the one nsrig itself runs with. */
+  umask?: number;
+  /** Written to /proc/PID/oom_score_adj by the launcher before the program runs; absent leaves the inherited one. */
+  oomScoreAdj?: number;
+  /** The execution domain (personality(2)): linux32 makes uname(2) report a 32-bit machine. Absent leaves it as inherited. */
+  personality?: Personality;
 }
+
+export const PERSONALITIES = ['linux', 'linux32'] as const;
+export type Personality = (typeof PERSONALITIES)[number];
 
 export interface TimeOffsets {
   monotonicNs: bigint | number;
@@ -165,6 +178,10 @@ export interface Profile {
    * Absent: nsrig/<container id> below each hierarchy's root.
    */
   cgroupsPath?: string;
+  /** Kernel parameters written in the container's own namespaces ("net.ipv4.ip_forward": "1"), each allowed only with its namespace. */
+  sysctl?: Record<string, string>;
+  /** Namespaces joined instead of created: a path such as /run/netns/NAME per namespace type. */
+  namespacePaths?: Partial<Record<NamespaceType, string>>;
 }
 
 /** OCI runtime-spec defaults (config-linux.md, runc's spec template). */

@@ -5,6 +5,7 @@
 import test from 'ava';
 import fs from 'node:fs';
 import { DEFAULT_PATH } from '../../policy/profile/types.js';
+import { homeFromPasswd } from '../../core/setup-steps.js';
 import { run, shell, HOLD, heldReady, assertNoLeftovers } from './container-run.js';
 
 test.afterEach.always(assertNoLeftovers);
@@ -12,24 +13,27 @@ test.afterEach.always(assertNoLeftovers);
 test.serial('the environment is exactly the profile\'s: nothing of the launcher\'s is inherited', async (t) => {
   process.env.NSRIG_CORE_TEST_MARKER = 'must-not-leak';
   try {
-    const env = { A: '1', B: 'two words', EMPTY: '', 'DOTTED.NAME': 'x=y' };
+    const env = { A: '1', B: 'two words', EMPTY: '', 'DOTTED.NAME': 'x=y', HOME: '/srv' };
     const { stdout } = await run({ process: { args: ['/usr/bin/env'], env } });
-    t.deepEqual(stdout.trim().split('\n').sort(), ['A=1', 'B=two words', 'DOTTED.NAME=x=y', 'EMPTY=']);
+    t.deepEqual(stdout.trim().split('\n').sort(), ['A=1', 'B=two words', 'DOTTED.NAME=x=y', 'EMPTY=', 'HOME=/srv']);
     const held = await run({ process: { args: ['/bin/true'], env } }, {
       args: shell(HOLD), ready: heldReady,
       outside: (c) => fs.readFileSync(`/proc/${c.pid}/environ`, 'utf8').split('\0').filter(Boolean).sort(),
     });
-    t.deepEqual(held.outside, ['A=1', 'B=two words', 'DOTTED.NAME=x=y', 'EMPTY=']);
+    t.deepEqual(held.outside, ['A=1', 'B=two words', 'DOTTED.NAME=x=y', 'EMPTY=', 'HOME=/srv']);
   } finally {
     delete process.env.NSRIG_CORE_TEST_MARKER;
   }
 });
 
-test.serial('an empty env is empty; a missing env is PATH alone', async (t) => {
+/** What the container's /etc/passwd (the host's, through the host root view) gives uid 0, as the engine reads it. */
+const rootHome = homeFromPasswd(fs.readFileSync('/etc/passwd', 'utf8'), 0);
+
+test.serial('an empty env is HOME alone, from the container\'s /etc/passwd; a missing env is PATH and HOME', async (t) => {
   const empty = await run({ process: { args: ['/usr/bin/env'], env: {} } });
-  t.is(empty.stdout, '');
+  t.is(empty.stdout, `HOME=${rootHome}\n`);
   const missing = await run({ process: { args: ['/usr/bin/env'] } });
-  t.is(missing.stdout, `PATH=${DEFAULT_PATH}\n`);
+  t.is(missing.stdout, `PATH=${DEFAULT_PATH}\nHOME=${rootHome}\n`);
 });
 
 test.serial('the working directory, inside and from the host', async (t) => {

@@ -21,14 +21,18 @@ const PLANS: Record<string, { doc: Record<string, unknown>; seccomp: boolean }> 
   everything: {
     doc: {
       namespaces: ALL_NAMESPACES, hostname: 'h', domainname: 'd', timeOffsets: { monotonic: 5 },
-      mounts: [{ type: 'proc' }, { type: 'bind', source: '/usr', destination: '/mnt' }],
-      process: { args: ['/bin/true'], rlimits: [{ type: 'nofile', soft: 10, hard: 10 }] },
+      mounts: [{ type: 'proc' }, { type: 'bind', source: '/usr', destination: '/mnt' }], sysctl: { 'net.ipv4.ip_forward': '1' },
+      process: { args: ['/bin/true'], rlimits: [{ type: 'nofile', soft: 10, hard: 10 }], umask: '077', personality: 'linux32' },
     },
     seccomp: true,
   },
   'filter without no_new_privs': { doc: { namespaces: ALL_NAMESPACES, process: { args: ['/bin/true'], noNewPrivileges: false } }, seccomp: true },
   'directory rootfs': { doc: { rootfs: { path: '/usr', readonly: true }, mounts: [{ type: 'bind', source: '/etc', destination: '/lib' }], process: { args: ['/bin/true'] } }, seccomp: false },
-  'host namespaces': { doc: { namespaces: [], process: { args: ['/bin/true'] } }, seccomp: true },
+  'host namespaces': { doc: { namespaces: [], process: { args: ['/bin/true'], env: { HOME: '/' } } }, seccomp: true },
+  'joined network namespace': {
+    doc: { namespaces: ['pid', 'net', 'mnt'], namespacePaths: { net: '/proc/self/ns/net' }, sysctl: { 'net.ipv4.ip_forward': '1' }, process: { args: ['/bin/true'] } },
+    seccomp: false,
+  },
   'no mount namespace': { doc: { namespaces: ['user', 'pid', 'uts', 'net'], hostname: 'x', process: { args: ['/bin/true'] } }, seccomp: false },
   'no masks, loopback down, all capabilities kept': {
     doc: {
@@ -53,23 +57,24 @@ const before = (list: string[], a: string, b: string) => list.indexOf(a) >= 0 &&
 test('the default profile: the whole order', (t) => {
   t.deepEqual(names.default, [
     'make-mounts-private', 'clone-bind-sources', 'build-host-root-view', 'mount-filesystems', 'mask-paths', 'make-paths-readonly',
-    'make-root-readonly', 'pivot-root', 'set-root-propagation', 'bring-loopback-up', 'change-directory', 'new-session', 'prepare-stdio', 'reset-signals',
-    'drop-bounding-set', 'switch-credentials', 'join-session-keyring', 'set-capabilities', 'set-parent-death-signal', 'set-no-new-privileges',
+    'make-root-readonly', 'pivot-root', 'set-root-propagation', 'bring-loopback-up', 'set-home', 'change-directory', 'new-session', 'prepare-stdio',
+    'reset-signals', 'drop-bounding-set', 'switch-credentials', 'join-session-keyring', 'set-capabilities', 'set-parent-death-signal', 'set-no-new-privileges',
   ]);
 });
 
 test('every namespace and field: the whole order, seccomp last', (t) => {
   t.deepEqual(names.everything, [
-    'make-mounts-private', 'enter-cgroup-namespace', 'enter-time-namespace', 'clone-bind-sources', 'build-host-root-view',
+    'make-mounts-private', 'enter-cgroup-namespace', 'enter-time-namespace', 'write-sysctls', 'clone-bind-sources', 'build-host-root-view',
     'mount-filesystems', 'mask-paths', 'make-paths-readonly', 'make-root-readonly', 'pivot-root', 'set-root-propagation', 'set-hostname', 'set-domainname',
-    'bring-loopback-up', 'set-rlimits', 'change-directory', 'new-session', 'prepare-stdio', 'reset-signals', 'drop-bounding-set',
-    'switch-credentials', 'join-session-keyring', 'set-capabilities', 'set-parent-death-signal', 'set-no-new-privileges', 'install-seccomp',
+    'bring-loopback-up', 'set-rlimits', 'set-home', 'set-umask', 'set-personality', 'change-directory', 'new-session', 'prepare-stdio', 'reset-signals',
+    'drop-bounding-set', 'switch-credentials', 'join-session-keyring', 'set-capabilities', 'set-parent-death-signal', 'set-no-new-privileges', 'install-seccomp',
   ]);
 });
 
 test('with a mount namespace, propagation is made private before anything else', (t) => {
   for (const [plan, list] of Object.entries(names)) {
-    if (list.includes('pivot-root')) t.is(list[0], 'make-mounts-private', plan);
+    // Joining a network, IPC or UTS namespace touches no mount, so it may come first.
+    if (list.includes('pivot-root')) t.is(list.filter((s) => s !== 'join-namespaces')[0], 'make-mounts-private', plan);
   }
 });
 
@@ -150,4 +155,27 @@ test('step names are unique within a plan and every step can run', (t) => {
     t.is(new Set(steps.map((s) => s.name)).size, steps.length, plan);
     t.true(steps.every((s) => typeof s.run === 'function'), plan);
   }
+});
+
+test('a joined namespace is entered first, so sysctls and names act on it; its interfaces are left alone', (t) => {
+  const list = names['joined network namespace']!;
+  t.is(list[0], 'join-namespaces');
+  t.true(before(list, 'join-namespaces', 'write-sysctls'));
+  t.false(list.includes('bring-loopback-up'));
+});
+
+test('sysctls are written inside the namespaces before any root is read-only; HOME is read from the container\'s passwd', (t) => {
+  for (const plan of ['everything', 'joined network namespace']) {
+    const list = names[plan]!;
+    t.true(before(list, 'write-sysctls', 'make-root-readonly'), plan);
+    t.true(before(list, 'enter-time-namespace', 'write-sysctls') || !list.includes('enter-time-namespace'), plan);
+    t.true(before(list, 'pivot-root', 'set-home'), plan);
+  }
+  t.false(names['host namespaces']!.includes('set-home'));
+});
+
+test('umask after every file setup creates; personality before the filter that may forbid it', (t) => {
+  const list = names.everything!;
+  t.true(before(list, 'mount-filesystems', 'set-umask'));
+  t.true(before(list, 'set-personality', 'install-seccomp'));
 });

@@ -212,24 +212,58 @@ const REFUSALS: { title: string; change: (c: Record<string, any>) => void; messa
     messages: ['config.json: process.user.uid: expected a uid that user.uidMappings maps, got 50'],
   },
   {
-    title: 'joining an existing namespace, and an unknown one',
-    change: (c) => { c.linux.namespaces.push({ type: 'network', path: '/proc/1/ns/net' }, { type: 'net' }); },
+    title: 'an unknown namespace',
+    change: (c) => { c.linux.namespaces.push({ type: 'net' }); },
+    messages: ['config.json: linux.namespaces[3].type: expected one of user, pid, uts, ipc, network, cgroup, mount, time, got "net"'],
+  },
+  {
+    title: 'joining a namespace beside a new user namespace, and joining a mount namespace',
+    change: (c) => {
+      c.linux.namespaces.push({ type: 'network', path: '/proc/1/ns/net' });
+      c.linux.namespaces[0].path = '/proc/1/ns/mnt';
+    },
     messages: [
-      'config.json: linux.namespaces[3].path: expected no path (nsrig creates every namespace and joins none), got "/proc/1/ns/net"',
-      'config.json: linux.namespaces[4].type: expected one of user, pid, uts, ipc, network, cgroup, mount, time, got "net"',
+      'config.json: linux.namespaces[0].path: expected a path only for net, ipc, uts, got a mnt namespace to join (nsrig joins a namespace '
+        + 'from stage 2, a Node process with threads, where setns(2) into this type is refused or has no effect)',
+      'config.json: linux.namespaces[3].path: expected no namespace to join beside a new user namespace, got a net namespace to join (the user '
+        + 'namespace is created first, at clone, and would hold no capability over a namespace the host owns)',
     ],
   },
   {
-    title: 'hooks, a terminal, sysctls and devices',
+    title: 'sysctls of the host, or of a namespace the config does not ask for',
+    change: (c) => { c.linux.sysctl = { 'vm.swappiness': '10', 'net.ipv4.ip_forward': '1', 'kernel.shmmax': 5 }; },
+    messages: [
+      'config.json: linux.sysctl["vm.swappiness"]: expected a sysctl of the net, ipc or uts namespace (net.*, kernel.msg*, kernel.sem, kernel.shm*, '
+        + 'fs.mqueue.*, kernel.hostname, kernel.domainname), got "vm.swappiness", which is not namespaced: it would change the host',
+      'config.json: linux.sysctl["net.ipv4.ip_forward"]: sysctl net.ipv4.ip_forward requires the net namespace: expected "net" in namespaces, '
+        + 'got namespaces mnt, pid, user',
+      'config.json: linux.sysctl["kernel.shmmax"]: expected a string (quote it), got 5',
+    ],
+  },
+  {
+    title: 'an AppArmor profile, an SELinux label, a personality with flags',
+    change: (c) => {
+      c.process.apparmorProfile = 'docker-default';
+      c.process.selinuxLabel = 'system_u:system_r:container_t:s0';
+      c.linux.personality = { domain: 'LINUX32', flags: ['x'] };
+    },
+    messages: [
+      'config.json: linux.personality.flags: expected no flags (config-linux.md defines none), got a list of 1',
+      'config.json: process.apparmorProfile: expected an empty apparmorProfile (nsrig applies no AppArmor profile; runc and crun refuse one '
+        + 'where AppArmor is not enabled), got "docker-default"',
+      'config.json: process.selinuxLabel: expected an empty selinuxLabel (nsrig sets no SELinux label; runc and crun refuse one where SELinux '
+        + 'is not enabled), got "system_u:system_r:container_t:s0"',
+    ],
+  },
+  {
+    title: 'hooks, a terminal and devices',
     change: (c) => {
       c.hooks = { prestart: [] };
       c.process.terminal = true;
-      c.linux.sysctl = { 'net.ipv4.ip_forward': '1' };
       c.linux.devices = [{ path: '/dev/null', type: 'c', major: 1, minor: 3 }, { path: '/dev/sda', type: 'b', major: 8, minor: 0 }];
     },
     messages: [
       'config.json: hooks: expected no hooks (nsrig runs no OCI hooks), got an object',
-      'config.json: linux.sysctl: expected no sysctl (nsrig sets no sysctls), got an object',
       'config.json: process.terminal: expected false (nsrig passes stdio through and allocates no terminal), got true',
       'config.json: linux.devices[1].path: expected one of the default devices /dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom, /dev/tty, got "/dev/sda"',
     ],
@@ -315,7 +349,7 @@ const REFUSALS: { title: string; change: (c: Record<string, any>) => void; messa
     change: (c) => { c.linux.maskedPath = []; c.annotations = { 'org.nsrig.profile.nmae': 'x', 'org.nsrig.process.timeout': 'soon' }; },
     messages: [
       'config.json: linux.maskedPath: expected one of the fields namespaces, uidMappings, gidMappings, maskedPaths, readonlyPaths, rootfsPropagation, '
-        + 'seccomp, timeOffsets, resources, devices, cgroupsPath, sysctl, intelRdt, mountLabel, personality, memoryPolicy, netDevices, unshareFlags, '
+        + 'seccomp, timeOffsets, resources, devices, cgroupsPath, sysctl, personality, intelRdt, mountLabel, memoryPolicy, netDevices, unshareFlags, '
         + 'got an unknown field (did you mean "maskedPaths"?)',
       'config.json: annotations["org.nsrig.profile.nmae"]: expected one of the nsrig annotations org.nsrig.profile.name, org.nsrig.process.timeout, '
         + 'org.nsrig.user.setgroups, org.nsrig.network.loopback, org.nsrig.network.veth.hostAddress, org.nsrig.network.veth.containerAddress, '

@@ -1,0 +1,123 @@
+// umask, oomScoreAdj, personality, sysctl and namespacePaths: read from our format and from the
+// config.json real tools wrote, with field-path errors for what runc and crun refuse too, and
+// the warning for ambient capabilities that cannot be raised.
+import test from 'ava';
+import { parseProfile } from '../../policy/profile/load.js';
+import { ProfileErrors } from '../../policy/profile/profile-error.js';
+import { readRealConfig } from '../fixtures/oci-configs/real-configs.js';
+
+const ARGS = { args: ['/bin/true'] };
+
+function errorsOf(input: string | object, source = 'p.yaml'): string[] {
+  try {
+    parseProfile(input, source, { checkPaths: false });
+    return [];
+  } catch (error) {
+    if (error instanceof ProfileErrors) return error.errors.map((e) => e.message.slice(e.file.length + 2));
+    throw error;
+  }
+}
+
+test('umask: quoted octal text or a YAML octal number; a bare YAML number is refused as decimal', (t) => {
+  t.is(parseProfile({ process: { ...ARGS, umask: '0027' } }, 'p.yaml').process.umask, 0o27);
+  t.is(parseProfile('process: { args: [x], umask: 0o22 }', 'p.yaml').process.umask, 0o22);
+  t.deepEqual(errorsOf('process: { args: [x], umask: 0022 }'),
+    ['process.umask: expected an octal umask written "0022" (quoted) or 0o22, got 22, which YAML reads as a decimal number']);
+  t.deepEqual(errorsOf({ process: { ...ARGS, umask: '0999' } }), ['process.umask: expected a umask from 0 to 0777, written "0022" (quoted) or 0o22, got "0999"']);
+  t.is(parseProfile({ process: ARGS }, 'p.yaml').process.umask, undefined);
+});
+
+test('oomScoreAdj from -1000 to 1000; personality linux or linux32', (t) => {
+  t.is(parseProfile({ process: { ...ARGS, oomScoreAdj: -1000 } }, 'p.yaml').process.oomScoreAdj, -1000);
+  t.deepEqual(errorsOf({ process: { ...ARGS, oomScoreAdj: 1001, personality: 'linux64' } }), [
+    'process.oomScoreAdj: expected an integer from -1000 to 1000, got 1001',
+    'process.personality: expected one of linux, linux32, got "linux64" (did you mean "linux"?)',
+  ]);
+});
+
+test('sysctl: only with its namespace, never a global one, never beside the field that sets the same name', (t) => {
+  const profile = parseProfile({ namespaces: ['net', 'ipc', 'uts'], sysctl: { 'net.core.somaxconn': '512', 'fs.mqueue.msg_max': '20',
+    'kernel.domainname': 'x' }, process: ARGS }, 'p.yaml');
+  t.deepEqual(profile.sysctl, { 'net.core.somaxconn': '512', 'fs.mqueue.msg_max': '20', 'kernel.domainname': 'x' });
+  t.deepEqual(errorsOf({ namespaces: ['uts'], hostname: 'h', sysctl: { 'kernel.hostname': 'y', 'kernel.sem': '1 2 3 4', 'kernel/../x': '1' },
+    process: ARGS }), [
+    'sysctl["kernel.hostname"]: sysctl kernel.hostname conflicts with hostname: expected no kernel.hostname beside the hostname field, got both',
+    'sysctl["kernel.sem"]: sysctl kernel.sem requires the ipc namespace: expected "ipc" in namespaces, got namespaces uts',
+    'sysctl["kernel/../x"]: expected a sysctl name of dot-separated parts (letters, digits, "_", "-"), such as net.ipv4.ip_forward, got the name "kernel/../x"',
+  ]);
+});
+
+test('namespacePaths: net, ipc and uts of the profile\'s own namespaces, without a new user namespace', (t) => {
+  const profile = parseProfile({ namespaces: ['net', 'mnt'], namespacePaths: { net: '/run/netns/a' }, process: ARGS }, 'p.yaml', { checkPaths: false });
+  t.deepEqual(profile.namespacePaths, { net: '/run/netns/a' });
+  t.deepEqual(errorsOf({ namespaces: ['net', 'mnt'], namespacePaths: { ipc: '/run/x', mnt: '/proc/1/ns/mnt', net: 'relative' }, process: ARGS }), [
+    'namespacePaths.ipc: expected "ipc" in namespaces, got a path for a namespace the profile does not ask for',
+    'namespacePaths.mnt: expected a path only for net, ipc, uts, got a mnt namespace to join (nsrig joins a namespace from stage 2, a Node '
+      + 'process with threads, where setns(2) into this type is refused or has no effect)',
+    'namespacePaths.net: expected an absolute path without ".", ".." or empty parts and no trailing "/", got "relative"',
+  ]);
+});
+
+test('Podman\'s umask and Docker\'s oomScoreAdj and sysctls are read, under the config\'s own names', (t) => {
+  const podman = readRealConfig('podman');
+  const docker = readRealConfig('docker');
+  // Only the fields this test is about: the rest of each config is for tests of their own.
+  const only = (config: Record<string, any>) => ({
+    ociVersion: config.ociVersion, root: { path: '/' }, process: { ...config.process, capabilities: undefined, rlimits: undefined },
+    linux: { namespaces: config.linux.namespaces, sysctl: config.linux.sysctl },
+  });
+  const fromPodman = parseProfile(only(podman), '/b/config.json', { checkPaths: false });
+  t.is(fromPodman.process.umask, 0o22);
+  t.deepEqual(fromPodman.sysctl, { 'net.ipv4.ping_group_range': '0 0' });
+  const fromDocker = parseProfile(only(docker), '/b/config.json', { checkPaths: false });
+  t.is(fromDocker.process.oomScoreAdj, 0);
+  t.deepEqual(fromDocker.sysctl, { 'net.ipv4.ip_unprivileged_port_start': '0', 'net.ipv4.ping_group_range': '0 2147483647' });
+  const noIpc = only(docker);
+  noIpc.linux.namespaces = [{ type: 'mount' }];
+  noIpc.process.user = { uid: 0, gid: 0, umask: 4096 };
+  t.deepEqual(errorsOf(noIpc, '/b/config.json'), [
+    'process.user.umask: expected a umask from 0 to 0777, written "0022" (quoted) or 0o22, got 4096',
+    'linux.sysctl["net.ipv4.ip_unprivileged_port_start"]: sysctl net.ipv4.ip_unprivileged_port_start requires the net namespace: expected "net" in namespaces, got namespaces mnt',
+    'linux.sysctl["net.ipv4.ping_group_range"]: sysctl net.ipv4.ping_group_range requires the net namespace: expected "net" in namespaces, got namespaces mnt',
+  ]);
+});
+
+test('runc spec\'s ambient capabilities, which are not inheritable, are left out with one warning line each', (t) => {
+  const config = readRealConfig('runc spec') as Record<string, any>;
+  const warnings: string[] = [];
+  const profile = parseProfile({ ociVersion: '1.0.2', root: { path: '/' }, process: { ...config.process, terminal: false } }, '/b/config.json',
+    { checkPaths: false, warn: (m) => warnings.push(m) });
+  t.deepEqual(profile.process.capabilities.ambient, []);
+  t.deepEqual(profile.process.capabilities.permitted, ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE']);
+  t.deepEqual(warnings, ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'].map((cap, i) =>
+    `/b/config.json: process.capabilities.ambient[${i}]: ${cap} is not raised, since it is not in inheritable (runc and crun start the process without it too)`));
+  t.true(warnings.every((w) => !w.includes('\n')));
+});
+
+test('an ambient capability that is also inheritable and permitted is kept, and errors still name its place in the config', (t) => {
+  const process = { args: ['x'], cwd: '/', capabilities: { permitted: ['CAP_KILL', 'CAP_CHOWN'], inheritable: ['CAP_KILL', 'CAP_CHOWN'],
+    ambient: ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_BOGUS'] } };
+  t.deepEqual(errorsOf({ ociVersion: '1.0.2', root: { path: '/' }, process }, '/b/config.json'), [
+    'process.capabilities.ambient[2]: expected a capability name from capabilities(7), such as CAP_NET_BIND_SERVICE, got "CAP_BOGUS"',
+  ]);
+});
+
+test('the new fields survive profile → config.json → profile and profile → YAML → profile', async (t) => {
+  const { ociConfigFromProfile, ociConfigJson, profileFromOciConfig } = await import('../../policy/profile/oci-config.js');
+  const { profileToYaml } = await import('../../policy/profile/profile-writer.js');
+  const profile = parseProfile({
+    namespaces: ['pid', 'net', 'ipc', 'mnt'], namespacePaths: { net: '/run/netns/x' }, sysctl: { 'net.core.somaxconn': '64', 'kernel.shmmni': '99' },
+    process: { ...ARGS, umask: '0027', oomScoreAdj: -5, personality: 'linux32' },
+  }, '/p/x.yaml', { checkPaths: false });
+  const config = JSON.parse(ociConfigJson(ociConfigFromProfile(profile, { rootfsPath: '/' })));
+  t.is(config.process.user.umask, 0o27);
+  t.is(config.process.oomScoreAdj, -5);
+  t.deepEqual(config.linux.personality, { domain: 'LINUX32' });
+  t.deepEqual(config.linux.namespaces[1], { type: 'network', path: '/run/netns/x' });
+  const back = profileFromOciConfig(config, '/b/config.json', { checkPaths: false });
+  for (const again of [back, parseProfile(profileToYaml(profile), '/p/x.yaml', { checkPaths: false })]) {
+    t.deepEqual([again.process.umask, again.process.oomScoreAdj, again.process.personality], [0o27, -5, 'linux32']);
+    t.deepEqual(again.sysctl, profile.sysctl);
+    t.deepEqual(again.namespacePaths, profile.namespacePaths);
+  }
+});
