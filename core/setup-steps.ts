@@ -92,13 +92,17 @@ export function setupSteps(plan: LaunchPlan): SetupStep[] {
   add('new-session', () => newSession());
   add('prepare-stdio', prepareStdio);
   add('reset-signals', () => resetSignalsForExec());
+  const earlyFilter = plan.seccompPrograms.length > 0 && !plan.noNewPrivileges;
+  // Before a filter that may deny keyctl (Docker's default policy does, with EPERM): as runc does,
+  // the keyring is then joined while still root, and the contained user reaches it as its possessor.
+  add('join-session-keyring', () => joinNewSessionKeyring(), plan.newSessionKeyring && earlyFilter);
   // Without no_new_privs the kernel demands CAP_SYS_ADMIN for seccomp, so it must precede the drop.
-  add('install-seccomp-early', installSeccomp, plan.seccompPrograms.length > 0 && !plan.noNewPrivileges);
+  add('install-seccomp-early', installSeccomp, earlyFilter);
   // The bounding set can only shrink while CAP_SETPCAP is still effective, i.e. before the id switch.
   add('drop-bounding-set', dropBoundingSet, plan.capabilities.dropFromBounding.length > 0);
   add('switch-credentials', switchCredentials);
   // After the id switch, so the keyring belongs to the contained user; before seccomp, which may deny keyctl.
-  add('join-session-keyring', () => joinNewSessionKeyring(), plan.newSessionKeyring);
+  add('join-session-keyring', () => joinNewSessionKeyring(), plan.newSessionKeyring && !earlyFilter);
   add('set-capabilities', setCapabilitySets);
   // The parent-death signal is cleared by every id change, so it is set after them.
   add('set-parent-death-signal', () => setParentDeathSignal());
@@ -296,7 +300,9 @@ function makePathsReadonly(state: SetupState): void {
     const target = inRoot(p);
     if (!fs.existsSync(target)) continue;
     mount(target, target, null, MS.BIND | MS.REC);
-    setMountAttributes(target, MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID | MOUNT_ATTR.NODEV, { recursive: true });
+    // Read-only and nothing else: the bind keeps the flags of what it covers, as runc and crun leave
+    // them (runc spec's /proc/sys is ro and otherwise /proc's own), seen by the differential test.
+    setMountAttributes(target, MOUNT_ATTR.RDONLY, { recursive: true });
   }
 }
 
