@@ -149,6 +149,8 @@ export function cgroupWritePlan(resources: Resources, placement: ControllerPlace
   });
 
   if (resources.devices !== undefined && placement('devices') === 1) {
+    // runc starts every allow-list from "deny all", also one whose rules do not say so.
+    add(1, 'devices', 'devices.deny', 'a', 'devices');
     resources.devices.forEach((rule, i) => {
       add(1, 'devices', rule.allow ? 'devices.allow' : 'devices.deny', deviceRuleText(rule), `devices[${i}]`);
     });

@@ -31,9 +31,9 @@ function accessBits(access: string): number {
   return [...access].reduce((bits, c) => bits | ACCESS_BIT[c as keyof typeof ACCESS_BIT], 0);
 }
 
-/** The v1 controller's state after the rules, starting from a fresh cgroup (everything allowed). */
+/** The v1 controller's state after the rules, starting from "deny all" as runc starts every allow-list. */
 export function reduceDeviceRules(rules: readonly DeviceRule[]): ReducedAllowList {
-  let defaultAllow = true;
+  let defaultAllow = false;
   let exceptions: DeviceException[] = [];
   for (const rule of rules) {
     if (rule.type === 'a') {

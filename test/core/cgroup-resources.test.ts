@@ -277,7 +277,8 @@ const RUNC = fs.existsSync('/usr/sbin/runc') || fs.existsSync('/usr/bin/runc');
     const resources = {
       pids: { limit: 48 }, memory: { limit: 48 << 20, reservation: 16 << 20, swappiness: 20 },
       cpu: { shares: 300, quota: 30000, period: 60000, cpus: '0', mems: '0' }, blockIO: { weight: 200 },
-      devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'r' }, { allow: true, type: 'b', major: 7, access: 'm' }],
+      // No leading "deny all": runc still starts from it.
+      devices: [{ allow: true, type: 'c', major: 1, minor: 3, access: 'r' }, { allow: true, type: 'b', major: 7, access: 'm' }, { allow: true, type: 'c', major: 4, minor: 1, access: 'rw' }],
     };
     const files: [string, string][] = [['pids', 'pids.max'], ['memory', 'memory.limit_in_bytes'], ['memory', 'memory.soft_limit_in_bytes'],
       ['memory', 'memory.swappiness'], ['memory', 'memory.memsw.limit_in_bytes'], ['cpu', 'cpu.shares'], ['cpu', 'cpu.cfs_quota_us'],
