@@ -127,14 +127,36 @@ function runOn(runtime: 'runc' | 'crun' | 'nsrig', bundle: string, config: Confi
     return result.stdout;
   } finally {
     if (runtime !== 'nsrig') spawnSync(runtime, ['--root', stateRoot, 'delete', '--force', id], { stdio: 'ignore' });
-    for (const dir of fs.existsSync('/sys/fs/cgroup') ? fs.readdirSync('/sys/fs/cgroup') : []) {
-      const parent = path.join('/sys/fs/cgroup', dir, `nsrig-differential-${process.pid}`);
-      for (const leaf of [path.join(parent, runtime), parent]) {
-        try {
-          fs.rmdirSync(leaf);
-        } catch {
-          // Not made on this hierarchy, or removed by the runtime already.
-        }
+    removeCgroups(`nsrig-differential-${process.pid}`);
+  }
+}
+
+/** statfs(2) f_type of cgroup v1 and v2 file systems. */
+const CGROUP_MAGICS = [0x27e0eb, 0x63677270];
+
+/** Every cgroup a run made, in every hierarchy: the cgroupsPath given and the ones runtimes name after the container id. */
+function removeCgroups(prefix: string): void {
+  const roots = fs.existsSync('/sys/fs/cgroup') ? ['/sys/fs/cgroup', ...fs.readdirSync('/sys/fs/cgroup').map((d) => path.join('/sys/fs/cgroup', d))] : [];
+  const removeTree = (dir: string): void => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) removeTree(path.join(dir, entry.name));
+    fs.rmdirSync(dir);
+  };
+  for (const root of roots) {
+    let entries: string[];
+    try {
+      entries = fs.readdirSync(root).filter((n) => n.startsWith(prefix));
+    } catch {
+      continue;
+    }
+    for (const name of entries) {
+      const dir = path.join(root, name);
+      try {
+        // A runtime writing into a hierarchy that is not mounted (crun's hugetlb after the host preparation
+        // is undone) leaves plain directories and files: those go as files do.
+        if (CGROUP_MAGICS.includes(fs.statfsSync(dir).type)) removeTree(dir);
+        else fs.rmSync(dir, { recursive: true, force: true });
+      } catch {
+        // Still populated for a moment, or not a cgroup directory: the next run's sweep takes it.
       }
     }
   }
