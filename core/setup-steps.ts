@@ -5,10 +5,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { LaunchPlan, PlannedMount } from './plan.js';
 import { SyscallError } from './native/syscall-error.js';
+import { mountCgroupFilesystem } from './cgroup-mount.js';
+import { OCI_DEFAULT_DEVICES } from '../policy/profile/oci-spec.js';
 import { MS, MOUNT_ATTR } from '../policy/kernel/mount-flags.js';
 import { CLONE } from '../policy/kernel/clone-flags.js';
 import {
-  mount, setPropagation, cloneMountTree, attachMountTree, setMountAttributes, pivotRoot, chdir, unmountDetached,
+  mount, makeNode, setPropagation, cloneMountTree, attachMountTree, setMountAttributes, pivotRoot, chdir, unmountDetached,
 } from './native/mount.js';
 import {
   setGroups, setResGid, setResUid, setKeepCapabilities, setNoNewPrivileges, setParentDeathSignal, dropFromBoundingSet, setCapabilities,
@@ -227,12 +229,14 @@ function mountOne(state: SetupState, planned: PlannedMount, index: number): void
   const target = inRoot(m.destination);
   if (m.type === 'bind') return bindOne(state.bindTrees.get(index)!, target, planned);
   ensureMountPoint(target, 'dir');
-  mount(m.type === 'dev' ? 'tmpfs' : m.type, target, m.type === 'dev' ? 'tmpfs' : m.type, planned.flags, planned.data);
+  if (m.type === 'cgroup' || m.type === 'cgroup2') mountCgroupFilesystem(target, planned, state.plan.namespaces.includes('cgroup'));
+  else if (m.type === 'filesystem') mount(m.source, target, m.fsType, planned.flags, planned.data);
+  else mount(m.type === 'dev' ? 'tmpfs' : m.type, target, m.type === 'dev' ? 'tmpfs' : m.type, planned.flags, planned.data);
   if (planned.recursiveAttributes) {
     const { set, clear } = planned.recursiveAttributes;
     setMountAttributes(target, set, { recursive: true, clear });
   }
-  if (m.type === 'dev') fillDev(target, m.devices);
+  if (m.type === 'dev') fillDev(target, m.devices, state.plan.namespaces.includes('user'));
 }
 
 /**
@@ -268,14 +272,27 @@ function mountFilesystems(state: SetupState): void {
   }
 }
 
-/** A minimal /dev in its tmpfs: bind mounts of the host's device nodes (mknod is not allowed in a user namespace). */
-function fillDev(target: string, devices: string[]): void {
+/**
+ * The /dev tmpfs's devices: created with mknod(2), as the runtime-spec gives them, where the
+ * engine may; in a user namespace, where mknod is refused, bind mounts of the host's own nodes
+ * (as runc does), which are never chowned or chmodded.
+ */
+function fillDev(target: string, devices: string[], inUserNamespace: boolean): void {
   for (const name of devices) {
     const node = path.join(target, name);
-    fs.writeFileSync(node, '');
-    mount(`/dev/${name}`, node, null, MS.BIND);
+    if (inUserNamespace) {
+      fs.writeFileSync(node, '');
+      mount(`/dev/${name}`, node, null, MS.BIND);
+    } else {
+      const { major, minor, fileMode } = OCI_DEFAULT_DEVICES[name]!;
+      makeNode(node, 'c', fileMode, major, minor);
+      // mknod(2) leaves the umask's mark on the mode.
+      fs.chmodSync(node, fileMode);
+    }
   }
-  for (const [link, to] of [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2']]) {
+  // ptmx leads to the devpts mounted at /dev/pts, whose own ptmx opens a pty of that instance.
+  const links = [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2'], ['ptmx', 'pts/ptmx']];
+  for (const [link, to] of links) {
     fs.symlinkSync(to, path.join(target, link));
   }
   fs.mkdirSync(path.join(target, 'shm'), { mode: 0o1777 });

@@ -52,6 +52,7 @@ export const raw = {
 
   mount: lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
   umount2: lib.func('int umount2(const char *target, int flags)'),
+  mknod: lib.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
   sethostname: lib.func('int sethostname(const char *name, size_t len)'),
   setdomainname: lib.func('int setdomainname(const char *name, size_t len)'),
   unshare: lib.func('int unshare(int flags)'),

@@ -67,3 +67,13 @@ export function pivotRoot(newRoot: string, putOld: string): void {
 export function chdir(path: string): void {
   check(raw.chdir(path) as number, 'chdir', path);
 }
+
+/** S_IFCHR, S_IFBLK and S_IFIFO, the node types a config may ask for (sys/stat.h). */
+export const NODE_TYPE = { c: 0o020000, u: 0o020000, b: 0o060000, p: 0o010000 } as const;
+
+/** mknod(2) of a device node or FIFO; the glibc makedev() encoding of major and minor. */
+export function makeNode(path: string, type: keyof typeof NODE_TYPE, mode: number, major: number, minor: number): void {
+  const dev = ((BigInt(major) & 0xfffff000n) << 32n) | ((BigInt(major) & 0xfffn) << 8n)
+    | ((BigInt(minor) & 0xffffff00n) << 12n) | (BigInt(minor) & 0xffn);
+  check(raw.mknod(path, NODE_TYPE[type] | (mode & 0o7777), type === 'p' ? 0n : dev) as number, 'mknod', path);
+}

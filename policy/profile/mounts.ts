@@ -12,7 +12,7 @@ import { REFUSED_MOUNT_OPTIONS, dataOption, mountOptionEffect, mountOptionKind }
 import { requireNamespace } from './namespace-requirements.js';
 import type { ProfileErrorList } from './profile-error.js';
 
-export const MOUNT_TYPES: readonly MountType[] = ['proc', 'sysfs', 'tmpfs', 'bind', 'mqueue', 'dev'];
+export const MOUNT_TYPES: readonly MountType[] = ['proc', 'sysfs', 'tmpfs', 'bind', 'mqueue', 'dev', 'devpts', 'cgroup', 'cgroup2', 'filesystem'];
 
 /** The fields of a mount entry besides its options; readonly, size, mode and recursive only stand in for options. */
 const FIELDS_BY_TYPE: Readonly<Record<MountType, readonly string[]>> = {
@@ -22,6 +22,10 @@ const FIELDS_BY_TYPE: Readonly<Record<MountType, readonly string[]>> = {
   bind: ['type', 'source', 'destination', 'readonly', 'recursive', 'options'],
   mqueue: ['type', 'destination', 'options'],
   dev: ['type', 'destination', 'devices', 'options'],
+  devpts: ['type', 'destination', 'options'],
+  cgroup: ['type', 'destination', 'options'],
+  cgroup2: ['type', 'destination', 'options'],
+  filesystem: ['type', 'fsType', 'source', 'destination', 'options'],
 };
 const OPTION_SHORTHANDS = ['readonly', 'size', 'mode', 'recursive'];
 
@@ -38,11 +42,16 @@ export const DEFAULT_MOUNT_OPTIONS: Readonly<Record<MountType, readonly string[]
   // Device nodes must work here, so no nodev; runc's own /dev options otherwise.
   dev: ['nosuid', 'noexec', 'strictatime', 'mode=755', 'size=65536k'],
   bind: ['nosuid', 'nodev'],
+  // runc spec's own, less gid=5, which only a user namespace that maps group 5 could take.
+  devpts: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'],
+  cgroup: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'],
+  cgroup2: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'],
+  filesystem: [],
 };
 
 /** Where a mount goes when the entry names no destination; tmpfs and bind must always name one. */
 const USUAL_DESTINATION: Readonly<Partial<Record<MountType, string>>> = {
-  proc: '/proc', sysfs: '/sys', mqueue: '/dev/mqueue', dev: '/dev',
+  proc: '/proc', sysfs: '/sys', mqueue: '/dev/mqueue', dev: '/dev', devpts: '/dev/pts', cgroup: '/sys/fs/cgroup', cgroup2: '/sys/fs/cgroup',
 };
 
 /** The kernel's own default for a new tmpfs: world-writable with the sticky bit. */
@@ -57,13 +66,19 @@ export interface MountContext {
 }
 
 /** A profile's mount as the reader would make it from the type and its option list. */
-export function mountWithOptions(type: MountType, destination: string, options: string[], extra: { source?: string; devices?: DeviceName[] } = {}): Mount {
+export function mountWithOptions(type: MountType, destination: string, options: string[],
+  extra: { source?: string; devices?: DeviceName[]; fsType?: string } = {}): Mount {
   const effect = mountOptionEffect(options);
   const readonly = (effect.flags & MS.RDONLY) !== 0;
   switch (type) {
     case 'proc':
     case 'mqueue':
+    case 'devpts':
+    case 'cgroup':
+    case 'cgroup2':
       return { type, destination, options };
+    case 'filesystem':
+      return { type, fsType: extra.fsType!, source: extra.source ?? extra.fsType!, destination, options };
     case 'sysfs':
       return { type, destination, options, readonly };
     case 'tmpfs': {
@@ -83,8 +98,14 @@ export function mountWithOptions(type: MountType, destination: string, options: 
 /** The same mount with another option list (and what it implies). */
 export function remountedWith(mount: Mount, options: string[]): Mount {
   return mountWithOptions(mount.type, mount.destination, options, {
-    source: mount.type === 'bind' ? mount.source : undefined, devices: mount.type === 'dev' ? mount.devices : undefined,
+    source: mount.type === 'bind' || mount.type === 'filesystem' ? mount.source : undefined,
+    devices: mount.type === 'dev' ? mount.devices : undefined, fsType: mount.type === 'filesystem' ? mount.fsType : undefined,
   });
+}
+
+/** Whether a mount's own options make it read-only (ro, not undone by a later rw). */
+export function declaresReadonly(mount: Mount): boolean {
+  return (mountOptionEffect(mount.options).flags & MS.RDONLY) !== 0;
 }
 
 /** A read-only, nosuid, nodev bind, the way profiles have always bound a host directory. */
@@ -136,10 +157,13 @@ function readMount(errs: ProfileErrorList, value: unknown, path: string, ctx: Mo
   }
   const destination = readDestination(errs, fields, path, type);
   const options = readMountOptions(errs, fields, path, type);
-  const source = type === 'bind' ? readBindSource(errs, fields.source, childPath(path, 'source'), ctx.checkPaths) : undefined;
+  const source = type === 'bind' ? readBindSource(errs, fields.source, childPath(path, 'source'), ctx.checkPaths)
+    : type === 'filesystem' && fields.source !== undefined ? readString(errs, fields.source, childPath(path, 'source'), 'a mount source string')
+      : undefined;
   const devices = type === 'dev' && fields.devices !== undefined ? readDevices(errs, fields.devices, childPath(path, 'devices')) : undefined;
+  const fsType = type === 'filesystem' ? readFilesystemType(errs, fields.fsType, childPath(path, 'fsType')) : undefined;
   if (errs.count !== before || destination === undefined || options === undefined) return undefined;
-  return mountWithOptions(type, destination, options, { source, devices });
+  return mountWithOptions(type, destination, options, { source, devices, fsType });
 }
 
 function readDestination(errs: ProfileErrorList, fields: Fields, path: string, type: MountType): string | undefined {
@@ -187,6 +211,17 @@ function readMountOptions(errs: ProfileErrorList, fields: Fields, path: string, 
     if (shorthand('readonly', type !== 'tmpfs')) options.push(...(options[0] === 'rbind' ? ['ro', 'rro'] : ['ro']));
   }
   return errs.count === before ? options : undefined;
+}
+
+/** A filesystem name as /proc/filesystems lists them; the types nsrig mounts itself go by their own type. */
+function readFilesystemType(errs: ProfileErrorList, value: unknown, path: string): string | undefined {
+  const expected = 'a filesystem type such as "overlay" or "ramfs" (letters, digits, ".", "_", "-")';
+  const name = readString(errs, value, path, expected);
+  if (name === undefined) return undefined;
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) errs.add(path, expected, name);
+  else if ((MOUNT_TYPES as readonly string[]).includes(name) || name === 'bind') errs.add(path, `a type nsrig has no mount type for (write type: ${name})`, name);
+  else return name;
+  return undefined;
 }
 
 function readOption(errs: ProfileErrorList, value: unknown, path: string): string | undefined {

@@ -101,7 +101,12 @@ function ociMount(mount: Mount, propagation: Profile['rootfs']['propagation']): 
     case 'mqueue':
     case 'sysfs':
     case 'tmpfs':
+    case 'devpts':
+    case 'cgroup':
+    case 'cgroup2':
       return { destination: mount.destination, type: mount.type, source: mount.type, options };
+    case 'filesystem':
+      return { destination: mount.destination, type: mount.fsType, source: mount.source, options };
     case 'dev':
       return { destination: mount.destination, type: 'tmpfs', source: 'tmpfs', options };
     case 'bind': {

@@ -276,7 +276,7 @@ function mountFromConfig(conv: Conversion, value: unknown, i: number): Fields {
   const isBind = options.includes('bind') || options.includes('rbind');
   const kind = mountKind(fields, isBind);
   if (kind === undefined) {
-    errs.add(childPath(at, 'type'), 'one of proc, sysfs, tmpfs, mqueue, or bind (type "bind" or options with bind or rbind)', fields.type);
+    errs.add(childPath(at, 'type'), 'a filesystem type, or bind (type "bind" or options with bind or rbind)', fields.type);
     return {};
   }
   const mount: Fields = { type: kind, destination: fields.destination, options };
@@ -284,15 +284,22 @@ function mountFromConfig(conv: Conversion, value: unknown, i: number): Fields {
   if (kind === 'bind') {
     mount.source = typeof fields.source === 'string' && !fields.source.startsWith('/') ? resolve(conv.baseDir, fields.source) : fields.source;
   }
+  if (kind === 'filesystem') {
+    mount.fsType = fields.type;
+    if (fields.source !== undefined) mount.source = fields.source;
+    paths.add(`mounts[${i}].fsType`, childPath(at, 'type'));
+  }
   return mount;
 }
+
+const OWN_TYPES: readonly string[] = ['proc', 'sysfs', 'mqueue', 'devpts', 'cgroup', 'cgroup2'];
 
 /** runc's reading: bind or rbind among the options makes a bind whatever the type says. */
 function mountKind(fields: Fields, isBind: boolean): MountType | undefined {
   if (fields.type === 'bind' || isBind) return 'bind';
   if (fields.type === 'tmpfs') return fields.destination === '/dev' ? 'dev' : 'tmpfs';
-  if (fields.type === 'proc' || fields.type === 'sysfs' || fields.type === 'mqueue') return fields.type;
-  return undefined;
+  if (typeof fields.type !== 'string' || fields.type === '') return undefined;
+  return OWN_TYPES.includes(fields.type) ? fields.type as MountType : 'filesystem';
 }
 
 function networkFromAnnotations(conv: Conversion, annotations: Record<string, string>): Fields | undefined {

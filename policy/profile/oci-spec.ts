@@ -75,6 +75,13 @@ export const NSRIG_ANNOTATIONS = {
   vethContainerAddress: 'org.nsrig.network.veth.containerAddress',
 } as const;
 
+/** The default devices' nodes as config-linux.md gives them: character devices, mode 0666, owned by root. */
+export const OCI_DEFAULT_DEVICES: Readonly<Record<string, { major: number; minor: number; fileMode: number }>> = {
+  null: { major: 1, minor: 3, fileMode: 0o666 }, zero: { major: 1, minor: 5, fileMode: 0o666 },
+  full: { major: 1, minor: 7, fileMode: 0o666 }, random: { major: 1, minor: 8, fileMode: 0o666 },
+  urandom: { major: 1, minor: 9, fileMode: 0o666 }, tty: { major: 5, minor: 0, fileMode: 0o666 },
+};
+
 /** The six devices config-linux.md requires every runtime to create in /dev. */
 export const OCI_DEFAULT_DEVICE_PATHS: readonly string[] = [
   '/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty',

@@ -44,7 +44,13 @@ export type Mount =
   | { type: 'tmpfs'; destination: string; options: string[]; sizeBytes?: number; mode: number; readonly: boolean }
   | { type: 'bind'; source: string; destination: string; options: string[]; readonly: boolean; recursive: boolean }
   | { type: 'mqueue'; destination: string; options: string[] }
-  | { type: 'dev'; destination: string; options: string[]; devices: DeviceName[] };
+  | { type: 'dev'; destination: string; options: string[]; devices: DeviceName[] }
+  | { type: 'devpts'; destination: string; options: string[] }
+  /** The host's cgroup layout as runc mounts it: cgroup2 on a unified host, a tmpfs of v1 hierarchies otherwise. */
+  | { type: 'cgroup'; destination: string; options: string[] }
+  | { type: 'cgroup2'; destination: string; options: string[] }
+  /** Any other filesystem, by the name mount(2) takes. */
+  | { type: 'filesystem'; fsType: string; source: string; destination: string; options: string[] };
 
 export type MountType = Mount['type'];
 

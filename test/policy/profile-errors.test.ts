@@ -176,7 +176,24 @@ const CASES: { title: string; doc: string | object; messages: string[] }[] = [
       'profile.yaml: mounts[1].mode: expected a mode from 0 to 7777 in octal, written as a string such as "1777" (or a number), got 4096',
       'profile.yaml: mounts[1].size: expected a size in bytes from 1 to 2^53-1, or a number with k, m or g such as "64k", "16m", "1g", got 0',
       'profile.yaml: mounts[2].size: expected one of the fields type, destination, options, got an unknown field',
-      'profile.yaml: mounts[3].type: expected one of proc, sysfs, tmpfs, bind, mqueue, dev, got "nfs"',
+      'profile.yaml: mounts[3].type: expected one of proc, sysfs, tmpfs, bind, mqueue, dev, devpts, cgroup, cgroup2, filesystem, got "nfs"',
+    ],
+  },
+  {
+    title: 'filesystems by name: none given, one nsrig has a type for, a name no filesystem has',
+    doc: {
+      mounts: [
+        { type: 'filesystem', destination: '/a' }, { type: 'filesystem', fsType: 'tmpfs', destination: '/b' },
+        { type: 'filesystem', fsType: 'ext4 -o', destination: '/c', source: 7 }, { type: 'devpts', readonly: true },
+      ],
+      process: ARGS,
+    },
+    messages: [
+      'profile.yaml: mounts[0].fsType: expected a filesystem type such as "overlay" or "ramfs" (letters, digits, ".", "_", "-"), got nothing',
+      'profile.yaml: mounts[1].fsType: expected a type nsrig has no mount type for (write type: tmpfs), got "tmpfs"',
+      'profile.yaml: mounts[2].source: expected a mount source string, got 7',
+      'profile.yaml: mounts[2].fsType: expected a filesystem type such as "overlay" or "ramfs" (letters, digits, ".", "_", "-"), got "ext4 -o"',
+      'profile.yaml: mounts[3].readonly: expected one of the fields type, destination, options, got an unknown field',
     ],
   },
   {

@@ -1,5 +1,6 @@
 import { HOLDS, violated, type SingleInvariant } from '../../invariant.js';
 import type { Profile } from '../../../policy/profile/types.js';
+import { declaresReadonly } from '../../../policy/profile/mounts.js';
 import type { MountEntry } from '../../probe/protocol.js';
 import { ociSpec } from '../references.js';
 
@@ -31,7 +32,13 @@ function declared(m: MountEntry, profile: Profile): boolean {
         return !d.readonly && m.fsType === 'sysfs';
       case 'proc':
       case 'mqueue':
-        return m.fsType === d.type;
+      case 'devpts':
+        return m.fsType === d.type && !declaresReadonly(d);
+      case 'cgroup':
+      case 'cgroup2':
+        return (m.fsType === 'tmpfs' || m.fsType.startsWith('cgroup')) && !declaresReadonly(d);
+      case 'filesystem':
+        return m.fsType === d.fsType && !declaresReadonly(d);
     }
   });
 }
