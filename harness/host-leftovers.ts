@@ -97,6 +97,13 @@ export function ourTempEntries(prefix = OUR_PREFIX): string[] {
 /** Taken when a test file loads, before its first container. */
 export const baselineMounts = new Set(suspectHostMounts());
 
+/** Owner and mode of a host node every runtime sees: a runtime that fchowns its stdio can hand it to a container's user. */
+function hostNullOwner(): string {
+  const st = fs.statSync('/dev/null');
+  return `${st.uid}:${st.gid} mode ${(st.mode & 0o7777).toString(8)}`;
+}
+const baselineNullOwner = hostNullOwner();
+
 /**
  * Everything of ours still on the host, in words; empty when teardown was complete. Tests in a
  * file run serially, so any child of this process at this point is a leftover.
@@ -109,6 +116,8 @@ export function leftovers(): string[] {
   for (const line of suspectHostMounts()) if (!baselineMounts.has(line)) found.push(`host mount ${line}`);
   for (const entry of ourTempEntries()) found.push(`temp entry ${entry}`);
   if (liveContainers.size > 0) found.push(`${liveContainers.size} containers still registered as live`);
+  const nullOwner = hostNullOwner();
+  if (nullOwner !== baselineNullOwner) found.push(`the host's /dev/null changed from ${baselineNullOwner} to ${nullOwner}`);
   return found;
 }
 

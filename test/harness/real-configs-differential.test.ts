@@ -123,7 +123,8 @@ function runOn(runtime: 'runc' | 'crun' | 'nsrig', bundle: string, config: Confi
     ? [process.execPath, [path.join(projectRoot(), 'bin', 'nsrig.js'), 'run', path.join(bundle, 'config.json')]] as const
     : [runtime, ['--root', stateRoot, 'run', '--bundle', bundle, id]] as const;
   try {
-    const result = spawnSync(command[0], [...command[1]], { encoding: 'utf8', timeout: RUN_TIMEOUT_MS, stdio: ['ignore', 'pipe', 'pipe'] });
+    // stdin is an empty pipe, never the host's /dev/null, which crun 1.8.1 would chown to the container's user (containers/crun#1845).
+    const result = spawnSync(command[0], [...command[1]], { encoding: 'utf8', timeout: RUN_TIMEOUT_MS, input: '', stdio: ['pipe', 'pipe', 'pipe'] });
     if (result.status !== 0) throw new Error(`${runtime} exited ${result.status ?? result.signal}: ${result.stderr}`);
     return result.stdout;
   } finally {

@@ -116,7 +116,7 @@ export class OciSession implements ContainerSession, SyncTeardown {
     };
     this.child.stderr!.on('data', keep);
     this.stderr = stderr;
-    this.stdin = this.child.stdin ?? undefined;
+    this.stdin = request.stdin === 'pipe' ? this.child.stdin ?? undefined : undefined;
     // The program closing its stdin (or dying) must not crash the harness on the next write; the
     // write's own callback still reports the error.
     this.stdin?.on('error', () => undefined);

@@ -1,7 +1,7 @@
 // One runtime invocation with a deadline. Every runtime command runs in its own process group, so
 // a runtime that hangs is SIGKILLed together with anything it forked, and the caller always gets
 // an answer.
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 
 export interface CommandResult {
   code: number | null;
@@ -33,8 +33,20 @@ export function runtimeEnvironment(): NodeJS.ProcessEnv {
   return env;
 }
 
-export function spawnInGroup(file: string, args: string[], stdio: StdioOptions): ChildProcess {
-  return spawn(file, args, { stdio, detached: true, env: runtimeEnvironment() });
+/**
+ * Starts a runtime in a process group of its own. Its stdin is always a pipe, never the host's
+ * /dev/null: crun 1.8.1 fchowns a container's standard streams to the container's user before it
+ * joins the user namespace, so a /dev/null stdin would hand the host's /dev/null to that user
+ * (containers/crun#1845, fixed by containers/crun#1847). "empty" closes the pipe at once, which
+ * reads as end-of-file just as /dev/null does.
+ */
+export function spawnInGroup(file: string, args: string[], stdin: 'pipe' | 'empty'): ChildProcess {
+  const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: runtimeEnvironment() });
+  if (stdin === 'empty') {
+    child.stdin!.on('error', () => undefined);
+    child.stdin!.end();
+  }
+  return child;
 }
 
 /** SIGKILL to a process group; false when it is already gone. */
@@ -50,7 +62,7 @@ export function killGroup(child: ChildProcess): boolean {
 
 export function runCommand(file: string, args: string[], timeoutMs: number): Promise<CommandResult> {
   return new Promise((resolve) => {
-    const child = spawnInGroup(file, args, ['ignore', 'pipe', 'pipe']);
+    const child = spawnInGroup(file, args, 'empty');
     let stdout = '';
     let stderr = '';
     let timedOut = false;

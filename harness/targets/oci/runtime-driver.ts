@@ -30,7 +30,7 @@ export class RuntimeDriver {
    */
   spawnRun(bundleDir: string, id: string, stdin: 'pipe' | 'null'): ChildProcess {
     const args = [...this.global(), 'run', '--pid-file', this.pidFile, '--bundle', bundleDir, id];
-    return spawnInGroup(this.binary, args, [stdin === 'pipe' ? 'pipe' : 'ignore', 'pipe', 'pipe']);
+    return spawnInGroup(this.binary, args, stdin === 'pipe' ? 'pipe' : 'empty');
   }
 
   /** Signals by number: every runtime parses numbers, not every one parses every name. */
