@@ -21,6 +21,9 @@ const RUNTIMES = ['runc', 'crun'] as const;
 /** Observations of engine work another piece brings (oci-mounts: /dev symlinks, devpts, the cgroup mount), by name. */
 const NOT_YET: Readonly<Record<string, string>> = {
   'dev ptmx': '/dev/ptmx pointing at pts/ptmx is the mount work\'s (oci-mounts), not landed',
+  // Found by this test at adfe9e0: on this v1 host runc and crun leave the tmpfs under the cgroup
+  // hierarchies writable (each hierarchy is ro); nsrig makes the tmpfs itself ro. Open for oci-mounts.
+  'mount /sys/fs/cgroup': 'a cgroup mount on a v1 host: nsrig makes the /sys/fs/cgroup tmpfs ro, runc and crun leave it rw (oci-mounts, open)',
 };
 // Generous: the shared host has run at a load of 40 on 2 CPUs, where one run took tens of seconds.
 const RUN_TIMEOUT_MS = 180_000;
