@@ -18,27 +18,102 @@ function cgroup2Root(): string | undefined {
 
 let cachedRoot: string | undefined | null = null;
 
+/** Blocks this thread for `ms`: the sweep runs inside the synchronous create(). */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** SIGKILL to every process in the cgroup and its descendants. */
+function killCgroup(dir: string): void {
+  try {
+    // cgroup.kill (Linux 5.14+, cgroup-v2.rst) kills the whole subtree, also processes forking meanwhile.
+    fs.writeFileSync(path.join(dir, 'cgroup.kill'), '1');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return;
+    // An older kernel: one by one, from cgroup.procs.
+    for (const pid of fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+  }
+}
+
+/** rmdir of a cgroup and the cgroups below it, deepest first; false while one is still populated. */
+function removeCgroupTree(dir: string): boolean {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return true;
+  }
+  const below = entries.filter((e) => e.isDirectory()).map((e) => removeCgroupTree(path.join(dir, e.name)));
+  if (below.includes(false)) return false;
+  try {
+    fs.rmdirSync(dir);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
+
+/** USER_HZ, the unit of /proc/PID/stat's start time: 100 on x86_64 (proc(5), sysconf(_SC_CLK_TCK)). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * Does the nsrig process that created this cgroup still run? Its pid alone cannot say: a pid is
+ * reused, so a process that started after the cgroup was made is someone else.
+ */
+function ownerLives(pid: number, dir: string): boolean {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false;
+  }
+  // Field 22, counted after the command name's closing parenthesis (which may hold spaces).
+  const startTicks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  const bootedAt = Date.now() / 1000 - Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+  const startedAt = bootedAt + startTicks / CLOCK_TICKS_PER_SECOND;
+  let createdAt: number;
+  try {
+    createdAt = fs.statSync(dir).mtimeMs / 1000;
+  } catch {
+    return true; // removed meanwhile, by its owner: nothing to sweep
+  }
+  // A second of slack for the clocks' rounding.
+  return startedAt <= createdAt + 1;
+}
+
+/** How long the sweep waits for killed processes to leave their cgroups. */
+const SWEEP_WAIT_MS = 2_000;
+
 /**
  * Removes the cgroups of nsrig processes that no longer exist (killed with SIGKILL, so their
- * teardown never ran). Their containers died with them (parent-death signal); the directories
- * are empty and only need removing.
+ * teardown never ran) together with any process still in them: a child the kill caught before
+ * it was released, or a container's orphans. Each is killed through its cgroup, then its
+ * directories go once the kernel has emptied them.
  */
-function sweepStale(parent: string): void {
+export function sweepStaleCgroups(parent: string): string[] {
   let names: string[];
   try {
     names = fs.readdirSync(parent).filter((n) => /^nsrig-\d+-[0-9a-f]+$/.test(n));
   } catch {
-    return;
+    return [];
   }
-  for (const name of names) {
-    const owner = Number(name.split('-')[1]);
-    if (owner === process.pid || fs.existsSync(`/proc/${owner}`)) continue;
-    try {
-      fs.rmdirSync(path.join(parent, name));
-    } catch {
-      // still populated or already gone: left for its owner or the next sweep
-    }
+  const stale = names.map((name) => path.join(parent, name)).filter((dir) => {
+    const owner = Number(path.basename(dir).split('-')[1]);
+    return owner !== process.pid && !ownerLives(owner, dir);
+  });
+  for (const dir of stale) killCgroup(dir);
+  let left = stale;
+  for (const start = Date.now(); left.length > 0 && Date.now() - start < SWEEP_WAIT_MS; pause(10)) {
+    left = left.filter((dir) => !removeCgroupTree(dir));
   }
+  // Still populated: left for the next sweep.
+  return stale.filter((dir) => !left.includes(dir));
 }
 
 export class ContainerCgroup {
@@ -48,7 +123,7 @@ export class ContainerCgroup {
   static create(id: string): ContainerCgroup | undefined {
     if (cachedRoot === null) {
       cachedRoot = cgroup2Root();
-      if (cachedRoot) sweepStale(path.join(cachedRoot, 'nsrig'));
+      if (cachedRoot) sweepStaleCgroups(path.join(cachedRoot, 'nsrig'));
     }
     if (!cachedRoot) return undefined;
     const dir = path.join(cachedRoot, 'nsrig', id);

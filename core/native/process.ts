@@ -4,7 +4,7 @@
 import { koffi, raw, check, lastErrno } from './libc.js';
 import { SyscallError } from './syscall-error.js';
 import { CLONE } from '../../policy/kernel/clone-flags.js';
-import { F } from '../../policy/kernel/process-control.js';
+import { F, PR } from '../../policy/kernel/process-control.js';
 import { NR } from '../../policy/kernel/syscall-table.js';
 import { SIGNALS, signalName } from '../../policy/kernel/signals.js';
 
@@ -25,7 +25,7 @@ export interface CloneExecRequest {
   /**
    * Before exec, the child blocks reading one byte from this descriptor, then becomes uid 0 and
    * gid 0 of its user namespace. The parent writes its id maps in the meantime, so the program
-   * is exec'd as the namespace's root and keeps its capabilities there.
+   * is exec'd as the namespace's root and keeps its capabilities there. Inherited, like inheritFds.
    */
   waitFd?: number;
 }
@@ -131,10 +131,18 @@ function buildChain(arena: NativeArena, links: ChainLink[]): unknown {
  * multithreaded process may not unshare(CLONE_NEWUSER). clone() of a new process can take
  * CLONE_NEWUSER, but glibc's clone wrapper calls fn(arg) in the child. We make fn libc's
  * setcontext and arg the head of a chain of libc calls built with makecontext:
- * [read(waitFd) -> setresgid(0) -> setresuid(0) ->] execve(path, argv, envp) -> _exit(127),
- * the first three as raw syscall(2)s.
+ * prctl(PR_SET_PDEATHSIG) -> close_range(what is not inherited) ->
+ * [read(waitFd) -> setresgid(0) -> setresuid(0) -> prctl(PR_SET_PDEATHSIG) ->]
+ * execve(path, argv, envp) -> _exit(127), all but the last two as raw syscall(2)s.
  * Only libc runs in the child, on libc-malloc'd memory. The chain's _exit(127) runs only when
  * execve fails, so 127 means "could not execute", as in a shell.
+ *
+ * A child of a killed nsrig must not outlive it. The parent-death signal kills it when the thread that
+ * cloned it dies (prctl(2)); if the parent died before that first link ran, nothing would signal
+ * it, so it also closes the parent's descriptors it holds: the wait pipe's write end among them,
+ * so read() returns end-of-file once the parent is gone instead of blocking forever, and the
+ * chain runs on into a stage 2 that finds no plan and exits. A uid or gid change clears the
+ * parent-death signal (prctl(2)), so it is set again after setresuid.
  */
 export function cloneExec(request: CloneExecRequest): ClonedProcess {
   const sym = resolveSymbols();
@@ -143,15 +151,19 @@ export function cloneExec(request: CloneExecRequest): ClonedProcess {
   const cleared: number[] = [];
   let oldMask: Buffer | undefined;
   try {
-    const links: ChainLink[] = [];
+    // Raw syscalls, not glibc's wrappers: those consult thread state copied from Node's threads
+    // (cancellation, and the setxid broadcast, which waits forever on a thread that was being
+    // created at the moment of clone).
+    const parentDeathSignal: ChainLink = { fn: sym.syscall, args: [BigInt(NR.prctl), BigInt(PR.SET_PDEATHSIG), BigInt(SIGNALS.SIGKILL), 0n, 0n, 0n] };
+    const links: ChainLink[] = [parentDeathSignal];
+    const keep = [...request.inheritFds, ...(request.waitFd === undefined ? [] : [request.waitFd])];
+    for (const [first, last] of descriptorGaps(keep)) links.push({ fn: sym.syscall, args: [BigInt(NR.close_range), BigInt(first), BigInt(last), 0n] });
     if (request.waitFd !== undefined) {
       const scratch = arena.alloc(8);
-      // Raw syscalls, not glibc's read/setresuid: those consult thread state copied from Node's
-      // threads (cancellation, and the setxid broadcast, which waits forever on a thread that was
-      // being created at the moment of clone).
       links.push({ fn: sym.syscall, args: [BigInt(NR.read), BigInt(request.waitFd), scratch.address, 1n] });
       links.push({ fn: sym.syscall, args: [BigInt(NR.setresgid), 0n, 0n, 0n] });
       links.push({ fn: sym.syscall, args: [BigInt(NR.setresuid), 0n, 0n, 0n] });
+      links.push(parentDeathSignal);
     }
     links.push({ fn: sym.execve, args: [arena.cString(request.path), arena.cStringArray(request.argv), arena.cStringArray(request.envp)] });
     links.push({ fn: sym._exit, args: [BigInt(EXEC_FAILED_EXIT_CODE)] });
@@ -178,6 +190,20 @@ export function cloneExec(request: CloneExecRequest): ClonedProcess {
     // The child has its own copy of this memory (no CLONE_VM), so ours can go at once.
     arena.free();
   }
+}
+
+const LAST_FD = 0xffffffff;
+
+/** The ranges from 3 up that hold none of `keep`: what the child closes (stdio stays). */
+export function descriptorGaps(keep: number[]): [number, number][] {
+  const gaps: [number, number][] = [];
+  let next = 3;
+  for (const fd of [...new Set(keep)].filter((fd) => fd >= 3).sort((a, b) => a - b)) {
+    if (fd > next) gaps.push([next, fd - 1]);
+    next = fd + 1;
+  }
+  gaps.push([next, LAST_FD]);
+  return gaps;
 }
 
 function cloneHint(errno: number, flags: number): string | undefined {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
-  cloneExec, waitForExit, makePipe, closeFd, readSome, writeAll, assertCloneExecSupported, EXEC_FAILED_EXIT_CODE,
+  cloneExec, waitForExit, makePipe, closeFd, readSome, writeAll, assertCloneExecSupported, EXEC_FAILED_EXIT_CODE, descriptorGaps,
 } from '../../core/native/process.js';
 import { raw } from '../../core/native/libc.js';
 import { CLONE } from '../../policy/kernel/clone-flags.js';
@@ -240,4 +240,10 @@ test.serial('getcontext() stores the signal mask where SIGMASK_OFFSET says', (t)
   t.deepEqual(stored.subarray(0, 8), expected.subarray(0, 8));
   // getcontext writes nothing past sizeof(ucontext_t).
   t.true(context.subarray(UCONTEXT_SIZE!).every((b) => b === 0xa5));
+});
+
+test('the child closes every descriptor from 3 up but those it inherits: the ranges between them', (t) => {
+  t.deepEqual(descriptorGaps([]), [[3, 0xffffffff]]);
+  t.deepEqual(descriptorGaps([0, 1, 2, 3, 4]), [[5, 0xffffffff]]);
+  t.deepEqual(descriptorGaps([9, 5, 5, 6]), [[3, 4], [7, 8], [10, 0xffffffff]]);
 });
