@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Profile } from '../policy/profile/types.js';
 import { readCgroupLayout, type CgroupLayout } from './cgroup-layout.js';
-import { ContainerCgroup } from './cgroup.js';
+import { CgroupBusyError, ContainerCgroup } from './cgroup.js';
 import { attachDeviceProgram } from './cgroup-device-program.js';
 import {
   cgroupWritePlan, CgroupResourceRefusal, DEFAULT_DEVICE_RULES, type CgroupController, type CgroupWrite, type ControllerPlacement,
@@ -323,7 +323,7 @@ export class ContainerCgroups {
       if (this.removeNow().length === 0) return;
       await new Promise((r) => setTimeout(r, 5));
     }
-    throw new Error(`cgroups ${this.removeNow().join(', ')} still busy after teardown`);
+    throw new CgroupBusyError(this.removeNow());
   }
 
   /** One pass: what is left stays recorded for the next sweep. */

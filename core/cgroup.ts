@@ -116,6 +116,14 @@ export function sweepStaleCgroups(parent: string): string[] {
   return stale.filter((dir) => !left.includes(dir));
 }
 
+/** A container's cgroup that still holds a process after teardown killed everything in it. */
+export class CgroupBusyError extends Error {
+  constructor(readonly dirs: string[]) {
+    super(dirs.length === 1 ? `cgroup ${dirs[0]} still busy after teardown` : `cgroups ${dirs.join(', ')} still busy after teardown`);
+    this.name = 'CgroupBusyError';
+  }
+}
+
 export class ContainerCgroup {
   private constructor(readonly dir: string) {}
 
@@ -171,6 +179,6 @@ export class ContainerCgroup {
         await new Promise((r) => setTimeout(r, 5));
       }
     }
-    throw new Error(`cgroup ${this.dir} still busy after teardown`);
+    throw new CgroupBusyError([this.dir]);
   }
 }

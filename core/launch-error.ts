@@ -14,3 +14,19 @@ export class LaunchError extends Error {
     this.detail = detail;
   }
 }
+
+/** A mount destination that is missing in the container and cannot be created there. */
+export class MountPointError extends Error {
+  constructor(readonly destination: string, readonly code: string | undefined) {
+    super(`mount point ${destination} does not exist and cannot be created (${code}); with a read-only rootfs, mount destinations must exist or lie in a tmpfs mounted earlier`);
+    this.name = 'MountPointError';
+  }
+}
+
+/** Stage 2 cannot go on with what it was given: no plan on the control pipe, or no program to run. */
+export class Stage2InputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'Stage2InputError';
+  }
+}

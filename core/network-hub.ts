@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { parseIpv4Cidr, type Ipv4Cidr } from '../policy/profile/network.js';
 import { RouteNetlink, type Ipv4AddressInfo, type LinkInfo } from './native/netlink.js';
 import { closeFd } from './native/process.js';
-import { SyscallError } from './native/syscall-error.js';
+import { HandleStateError, InvalidArgumentError, SyscallError } from './native/syscall-error.js';
 import type { FromHubWorker } from './network-hub-worker.js';
 
 const WORKER = new URL('./network-hub-worker.js', import.meta.url);
@@ -98,9 +98,9 @@ export class NetworkHub {
    * VethSubnetConflictError when a running container's pair already uses an overlapping subnet.
    */
   attachVeth(request: VethRequest): VethAttachment {
-    if (this.closed) throw new Error('the network hub is closed');
+    if (this.closed) throw new HandleStateError('the network hub is closed');
     const host = parseIpv4Cidr(request.hostAddress);
-    if (host === undefined) throw new Error(`network.veth.hostAddress: not an IPv4 CIDR: ${JSON.stringify(request.hostAddress)}`);
+    if (host === undefined) throw new InvalidArgumentError(`network.veth.hostAddress: not an IPv4 CIDR: ${JSON.stringify(request.hostAddress)}`);
     const names = new Map(this.route.links().map((l) => [l.index, l.name]));
     for (const held of this.route.ipv4Addresses()) {
       if (!subnetsOverlap(host, parseIpv4Cidr(`${held.address}/${held.prefixLength}`)!)) continue;

@@ -6,6 +6,7 @@ import { CAPABILITY_NAMES, capabilityMask } from '../policy/kernel/capabilities.
 import { CLONE } from '../policy/kernel/clone-flags.js';
 import { MOUNT_ATTR, MS } from '../policy/kernel/mount-flags.js';
 import { mountOptionEffect } from '../policy/profile/mount-options.js';
+import { ProfileError } from '../policy/profile/profile-error.js';
 
 export interface CapabilityPlan {
   /** Capability numbers to drop from the bounding set. */
@@ -128,7 +129,7 @@ function vethPlan(profile: Profile): LaunchPlan['veth'] {
   const veth = profile.network.veth;
   if (!veth) return undefined;
   // The validator demands it too; without it the container's end would land in the host's namespace.
-  if (!profile.namespaces.includes('net')) throw new Error(`${profile.source}: network.veth needs the net namespace`);
+  if (!profile.namespaces.includes('net')) throw new ProfileError(profile.source, 'network.veth', 'the net namespace in namespaces', 'no net namespace', 'network.veth requires the net namespace');
   const [address, prefixLength] = veth.containerAddress.split('/');
   return { interfaceName: 'eth0', address: address!, prefixLength: Number(prefixLength) };
 }

@@ -22,6 +22,7 @@ import {
 import { installSeccompFilter } from './native/seccomp.js';
 import { joinNewSessionKeyring } from './native/keyring.js';
 import { RouteNetlink } from './native/netlink.js';
+import { MountPointError } from './launch-error.js';
 
 /** Where the new root is assembled: a directory every host has, covered only in our mount namespace. */
 export const STAGING_ROOT = '/tmp';
@@ -217,7 +218,7 @@ function ensureMountPoint(target: string, kind: 'dir' | 'file'): void {
     }
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(`mount point ${target.slice(STAGING_ROOT.length) || '/'} does not exist and cannot be created (${code}); with a read-only rootfs, mount destinations must exist or lie in a tmpfs mounted earlier`);
+    throw new MountPointError(target.slice(STAGING_ROOT.length) || '/', code);
   }
 }
 

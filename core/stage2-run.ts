@@ -10,6 +10,7 @@ import { SyscallError } from './native/syscall-error.js';
 import { rawSyscall } from './native/seccomp.js';
 import { NR } from '../policy/kernel/syscall-table.js';
 import { EXEC_FAILED_EXIT_CODE } from './native/process.js';
+import { Stage2InputError } from './launch-error.js';
 
 export interface Stage2Report {
   event: 'exec' | 'error';
@@ -31,7 +32,7 @@ function readPlan(controlFd: number): LaunchPlan {
   }
   fs.closeSync(controlFd);
   const text = Buffer.concat(chunks).toString('utf8');
-  if (!text) throw new Error('the launcher closed the control pipe without a plan');
+  if (!text) throw new Stage2InputError('the launcher closed the control pipe without a plan');
   return JSON.parse(text) as LaunchPlan;
 }
 
@@ -59,7 +60,7 @@ function resolveExecutable(plan: LaunchPlan): string {
     const candidate = path.join(dir, name);
     if (accessExecutable(candidate) === 0) return candidate;
   }
-  throw new Error(`executable not found in the container: ${name} (searched PATH=${pathVar})`);
+  throw new Stage2InputError(`executable not found in the container: ${name} (searched PATH=${pathVar})`);
 }
 
 export function runStage2(controlFd: number, reportFd: number): void {

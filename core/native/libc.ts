@@ -1,10 +1,10 @@
 // The one place koffi is loaded and libc declared. Only files in core/native/ import this; every
 // other module calls the typed wrappers beside it and never sees a pointer.
 import koffi from 'koffi';
-import { SyscallError } from './syscall-error.js';
+import { SyscallError, UnsupportedHostError } from './syscall-error.js';
 
 function loadLibc(): koffi.IKoffiLib {
-  if (process.platform !== 'linux') throw new Error(`nsrig needs Linux; this is ${process.platform}`);
+  if (process.platform !== 'linux') throw new UnsupportedHostError(`nsrig needs Linux; this is ${process.platform}`);
   const tried: string[] = [];
   for (const name of ['libc.so.6']) {
     try {
@@ -13,7 +13,7 @@ function loadLibc(): koffi.IKoffiLib {
       tried.push(`${name}: ${(e as Error).message}`);
     }
   }
-  throw new Error(`cannot load glibc; tried:\n  ${tried.join('\n  ')}`);
+  throw new UnsupportedHostError(`cannot load glibc; tried:\n  ${tried.join('\n  ')}`);
 }
 
 const lib = loadLibc();

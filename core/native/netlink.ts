@@ -3,7 +3,7 @@
 // main thread can configure the hub's namespace (core/network-hub.ts) without ever entering it.
 // The kernel handles each request inside raw.send(), so its answer is already queued when raw.recv() runs.
 import { raw, check, lastErrno } from './libc.js';
-import { SyscallError } from './syscall-error.js';
+import { HandleStateError, InvalidArgumentError, KernelAnswerError, SyscallError } from './syscall-error.js';
 
 const AF_UNSPEC = 0;
 const AF_INET = 2;
@@ -129,7 +129,7 @@ function ifaddrmsg(fields: { prefixLength?: number; index?: number } = {}): Buff
 function ipv4Bytes(address: string): Buffer {
   const octets = address.split('.').map(Number);
   if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o) || o < 0 || o > 255)) {
-    throw new Error(`not an IPv4 address: ${JSON.stringify(address)}`);
+    throw new InvalidArgumentError(`not an IPv4 address: ${JSON.stringify(address)}; expected four numbers 0..255 joined by dots`);
   }
   return Buffer.from(octets);
 }
@@ -204,7 +204,7 @@ export class RouteNetlink {
 
   link(index: number): LinkInfo {
     const [answer] = this.transact(RTM.GETLINK, NLM_F.ACK, ifinfomsg({ index }), [], `interface ${index}`);
-    if (!answer) throw new Error(`netlink RTM_GETLINK interface ${index}: the kernel acknowledged without describing the link`);
+    if (!answer) throw new KernelAnswerError(`netlink RTM_GETLINK interface ${index}: the kernel acknowledged without describing the link`);
     return linkFrom(answer);
   }
 
@@ -266,7 +266,7 @@ export class RouteNetlink {
       const link = this.link(index);
       if (link.flags & IFF_RUNNING) return;
       if (Date.now() > deadline) {
-        throw new Error(`interface ${link.name} was brought up but the kernel did not report it running within ${timeoutMs} ms (flags 0x${link.flags.toString(16)})`);
+        throw new KernelAnswerError(`interface ${link.name} was brought up but the kernel did not report it running within ${timeoutMs} ms (flags 0x${link.flags.toString(16)})`);
       }
       Atomics.wait(pause, 0, 0, 1);
     }
@@ -309,8 +309,8 @@ export class RouteNetlink {
   }
 
   private encode(type: number, flags: number, body: Buffer, attributes: Attribute[], object: string): { request: Buffer; seq: number; call: string } {
-    if (this.closed) throw new Error(`netlink ${RTM_NAMES[type]} ${object}: the socket is closed`);
-    if (this.inFlight) throw new Error(`netlink ${RTM_NAMES[type]} ${object}: another request is still in flight on this socket`);
+    if (this.closed) throw new HandleStateError(`netlink ${RTM_NAMES[type]} ${object}: the socket is closed`);
+    if (this.inFlight) throw new HandleStateError(`netlink ${RTM_NAMES[type]} ${object}: another request is still in flight on this socket`);
     const seq = ++this.sequence;
     const request = Buffer.concat([Buffer.alloc(NLMSGHDR_SIZE), body, encodeAttributes(attributes)]);
     request.writeUInt32LE(request.length, 0);
@@ -338,10 +338,10 @@ export class RouteNetlink {
         if (lastErrno() === EINTR) continue;
         throw new SyscallError(call, lastErrno(), `${object}: recv`);
       }
-      if (n > buffer.length) throw new Error(`${call} ${object}: an answer of ${n} bytes did not fit in ${buffer.length}`);
+      if (n > buffer.length) throw new KernelAnswerError(`${call} ${object}: an answer of ${n} bytes did not fit in ${buffer.length}`);
       for (let offset = 0; offset + NLMSGHDR_SIZE <= n;) {
         const length = buffer.readUInt32LE(offset);
-        if (length < NLMSGHDR_SIZE || offset + length > n) throw new Error(`${call} ${object}: malformed answer`);
+        if (length < NLMSGHDR_SIZE || offset + length > n) throw new KernelAnswerError(`${call} ${object}: malformed answer`);
         const message = Buffer.from(buffer.subarray(offset, offset + length));
         offset += align4(length);
         // A late answer to an earlier request that failed on our side is not this one's.

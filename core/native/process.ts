@@ -2,7 +2,7 @@
 // process in new namespaces from a multithreaded Node process without running JavaScript in the
 // child (see its comment).
 import { koffi, raw, check, lastErrno } from './libc.js';
-import { SyscallError } from './syscall-error.js';
+import { InvalidArgumentError, SyscallError, UnsupportedHostError } from './syscall-error.js';
 import { CLONE } from '../../policy/kernel/clone-flags.js';
 import { F, PR } from '../../policy/kernel/process-control.js';
 import { NR } from '../../policy/kernel/syscall-table.js';
@@ -53,11 +53,11 @@ let symbols: Record<'setcontext' | 'syscall' | 'execve' | '_exit', Symbol> | und
 /** Fails loudly where the contract of cloneExec has not been verified. */
 export function assertCloneExecSupported(): void {
   if (process.arch !== 'x64') {
-    throw new Error(`nsrig's launcher supports x86_64 only (this is ${process.arch}): cloneExec relies on x86_64 glibc's ucontext layout`);
+    throw new UnsupportedHostError(`nsrig's launcher supports x86_64 only (this is ${process.arch}): cloneExec relies on x86_64 glibc's ucontext layout`);
   }
   const version = raw.gnuGetLibcVersion() as string;
   const [major, minor] = version.split('.').map(Number);
-  if (major !== 2 || minor < 28) throw new Error(`nsrig's launcher needs glibc >= 2.28, found ${version}`);
+  if (major !== 2 || minor < 28) throw new UnsupportedHostError(`nsrig's launcher needs glibc >= 2.28, found ${version}`);
 }
 
 function resolveSymbols(): NonNullable<typeof symbols> {
@@ -66,7 +66,7 @@ function resolveSymbols(): NonNullable<typeof symbols> {
   const names = ['setcontext', 'syscall', 'execve', '_exit'] as const;
   const found = Object.fromEntries(names.map((n) => [n, raw.dlsym(null, n)]));
   const missing = names.filter((n) => !found[n]);
-  if (missing.length) throw new Error(`dlsym could not find ${missing.join(', ')} in libc`);
+  if (missing.length) throw new UnsupportedHostError(`dlsym could not find ${missing.join(', ')} in libc`);
   symbols = found as NonNullable<typeof symbols>;
   return symbols;
 }
@@ -303,7 +303,7 @@ export function waitForExit(pidfd: number): Promise<ExitInfo> {
 /** Signals through a pidfd; ESRCH (already gone) is not an error. */
 export function signalPidfd(pidfd: number, signal: NodeJS.Signals | number): void {
   const signo = typeof signal === 'number' ? signal : SIGNALS[signal];
-  if (signo === undefined) throw new Error(`unknown signal ${signal}`);
+  if (signo === undefined) throw new InvalidArgumentError(`unknown signal ${signal}; expected a name such as SIGTERM or a number`);
   const rc = Number(raw.pidfdSendSignalSyscall(NR.pidfd_send_signal, pidfd, signo, null, 0));
   if (rc === -1) {
     const errno = lastErrno();

@@ -21,3 +21,35 @@ export class SyscallError extends Error {
     this.object = object;
   }
 }
+
+/** This machine lacks something nsrig's native layer is built on (Linux, x86_64, glibc >= 2.28, a libc symbol). */
+export class UnsupportedHostError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnsupportedHostError';
+  }
+}
+
+/** The kernel answered, but not in a way nsrig can use (a malformed netlink reply, a link that never runs). */
+export class KernelAnswerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KernelAnswerError';
+  }
+}
+
+/** A value handed to a native call that it cannot take; says which argument and what it accepts. */
+export class InvalidArgumentError extends RangeError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidArgumentError';
+  }
+}
+
+/** A call on a handle that cannot take it now: closed, or busy with another request. */
+export class HandleStateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HandleStateError';
+  }
+}

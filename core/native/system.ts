@@ -1,7 +1,7 @@
 // The remaining per-process setup calls: UTS names, namespaces, rlimits, loopback, descriptors,
 // signal state and execve.
 import { raw, check, lastErrno } from './libc.js';
-import { SyscallError } from './syscall-error.js';
+import { InvalidArgumentError, SyscallError } from './syscall-error.js';
 import { CLOSE_RANGE_CLOEXEC, NS_GET_NSTYPE, O, PERSONALITY } from '../../policy/kernel/process-control.js';
 import { RLIM_INFINITY, RLIMIT_NUMBERS } from '../../policy/kernel/rlimits.js';
 import { NR } from '../../policy/kernel/syscall-table.js';
@@ -64,7 +64,7 @@ function rlimitValue(n: number): bigint {
 
 export function setRlimit(name: string, soft: number, hard: number): void {
   const resource = RLIMIT_NUMBERS[name];
-  if (resource === undefined) throw new Error(`unknown rlimit ${name}`);
+  if (resource === undefined) throw new InvalidArgumentError(`unknown rlimit ${name}; expected one of ${Object.keys(RLIMIT_NUMBERS).join(', ')}`);
   const limits = new BigUint64Array([rlimitValue(soft), rlimitValue(hard)]);
   check(raw.prlimit(0, resource, limits, null) as number, 'prlimit', `${name} ${soft}/${hard}`);
 }

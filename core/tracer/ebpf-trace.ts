@@ -14,6 +14,7 @@ import {
   execProgram, forkProgram, sysEnterProgram, sysExitProgram, type ProgramOptions,
 } from './ebpf-programs.js';
 import { ProcessTally, summarize, syscallKey, type SyscallCount, type TracedProcess } from './syscall-tally.js';
+import { UnsupportedHostError } from '../native/syscall-error.js';
 
 /** Room for this many distinct (process, call) pairs; a trace that needs more reports the calls it lost. */
 const COUNT_ENTRIES = 1 << 16;
@@ -51,7 +52,7 @@ export interface EbpfSummary {
 export function cgroupIdOf(pid: number): bigint {
   const line = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.startsWith('0::'));
   const mount = readCgroupLayout().unifiedMount;
-  if (line === undefined || mount === undefined) throw new Error(`process ${pid} has no cgroup v2 (no "0::" line in /proc/${pid}/cgroup or no cgroup2 mount)`);
+  if (line === undefined || mount === undefined) throw new UnsupportedHostError(`process ${pid} has no cgroup v2 (no "0::" line in /proc/${pid}/cgroup or no cgroup2 mount)`);
   return fs.statSync(path.join(mount, line.slice(3)), { bigint: true }).ino;
 }
 

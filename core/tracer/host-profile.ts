@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import type { Capabilities, Profile } from '../../policy/profile/types.js';
 import { CAPABILITY_NAMES } from '../../policy/kernel/capabilities.js';
+import { KernelAnswerError } from '../native/syscall-error.js';
 
 /** setTimeout's largest delay: in effect, no time limit. */
 export const NO_TIME_LIMIT_MS = 2 ** 31 - 1;
@@ -17,7 +18,7 @@ export function currentCapabilities(): Capabilities {
   const status = fs.readFileSync('/proc/self/status', 'utf8');
   const mask = (field: string): bigint => {
     const m = new RegExp(`^${field}:\\s+([0-9a-f]+)$`, 'm').exec(status);
-    if (!m) throw new Error(`/proc/self/status has no ${field} line`);
+    if (!m) throw new KernelAnswerError(`/proc/self/status has no ${field} line`);
     return BigInt(`0x${m[1]}`);
   };
   return {

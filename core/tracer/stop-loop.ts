@@ -6,7 +6,7 @@ import {
   PTRACE_EVENT, PTRACE_O, SYSCALL_STOP_SIGNAL, SyscallInfoReader, TraceeWaiter, cont, contToSyscall,
   eventMessage, listen, setOptions, type TraceeChange,
 } from '../native/ptrace.js';
-import { SyscallError } from '../native/syscall-error.js';
+import { KernelAnswerError, SyscallError } from '../native/syscall-error.js';
 import { AUDIT_ARCH_X86_64, syscallNumber } from '../../policy/kernel/syscall-table.js';
 import { EXEC_SYSCALLS } from './filter.js';
 import {
@@ -109,7 +109,7 @@ export class TraceSession {
         if (!(e instanceof SyscallError && e.errno === ESRCH)) throw e;
         refused = change.tid === refusedTid ? refused + 1 : 1;
         refusedTid = change.tid;
-        if (refused > MAX_REFUSALS) throw new Error(`the kernel keeps refusing requests for tid ${change.tid} at ${JSON.stringify(change)}: ${e.message}`);
+        if (refused > MAX_REFUSALS) throw new KernelAnswerError(`the kernel keeps refusing requests for tid ${change.tid} at ${JSON.stringify(change)}: ${e.message}`);
       }
     }
   }

@@ -1,3 +1,5 @@
+import { FieldError } from '../field-error.js';
+
 /**
  * One thing wrong with a profile: the file, the field path inside it (`user.uidMappings[1].size`),
  * what was expected there and what was found, so the message alone tells a person what to fix:
@@ -5,22 +7,13 @@
  * A rule that ties two fields together names itself first, the way crun does:
  * `profile.yaml: hostname: hostname requires the uts namespace: expected ...`.
  */
-export class ProfileError extends Error {
-  readonly file: string;
-  /** Dotted path with [index] for list items; "" for the document as a whole. */
-  readonly fieldPath: string;
-  readonly expected: string;
-  readonly got: string;
+export class ProfileError extends FieldError {
   readonly rule: string | undefined;
 
   constructor(file: string, fieldPath: string, expected: string, got: string, rule?: string) {
     const where = fieldPath === '' ? file : `${file}: ${fieldPath}`;
-    super(`${where}: ${rule === undefined ? '' : `${rule}: `}expected ${expected}, got ${got}`);
+    super(`${where}: ${rule === undefined ? '' : `${rule}: `}expected ${expected}, got ${got}`, file, fieldPath, expected, got);
     this.name = 'ProfileError';
-    this.file = file;
-    this.fieldPath = fieldPath;
-    this.expected = expected;
-    this.got = got;
     this.rule = rule;
   }
 }
@@ -63,9 +56,9 @@ export class ProfileErrorList {
   }
 
   /**
-   * Errors thrown by a plug-in validator. Ours are kept as they are; any other error that carries
-   * file, fieldPath, expected and got (policy/seccomp's PolicyError does) keeps those; anything
-   * else becomes an error at `fieldPath` of this file.
+   * Errors thrown by a plug-in validator. Ours are kept as they are; any other FieldError
+   * (policy/seccomp's PolicyError) keeps its file, field path, expected and got; anything else
+   * becomes an error at `fieldPath` of this file.
    */
   addThrown(thrown: unknown, fieldPath: string, expected: string): void {
     const located = locatedErrors(thrown);
@@ -82,24 +75,11 @@ export class ProfileErrorList {
   }
 }
 
-interface LocatedError {
-  file: string;
-  fieldPath: string;
-  expected: string;
-  got: string;
-}
-
-function isLocatedError(thrown: unknown): thrown is LocatedError {
-  if (!(thrown instanceof Error)) return false;
-  const fields = thrown as unknown as Record<string, unknown>;
-  return ['file', 'fieldPath', 'expected', 'got'].every((key) => typeof fields[key] === 'string');
-}
-
 /** What a thrown error says in ProfileErrors' terms, when it carries a file and field path. */
 export function locatedErrors(thrown: unknown): ProfileError[] | undefined {
   if (thrown instanceof ProfileErrors) return [...thrown.errors];
   if (thrown instanceof ProfileError) return [thrown];
-  if (isLocatedError(thrown)) return [new ProfileError(thrown.file, thrown.fieldPath, thrown.expected, thrown.got)];
+  if (thrown instanceof FieldError) return [new ProfileError(thrown.file, thrown.fieldPath, thrown.expected, thrown.got)];
   return undefined;
 }
 

@@ -1,24 +1,16 @@
+import { FieldError } from '../field-error.js';
+
 /**
  * A seccomp policy that cannot be used, with what a person needs to fix it: the file, the exact
  * field path inside it, what was expected there and what was found.
  *   PolicyError: policy.json: syscalls[3].args[0].op: expected one of SCMP_CMP_NE, ... got "SCMP_CMP_FOO"
  */
-export class PolicyError extends Error {
-  readonly file: string;
-  /** "" for the document itself, else e.g. "syscalls[3].args[0].op". */
-  readonly fieldPath: string;
-  readonly expected: string;
-  /** The offending value as it appeared (JSON), or "nothing" when the field was missing. */
-  readonly got: string;
-
+export class PolicyError extends FieldError {
+  /** got is the offending value as it appeared; the error holds it as JSON, or "nothing" when the field was missing. */
   constructor(file: string, fieldPath: string, expected: string, got: unknown) {
     const shown = describeValue(got);
-    super(`${file}: ${fieldPath === '' ? '(document)' : fieldPath}: expected ${expected}, got ${shown}`);
+    super(`${file}: ${fieldPath === '' ? '(document)' : fieldPath}: expected ${expected}, got ${shown}`, file, fieldPath, expected, shown);
     this.name = 'PolicyError';
-    this.file = file;
-    this.fieldPath = fieldPath;
-    this.expected = expected;
-    this.got = shown;
   }
 }
 
