@@ -248,7 +248,7 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
     const child = cloneExec({
       path: process.execPath,
       argv: ['nsrig-stage2', ...handles.stage2Args, String(controlRead), String(reportWrite)],
-      envp: [],
+      envp: handles.stage2Env,
       namespaceFlags: cloneFlagsFor(createdNamespaces(profile)),
       inheritFds: [controlRead, reportWrite, stdinRead, stdoutWrite, stderrWrite, ...handles.fds],
       waitFd: controlRead,

@@ -18,6 +18,8 @@ const NSRIG_TREE = fileURLToPath(new URL('../../', import.meta.url));
 export interface HostHandles {
   /** argv of stage 2's node, from its first argument on (argv[0] is a name). */
   stage2Args: string[];
+  /** Stage 2's environment: NODE_PATH names a descriptor of node_modules' real directory. */
+  stage2Env: string[];
   /** Read-only clones of nsrig's files for stage 2 to attach, when asked for. */
   treeBinds: { tree: number; destination: string }[];
   /** Descriptors to inherit, and to close in the parent once the child has them. */
@@ -58,6 +60,10 @@ export function openHostHandles(nsrigTreeAt?: string): HostHandles {
   try {
     const root = openPath(NSRIG_TREE);
     fds.push(root);
+    // A symlinked node_modules (a worktree's, a test's copy) may lead below a directory the
+    // container's uid cannot search, which /proc/self/fd/ROOT/node_modules would have to walk.
+    const modules = openPath(fs.realpathSync(path.join(NSRIG_TREE, 'node_modules')));
+    fds.push(modules);
     const treeBinds = (nsrigTreeAt === undefined ? [] : treeParts(nsrigTreeAt)).map(({ source, destination }) => {
       const tree = cloneReadonly(source);
       fds.push(tree);
@@ -67,6 +73,7 @@ export function openHostHandles(nsrigTreeAt?: string): HostHandles {
       // Node would resolve the entry and its imports to real paths, walking the host directories
       // the descriptor lets stage 2 skip; these flags keep them as given (node(1)).
       stage2Args: ['--preserve-symlinks', '--preserve-symlinks-main', `/proc/self/fd/${root}/dist/core/stage2.js`],
+      stage2Env: [`NODE_PATH=/proc/self/fd/${modules}`],
       treeBinds,
       fds,
     };

@@ -1,9 +1,16 @@
 // The one place koffi is loaded and libc declared. Only files in core/native/ import this; every
 // other module calls the typed wrappers beside it and never sees a pointer.
-import koffi from 'koffi';
+import { createRequire } from 'node:module';
+import type * as Koffi from 'koffi';
 import { SyscallError, UnsupportedHostError } from './syscall-error.js';
 
-function loadLibc(): koffi.IKoffiLib {
+// Through require, not import: stage 2 starts from a descriptor of nsrig's tree, and when that
+// tree's node_modules is a symlink into a directory the container's uid cannot search, the lookup
+// beside the tree fails; the launcher then points NODE_PATH at a descriptor of node_modules' real
+// directory, which require consults and import does not (node(1), "NODE_PATH").
+const koffi = createRequire(import.meta.url)('koffi') as typeof Koffi;
+
+function loadLibc(): Koffi.IKoffiLib {
   if (process.platform !== 'linux') throw new UnsupportedHostError(`nsrig needs Linux; this is ${process.platform}`);
   const tried: string[] = [];
   for (const name of ['libc.so.6']) {
