@@ -13,7 +13,7 @@ import { OciTarget } from '../../harness/targets/oci/oci-target.js';
 import type { OciSession } from '../../harness/targets/oci/oci-session.js';
 import { readCgroupLayout, type CgroupLayout } from '../../harness/targets/oci/cgroup-layout.js';
 import {
-  crunHostProblem, prepareHostForCrun, undoHostPreparation, type HostPreparation,
+  crunHostProblem, prepareHostForCrun, undoHostPreparation, HostPreparationError, type HostPreparation,
 } from '../../harness/targets/oci/crun-host-preparation.js';
 import { projectRoot } from '../../harness/targets/oci/host-root-view.js';
 import { NEWER_FIELDS, versionBefore } from '../../harness/targets/oci/runtime-spec-version.js';
@@ -24,6 +24,8 @@ import { INVARIANTS } from '../../harness/invariants/index.js';
 import { knownDefectsFor } from '../../harness/known-defects.js';
 
 const THOROUGH = process.env.NSRIG_THOROUGH === '1';
+/** The controllers crun's host preparation mounts here; none on a pure v1 or v2 host. */
+const UNIFIED_CONTROLLERS = crunHostProblem() === undefined ? [] : readCgroupLayout().unifiedControllers;
 
 // Every bundle and state root of this file lands here, so "nothing left" means "this is empty".
 const privateTmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-oci-runtimes-test-'));
@@ -406,3 +408,33 @@ test.serial('undoing the crun preparation gives the host its cgroup layout back'
   if (crunHostProblem(layoutBefore) !== undefined) t.true(undone.length > 0, 'this file was the only holder, so it unmounted');
   t.false(fs.existsSync('/run/nsrig-crun-host-preparation'));
 });
+
+// crun 1.8 looks for a v1 controller at /sys/fs/cgroup/NAME only; with the hierarchy mounted
+// elsewhere it wrote plain directories there (each with a plain cgroup.procs) that nothing removed.
+const STRAYS = 'crun preparation: a plain /sys/fs/cgroup/NAME holding what crun wrote there is emptied and mounted on; anything else stops it';
+(UNIFIED_CONTROLLERS.length > 0 ? test.serial : test.skip)(
+  UNIFIED_CONTROLLERS.length > 0 ? STRAYS : `${STRAYS} (skipped: cgroup2 holds no controller to prepare, or another process holds the preparation)`, (t) => {
+    const controller = UNIFIED_CONTROLLERS[0]!;
+    const dir = path.join('/sys/fs/cgroup', controller);
+    const made = !fs.existsSync(dir);
+    const stray = path.join(dir, `nsrig-oci-${process.pid}-stray`);
+    fs.mkdirSync(stray, { recursive: true });
+    fs.writeFileSync(path.join(stray, 'cgroup.procs'), `${process.pid}\n`);
+    const prep = prepareHostForCrun();
+    try {
+      t.deepEqual(readCgroupLayout().v1Mounts.get(controller), [dir], 'mounted where crun looks');
+    } finally {
+      undoHostPreparation(prep);
+    }
+    t.false(fs.existsSync(stray), 'the stray directory went before the mount');
+    const foreign = path.join(dir, 'not-made-by-nsrig');
+    fs.writeFileSync(foreign, '');
+    try {
+      t.throws(() => prepareHostForCrun(), { instanceOf: HostPreparationError, message: /not-made-by-nsrig/ });
+      t.true(fs.existsSync(foreign), 'what nsrig did not make stays');
+    } finally {
+      fs.rmSync(foreign);
+      if (made) fs.rmdirSync(dir);
+    }
+    t.deepEqual(readCgroupLayout().unifiedControllers, UNIFIED_CONTROLLERS, 'the host is as it was');
+  });

@@ -34,8 +34,12 @@ const STATE_DIR = '/run/nsrig-crun-host-preparation';
 const LEASES = path.join(STATE_DIR, 'leases');
 const RECORD = path.join(STATE_DIR, 'record.json');
 const LOCK = path.join(STATE_DIR, 'lock');
-/** Where v1 hierarchies usually live; the fallback is for hosts whose /sys/fs/cgroup is read-only. */
-const MOUNT_PARENTS = ['/sys/fs/cgroup', '/run/nsrig-cgroup'];
+/**
+ * crun 1.8 joins a v1 controller's name to /sys/fs/cgroup and looks nowhere else, so the hierarchy
+ * goes exactly there. Mounted anywhere else, crun makes plain directories on /sys/fs/cgroup's
+ * tmpfs and writes a plain cgroup.procs file in each: no limit applies and its rmdir cannot remove them.
+ */
+const MOUNT_PARENT = '/sys/fs/cgroup';
 
 interface MountStep {
   controller: string;
@@ -123,31 +127,46 @@ export function undoHostPreparation(prep: HostPreparation): string[] {
 }
 
 function mountV1Hierarchy(controller: string): MountStep {
-  const failures: string[] = [];
-  for (const parent of MOUNT_PARENTS) {
-    const mountPoint = path.join(parent, controller);
-    let createdDirs: string[] = [];
-    try {
-      if (!fs.existsSync(mountPoint)) {
-        const first = fs.mkdirSync(mountPoint, { recursive: true, mode: 0o755 })!;
-        for (let dir = mountPoint; ; dir = path.dirname(dir)) {
-          createdDirs.push(dir);
-          if (dir === first) break;
-        }
-      } else if (fs.readdirSync(mountPoint).length > 0) {
-        failures.push(`${mountPoint} exists and is not empty`);
-        continue;
+  const mountPoint = path.join(MOUNT_PARENT, controller);
+  let createdDirs: string[] = [];
+  try {
+    if (!fs.existsSync(mountPoint)) {
+      const first = fs.mkdirSync(mountPoint, { recursive: true, mode: 0o755 })!;
+      for (let dir = mountPoint; ; dir = path.dirname(dir)) {
+        createdDirs.push(dir);
+        if (dir === first) break;
       }
-      mount('cgroup', mountPoint, 'cgroup', MS.NOSUID | MS.NODEV | MS.NOEXEC, controller);
-      return { controller, mountPoint, createdDirs };
-    } catch (error) {
-      for (const dir of createdDirs) fs.rmdirSync(dir);
-      createdDirs = [];
-      failures.push((error as Error).message);
+    } else {
+      removeCrunStrays(mountPoint);
     }
+    mount('cgroup', mountPoint, 'cgroup', MS.NOSUID | MS.NODEV | MS.NOEXEC, controller);
+    return { controller, mountPoint, createdDirs };
+  } catch (error) {
+    for (const dir of createdDirs) fs.rmdirSync(dir);
+    createdDirs = [];
+    if (error instanceof HostPreparationError) throw error;
+    throw new HostPreparationError(`could not mount the ${controller} controller as a cgroup v1 hierarchy at ${mountPoint} (${(error as Error).message})`,
+      `crun 1.8 finds it nowhere else; mount it there by hand (mkdir -p ${mountPoint} && mount -t cgroup -o ${controller} cgroup ${mountPoint}), or run crun on a host with a pure v1 or v2 layout`);
   }
-  throw new HostPreparationError(`could not mount the ${controller} controller as a cgroup v1 hierarchy (${failures.join('; ')})`,
-    `mount it by hand (mount -t cgroup -o ${controller} cgroup DIR, any DIR works), or run crun on a host with a pure v1 or v2 layout`);
+}
+
+/**
+ * An existing, non-mounted /sys/fs/cgroup/NAME may hold what crun made there while the hierarchy
+ * was mounted elsewhere (an earlier nsrig did that): directories named nsrig-* holding only plain
+ * files. Those are removed; anything else is someone's and stops the preparation.
+ */
+function removeCrunStrays(mountPoint: string): void {
+  const entries = fs.readdirSync(mountPoint, { withFileTypes: true });
+  if (entries.length === 0) return;
+  const onParentFs = fs.statSync(mountPoint).dev === fs.statSync(path.dirname(mountPoint)).dev;
+  const stray = (dir: string): boolean => fs.readdirSync(dir, { withFileTypes: true })
+    .every((e) => e.isFile() || (e.isDirectory() && stray(path.join(dir, e.name))));
+  const foreign = entries.filter((e) => !(e.isDirectory() && e.name.startsWith('nsrig-') && stray(path.join(mountPoint, e.name))));
+  if (!onParentFs || foreign.length > 0) {
+    throw new HostPreparationError(`${mountPoint} exists and holds what nsrig did not make (${foreign.map((e) => e.name).slice(0, 5).join(', ') || 'a mount'})`,
+      `crun 1.8 needs the controller's v1 hierarchy exactly there; empty or unmount ${mountPoint}`);
+  }
+  for (const e of entries) fs.rmSync(path.join(mountPoint, e.name), { recursive: true });
 }
 
 /**
