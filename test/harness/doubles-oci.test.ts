@@ -53,7 +53,9 @@ for (const [wrapper, ids] of Object.entries(CAUGHT_BY)) {
       target: new OciTarget(wrapperRuntimePath(wrapper)), targetFlag: `--runtime ${wrapper}`,
       invariants: INVARIANTS.filter((i) => ids.includes(i.id)), runs: 10, seed: 1, jobs: 2,
     });
-    t.deepEqual(results.invariants.map((r) => `${r.id} ${r.status}${r.counterexample?.expected === 'the probe to report its observations' ? ' (probe crash)' : ''}`), ids.map((id) => `${id} fail`).sort());
+    // What a probe crash said, so a failure here names its cause.
+    const observed = results.invariants.map((r) => `${r.id}: ${r.counterexample?.observed ?? r.status}`).join('\n');
+    t.deepEqual(results.invariants.map((r) => `${r.id} ${r.status}${r.counterexample?.expected === 'the probe to report its observations' ? ' (probe crash)' : ''}`), ids.map((id) => `${id} fail`).sort(), observed);
     for (const r of results.invariants) t.true((r.counterexample?.shrinks ?? 0) > 0, `${r.id} shrank`);
   });
 }
