@@ -11,7 +11,7 @@ import type { Stage2Report } from './stage2-run.js';
 import type { ContainerCgroup } from './cgroup.js';
 import { CgroupSetupError, ContainerCgroups } from './cgroup-resources.js';
 import {
-  cloneExec, closeFd, makePipe, signalPidfd, waitForExit, describeExit, type ExitInfo,
+  cloneExec, closeFd, duplicateCloseOnExec, makePipe, signalPidfd, waitForExit, describeExit, type ExitInfo,
 } from './native/process.js';
 import { liveContainers } from './live-containers.js';
 
@@ -175,6 +175,30 @@ function writeIdMaps(pid: number, profile: Profile): void {
   fs.writeFileSync(`/proc/${pid}/gid_map`, format(profile.user.gidMappings));
 }
 
+const STDERR_TAIL_LINES = 12;
+const STDERR_TAIL_WAIT_MS = 500;
+
+/** Keeps the last lines written to fd; tail() waits briefly for end-of-file (the writer's exit). */
+function stderrTail(fd: number): { tail(): Promise<string>; stop(): void } {
+  const socket = new net.Socket({ fd, readable: true, writable: false });
+  let text = '';
+  const ended = new Promise<void>((resolve) => {
+    socket.on('data', (c: Buffer) => {
+      text = (text + c.toString('utf8')).slice(-16_384);
+    });
+    socket.on('close', () => resolve());
+    socket.on('error', () => resolve());
+  });
+  return {
+    async tail() {
+      await Promise.race([ended, new Promise((r) => setTimeout(r, STDERR_TAIL_WAIT_MS).unref())]);
+      socket.destroy();
+      return text.trimEnd().split('\n').slice(-STDERR_TAIL_LINES).join('\n');
+    },
+    stop: () => socket.destroy(),
+  };
+}
+
 function readAllFromFd(fd: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = new net.Socket({ fd, readable: true, writable: false });
@@ -221,6 +245,7 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
   });
   let container: Container | undefined;
   let cgroups: ContainerCgroups | undefined;
+  let diagnostics: ReturnType<typeof stderrTail> | undefined;
   try {
     const [controlRead, controlWrite] = pipe();
     const [reportRead, reportWrite] = pipe();
@@ -228,7 +253,12 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
     const [stdinRead, stdinWrite] = inherit ? [0, -1] : options.stdin === 'pipe' ? pipe() : [fs.openSync('/dev/null', 'r'), -1];
     if (!inherit && options.stdin !== 'pipe') opened.push(stdinRead);
     const [stdoutRead, stdoutWrite] = inherit ? [-1, 1] : pipe();
-    const [stderrRead, stderrWrite] = inherit ? [-1, 2] : pipe();
+    // In inherit mode the container's stderr is a copy of ours: descriptor 2 of stage 2 itself is the diagnostics pipe.
+    const [stderrRead, stderrWrite] = inherit ? [-1, duplicateCloseOnExec(2)] : pipe();
+    if (inherit) opened.push(stderrWrite);
+    // What stage 2 writes on its own stderr before it sets up the program's: Node's words when it
+    // cannot even load stage 2. Its tail goes into the LaunchError.
+    const [diagnosticsRead, diagnosticsWrite] = pipe();
     const fds: LaunchPlan['fds'] = { report: reportWrite, stdin: stdinRead, stdout: stdoutWrite, stderr: stderrWrite };
     const policyProgram = compileProfilePolicy(profile, options.warn);
     const seccompPrograms = [...(policyProgram ? [policyProgram] : []), ...(options.seccompPrograms ?? [])];
@@ -252,7 +282,10 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
       namespaceFlags: cloneFlagsFor(createdNamespaces(profile)),
       inheritFds: [controlRead, reportWrite, stdinRead, stdoutWrite, stderrWrite, ...handles.fds],
       waitFd: controlRead,
+      stderrFd: diagnosticsWrite,
     });
+    diagnostics = stderrTail(diagnosticsRead);
+    opened.splice(opened.indexOf(diagnosticsRead), 1);
     const cgroup = cgroups.cgroup;
     const streams = inherit ? {} : {
       stdout: new net.Socket({ fd: stdoutRead, readable: true, writable: false }),
@@ -265,7 +298,7 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
     container.warnings = cgroups.warnings;
     liveContainers.add(container);
     // The child's ends belong to it now.
-    closeAll([controlRead, reportWrite, stdoutWrite, stderrWrite, ...(inherit ? [] : [stdinRead]), ...handles.fds]);
+    closeAll([controlRead, reportWrite, stdoutWrite, stderrWrite, diagnosticsWrite, ...(inherit ? [] : [stdinRead]), ...handles.fds]);
 
     // Placed in its cgroup before setup, so it enters its cgroup namespace there and nothing escapes teardown.
     cgroups.add(child.pid);
@@ -299,12 +332,15 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
         : setupTimedOut
           ? `setup did not reach execve within ${Math.min(SETUP_DEADLINE_MS, profile.process.timeoutMs)} ms; the container was killed`
           : `stage 2 died before exec (${describeExit(exit)})`;
-      throw new LaunchError(message, failure?.step ?? 'stage2', failure);
+      const said = await diagnostics.tail();
+      throw new LaunchError(said ? `${message}\nstage 2's stderr ended with:\n${said}` : message, failure?.step ?? 'stage2', failure);
     }
+    diagnostics.stop();
     container.state = 'running';
     container.armTimeout(profile.process.timeoutMs);
     return container;
   } catch (e) {
+    diagnostics?.stop();
     closeAll([...opened]);
     await container?.destroy();
     if (container === undefined) await cgroups?.remove();

@@ -28,6 +28,11 @@ export interface CloneExecRequest {
    * is exec'd as the namespace's root and keeps its capabilities there. Inherited, like inheritFds.
    */
   waitFd?: number;
+  /**
+   * Becomes the child's descriptor 2 before exec, so what the program writes there before it sets
+   * up its own stdio (Node's "Cannot find module", a crash) reaches the parent. Inherited.
+   */
+  stderrFd?: number;
 }
 
 // x86_64 glibc ucontext_t layout (sys/ucontext.h); checked by test/core/clone-exec.test.ts.
@@ -156,8 +161,9 @@ export function cloneExec(request: CloneExecRequest): ClonedProcess {
     // created at the moment of clone).
     const parentDeathSignal: ChainLink = { fn: sym.syscall, args: [BigInt(NR.prctl), BigInt(PR.SET_PDEATHSIG), BigInt(SIGNALS.SIGKILL), 0n, 0n, 0n] };
     const links: ChainLink[] = [parentDeathSignal];
-    const keep = [...request.inheritFds, ...(request.waitFd === undefined ? [] : [request.waitFd])];
+    const keep = [...request.inheritFds, ...[request.waitFd, request.stderrFd].filter((fd): fd is number => fd !== undefined)];
     for (const [first, last] of descriptorGaps(keep)) links.push({ fn: sym.syscall, args: [BigInt(NR.close_range), BigInt(first), BigInt(last), 0n] });
+    if (request.stderrFd !== undefined && request.stderrFd !== 2) links.push({ fn: sym.syscall, args: [BigInt(NR.dup3), BigInt(request.stderrFd), 2n, 0n] });
     if (request.waitFd !== undefined) {
       const scratch = arena.alloc(8);
       links.push({ fn: sym.syscall, args: [BigInt(NR.read), BigInt(request.waitFd), scratch.address, 1n] });
@@ -231,6 +237,11 @@ export function setCloseOnExec(fd: number, on: boolean): void {
   const flags = check(raw.fcntl(fd, F.GETFD, 'int', 0) as number, 'fcntl F_GETFD', `fd ${fd}`);
   const next = on ? flags | F.FD_CLOEXEC : flags & ~F.FD_CLOEXEC;
   if (next !== flags) check(raw.fcntl(fd, F.SETFD, 'int', next) as number, 'fcntl F_SETFD', `fd ${fd}`);
+}
+
+/** A close-on-exec copy of fd at the lowest free number (fcntl F_DUPFD_CLOEXEC). */
+export function duplicateCloseOnExec(fd: number): number {
+  return check(raw.fcntl(fd, F.DUPFD_CLOEXEC, 'int', 3) as number, 'fcntl F_DUPFD_CLOEXEC', `fd ${fd}`);
 }
 
 export function closeFd(fd: number): void {

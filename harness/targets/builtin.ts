@@ -69,7 +69,7 @@ export class BuiltinTarget implements Target {
       return new BuiltinSession(container, tracer);
     } catch (e) {
       if (tracer && !tracer.isAttached) await tracer.abandon();
-      if (e instanceof LaunchError) throw new TargetError('builtin', e.message, JSON.stringify(e.detail ?? {}));
+      if (e instanceof LaunchError) throw new TargetError('builtin', e.message, e.detail ? JSON.stringify(e.detail) : undefined);
       throw e;
     }
   }

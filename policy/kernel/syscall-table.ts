@@ -76,6 +76,7 @@ function x86_64(name: string): number {
 export const NR = Object.freeze({
   read: x86_64('read'),
   close: x86_64('close'),
+  dup3: x86_64('dup3'),
   prctl: x86_64('prctl'),
   rt_sigaction: x86_64('rt_sigaction'),
   setresuid: x86_64('setresuid'),
