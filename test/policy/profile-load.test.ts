@@ -3,6 +3,7 @@ import test from 'ava';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FieldError } from '../../policy/field-error.js';
 import { loadProfileFile, parseProfile, validateProfileFile } from '../../policy/profile/load.js';
 import { ProfileError, ProfileErrors } from '../../policy/profile/profile-error.js';
 import { CAPABILITY_NAMES, capabilityNumber, normaliseCapabilityName } from '../../policy/profile/capabilities.js';
@@ -183,11 +184,11 @@ test('validatePolicy sees each policy with its file and field path, and its erro
 });
 
 test('a validator\'s own located errors keep their place; anything else lands on the seccomp field', (t) => {
-  class PolicyLikeError extends Error {
-    readonly file = 'policy.json';
-    readonly fieldPath = 'syscalls[0].action';
-    readonly expected = 'an action';
-    readonly got = '"X"';
+  // A validator locates its errors by throwing FieldError, the one shape policy/seccomp's PolicyError has too.
+  class PolicyLikeError extends FieldError {
+    constructor(message: string) {
+      super(message, 'policy.json', 'syscalls[0].action', 'an action', '"X"');
+    }
   }
   const located = t.throws(() => parseProfile({ process: TRUE, seccomp: {} }, 'p.yaml', {
     validatePolicy: () => { throw new PolicyLikeError('bad'); },
