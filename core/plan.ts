@@ -1,6 +1,6 @@
 // A Profile compiled into what the launcher and stage 2 need: plain JSON data, checked once on
 // the host, so stage 2 only executes and never interprets a profile.
-import type { Mount, NamespaceType, Personality, Profile, Rlimit } from '../policy/profile/types.js';
+import type { DeviceNode, Mount, NamespaceType, Personality, Profile, Rlimit } from '../policy/profile/types.js';
 import { sysctlPath } from '../policy/profile/sysctl.js';
 import { CAPABILITY_NAMES, capabilityMask } from '../policy/kernel/capabilities.js';
 import { CLONE } from '../policy/kernel/clone-flags.js';
@@ -55,6 +55,7 @@ export interface LaunchPlan {
   treeBinds: { tree: number; destination: string }[];
   maskedPaths: string[];
   readonlyPaths: string[];
+  devices: DeviceNode[];
   loopback: boolean;
   /** The container end of the profile's veth pair: the parent creates it, stage 2 addresses it and brings it up. */
   veth?: { interfaceName: string; address: string; prefixLength: number };
@@ -196,6 +197,7 @@ export function compilePlan(
     treeBinds: [],
     maskedPaths: hasMnt ? profile.maskedPaths : [],
     readonlyPaths: hasMnt ? profile.readonlyPaths : [],
+    devices: hasMnt ? profile.devices ?? [] : [],
     // A joined network namespace is someone else's: its interfaces are left as they are, as runc leaves them.
     loopback: createdNamespaces(profile).includes('net') && profile.network.loopback,
     veth: vethPlan(profile),

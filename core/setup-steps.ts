@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { LaunchPlan, PlannedMount } from './plan.js';
 import { SyscallError } from './native/syscall-error.js';
 import { mountCgroupFilesystem } from './cgroup-mount.js';
+import { resolveInRoot } from './path-in-root.js';
 import { OCI_DEFAULT_DEVICES } from '../policy/profile/oci-spec.js';
 import { MS, MOUNT_ATTR } from '../policy/kernel/mount-flags.js';
 import { CLONE } from '../policy/kernel/clone-flags.js';
@@ -69,6 +70,8 @@ export function setupSteps(plan: LaunchPlan): SetupStep[] {
   add('attach-rootfs', attachRootfs, mnt && !hostRoot);
   add('build-host-root-view', buildHostRootView, mnt && hostRoot);
   add('mount-filesystems', mountFilesystems, mnt);
+  // In the /dev the mounts made, before masks and read-only paths, which may cover them.
+  add('create-devices', createDevices, mnt && plan.devices.length > 0);
   // Masks and read-only binds go on top of proc and sys, so they come after the mounts.
   add('mask-paths', maskPaths, mnt && plan.maskedPaths.length > 0);
   add('make-paths-readonly', makePathsReadonly, mnt && plan.readonlyPaths.length > 0);
@@ -299,24 +302,61 @@ function fillDev(target: string, devices: string[], inUserNamespace: boolean): v
   fs.mkdirSync(path.join(target, 'shm'), { mode: 0o1777 });
 }
 
+function unmountIfMounted(target: string): void {
+  try {
+    unmountDetached(target);
+  } catch (e) {
+    if (!(e instanceof SyscallError && e.code === 'EINVAL')) throw e;
+  }
+}
+
+/**
+ * linux.devices: made with mknod(2) and given their owner and mode where the engine may; in a
+ * user namespace, where mknod of a device is refused, the host's own node at the same path is
+ * bound (as runc does), and never chowned or chmodded. One already there (a default device) is
+ * replaced.
+ */
+function createDevices(state: SetupState): void {
+  const inUserNamespace = state.plan.namespaces.includes('user');
+  for (const d of state.plan.devices) {
+    const parent = resolveInRoot(STAGING_ROOT, path.dirname(d.path)) ?? inRoot(path.dirname(d.path));
+    fs.mkdirSync(parent, { recursive: true, mode: 0o755 });
+    const target = path.join(parent, path.basename(d.path));
+    const existing = fs.lstatSync(target, { throwIfNoEntry: false });
+    if (existing !== undefined) {
+      if (existing.isDirectory()) throw new Error(`linux.devices: ${d.path} is a directory in the container's root`);
+      // A default device in a user namespace is a bind of the host's node: unmounted, not the host's removed.
+      if (inUserNamespace) unmountIfMounted(target);
+      fs.rmSync(target);
+    }
+    if (inUserNamespace && d.type !== 'p') {
+      fs.writeFileSync(target, '');
+      mount(d.path, target, null, MS.BIND);
+    } else {
+      makeNode(target, d.type, d.fileMode, d.major, d.minor);
+      fs.lchownSync(target, d.uid, d.gid);
+      fs.chmodSync(target, d.fileMode);
+    }
+  }
+}
+
+/**
+ * Each masked path, resolved inside the new root (runtimes skip one that does not exist): a
+ * directory gets an empty read-only tmpfs, anything else the host's own /dev/null bound on it.
+ */
 function maskPaths(state: SetupState): void {
   for (const p of state.plan.maskedPaths) {
-    const target = inRoot(p);
-    let stat: fs.Stats;
-    try {
-      stat = fs.statSync(target);
-    } catch {
-      continue;
-    }
-    if (stat.isDirectory()) mount('tmpfs', target, 'tmpfs', MS.RDONLY | SAFE, 'size=0,mode=000');
+    const target = resolveInRoot(STAGING_ROOT, p);
+    if (target === undefined) continue;
+    if (fs.statSync(target).isDirectory()) mount('tmpfs', target, 'tmpfs', MS.RDONLY | SAFE, 'size=0,mode=000');
     else mount('/dev/null', target, null, MS.BIND);
   }
 }
 
 function makePathsReadonly(state: SetupState): void {
   for (const p of state.plan.readonlyPaths) {
-    const target = inRoot(p);
-    if (!fs.existsSync(target)) continue;
+    const target = resolveInRoot(STAGING_ROOT, p);
+    if (target === undefined) continue;
     mount(target, target, null, MS.BIND | MS.REC);
     // Read-only and nothing else: the bind keeps the flags of what it covers, as runc and crun leave
     // them (runc spec's /proc/sys is ro and otherwise /proc's own), seen by the differential test.

@@ -54,6 +54,7 @@ export function ociConfigFromProfile(profile: Profile, opts: OciConfigOptions): 
       } : {}),
       maskedPaths: [...profile.maskedPaths],
       readonlyPaths: [...profile.readonlyPaths],
+      ...(profile.devices === undefined ? {} : { devices: profile.devices.map((d) => ({ ...d })) }),
       rootfsPropagation: profile.rootfs.propagation,
       ...(profile.seccomp === undefined ? {} : { seccomp: profile.seccomp.policy }),
       ...(profile.resources === undefined ? {} : { resources: ociResources(profile.resources) }),
@@ -91,8 +92,8 @@ function ociLimit(limit: number): number | bigint {
 
 /**
  * Each mount with its options exactly. A dev mount is runc's tmpfs /dev: runtimes create the six
- * default devices in it themselves (config-linux.md "Default Devices"), so no linux.devices
- * entries are written.
+ * default devices in it themselves (config-linux.md "Default Devices"), so they are not written
+ * as linux.devices entries (only the profile's own `devices` are).
  */
 function ociMount(mount: Mount, propagation: Profile['rootfs']['propagation']): OciMount {
   const options = [...mount.options];

@@ -6,7 +6,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { NAMESPACE_TYPES, type MountType, type NamespaceType, type Profile } from './types.js';
 import { childPath, isPlainObject, readList, readObject, readString, valueOr, type Fields } from './field-reader.js';
 import { normaliseCapabilityName } from './capabilities.js';
-import { NSRIG_ANNOTATIONS, OCI_DEFAULT_DEVICE_PATHS, OCI_NAMESPACE_NAMES, OCI_RLIM_INFINITY } from './oci-spec.js';
+import { NSRIG_ANNOTATIONS, OCI_NAMESPACE_NAMES, OCI_RLIM_INFINITY } from './oci-spec.js';
 import { ProfileErrorList, ProfileErrors } from './profile-error.js';
 import { ociConfigShape } from './oci-config-schema.js';
 import { nameFromSource, readProfileDocument, resolveLoadOptions, type ProfileLoadOptions } from './profile-document.js';
@@ -131,6 +131,9 @@ function documentFromConfig(conv: Conversion, config: unknown, sourceName: strin
   doc.mounts = mountsFromConfig(conv, top.mounts);
   doc.maskedPaths = valueOr(linux.maskedPaths, []);
   doc.readonlyPaths = valueOr(linux.readonlyPaths, []);
+  // Field names are the spec's own; the reader names linux.devices[i].major and so on.
+  if (linux.devices !== undefined) doc.devices = linux.devices;
+  paths.add('devices', 'linux.devices');
   paths.add('maskedPaths', 'linux.maskedPaths');
   paths.add('readonlyPaths', 'linux.readonlyPaths');
   const network = networkFromAnnotations(conv, annotations);
@@ -151,7 +154,6 @@ function documentFromConfig(conv: Conversion, config: unknown, sourceName: strin
     doc.cgroupsPath = linux.cgroupsPath;
     paths.add('cgroupsPath', 'linux.cgroupsPath');
   }
-  checkIgnoredLinuxFields(errs, linux);
   return doc;
 }
 
@@ -448,14 +450,3 @@ function timeOffsetsFromConfig(conv: Conversion, value: unknown): Fields {
   return result;
 }
 
-/** linux.devices may name only the default devices, which the engine's /dev holds anyway. */
-function checkIgnoredLinuxFields(errs: ProfileErrorList, linux: Fields): void {
-  if (linux.devices !== undefined) {
-    readList(errs, linux.devices, 'linux.devices')?.forEach((device, i) => {
-      const path = isPlainObject(device) ? device.path : undefined;
-      if (typeof path !== 'string' || !OCI_DEFAULT_DEVICE_PATHS.includes(path)) {
-        errs.add(`linux.devices[${i}].path`, `one of the default devices ${OCI_DEFAULT_DEVICE_PATHS.join(', ')}`, path);
-      }
-    });
-  }
-}

@@ -47,6 +47,7 @@ export interface OciRuntimeConfig {
     gidMappings?: OciIdMapping[];
     maskedPaths: string[];
     readonlyPaths: string[];
+    devices?: { path: string; type: string; major: number; minor: number; fileMode: number; uid: number; gid: number }[];
     rootfsPropagation: string;
     seccomp?: unknown;
     timeOffsets?: Record<'monotonic' | 'boottime', { secs: number; nanosecs: number }>;

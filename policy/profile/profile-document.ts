@@ -12,6 +12,7 @@ import {
 } from './field-reader.js';
 import { DEFAULT_ID_MAPPING, isMapped, readIdMappings } from './id-mappings.js';
 import { defaultMounts, readMounts, readPathList } from './mounts.js';
+import { readDeviceNodes } from './device-nodes.js';
 import { requireNamespace } from './namespace-requirements.js';
 import { readNamespacePaths } from './namespace-paths.js';
 import { readNetwork } from './network.js';
@@ -24,7 +25,7 @@ import {
 import type { ProfileErrorList } from './profile-error.js';
 
 export const PROFILE_FIELDS = [
-  'name', 'namespaces', 'hostname', 'domainname', 'user', 'rootfs', 'mounts', 'maskedPaths', 'readonlyPaths',
+  'name', 'namespaces', 'hostname', 'domainname', 'user', 'rootfs', 'mounts', 'maskedPaths', 'readonlyPaths', 'devices',
   'network', 'process', 'timeOffsets', 'seccomp', 'resources', 'cgroupsPath', 'sysctl', 'namespacePaths',
 ];
 
@@ -76,6 +77,7 @@ export function readProfileDocument(errs: ProfileErrorList, value: unknown, opts
   const mounts = doc.mounts === undefined ? defaultMounts(namespaces) : readMounts(errs, doc.mounts, 'mounts', mountCtx);
   const maskedPaths = readPaths(errs, doc.maskedPaths, 'maskedPaths', namespaces, DEFAULT_MASKED_PATHS);
   const readonlyPaths = readPaths(errs, doc.readonlyPaths, 'readonlyPaths', namespaces, DEFAULT_READONLY_PATHS);
+  const devices = readDeviceNodes(errs, doc.devices, 'devices', namespaces);
   const network = readNetwork(errs, doc.network, 'network', namespaces);
   const process = readProcess(errs, valueOr(doc.process, {}), 'process');
   const timeOffsets = doc.timeOffsets === undefined ? undefined : readTimeOffsets(errs, doc.timeOffsets, 'timeOffsets', namespaces);
@@ -88,12 +90,13 @@ export function readProfileDocument(errs: ProfileErrorList, value: unknown, opts
   if (user !== undefined && process !== undefined && has('user')) checkIdsMapped(errs, user, process);
   if (errs.count !== before || name === undefined || readNamespacesResult === undefined || user === undefined
     || rootfs === undefined || mounts === undefined || maskedPaths === undefined || readonlyPaths === undefined
-    || network === undefined || process === undefined) {
+    || devices === undefined || network === undefined || process === undefined) {
     return undefined;
   }
   return {
     source: errs.file, name, namespaces, ...(hostname === undefined ? {} : { hostname }),
-    ...(domainname === undefined ? {} : { domainname }), user, rootfs, mounts, maskedPaths, readonlyPaths, network, process,
+    ...(domainname === undefined ? {} : { domainname }), user, rootfs, mounts, maskedPaths, readonlyPaths,
+    ...(devices.length === 0 ? {} : { devices }), network, process,
     ...(timeOffsets === undefined ? {} : { timeOffsets }), ...(seccomp === undefined ? {} : { seccomp }),
     ...(resources === undefined ? {} : { resources }), ...(cgroupsPath === undefined ? {} : { cgroupsPath }),
     ...(sysctl === undefined || Object.keys(sysctl).length === 0 ? {} : { sysctl }),

@@ -22,6 +22,7 @@ export function profileToDocument(profile: Profile): Record<string, unknown> {
     doc.mounts = profile.mounts.map(mountDocument);
     doc.maskedPaths = [...profile.maskedPaths];
     doc.readonlyPaths = [...profile.readonlyPaths];
+    if (profile.devices !== undefined) doc.devices = profile.devices.map((d) => ({ ...d }));
   }
   if (has('net')) {
     doc.network = profile.network.veth === undefined ? { loopback: profile.network.loopback }

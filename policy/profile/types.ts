@@ -54,6 +54,20 @@ export type Mount =
 
 export type MountType = Mount['type'];
 
+/**
+ * A device node or FIFO made in the container (OCI linux.devices): c, b and u are character,
+ * block and unbuffered character devices, p a FIFO (whose numbers are 0).
+ */
+export interface DeviceNode {
+  path: string;
+  type: 'c' | 'b' | 'u' | 'p';
+  major: number;
+  minor: number;
+  fileMode: number;
+  uid: number;
+  gid: number;
+}
+
 export interface VethConfig {
   /** Address of the host end, CIDR notation, e.g. 10.200.0.1/30. */
   hostAddress: string;
@@ -171,6 +185,8 @@ export interface Profile {
   mounts: Mount[];
   maskedPaths: string[];
   readonlyPaths: string[];
+  /** Device nodes besides /dev's defaults; absent when there are none. */
+  devices?: DeviceNode[];
   network: NetworkConfig;
   process: ProcessConfig;
   /** Whole seconds added to CLOCK_MONOTONIC and CLOCK_BOOTTIME inside the time namespace. */

@@ -207,6 +207,26 @@ test('every mount of the real configs reads as its type with its options exactly
   }
 });
 
+test('linux.devices (nodes to make) and linux.resources.devices (the cgroup allow-list) are read apart and written back apart', (t) => {
+  const config = structuredClone(BASE) as Record<string, any>;
+  config.linux.devices = [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o600, uid: 0, gid: 0 }, { path: '/dev/fifo', type: 'p' }];
+  config.linux.resources = {
+    devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 10, minor: 229, access: 'rw' }],
+  };
+  const profile = profileFromOciConfig(config, '/bundles/x/config.json', { checkPaths: false });
+  t.deepEqual(profile.devices, [
+    { path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o600, uid: 0, gid: 0 },
+    { path: '/dev/fifo', type: 'p', major: 0, minor: 0, fileMode: 0o666, uid: 0, gid: 0 },
+  ]);
+  t.deepEqual(profile.resources?.devices, [
+    { allow: false, type: 'a', major: -1, minor: -1, access: 'rwm' },
+    { allow: true, type: 'c', major: 10, minor: 229, access: 'rw' },
+  ]);
+  const back = roundTrip(profile);
+  t.deepEqual(back.devices, profile.devices);
+  t.deepEqual(back.resources?.devices, profile.resources?.devices);
+});
+
 const REFUSALS: { title: string; change: (c: Record<string, any>) => void; messages: string[] }[] = [
   {
     title: 'errors name the config\'s own fields',
@@ -271,16 +291,32 @@ const REFUSALS: { title: string; change: (c: Record<string, any>) => void; messa
     ],
   },
   {
-    title: 'hooks, a terminal and devices',
+    title: 'hooks and a terminal',
     change: (c) => {
       c.hooks = { prestart: [] };
       c.process.terminal = true;
-      c.linux.devices = [{ path: '/dev/null', type: 'c', major: 1, minor: 3 }, { path: '/dev/sda', type: 'b', major: 8, minor: 0 }];
     },
     messages: [
       'config.json: hooks: expected no hooks (nsrig runs no OCI hooks), got an object',
       'config.json: process.terminal: expected false (nsrig passes stdio through and allocates no terminal), got true',
-      'config.json: linux.devices[1].path: expected one of the default devices /dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom, /dev/tty, got "/dev/sda"',
+    ],
+  },
+  {
+    title: 'devices: a type, numbers past dev_t, a mode, a path twice, a relative path',
+    change: (c) => {
+      c.linux.devices = [
+        { path: '/dev/sda', type: 'x', major: 8, minor: 0 }, { path: '/dev/big', type: 'c', major: 4096, minor: 1048576 },
+        { path: '/dev/m', type: 'c', major: 1, minor: 3, fileMode: 0o10000 }, { path: '/dev/f', type: 'p' }, { path: 'dev/rel', type: 'p' },
+        { path: '/dev/f', type: 'c', major: 1, minor: 3 },
+      ];
+    },
+    messages: [
+      'config.json: linux.devices[0].type: expected one of c, b, u, p, got "x" (did you mean "c"?)',
+      'config.json: linux.devices[1].major: expected an integer from 0 to 4095, got 4096',
+      'config.json: linux.devices[1].minor: expected an integer from 0 to 1048575, got 1048576',
+      'config.json: linux.devices[2].fileMode: expected an integer from 0 to 4095, got 4096',
+      'config.json: linux.devices[4].path: expected an absolute path without ".", ".." or empty parts and no trailing "/", got "dev/rel"',
+      'config.json: linux.devices[5].path: expected each path once, got "/dev/f"',
     ],
   },
   {
