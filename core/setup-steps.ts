@@ -38,6 +38,8 @@ export interface SetupState {
   /** Detached mount trees cloned before the root covers their source paths, by mount index. */
   bindTrees: Map<number, number>;
   rootTree?: number;
+  /** st_dev of each /dev tmpfs this setup mounted: the only filesystems where devices are made or removed. */
+  devFilesystems?: Set<number>;
 }
 
 const inRoot = (dest: string) => path.join(STAGING_ROOT, dest);
@@ -240,7 +242,10 @@ function mountOne(state: SetupState, planned: PlannedMount, index: number): void
     const { set, clear } = planned.recursiveAttributes;
     setMountAttributes(target, set, { recursive: true, clear });
   }
-  if (m.type === 'dev') fillDev(target, m.devices, state.plan.namespaces.includes('user'));
+  if (m.type === 'dev') {
+    (state.devFilesystems ??= new Set()).add(fs.statSync(target).dev);
+    fillDev(target, m.devices, state.plan.namespaces.includes('user'));
+  }
 }
 
 /**
@@ -319,8 +324,7 @@ function unmountIfMounted(target: string): void {
 function createDevices(state: SetupState): void {
   const inUserNamespace = state.plan.namespaces.includes('user');
   for (const d of state.plan.devices) {
-    const parent = resolveInRoot(STAGING_ROOT, path.dirname(d.path)) ?? inRoot(path.dirname(d.path));
-    fs.mkdirSync(parent, { recursive: true, mode: 0o755 });
+    const parent = deviceParent(state, d.path);
     const target = path.join(parent, path.basename(d.path));
     const existing = fs.lstatSync(target, { throwIfNoEntry: false });
     if (existing !== undefined) {
@@ -338,6 +342,29 @@ function createDevices(state: SetupState): void {
       fs.chmodSync(target, d.fileMode);
     }
   }
+}
+
+/**
+ * The directory to make `devicePath` in, made if missing, and only inside a /dev tmpfs this setup
+ * mounted: without one, /dev may be the host's own (a bind of it, or the host root's view), and a
+ * node removed, made or chowned there would change the host.
+ */
+function deviceParent(state: SetupState, devicePath: string): string {
+  const missing: string[] = [];
+  let dir = path.dirname(devicePath);
+  let resolved = resolveInRoot(STAGING_ROOT, dir);
+  while (resolved === undefined) {
+    missing.unshift(path.basename(dir));
+    dir = path.dirname(dir);
+    resolved = resolveInRoot(STAGING_ROOT, dir);
+  }
+  if (!state.devFilesystems?.has(fs.statSync(resolved).dev)) {
+    throw new Error(`linux.devices: ${devicePath} is not inside a dev mount (the container's own /dev tmpfs); `
+      + 'nsrig makes device nodes only there, never on a filesystem the host may share');
+  }
+  const parent = path.join(resolved, ...missing);
+  fs.mkdirSync(parent, { recursive: true, mode: 0o755 });
+  return parent;
 }
 
 /**

@@ -79,3 +79,30 @@ test.serial('linux.devices: nodes with their type, numbers, mode and owner where
   const after = fs.statSync('/dev/null');
   t.deepEqual([after.mode, after.rdev], [hostNull.mode, hostNull.rdev], 'the host\'s /dev/null changed');
 });
+
+test.serial('linux.devices outside the container\'s own /dev tmpfs is refused before anything is made: the host\'s /dev, a host directory bound below /dev', async (t) => {
+  const hostPath = '/dev/nsrig-devices-land-probe';
+  const hostDir = fs.mkdtempSync(path.join(os.tmpdir(), 'core-test-devices-'));
+  const hostNull = fs.statSync('/dev/null');
+  const node = (p: string) => ({ path: p, type: 'c', major: 1, minor: 3, fileMode: 0o640, uid: 7, gid: 8 });
+  try {
+    // No dev mount: the container's /dev is the host root view's, i.e. the host's own.
+    const noDev = await t.throwsAsync(run({
+      namespaces: ['pid', 'mnt', 'uts', 'ipc', 'net'], mounts: [{ type: 'proc' }], devices: [node(hostPath)], process: { args: ['/bin/true'] },
+    }));
+    t.regex(noDev!.message, /not inside a dev mount/);
+    t.false(fs.existsSync(hostPath), 'a node was made in the host\'s /dev');
+    const bound = await t.throwsAsync(run({
+      namespaces: ['pid', 'mnt', 'uts', 'ipc', 'net'],
+      mounts: [{ type: 'proc' }, { type: 'dev' }, { type: 'bind', source: hostDir, destination: '/dev/extra' }],
+      devices: [node('/dev/extra/sub/x')], process: { args: ['/bin/true'] },
+    }));
+    t.regex(bound!.message, /not inside a dev mount/);
+    t.deepEqual(fs.readdirSync(hostDir), [], 'something was made in the host directory bound below /dev');
+    const after = fs.statSync('/dev/null');
+    t.deepEqual([after.ino, after.mode, after.rdev, after.uid, after.gid], [hostNull.ino, hostNull.mode, hostNull.rdev, hostNull.uid, hostNull.gid]);
+  } finally {
+    fs.rmSync(hostPath, { force: true });
+    fs.rmSync(hostDir, { recursive: true, force: true });
+  }
+});
