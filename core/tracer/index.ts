@@ -83,6 +83,12 @@ function collect(stream: Readable | undefined): Promise<Buffer> {
   });
 }
 
+/** With stdio "pipe", everything the program writes, read from the start so no pipe fills; else nothing. */
+function pipedOutput(container: Container, stdio: TraceOptions['stdio']): Promise<TraceResult['output']> {
+  if (stdio !== 'pipe') return Promise.resolve(undefined);
+  return Promise.all([collect(container.stdout), collect(container.stderr)]).then(([stdout, stderr]) => ({ stdout, stderr }));
+}
+
 /**
  * Launches `profile` with a tracer attached from before stage 2 runs, and resolves once the
  * program and everything it started are gone. Throws LaunchError when the container could not
@@ -108,14 +114,12 @@ export async function traceContainer(profile: Profile, options: TraceOptions): P
     else await tracer.abandon();
     throw e;
   }
-  const output = options.stdio === 'pipe' ? Promise.all([collect(container.stdout), collect(container.stderr)]) : undefined;
+  const output = pipedOutput(container, options.stdio);
   const exit = await container.wait();
   const summary = await tracer.finished();
   const result: TraceResult = { exit, processes: summary.processes, totals: summary.totals, errorsCounted: countErrors, backend: 'ptrace' };
-  if (output) {
-    const [stdout, stderr] = await output;
-    result.output = { stdout, stderr };
-  }
+  const written = await output;
+  if (written) result.output = written;
   return result;
 }
 
@@ -151,9 +155,9 @@ async function traceWithEbpf(profile: Profile, options: TraceOptions): Promise<T
   }
   let summary: EbpfSummary;
   let exit: ContainerExit;
-  let output: [Buffer, Buffer] | undefined;
+  let output: TraceResult['output'];
   try {
-    const collected = options.stdio === 'pipe' ? Promise.all([collect(container.stdout), collect(container.stderr)]) : undefined;
+    const collected = pipedOutput(container, options.stdio);
     // wait() returns once the container's cgroup is removed, i.e. every task in it has exited.
     exit = await container.wait();
     summary = trace!.summary();
@@ -171,7 +175,7 @@ async function traceWithEbpf(profile: Profile, options: TraceOptions): Promise<T
     backend: 'ebpf',
   };
   if (options.sampleCalls) result.samples = summary.samples.map((s) => ({ name: syscallName(s.nr, 'x86_64') ?? `syscall_${s.nr}`, pid: s.pid, args: s.args }));
-  if (output) result.output = { stdout: output[0], stderr: output[1] };
+  if (output) result.output = output;
   return result;
 }
 
