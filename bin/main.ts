@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   report: async () => (await import('./commands/report.js')).report,
   bundle: async () => (await import('./commands/bundle.js')).bundle,
   trace: async () => (await import('./commands/trace.js')).trace,
+  plan: async () => (await import('./commands/plan.js')).plan,
   doctor: async () => (await import('./commands/doctor.js')).doctor,
 };
 

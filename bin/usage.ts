@@ -89,6 +89,19 @@ Exit status: the workload's own code (128+N when killed by signal N); 125 when t
 not be set up; 127 when the program cannot be found or run; 2 on a usage, profile or policy error;
 3 when --backend ebpf cannot run here.
 `,
+  plan: `Usage: nsrig plan PROFILE [--json] [-- CMD ARGS...]
+
+Prints, step by step, the calls a launch of PROFILE will make and their arguments, without making
+any: nsrig's own (clone flags, cgroup, id maps, veth, release), then stage 2's in the new
+namespaces (each mount with its flags, pivot_root, sethostname, capability sets by name, the
+seccomp program's size in instructions, execve with argv and env). CMD replaces process.args.
+
+Options:
+  --json                  the same as data: { profile, parent: [...], child: [...] }; child is the exact
+                          list stage 2 receives
+
+Exit status: 0 printed, 2 usage or profile error.
+`,
   doctor: `Usage: nsrig doctor [--runtime NAME|PATH]... [--json]
 
 Checks what this host offers nsrig, the way nsrig check's preflight does, and prints each
@@ -116,6 +129,7 @@ Usage:
   nsrig trace [--backend ebpf|ptrace] [--profile P] [--policy POL] [--json F] [--generate OUT.json] -- CMD ARGS...
                                          count a workload's syscalls, check them against a policy,
                                          or write a least-privilege policy
+  nsrig plan PROFILE [--json]            print every call a launch of PROFILE will make, in order
   nsrig doctor [--runtime R]... [--json]  check this host's prerequisites and say how to fix them
   nsrig COMMAND --help | nsrig help COMMAND   one command's usage
   nsrig --help | --version

@@ -5,8 +5,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
-import type { Profile, IdMapping, NamespaceType } from '../policy/profile/types.js';
-import { compilePlan, cloneFlagsFor, createdNamespaces, namespaceFlag, type LaunchPlan } from './plan.js';
+import type { Profile, NamespaceType } from '../policy/profile/types.js';
+import { compilePlan, cloneFlagsFor, createdNamespaces, idMapWrites, namespaceFlag, type LaunchPlan } from './plan.js';
+import { launchSteps } from './setup-steps.js';
 import type { Stage2Report } from './stage2-run.js';
 import type { ContainerCgroup } from './cgroup.js';
 import { CgroupSetupError, ContainerCgroups } from './cgroup-resources.js';
@@ -167,12 +168,7 @@ function writeOomScoreAdj(pid: number, profile: Profile): void {
 }
 
 function writeIdMaps(pid: number, profile: Profile): void {
-  if (!profile.namespaces.includes('user')) return;
-  const format = (maps: IdMapping[]) => maps.map((m) => `${m.containerId} ${m.hostId} ${m.size}\n`).join('');
-  // setgroups must be written before gid_map (user_namespaces(7)).
-  fs.writeFileSync(`/proc/${pid}/setgroups`, profile.user.setgroups);
-  fs.writeFileSync(`/proc/${pid}/uid_map`, format(profile.user.uidMappings));
-  fs.writeFileSync(`/proc/${pid}/gid_map`, format(profile.user.gidMappings));
+  for (const { file, data } of idMapWrites(profile)) fs.writeFileSync(`/proc/${pid}/${file}`, data);
 }
 
 const STDERR_TAIL_LINES = 12;
@@ -266,6 +262,8 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
     const handles = openHostHandles(plan.rootfs ? options.nsrigTreeAt : undefined);
     opened.push(...handles.fds);
     plan.treeBinds = handles.treeBinds;
+    // Built while the host handles are still open here: the list reads whether each is a directory.
+    const steps = launchSteps(plan);
     const hub = plan.veth ? await networkHub() : undefined;
     // Made and limited before the container's process exists: a value the kernel refuses fails here, with nothing to undo but the cgroups.
     try {
@@ -313,8 +311,8 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
     const reportsText = readAllFromFd(reportRead);
     opened.splice(opened.indexOf(reportRead), 1);
     opened.splice(opened.indexOf(controlWrite), 1);
-    // The first byte releases the child to become namespace root and exec stage 2; the plan follows.
-    await writeAllToFd(controlWrite, 'G' + JSON.stringify(plan));
+    // The first byte releases the child to become namespace root and exec stage 2; its step list follows.
+    await writeAllToFd(controlWrite, 'G' + JSON.stringify(steps));
 
     // Setup has a deadline of its own: a stage 2 that never reaches execve is killed, not waited on.
     let setupTimedOut = false;

@@ -15,6 +15,14 @@ export class LaunchError extends Error {
   }
 }
 
+/** A step list that cannot be carried out as written: a reference to a result no earlier call produced. */
+export class StepListError extends Error {
+  constructor(message: string) {
+    super(`malformed setup step list: ${message}`);
+    this.name = 'StepListError';
+  }
+}
+
 /** A mount destination that is missing in the container and cannot be created there. */
 export class MountPointError extends Error {
   constructor(readonly destination: string, readonly code: string | undefined) {
@@ -28,5 +36,13 @@ export class Stage2InputError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'Stage2InputError';
+  }
+}
+
+/** A linux.devices node nsrig will not make where the profile puts it (outside the container's own /dev tmpfs, or on a directory). */
+export class DevicePlacementError extends Error {
+  constructor(readonly devicePath: string, reason: string) {
+    super(`linux.devices: ${devicePath} ${reason}`);
+    this.name = 'DevicePlacementError';
   }
 }

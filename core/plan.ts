@@ -1,6 +1,6 @@
 // A Profile compiled into what the launcher and stage 2 need: plain JSON data, checked once on
 // the host, so stage 2 only executes and never interprets a profile.
-import type { DeviceNode, Mount, NamespaceType, Personality, Profile, Rlimit } from '../policy/profile/types.js';
+import type { DeviceNode, IdMapping, Mount, NamespaceType, Personality, Profile, Rlimit } from '../policy/profile/types.js';
 import { sysctlPath } from '../policy/profile/sysctl.js';
 import { CAPABILITY_NAMES, capabilityMask } from '../policy/kernel/capabilities.js';
 import { CLONE } from '../policy/kernel/clone-flags.js';
@@ -112,6 +112,18 @@ export function cloneFlagsFor(namespaces: readonly NamespaceType[]): number {
     user: CLONE.NEWUSER, pid: CLONE.NEWPID, uts: CLONE.NEWUTS, ipc: CLONE.NEWIPC, net: CLONE.NEWNET, mnt: CLONE.NEWNS,
   };
   return namespaces.reduce((acc, ns) => acc | (flags[ns] ?? 0), 0);
+}
+
+/** What the parent writes to /proc/PID/ of a child in a new user namespace, in this order. */
+export function idMapWrites(profile: Profile): { file: 'setgroups' | 'uid_map' | 'gid_map'; data: string }[] {
+  if (!profile.namespaces.includes('user')) return [];
+  const format = (maps: IdMapping[]) => maps.map((m) => `${m.containerId} ${m.hostId} ${m.size}\n`).join('');
+  // setgroups must be written before gid_map (user_namespaces(7)).
+  return [
+    { file: 'setgroups', data: profile.user.setgroups },
+    { file: 'uid_map', data: format(profile.user.uidMappings) },
+    { file: 'gid_map', data: format(profile.user.gidMappings) },
+  ];
 }
 
 export function capabilityPlan(caps: Profile['process']['capabilities']): CapabilityPlan {

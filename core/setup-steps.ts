@@ -1,138 +1,355 @@
-// What stage 2 does inside the new namespaces, in the order the kernel needs. Each step is one
-// small named function; setupSteps() lists them with why each stands where it does, and the
-// list is tested as data (test/core/setup-order.test.ts).
+// What stage 2 does inside the new namespaces, in the order the kernel needs, as data: each step
+// is a name, why it stands where it does, and the kernel calls it makes with their arguments.
+// The parent builds the list and sends it; stage 2 only runs it (core/launch-interpreter.ts), and
+// `nsrig plan` prints it. A descriptor one call makes and a later one uses is a named reference
+// ({ ref: "bind-tree-0" }), and a call that depends on the container's filesystem carries its
+// condition ({ when: { path, is } }), so another executor could carry out the same list.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LaunchPlan, PlannedMount } from './plan.js';
-import { SyscallError } from './native/syscall-error.js';
-import { mountCgroupFilesystem } from './cgroup-mount.js';
-import { resolveInRoot } from './path-in-root.js';
-import { OCI_DEFAULT_DEVICES } from '../policy/profile/oci-spec.js';
-import { MS, MOUNT_ATTR } from '../policy/kernel/mount-flags.js';
+import type { CallName, KernelCalls } from './kernel.js';
+import { MS, MNT_DETACH, MOUNT_ATTR } from '../policy/kernel/mount-flags.js';
 import { CLONE } from '../policy/kernel/clone-flags.js';
-import {
-  mount, makeNode, setPropagation, cloneMountTree, attachMountTree, setMountAttributes, pivotRoot, chdir, unmountDetached,
-} from './native/mount.js';
-import {
-  setGroups, setResGid, setResUid, setKeepCapabilities, setNoNewPrivileges, setParentDeathSignal, dropFromBoundingSet, setCapabilities,
-  clearAmbientSet, raiseAmbient,
-} from './native/identity.js';
-import {
-  setHostname, setDomainname, unshare, setns, openNamespace, setPersonality, setRlimit, bringInterfaceUp, duplicateFd, closeOnExecFrom, resetSignalsForExec, newSession,
-} from './native/system.js';
-import { installSeccompFilter } from './native/seccomp.js';
-import { joinNewSessionKeyring } from './native/keyring.js';
-import { RouteNetlink } from './native/netlink.js';
-import { MountPointError } from './launch-error.js';
+import { CLOCK } from '../policy/kernel/clocks.js';
+import { SIGNALS } from '../policy/kernel/signals.js';
+import { OCI_DEFAULT_DEVICES } from '../policy/profile/oci-spec.js';
 
 /** Where the new root is assembled: a directory every host has, covered only in our mount namespace. */
 export const STAGING_ROOT = '/tmp';
 
-export interface SetupStep {
-  name: string;
-  run(state: SetupState): void;
+/** The result of an earlier call in the same list, by the name that call gave it (`out`). */
+export interface Ref {
+  ref: string;
 }
 
-export interface SetupState {
-  plan: LaunchPlan;
-  /** Detached mount trees cloned before the root covers their source paths, by mount index. */
-  bindTrees: Map<number, number>;
-  rootTree?: number;
-  /** st_dev of each /dev tmpfs this setup mounted: the only filesystems where devices are made or removed. */
-  devFilesystems?: Set<number>;
+/** An argument, or an earlier call's result in its place; a list may hold results as elements. */
+type Arg<V> = V extends readonly (infer E)[] ? (E | Ref)[] | Ref : V | Ref;
+
+export type WithRefs<T> = { [P in keyof T]: Arg<T[P]> };
+
+/**
+ * A call made only when path (in the container's filesystem, at that moment) is as stated; a
+ * path given as a reference is an earlier call's result (resolve_in_root's), missing when null.
+ */
+export interface Condition {
+  path: string | Ref;
+  is: 'dir' | 'non-dir' | 'present';
+}
+
+export type KernelCall = {
+  [K in CallName]: {
+    call: K;
+    args: WithRefs<KernelCalls[K]['args']>;
+    out?: string;
+    when?: Condition;
+    /** When the call fails with this errno name, the fallback call is made instead. */
+    orElse?: { code: string; fallback: KernelCall };
+  };
+}[CallName];
+
+export interface SetupStep {
+  name: string;
+  /** Why the step is there and there, for a person reading the plan. */
+  why?: string;
+  /** "setup" prepares the container; "exec" resolves the program, tells the parent, and execs it. */
+  phase: 'setup' | 'exec';
+  calls: KernelCall[];
+}
+
+/** Host facts the list depends on, read by the parent when it builds the list. */
+export interface HostView {
+  /** The host root's top-level entries (a host-root view clones each directory and copies each symlink). */
+  rootEntries: { name: string; kind: 'dir' | 'symlink' | 'other'; link?: string }[];
+  /** Whether a bind source is a directory (its mount point is then a directory, else a file). */
+  isDirectory(source: string): boolean;
+}
+
+/** Host root entries that are the host's live state, not its system: never shown, only mount points. */
+export const HOST_ROOT_HIDDEN = new Set(['proc', 'sys', 'dev', 'run', 'tmp', 'lost+found']);
+
+export function readHostView(): HostView {
+  return {
+    rootEntries: fs.readdirSync('/', { withFileTypes: true }).map((e) => (e.isSymbolicLink()
+      ? { name: e.name, kind: 'symlink' as const, link: fs.readlinkSync(`/${e.name}`) }
+      : { name: e.name, kind: e.isDirectory() ? 'dir' as const : 'other' as const })),
+    // A missing source is left to open_tree, which fails first and names it.
+    isDirectory: (source) => fs.statSync(source, { throwIfNoEntry: false })?.isDirectory() ?? true,
+  };
+}
+
+export function call<K extends CallName>(
+  name: K, args: WithRefs<KernelCalls[K]['args']>, extra: { out?: string; when?: Condition; orElse?: { code: string; fallback: KernelCall } } = {},
+): KernelCall {
+  return { call: name, args, ...extra } as KernelCall;
 }
 
 const inRoot = (dest: string) => path.join(STAGING_ROOT, dest);
+const SAFE = MS.NOSUID | MS.NODEV | MS.NOEXEC;
+const VETH_RUNNING_TIMEOUT_MS = 5_000;
 
-/** The steps for a plan, in order. Steps that the plan does not need are left out. */
-export function setupSteps(plan: LaunchPlan): SetupStep[] {
+/** Every step of stage 2 for a plan, in order, the exec phase included. Steps the plan does not need are left out. */
+export function launchSteps(plan: LaunchPlan, host: HostView = readHostView()): SetupStep[] {
   const steps: SetupStep[] = [];
-  const add = (name: string, run: SetupStep['run'], when = true) => {
-    if (when) steps.push({ name, run });
+  const add = (name: string, why: string | undefined, calls: KernelCall[], when = true) => {
+    if (when) steps.push({ name, ...(why ? { why } : {}), phase: 'setup', calls });
+  };
+  let ready = false;
+  const addReady = () => {
+    if (ready) return;
+    ready = true;
+    steps.push({
+      name: 'resolve-executable', phase: 'exec',
+      why: 'from here on a seccomp filter may forbid write(2), so the program is found and the parent told first',
+      calls: [
+        call('find_executable', { name: plan.args[0]!, pathVar: plan.env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/bin:/bin' }, { out: 'executable' }),
+        call('report_ready', { fd: plan.fds.report }),
+        // Before the seccomp steps, which may refuse close(2) and so hide the marker from the tracer.
+        ...(plan.traceStartMarker !== undefined ? [call('close', { fd: plan.traceStartMarker })] : []),
+      ],
+    });
   };
   const mnt = plan.rootfs !== undefined;
-  // First: every later step (sysctls, names, interfaces) acts on the namespaces the container is to have.
-  add('join-namespaces', joinNamespaces, plan.joinNamespaces.length > 0);
-  // Before anything else is mounted: sever propagation so no mount of ours reaches the host.
-  add('make-mounts-private', makeMountsPrivate, mnt);
-  // cgroup after the parent placed us in our own cgroup, so that cgroup becomes the namespace root.
-  add('enter-cgroup-namespace', enterCgroupNamespace, plan.namespaces.includes('cgroup'));
-  // Offsets are written through the host's /proc while it is still writable, and before execve,
-  // which moves us into the new time namespace.
-  add('enter-time-namespace', enterTimeNamespace, plan.namespaces.includes('time'));
-  // /proc/sys answers for the namespaces of the process writing it, so the host's procfs, still
-  // visible and writable here, reaches the container's own; before any root is made read-only.
-  add('write-sysctls', writeSysctls, plan.sysctl.length > 0);
-  // Bind sources are cloned while their host paths are still visible (the root will cover /tmp).
-  add('clone-bind-sources', cloneBindSources, mnt);
   const hostRoot = plan.rootfs?.path === '/';
-  // A directory rootfs is cloned whole; the host's root becomes a fresh tmpfs holding read-only
-  // clones of its directories, so none of the host's /proc, /sys, /dev or /run lies beneath ours.
-  add('clone-rootfs', cloneRootfs, mnt && !hostRoot);
-  add('attach-rootfs', attachRootfs, mnt && !hostRoot);
-  add('build-host-root-view', buildHostRootView, mnt && hostRoot);
-  add('mount-filesystems', mountFilesystems, mnt);
-  // In the /dev the mounts made, before masks and read-only paths, which may cover them.
-  add('create-devices', createDevices, mnt && plan.devices.length > 0);
-  // Masks and read-only binds go on top of proc and sys, so they come after the mounts.
-  add('mask-paths', maskPaths, mnt && plan.maskedPaths.length > 0);
-  add('make-paths-readonly', makePathsReadonly, mnt && plan.readonlyPaths.length > 0);
-  // Last of the mount steps: mount points in the new root are created up to here.
-  add('make-root-readonly', makeRootReadonly, mnt && plan.rootfs!.readonly);
-  add('pivot-root', enterRoot, mnt);
-  // After pivot_root, which refuses a shared new root (EINVAL).
-  add('set-root-propagation', setRootPropagation, mnt);
-  // After the root's: a mount's own propagation option is what it ends with.
-  add('set-mount-propagation', setMountPropagation, mnt && plan.mounts.some((m) => m.propagation.length > 0));
-  add('set-hostname', (s) => setHostname(s.plan.hostname!), plan.hostname !== undefined);
-  add('set-domainname', (s) => setDomainname(s.plan.domainname!), plan.domainname !== undefined);
-  add('bring-loopback-up', () => bringInterfaceUp('lo'), plan.loopback);
-  // The parent moved eth0 in before sending the plan; configured while we still hold CAP_NET_ADMIN.
-  add('configure-veth', configureVeth, plan.veth !== undefined);
-  add('set-rlimits', setRlimits, plan.rlimits.length > 0);
-  // After pivot_root, so the passwd file read is the container's own.
-  add('set-home', setHomeFromPasswd, plan.homeFromPasswd);
-  // After every file setup creates, which keeps the modes it chose; execve keeps the mask.
-  add('set-umask', (s) => process.umask(s.plan.umask!), plan.umask !== undefined);
-  add('set-personality', (s) => setPersonality(s.plan.personality!), plan.personality !== undefined);
-  add('change-directory', (s) => chdir(s.plan.cwd));
-  // Its own session: a signal or hangup meant for nsrig's terminal session never reaches the container.
-  add('new-session', () => newSession());
-  add('prepare-stdio', prepareStdio);
-  add('reset-signals', () => resetSignalsForExec());
-  const earlyFilter = plan.seccompPrograms.length > 0 && !plan.noNewPrivileges;
-  // Before a filter that may deny keyctl (Docker's default policy does, with EPERM): as runc does,
-  // the keyring is then joined while still root, and the contained user reaches it as its possessor.
-  add('join-session-keyring', () => joinNewSessionKeyring(), plan.newSessionKeyring && earlyFilter);
-  // Without no_new_privs the kernel demands CAP_SYS_ADMIN for seccomp, so it must precede the drop.
-  add('install-seccomp-early', installSeccomp, earlyFilter);
-  // The bounding set can only shrink while CAP_SETPCAP is still effective, i.e. before the id switch.
-  add('drop-bounding-set', dropBoundingSet, plan.capabilities.dropFromBounding.length > 0);
-  add('switch-credentials', switchCredentials);
-  // After the id switch, so the keyring belongs to the contained user; before seccomp, which may deny keyctl.
-  add('join-session-keyring', () => joinNewSessionKeyring(), plan.newSessionKeyring && !earlyFilter);
-  add('set-capabilities', setCapabilitySets);
-  // The parent-death signal is cleared by every id change, so it is set after them.
-  add('set-parent-death-signal', () => setParentDeathSignal());
-  add('set-no-new-privileges', () => setNoNewPrivileges(), plan.noNewPrivileges);
-  // seccomp last: every syscall after it is the contained program's, as the policy intends.
-  add('install-seccomp', installSeccomp, plan.seccompPrograms.length > 0 && plan.noNewPrivileges);
+  add('join-namespaces', 'first: every later step (sysctls, names, interfaces) acts on the namespaces the container is to have',
+    plan.joinNamespaces.flatMap((ns, i) => [
+      call('open', { path: ns.path }, { out: `namespace-${i}` }),
+      call('setns', { fd: { ref: `namespace-${i}` }, nstype: ns.flag, what: `${ns.type} namespace ${ns.path}` }),
+      call('close', { fd: { ref: `namespace-${i}` } }),
+    ]), plan.joinNamespaces.length > 0);
+  add('make-mounts-private', 'before anything else is mounted: sever propagation so no mount of ours reaches the host',
+    [call('mount', { source: null, target: '/', fstype: null, flags: MS.PRIVATE | MS.REC, data: null })], mnt);
+  add('enter-cgroup-namespace', 'after the parent placed us in our own cgroup, so that cgroup becomes the namespace root',
+    [call('unshare', { flags: CLONE.NEWCGROUP })], plan.namespaces.includes('cgroup'));
+  add('enter-time-namespace', 'offsets are written through the host\'s /proc while it is still writable, and before execve, which moves us into the new time namespace',
+    timeNamespaceCalls(plan), plan.namespaces.includes('time'));
+  add('write-sysctls', '/proc/sys answers for the namespaces of the process writing it, so the host\'s procfs, still visible and writable here, reaches the container\'s own; before any root is made read-only',
+    plan.sysctl.map(({ path: file, value }) => call('write_file', { path: file, data: value })), plan.sysctl.length > 0);
+  add('clone-bind-sources', 'bind sources are cloned while their host paths are still visible (the root will cover /tmp)',
+    plan.mounts.flatMap(({ mount: m }, i) => (m.type === 'bind' ? [call('open_tree', { path: m.source, recursive: m.recursive }, { out: bindTree(i) })] : [])), mnt);
+  add('clone-rootfs', 'a directory rootfs is cloned whole, and locked read-only before it is attached anywhere',
+    mnt && !hostRoot ? cloneRootfsCalls(plan) : [], mnt && !hostRoot);
+  add('attach-rootfs', undefined, [call('move_mount', { from: { ref: 'rootfs-tree' }, target: STAGING_ROOT })], mnt && !hostRoot);
+  add('build-host-root-view', 'the host\'s root becomes a fresh tmpfs holding read-only clones of its directories, so none of its /proc, /sys, /dev or /run lies beneath ours',
+    mnt && hostRoot ? hostRootViewCalls(host) : [], mnt && hostRoot);
+  add('mount-filesystems', 'each mount with exactly the flags and data its options declare; nsrig\'s own files (treeBinds) last, over whatever the profile mounted there', [
+    ...plan.mounts.flatMap((m, i) => mountCalls(m, i, host, plan)),
+    ...plan.treeBinds.flatMap(({ tree, destination }) => [
+      call('ensure_mount_point', { path: inRoot(destination), kind: host.isDirectory(`/proc/self/fd/${tree}`) ? 'dir' : 'file', destination }),
+      call('move_mount', { from: tree, target: inRoot(destination) }),
+    ]),
+  ], mnt);
+  add('create-devices', 'in the /dev tmpfs the mounts made and only there (without one /dev may be the host\'s own), before masks and read-only paths, which may cover them',
+    plan.devices.map((device) => call('create_device', {
+      root: STAGING_ROOT, device, inUserNamespace: plan.namespaces.includes('user'), devFilesystems: devFilesystemRefs(plan),
+    })), mnt && plan.devices.length > 0);
+  add('mask-paths', 'masks and read-only binds go on top of proc and sys, so they come after the mounts; each path is resolved inside the new root, as the container will see it',
+    plan.maskedPaths.flatMap(maskCalls), mnt && plan.maskedPaths.length > 0);
+  add('make-paths-readonly', undefined, plan.readonlyPaths.flatMap(readonlyCalls), mnt && plan.readonlyPaths.length > 0);
+  add('make-root-readonly', 'last of the mount steps: mount points in the new root are created up to here',
+    [call('mount_setattr', { target: STAGING_ROOT, attrSet: MOUNT_ATTR.RDONLY, recursive: false })], mnt && plan.rootfs!.readonly);
+  add('pivot-root', 'pivot_root(".", ".") stacks the old root under the new one; detaching it leaves only ours', [
+    call('chdir', { path: STAGING_ROOT }),
+    call('pivot_root', { newRoot: '.', putOld: '.' }),
+    call('umount2', { target: '.', flags: MNT_DETACH }),
+    call('chdir', { path: '/' }),
+  ], mnt);
+  add('set-root-propagation', 'after pivot_root, which refuses a shared new root (EINVAL)',
+    [call('mount_setattr', { target: '/', attrSet: 0, recursive: true, propagation: plan.rootfs?.propagation ?? 'private' })], mnt);
+  add('set-mount-propagation', 'after the root\'s: a mount\'s own propagation option is what it ends with',
+    plan.mounts.flatMap(({ mount: m, propagation }) => propagation.map((flags) => call('mount', { source: null, target: m.destination, fstype: null, flags, data: null }))),
+    mnt && plan.mounts.some((m) => m.propagation.length > 0));
+  add('set-hostname', undefined, [call('sethostname', { name: plan.hostname! })], plan.hostname !== undefined);
+  add('set-domainname', undefined, [call('setdomainname', { name: plan.domainname! })], plan.domainname !== undefined);
+  add('bring-loopback-up', undefined, [call('bring_interface_up', { name: 'lo' })], plan.loopback);
+  add('configure-veth', 'the parent moved eth0 in before sending the plan; configured while we still hold CAP_NET_ADMIN, and the program starts with eth0 running',
+    plan.veth ? [call('configure_interface', { name: plan.veth.interfaceName, address: plan.veth.address, prefixLength: plan.veth.prefixLength, waitMs: VETH_RUNNING_TIMEOUT_MS })] : [],
+    plan.veth !== undefined);
+  add('set-rlimits', undefined, plan.rlimits.map((r) => call('prlimit', { resource: r.type, soft: r.soft, hard: r.hard })), plan.rlimits.length > 0);
+  add('set-home', 'after pivot_root, so the passwd file read is the container\'s own',
+    [call('env_with_home_from_passwd', { env: plan.env, uid: plan.uid, passwd: '/etc/passwd' }, { out: 'env' })], plan.homeFromPasswd);
+  add('set-umask', 'after every file setup creates, which keeps the modes it chose; execve keeps the mask',
+    [call('umask', { mask: plan.umask! })], plan.umask !== undefined);
+  add('set-personality', undefined, [call('personality', { domain: plan.personality! })], plan.personality !== undefined);
+  add('change-directory', undefined, [call('chdir', { path: plan.cwd })]);
+  add('new-session', 'its own session: a signal or hangup meant for nsrig\'s terminal session never reaches the container', [call('setsid', {})]);
+  add('prepare-stdio', 'everything but 0, 1 and 2, Node\'s own descriptors included, closes at execve', [
+    call('dup2', { from: plan.fds.stdin, to: 0 }),
+    call('dup2', { from: plan.fds.stdout, to: 1 }),
+    call('dup2', { from: plan.fds.stderr, to: 2 }),
+    call('close_range', { first: 3 }),
+  ]);
+  add('reset-signals', undefined, [call('reset_signals', {})]);
+  const seccomp = plan.seccompPrograms.map((program) => call('seccomp', { program }));
+  const earlyFilter = seccomp.length > 0 && !plan.noNewPrivileges;
+  add('join-session-keyring', 'before a filter that may deny keyctl (Docker\'s default policy does, with EPERM): as runc does, the keyring is then joined while still root, and the contained user reaches it as its possessor',
+    [call('keyctl_join_session_keyring', {})], plan.newSessionKeyring && earlyFilter);
+  if (earlyFilter) addReady();
+  add('install-seccomp-early', 'without no_new_privs the kernel demands CAP_SYS_ADMIN for seccomp, so it must precede the drop',
+    seccomp, earlyFilter);
+  add('drop-bounding-set', 'the bounding set can only shrink while CAP_SETPCAP is still effective, i.e. before the id switch',
+    plan.capabilities.dropFromBounding.map((cap) => call('prctl', { option: 'PR_CAPBSET_DROP', value: cap })), plan.capabilities.dropFromBounding.length > 0);
+  add('switch-credentials', 'keep the permitted set across the uid change; set-capabilities then trims it exactly', [
+    call('prctl', { option: 'PR_SET_KEEPCAPS', value: 1 }),
+    ...(plan.additionalGids !== undefined ? [call('setgroups', { gids: plan.additionalGids })] : []),
+    call('setresgid', { gid: plan.gid }),
+    call('setresuid', { uid: plan.uid }),
+  ]);
+  add('join-session-keyring', 'after the id switch, so the keyring belongs to the contained user; before seccomp, which may deny keyctl',
+    [call('keyctl_join_session_keyring', {})], plan.newSessionKeyring && !earlyFilter);
+  const caps = plan.capabilities;
+  add('set-capabilities', undefined, [
+    call('capset', { effective: caps.effective, permitted: caps.permitted, inheritable: caps.inheritable }),
+    call('prctl', { option: 'PR_CAP_AMBIENT_CLEAR_ALL', value: 0 }),
+    ...caps.ambient.map((cap) => call('prctl', { option: 'PR_CAP_AMBIENT_RAISE', value: cap })),
+  ]);
+  add('set-parent-death-signal', 'the parent-death signal is cleared by every id change, so it is set after them',
+    [call('prctl', { option: 'PR_SET_PDEATHSIG', value: SIGNALS.SIGKILL! })]);
+  add('set-no-new-privileges', undefined, [call('prctl', { option: 'PR_SET_NO_NEW_PRIVS', value: 1 })], plan.noNewPrivileges);
+  if (seccomp.length > 0 && plan.noNewPrivileges) addReady();
+  add('install-seccomp', 'seccomp last: every syscall after it is the contained program\'s, as the policy intends',
+    seccomp, seccomp.length > 0 && plan.noNewPrivileges);
+  addReady();
+  steps.push({ name: 'execve', phase: 'exec', calls: [call('execve', { path: { ref: 'executable' }, argv: plan.args, env: plan.homeFromPasswd ? { ref: 'env' } : plan.env })] });
   return steps;
 }
 
-function joinNamespaces(state: SetupState): void {
-  for (const ns of state.plan.joinNamespaces) {
-    const fd = openNamespace(ns.path);
-    try {
-      setns(fd, ns.flag, `${ns.type} namespace ${ns.path}`);
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
+/** The setup phase alone: what prepares the container, without finding and starting the program. */
+export function setupSteps(plan: LaunchPlan, host: HostView = readHostView()): SetupStep[] {
+  return launchSteps(plan, host).filter((s) => s.phase === 'setup');
 }
 
-function writeSysctls(state: SetupState): void {
-  for (const { path: file, value } of state.plan.sysctl) fs.writeFileSync(file, value);
+const bindTree = (index: number) => `bind-tree-${index}`;
+const devFilesystem = (index: number) => `dev-filesystem-${index}`;
+
+/** The st_dev of every /dev tmpfs the mounts make, as recorded right after each is mounted. */
+function devFilesystemRefs(plan: LaunchPlan): Ref[] {
+  return plan.mounts.flatMap(({ mount: m }, i) => (m.type === 'dev' ? [{ ref: devFilesystem(i) }] : []));
+}
+
+function timeNamespaceCalls(plan: LaunchPlan): KernelCall[] {
+  const t = plan.timeOffsets;
+  return [
+    call('unshare', { flags: CLONE.NEWTIME }),
+    ...(t ? [call('write_file', {
+      path: '/proc/self/timens_offsets', data: `${CLOCK.MONOTONIC} ${t.monotonic} 0\n${CLOCK.BOOTTIME} ${t.boottime} 0\n`,
+    })] : []),
+  ];
+}
+
+function cloneRootfsCalls(plan: LaunchPlan): KernelCall[] {
+  const rootfs = plan.rootfs!;
+  return [
+    call('open_tree', { path: rootfs.path, recursive: true }, { out: 'rootfs-tree' }),
+    call('mount_setattr', { target: { ref: 'rootfs-tree' }, attrSet: rootfs.readonly ? MOUNT_ATTR.RDONLY : 0, recursive: true, propagation: 'private' }),
+  ];
+}
+
+/**
+ * A tmpfs whose top-level entries are recursive, read-only, nosuid, nodev clones of the host's
+ * directories (symlinks copied as symlinks), and empty directories for the live-state entries.
+ */
+function hostRootViewCalls(host: HostView): KernelCall[] {
+  const cloned = host.rootEntries.filter((e) => e.kind === 'dir' && !HOST_ROOT_HIDDEN.has(e.name) && `/${e.name}` !== STAGING_ROOT);
+  return [
+    // Cloned before the tmpfs covers STAGING_ROOT, which is itself a top-level host directory.
+    ...cloned.flatMap((e) => [
+      call('open_tree', { path: `/${e.name}`, recursive: true }, { out: `root-${e.name}` }),
+      call('mount_setattr', { target: { ref: `root-${e.name}` }, attrSet: MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID | MOUNT_ATTR.NODEV, recursive: true, propagation: 'private' }),
+    ]),
+    call('mount', { source: 'tmpfs', target: STAGING_ROOT, fstype: 'tmpfs', flags: MS.NOSUID | MS.NODEV, data: 'mode=755,size=1m' }),
+    ...host.rootEntries.flatMap((e) => {
+      const target = inRoot(`/${e.name}`);
+      if (e.kind === 'symlink') return [call('symlink', { target: e.link!, path: target })];
+      if (e.kind !== 'dir') return [];
+      const mkdir = call('mkdir', { path: target, mode: e.name === 'tmp' ? 0o1777 : 0o755 });
+      return cloned.includes(e) ? [mkdir, call('move_mount', { from: { ref: `root-${e.name}` }, target })] : [mkdir];
+    }),
+  ];
+}
+
+function mountCalls(planned: PlannedMount, index: number, host: HostView, plan: LaunchPlan): KernelCall[] {
+  const m = planned.mount;
+  const target = inRoot(m.destination);
+  const recursive = planned.recursiveAttributes;
+  if (m.type === 'bind') {
+    const tree: Ref = { ref: bindTree(index) };
+    const own = planned.bindAttributes;
+    return [
+      call('ensure_mount_point', { path: target, kind: host.isDirectory(m.source) ? 'dir' : 'file', destination: m.destination }),
+      // A bind's flags are set on the detached clone before it is attached, so it is never visible
+      // with other flags. Flags a user namespace locked on the source (EPERM to clear them) stay as
+      // the source has them, as crun does: the declared ones are still added.
+      ...(own ? [call('mount_setattr', { target: tree, attrSet: own.set, clear: own.clear, recursive: false }, {
+        orElse: { code: 'EPERM', fallback: call('mount_setattr', { target: tree, attrSet: own.set & ~MOUNT_ATTR._ATIME, recursive: false }) },
+      })] : []),
+      ...(recursive ? [call('mount_setattr', { target: tree, attrSet: recursive.set, clear: recursive.clear, recursive: true })] : []),
+      call('move_mount', { from: tree, target }),
+    ];
+  }
+  const fstype = m.type === 'dev' ? 'tmpfs' : m.type;
+  const mountCall = m.type === 'cgroup' || m.type === 'cgroup2'
+    ? call('mount_cgroup', { target, planned, inCgroupNamespace: plan.namespaces.includes('cgroup') })
+    : m.type === 'filesystem'
+      ? call('mount', { source: m.source, target, fstype: m.fsType, flags: planned.flags, data: planned.data })
+      : call('mount', { source: fstype, target, fstype, flags: planned.flags, data: planned.data });
+  return [
+    call('ensure_mount_point', { path: target, kind: 'dir', destination: m.destination }),
+    mountCall,
+    // Which filesystem this /dev tmpfs is: the only kind linux.devices are made in.
+    ...(m.type === 'dev' ? [call('stat_dev', { path: target }, { out: devFilesystem(index) })] : []),
+    ...(recursive ? [call('mount_setattr', { target, attrSet: recursive.set, clear: recursive.clear, recursive: true })] : []),
+    ...(m.type === 'dev' ? devCalls(target, m.devices, plan.namespaces.includes('user')) : []),
+  ];
+}
+
+/**
+ * The /dev tmpfs's devices: created with mknod(2), as the runtime-spec gives them, where the
+ * engine may; in a user namespace, where mknod is refused, bind mounts of the host's own nodes
+ * (as runc does), which are never chowned or chmodded.
+ */
+function devCalls(target: string, devices: string[], inUserNamespace: boolean): KernelCall[] {
+  return [
+    ...devices.flatMap((name) => {
+      const node = path.join(target, name);
+      if (inUserNamespace) {
+        return [call('write_file', { path: node, data: '' }), call('mount', { source: `/dev/${name}`, target: node, fstype: null, flags: MS.BIND, data: null })];
+      }
+      const { major, minor, fileMode } = OCI_DEFAULT_DEVICES[name]!;
+      // mknod(2) leaves the umask's mark on the mode, so chmod follows.
+      return [call('mknod', { path: node, type: 'c', mode: fileMode, major, minor }), call('chmod', { path: node, mode: fileMode })];
+    }),
+    // ptmx leads to the devpts mounted at /dev/pts, whose own ptmx opens a pty of that instance.
+    ...[['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2'], ['ptmx', 'pts/ptmx']]
+      .map(([link, to]) => call('symlink', { target: to!, path: path.join(target, link!) })),
+    call('mkdir', { path: path.join(target, 'shm'), mode: 0o1777 }),
+  ];
+}
+
+/**
+ * Each masked path, resolved inside the new root (an absolute symlink would otherwise lead the mask
+ * to the host's path, where the container never looks): a directory is covered by an empty
+ * read-only tmpfs, anything else by the host's /dev/null; a missing path is left alone, as runtimes
+ * leave it.
+ */
+function maskCalls(p: string, index: number): KernelCall[] {
+  const target: Ref = { ref: `masked-path-${index}` };
+  return [
+    call('resolve_in_root', { root: STAGING_ROOT, path: p }, { out: target.ref }),
+    call('mount', { source: 'tmpfs', target, fstype: 'tmpfs', flags: MS.RDONLY | SAFE, data: 'size=0,mode=000' }, { when: { path: target, is: 'dir' } }),
+    call('mount', { source: '/dev/null', target, fstype: null, flags: MS.BIND, data: null }, { when: { path: target, is: 'non-dir' } }),
+  ];
+}
+
+function readonlyCalls(p: string, index: number): KernelCall[] {
+  const target: Ref = { ref: `readonly-path-${index}` };
+  const when: Condition = { path: target, is: 'present' };
+  return [
+    call('resolve_in_root', { root: STAGING_ROOT, path: p }, { out: target.ref }),
+    call('mount', { source: target, target, fstype: null, flags: MS.BIND | MS.REC, data: null }, { when }),
+    // Read-only and nothing else: the bind keeps the flags of what it covers, as runc and crun leave
+    // them (runc spec's /proc/sys is ro and otherwise /proc's own), seen by the differential test.
+    call('mount_setattr', { target, attrSet: MOUNT_ATTR.RDONLY, recursive: true }, { when }),
+  ];
 }
 
 /** The home /etc/passwd gives the process's uid, or "/" when it names none (or there is no such file). */
@@ -142,331 +359,4 @@ export function homeFromPasswd(passwd: string, uid: number): string {
     if (fields.length >= 7 && fields[2] === String(uid) && fields[5] !== '') return fields[5]!;
   }
   return '/';
-}
-
-function setHomeFromPasswd(state: SetupState): void {
-  let passwd = '';
-  try {
-    passwd = fs.readFileSync('/etc/passwd', 'utf8');
-  } catch {
-    // No passwd file: HOME is "/", as with a uid it does not list.
-  }
-  state.plan.env.push(`HOME=${homeFromPasswd(passwd, state.plan.uid)}`);
-}
-
-function makeMountsPrivate(): void {
-  setPropagation('/', 'private', true);
-}
-
-function enterCgroupNamespace(): void {
-  unshare(CLONE.NEWCGROUP, 'CLONE_NEWCGROUP');
-}
-
-function cloneBindSources(state: SetupState): void {
-  state.plan.mounts.forEach(({ mount: m }, i) => {
-    if (m.type === 'bind') state.bindTrees.set(i, cloneMountTree(m.source, m.recursive));
-  });
-}
-
-function cloneRootfs(state: SetupState): void {
-  const rootfs = state.plan.rootfs!;
-  const tree = cloneMountTree(rootfs.path, true);
-  // Locked read-only before it is attached anywhere: its files are never writable, even briefly.
-  setMountAttributes(tree, rootfs.readonly ? MOUNT_ATTR.RDONLY : 0, { recursive: true, propagation: 'private' });
-  state.rootTree = tree;
-}
-
-/** Host root entries that are the host's live state, not its system: never shown, only mount points. */
-export const HOST_ROOT_HIDDEN = new Set(['proc', 'sys', 'dev', 'run', 'tmp', 'lost+found']);
-
-/**
- * The host's root, seen read-only: a tmpfs whose top-level entries are recursive, read-only,
- * nosuid, nodev clones of the host's (symlinks copied as symlinks), and empty directories for the
- * host's live-state entries.
- */
-function buildHostRootView(): void {
-  const entries = fs.readdirSync('/', { withFileTypes: true });
-  // Cloned before the tmpfs covers STAGING_ROOT, which is itself a top-level host directory.
-  const trees = new Map<string, number>();
-  for (const e of entries) {
-    if (e.isDirectory() && !HOST_ROOT_HIDDEN.has(e.name) && `/${e.name}` !== STAGING_ROOT) {
-      const tree = cloneMountTree(`/${e.name}`, true);
-      setMountAttributes(tree, MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID | MOUNT_ATTR.NODEV, { recursive: true, propagation: 'private' });
-      trees.set(e.name, tree);
-    }
-  }
-  mount('tmpfs', STAGING_ROOT, 'tmpfs', MS.NOSUID | MS.NODEV, 'mode=755,size=1m');
-  for (const e of entries) {
-    const target = inRoot(`/${e.name}`);
-    if (e.isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(`/${e.name}`), target);
-    else if (e.isDirectory()) fs.mkdirSync(target, { mode: e.name === 'tmp' ? 0o1777 : 0o755 });
-    const tree = trees.get(e.name);
-    if (tree !== undefined) attachMountTree(tree, target);
-  }
-}
-
-function makeRootReadonly(): void {
-  setMountAttributes(STAGING_ROOT, MOUNT_ATTR.RDONLY, { recursive: false });
-}
-
-function attachRootfs(state: SetupState): void {
-  attachMountTree(state.rootTree!, STAGING_ROOT);
-}
-
-function ensureMountPoint(target: string, kind: 'dir' | 'file'): void {
-  if (fs.existsSync(target)) return;
-  try {
-    if (kind === 'dir') fs.mkdirSync(target, { recursive: true });
-    else {
-      fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.writeFileSync(target, '');
-    }
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new MountPointError(target.slice(STAGING_ROOT.length) || '/', code);
-  }
-}
-
-const SAFE = MS.NOSUID | MS.NODEV | MS.NOEXEC;
-
-/** Each mount is made with exactly the flags and data its options declare (plan.ts worked them out). */
-function mountOne(state: SetupState, planned: PlannedMount, index: number): void {
-  const m = planned.mount;
-  const target = inRoot(m.destination);
-  if (m.type === 'bind') return bindOne(state.bindTrees.get(index)!, target, planned);
-  ensureMountPoint(target, 'dir');
-  if (m.type === 'cgroup' || m.type === 'cgroup2') mountCgroupFilesystem(target, planned, state.plan.namespaces.includes('cgroup'));
-  else if (m.type === 'filesystem') mount(m.source, target, m.fsType, planned.flags, planned.data);
-  else mount(m.type === 'dev' ? 'tmpfs' : m.type, target, m.type === 'dev' ? 'tmpfs' : m.type, planned.flags, planned.data);
-  if (planned.recursiveAttributes) {
-    const { set, clear } = planned.recursiveAttributes;
-    setMountAttributes(target, set, { recursive: true, clear });
-  }
-  if (m.type === 'dev') {
-    (state.devFilesystems ??= new Set()).add(fs.statSync(target).dev);
-    fillDev(target, m.devices, state.plan.namespaces.includes('user'));
-  }
-}
-
-/**
- * A bind's flags are set on the detached clone before it is attached, so it is never visible
- * with other flags. Flags a user namespace locked on the source (the kernel refuses to clear
- * them, EPERM) stay as the source has them, as crun does: the declared ones are still added.
- */
-function bindOne(tree: number, target: string, planned: PlannedMount): void {
-  ensureMountPoint(target, fs.statSync(`/proc/self/fd/${tree}`).isDirectory() ? 'dir' : 'file');
-  if (planned.bindAttributes) {
-    const { set, clear } = planned.bindAttributes;
-    try {
-      setMountAttributes(tree, set, { recursive: false, clear });
-    } catch (e) {
-      if (!(e instanceof SyscallError && e.code === 'EPERM')) throw e;
-      setMountAttributes(tree, set & ~MOUNT_ATTR._ATIME, { recursive: false });
-    }
-  }
-  if (planned.recursiveAttributes) {
-    const { set, clear } = planned.recursiveAttributes;
-    setMountAttributes(tree, set, { recursive: true, clear });
-  }
-  attachMountTree(tree, target);
-}
-
-function mountFilesystems(state: SetupState): void {
-  state.plan.mounts.forEach((m, i) => mountOne(state, m, i));
-  // Last, over whatever the profile mounted there (the launcher cloned them, see core/host-handles.ts).
-  for (const { tree, destination } of state.plan.treeBinds) {
-    const target = inRoot(destination);
-    ensureMountPoint(target, fs.statSync(`/proc/self/fd/${tree}`).isDirectory() ? 'dir' : 'file');
-    attachMountTree(tree, target);
-  }
-}
-
-/**
- * The /dev tmpfs's devices: created with mknod(2), as the runtime-spec gives them, where the
- * engine may; in a user namespace, where mknod is refused, bind mounts of the host's own nodes
- * (as runc does), which are never chowned or chmodded.
- */
-function fillDev(target: string, devices: string[], inUserNamespace: boolean): void {
-  for (const name of devices) {
-    const node = path.join(target, name);
-    if (inUserNamespace) {
-      fs.writeFileSync(node, '');
-      mount(`/dev/${name}`, node, null, MS.BIND);
-    } else {
-      const { major, minor, fileMode } = OCI_DEFAULT_DEVICES[name]!;
-      makeNode(node, 'c', fileMode, major, minor);
-      // mknod(2) leaves the umask's mark on the mode.
-      fs.chmodSync(node, fileMode);
-    }
-  }
-  // ptmx leads to the devpts mounted at /dev/pts, whose own ptmx opens a pty of that instance.
-  const links = [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2'], ['ptmx', 'pts/ptmx']];
-  for (const [link, to] of links) {
-    fs.symlinkSync(to, path.join(target, link));
-  }
-  fs.mkdirSync(path.join(target, 'shm'), { mode: 0o1777 });
-}
-
-function unmountIfMounted(target: string): void {
-  try {
-    unmountDetached(target);
-  } catch (e) {
-    if (!(e instanceof SyscallError && e.code === 'EINVAL')) throw e;
-  }
-}
-
-/**
- * linux.devices: made with mknod(2) and given their owner and mode where the engine may; in a
- * user namespace, where mknod of a device is refused, the host's own node at the same path is
- * bound (as runc does), and never chowned or chmodded. One already there (a default device) is
- * replaced.
- */
-function createDevices(state: SetupState): void {
-  const inUserNamespace = state.plan.namespaces.includes('user');
-  for (const d of state.plan.devices) {
-    const parent = deviceParent(state, d.path);
-    const target = path.join(parent, path.basename(d.path));
-    const existing = fs.lstatSync(target, { throwIfNoEntry: false });
-    if (existing !== undefined) {
-      if (existing.isDirectory()) throw new Error(`linux.devices: ${d.path} is a directory in the container's root`);
-      // A default device in a user namespace is a bind of the host's node: unmounted, not the host's removed.
-      if (inUserNamespace) unmountIfMounted(target);
-      fs.rmSync(target);
-    }
-    if (inUserNamespace && d.type !== 'p') {
-      fs.writeFileSync(target, '');
-      mount(d.path, target, null, MS.BIND);
-    } else {
-      makeNode(target, d.type, d.fileMode, d.major, d.minor);
-      fs.lchownSync(target, d.uid, d.gid);
-      fs.chmodSync(target, d.fileMode);
-    }
-  }
-}
-
-/**
- * The directory to make `devicePath` in, made if missing, and only inside a /dev tmpfs this setup
- * mounted: without one, /dev may be the host's own (a bind of it, or the host root's view), and a
- * node removed, made or chowned there would change the host.
- */
-function deviceParent(state: SetupState, devicePath: string): string {
-  const missing: string[] = [];
-  let dir = path.dirname(devicePath);
-  let resolved = resolveInRoot(STAGING_ROOT, dir);
-  while (resolved === undefined) {
-    missing.unshift(path.basename(dir));
-    dir = path.dirname(dir);
-    resolved = resolveInRoot(STAGING_ROOT, dir);
-  }
-  if (!state.devFilesystems?.has(fs.statSync(resolved).dev)) {
-    throw new Error(`linux.devices: ${devicePath} is not inside a dev mount (the container's own /dev tmpfs); `
-      + 'nsrig makes device nodes only there, never on a filesystem the host may share');
-  }
-  const parent = path.join(resolved, ...missing);
-  fs.mkdirSync(parent, { recursive: true, mode: 0o755 });
-  return parent;
-}
-
-/**
- * Each masked path, resolved inside the new root (runtimes skip one that does not exist): a
- * directory gets an empty read-only tmpfs, anything else the host's own /dev/null bound on it.
- */
-function maskPaths(state: SetupState): void {
-  for (const p of state.plan.maskedPaths) {
-    const target = resolveInRoot(STAGING_ROOT, p);
-    if (target === undefined) continue;
-    if (fs.statSync(target).isDirectory()) mount('tmpfs', target, 'tmpfs', MS.RDONLY | SAFE, 'size=0,mode=000');
-    else mount('/dev/null', target, null, MS.BIND);
-  }
-}
-
-function makePathsReadonly(state: SetupState): void {
-  for (const p of state.plan.readonlyPaths) {
-    const target = resolveInRoot(STAGING_ROOT, p);
-    if (target === undefined) continue;
-    mount(target, target, null, MS.BIND | MS.REC);
-    // Read-only and nothing else: the bind keeps the flags of what it covers, as runc and crun leave
-    // them (runc spec's /proc/sys is ro and otherwise /proc's own), seen by the differential test.
-    setMountAttributes(target, MOUNT_ATTR.RDONLY, { recursive: true });
-  }
-}
-
-function setRootPropagation(state: SetupState): void {
-  setMountAttributes('/', 0, { recursive: true, propagation: state.plan.rootfs!.propagation });
-}
-
-function setMountPropagation(state: SetupState): void {
-  for (const { mount: m, propagation } of state.plan.mounts) {
-    for (const flag of propagation) mount(null, m.destination, null, flag);
-  }
-}
-
-/** pivot_root(".", ".") stacks the old root under the new one; detaching it leaves only ours. */
-function enterRoot(): void {
-  chdir(STAGING_ROOT);
-  pivotRoot('.', '.');
-  unmountDetached('.');
-  chdir('/');
-}
-
-function enterTimeNamespace(state: SetupState): void {
-  unshare(CLONE.NEWTIME, 'CLONE_NEWTIME');
-  const t = state.plan.timeOffsets;
-  if (t) {
-    // CLOCK_MONOTONIC is 1, CLOCK_BOOTTIME is 7 (time_namespaces(7)).
-    fs.writeFileSync('/proc/self/timens_offsets', `1 ${t.monotonic} 0\n7 ${t.boottime} 0\n`);
-  }
-}
-
-const VETH_RUNNING_TIMEOUT_MS = 5_000;
-
-function configureVeth(state: SetupState): void {
-  const { interfaceName, address, prefixLength } = state.plan.veth!;
-  const route = RouteNetlink.open();
-  try {
-    const index = route.linkIndex(interfaceName);
-    route.addIpv4Address(index, address, prefixLength);
-    route.setLinkUp(index);
-    // The program starts with eth0 able to carry traffic, not a moment before.
-    route.waitUntilRunning(index, VETH_RUNNING_TIMEOUT_MS);
-  } finally {
-    route.close();
-  }
-}
-
-function setRlimits(state: SetupState): void {
-  for (const r of state.plan.rlimits) setRlimit(r.type, r.soft, r.hard);
-}
-
-function prepareStdio(state: SetupState): void {
-  const { stdin, stdout, stderr } = state.plan.fds;
-  duplicateFd(stdin, 0);
-  duplicateFd(stdout, 1);
-  duplicateFd(stderr, 2);
-  // Everything else, Node's own descriptors included, closes at execve.
-  closeOnExecFrom(3);
-}
-
-function dropBoundingSet(state: SetupState): void {
-  for (const cap of state.plan.capabilities.dropFromBounding) dropFromBoundingSet(cap);
-}
-
-function switchCredentials(state: SetupState): void {
-  const { uid, gid, additionalGids } = state.plan;
-  // Keep the permitted set across the uid change; set-capabilities then trims it exactly.
-  setKeepCapabilities(true);
-  if (additionalGids !== undefined) setGroups(additionalGids);
-  setResGid(gid);
-  setResUid(uid);
-}
-
-function setCapabilitySets(state: SetupState): void {
-  const c = state.plan.capabilities;
-  setCapabilities({ effective: BigInt(c.effective), permitted: BigInt(c.permitted), inheritable: BigInt(c.inheritable) });
-  clearAmbientSet();
-  for (const cap of c.ambient) raiseAmbient(cap);
-}
-
-function installSeccomp(state: SetupState): void {
-  for (const program of state.plan.seccompPrograms) installSeccompFilter(Buffer.from(program, 'base64'));
 }

@@ -19,8 +19,12 @@ function describeMount(source: string | null, target: string, fstype: string | n
   return `${what} on ${target}`;
 }
 
+export function unmount(target: string, flags: number): void {
+  check(raw.umount2(target, flags) as number, 'umount2', target);
+}
+
 export function unmountDetached(target: string): void {
-  check(raw.umount2(target, MNT_DETACH) as number, 'umount2', target);
+  unmount(target, MNT_DETACH);
 }
 
 export function setPropagation(target: string, propagation: Propagation, recursive: boolean): void {

@@ -6,7 +6,7 @@ import { nsrig, printed } from './nsrig-cli.js';
 const COMMANDS = Object.keys(COMMAND_USAGE);
 
 test('every command has its usage', (t) => {
-  t.deepEqual([...COMMANDS].sort(), ['bundle', 'check', 'doctor', 'report', 'run', 'trace', 'validate']);
+  t.deepEqual([...COMMANDS].sort(), ['bundle', 'check', 'doctor', 'plan', 'report', 'run', 'trace', 'validate']);
 });
 
 for (const command of COMMANDS) {

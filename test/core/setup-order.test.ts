@@ -3,15 +3,27 @@
 // the exact lists pin the whole order so a change to it is a visible, reviewed change.
 import test from 'ava';
 import { compilePlan } from '../../core/plan.js';
-import { setupSteps } from '../../core/setup-steps.js';
+import { launchSteps, setupSteps, type HostView, type SetupStep } from '../../core/setup-steps.js';
+import { runSteps } from '../../core/launch-interpreter.js';
+import { recordingKernel, type RecordedCall } from '../../core/recording-kernel.js';
+import { MS } from '../../policy/kernel/mount-flags.js';
 import { parseProfile } from '../../policy/profile/load.js';
 
 const FDS = { report: 3, stdin: 4, stdout: 5, stderr: 6 };
 const A_FILTER = Buffer.alloc(8);
 
+/** A host with a directory, a symlink and the live-state entries a host-root view must not clone. */
+const HOST: HostView = {
+  rootEntries: [
+    { name: 'usr', kind: 'dir' }, { name: 'etc', kind: 'dir' }, { name: 'bin', kind: 'symlink', link: 'usr/bin' },
+    { name: 'proc', kind: 'dir' }, { name: 'tmp', kind: 'dir' }, { name: 'vmlinuz', kind: 'other' },
+  ],
+  isDirectory: (source) => source !== '/etc/hostname',
+};
+
 function stepNames(doc: Record<string, unknown>, seccompPrograms: Buffer[] = []): string[] {
   const plan = compilePlan(parseProfile(doc, 'order.yaml'), FDS, { seccompPrograms });
-  return setupSteps(plan).map((s) => s.name);
+  return setupSteps(plan, HOST).map((s) => s.name);
 }
 
 const ALL_NAMESPACES = ['user', 'pid', 'uts', 'ipc', 'net', 'cgroup', 'mnt', 'time'];
@@ -33,6 +45,13 @@ const PLANS: Record<string, { doc: Record<string, unknown>; seccomp: boolean }> 
     doc: { namespaces: ['pid', 'net', 'mnt'], namespacePaths: { net: '/proc/self/ns/net' }, sysctl: { 'net.ipv4.ip_forward': '1' }, process: { args: ['/bin/true'] } },
     seccomp: false,
   },
+  devices: {
+    doc: {
+      namespaces: ['pid', 'mnt', 'uts', 'ipc', 'net'], mounts: [{ type: 'proc' }, { type: 'dev' }],
+      devices: [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229 }], process: { args: ['/bin/true'] },
+    },
+    seccomp: false,
+  },
   'no mount namespace': { doc: { namespaces: ['user', 'pid', 'uts', 'net'], hostname: 'x', process: { args: ['/bin/true'] } }, seccomp: false },
   'no masks, loopback down, all capabilities kept': {
     doc: {
@@ -50,7 +69,7 @@ const PLANS: Record<string, { doc: Record<string, unknown>; seccomp: boolean }> 
 
 const names = Object.fromEntries(Object.entries(PLANS).map(([k, p]) => [k, stepNames(p.doc, p.seccomp ? [A_FILTER] : [])]));
 const MOUNT_STEPS = ['make-mounts-private', 'clone-bind-sources', 'clone-rootfs', 'attach-rootfs', 'build-host-root-view', 'mount-filesystems',
-  'mask-paths', 'make-paths-readonly', 'make-root-readonly', 'pivot-root', 'set-root-propagation'];
+  'create-devices', 'mask-paths', 'make-paths-readonly', 'make-root-readonly', 'pivot-root', 'set-root-propagation'];
 
 const before = (list: string[], a: string, b: string) => list.indexOf(a) >= 0 && list.indexOf(b) >= 0 && list.indexOf(a) < list.indexOf(b);
 
@@ -151,11 +170,15 @@ test('steps a plan does not need are left out', (t) => {
   t.false(names.default!.includes('enter-time-namespace'));
 });
 
-test('step names are unique within a plan and every step can run', (t) => {
+test('step names are unique within a plan and every step runs on the recording kernel', (t) => {
   for (const [plan, p] of Object.entries(PLANS)) {
-    const steps = setupSteps(compilePlan(parseProfile(p.doc, 'order.yaml'), FDS, { seccompPrograms: p.seccomp ? [A_FILTER] : [] }));
+    const steps = launchSteps(compilePlan(parseProfile(p.doc, 'order.yaml'), FDS, { seccompPrograms: p.seccomp ? [A_FILTER] : [] }), HOST);
     t.is(new Set(steps.map((s) => s.name)).size, steps.length, plan);
-    t.true(steps.every((s) => typeof s.run === 'function'), plan);
+    const kernel = recordingKernel();
+    runSteps(steps, kernel);
+    // Only calls with a condition on a path are skipped (the recording kernel reports every path missing).
+    t.is(kernel.calls.filter((c) => c.call !== 'stat').length, steps.reduce((n, s) => n + s.calls.length, 0) - conditionalCalls(steps), plan);
+    t.is(kernel.calls.at(-1)!.call, 'execve', plan);
   }
 });
 
@@ -180,4 +203,162 @@ test('umask after every file setup creates; personality before the filter that m
   const list = names.everything!;
   t.true(before(list, 'mount-filesystems', 'set-umask'));
   t.true(before(list, 'set-personality', 'install-seccomp'));
+});
+
+// The calls themselves, recorded without root: each rule is a plain assertion on the call list.
+
+function conditionalCalls(steps: SetupStep[]): number {
+  return steps.flatMap((s) => s.calls).filter((c) => c.when).length;
+}
+
+function recorded(
+  doc: Record<string, unknown>, seccompPrograms: Buffer[] = [], files: Record<string, 'dir' | 'non-dir'> = {}, resolved: Record<string, string | null> = {},
+): RecordedCall[] {
+  const kernel = recordingKernel({ files, resolved });
+  runSteps(launchSteps(compilePlan(parseProfile(doc, 'order.yaml'), FDS, { seccompPrograms }), HOST), kernel);
+  return kernel.calls.filter((c) => c.call !== 'stat');
+}
+
+const callNames = (calls: RecordedCall[]) => calls.map((c) => c.call);
+const firstIndex = (calls: RecordedCall[], name: string) => calls.findIndex((c) => c.call === name);
+const lastIndex = (calls: RecordedCall[], name: string) => calls.map((c) => c.call as string).lastIndexOf(name);
+
+test('sethostname and setdomainname come after pivot_root, with the profile\'s names', (t) => {
+  const calls = recorded(PLANS.everything!.doc, [A_FILTER]);
+  t.true(firstIndex(calls, 'pivot_root') < firstIndex(calls, 'sethostname'));
+  t.deepEqual(calls.find((c) => c.call === 'sethostname')!.args, { name: 'h' });
+  t.deepEqual(calls.find((c) => c.call === 'setdomainname')!.args, { name: 'd' });
+});
+
+test('with no_new_privs, seccomp is the last call before execve, and execve gets the resolved program', (t) => {
+  const calls = recorded(PLANS['default with a filter']!.doc, [A_FILTER, A_FILTER]);
+  t.deepEqual(callNames(calls).slice(-6), ['prctl', 'find_executable', 'report_ready', 'seccomp', 'seccomp', 'execve']);
+  t.deepEqual(calls.at(-6)!.args, { option: 'PR_SET_NO_NEW_PRIVS', value: 1 });
+  t.deepEqual(calls.at(-3)!.args, { program: A_FILTER.toString('base64') });
+  // The profile sets no HOME: execve gets the environment set-home made (the recording kernel's passwd lists no one).
+  t.deepEqual(calls.at(-1)!.args, { path: '/bin/true', argv: ['/bin/true'], env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/'] });
+});
+
+test('the program is found and the parent told before the first seccomp call, in both seccomp positions', (t) => {
+  for (const plan of ['default with a filter', 'filter without no_new_privs']) {
+    const calls = recorded(PLANS[plan]!.doc, [A_FILTER]);
+    const seccomp = firstIndex(calls, 'seccomp');
+    t.true(firstIndex(calls, 'find_executable') < firstIndex(calls, 'report_ready'), plan);
+    t.is(firstIndex(calls, 'report_ready'), seccomp - 1, plan);
+    t.deepEqual(calls[seccomp - 1]!.args, { fd: FDS.report }, plan);
+  }
+  const unfiltered = recorded(PLANS.default!.doc);
+  t.deepEqual(callNames(unfiltered).slice(-3), ['find_executable', 'report_ready', 'execve']);
+});
+
+test('without no_new_privs the filter goes in before the bounding set shrinks and the ids change', (t) => {
+  const calls = recorded(PLANS['filter without no_new_privs']!.doc, [A_FILTER]);
+  const seccomp = firstIndex(calls, 'seccomp');
+  t.true(seccomp < calls.findIndex((c) => c.call === 'prctl' && c.args.option === 'PR_CAPBSET_DROP'));
+  t.true(seccomp < firstIndex(calls, 'setresuid'));
+  t.false(calls.some((c) => c.call === 'prctl' && c.args.option === 'PR_SET_NO_NEW_PRIVS'));
+});
+
+test('propagation is made private on / (MS_PRIVATE|MS_REC) before any other mount call', (t) => {
+  const calls = recorded(PLANS.everything!.doc, [A_FILTER]);
+  t.deepEqual(calls[0], { call: 'mount', args: { source: null, target: '/', fstype: null, flags: MS.PRIVATE | MS.REC, data: null } });
+});
+
+test('every mount call before pivot_root lands in the staging root; after it only the root\'s propagation changes', (t) => {
+  const calls = recorded(PLANS.everything!.doc, [A_FILTER]);
+  const pivot = firstIndex(calls, 'pivot_root');
+  for (const c of calls.slice(1, pivot)) {
+    if (c.call === 'mount' || c.call === 'move_mount') t.true(String(c.args.target).startsWith('/tmp'), JSON.stringify(c));
+  }
+  t.deepEqual(callNames(calls).slice(pivot - 1, pivot + 3), ['chdir', 'pivot_root', 'umount2', 'chdir']);
+  t.deepEqual(calls.slice(pivot + 3).filter((c) => c.call.startsWith('mount')).map((c) => c.args),
+    [{ target: '/', attrSet: 0, recursive: true, propagation: 'private' }]);
+});
+
+test('a bind source is cloned before the root covers /tmp, and attached from the very descriptor open_tree returned', (t) => {
+  const calls = recorded(PLANS['directory rootfs']!.doc);
+  const clone = calls.findIndex((c) => c.call === 'open_tree' && c.args.path === '/etc');
+  const attachRoot = calls.findIndex((c) => c.call === 'move_mount' && c.args.target === '/tmp');
+  t.true(clone >= 0 && clone < attachRoot);
+  // The recording kernel hands out 1000, 1001, ... in call order: the bind tree came first.
+  t.deepEqual(calls.find((c) => c.call === 'move_mount' && c.args.target === '/tmp/lib')!.args, { from: 1000, target: '/tmp/lib' });
+  t.deepEqual(calls[attachRoot]!.args, { from: 1001, target: '/tmp' });
+});
+
+test('the host-root view clones directories read-only, copies symlinks and leaves live state out', (t) => {
+  const calls = recorded(PLANS.default!.doc);
+  t.deepEqual(calls.filter((c) => c.call === 'open_tree').map((c) => c.args.path), ['/usr', '/etc']);
+  t.deepEqual(calls.find((c) => c.call === 'symlink')!.args, { target: 'usr/bin', path: '/tmp/bin' });
+  t.deepEqual(calls.filter((c) => c.call === 'mkdir' && String(c.args.path).split('/').length === 3).map((c) => [c.args.path, c.args.mode]),
+    [['/tmp/usr', 0o755], ['/tmp/etc', 0o755], ['/tmp/proc', 0o755], ['/tmp/tmp', 0o1777]]);
+  const tmpfs = calls.findIndex((c) => c.call === 'mount' && c.args.target === '/tmp');
+  t.true(lastIndex(calls.slice(0, tmpfs), 'open_tree') >= 0 && !calls.slice(tmpfs).some((c) => c.call === 'open_tree'));
+});
+
+test('masks: an empty read-only tmpfs over a directory, /dev/null over a file, nothing over a missing path', (t) => {
+  const doc = { maskedPaths: ['/proc/acpi', '/proc/kcore', '/proc/nothing'], readonlyPaths: [], process: { args: ['/bin/true'] } };
+  const calls = recorded(doc, [], { '/tmp/proc/acpi': 'dir', '/tmp/proc/kcore': 'non-dir' });
+  const masks = calls.filter((c) => c.call === 'mount' && String(c.args.target).startsWith('/tmp/proc/'));
+  t.deepEqual(masks.map((c) => c.args), [
+    { source: 'tmpfs', target: '/tmp/proc/acpi', fstype: 'tmpfs', flags: MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, data: 'size=0,mode=000' },
+    { source: '/dev/null', target: '/tmp/proc/kcore', fstype: null, flags: MS.BIND, data: null },
+  ]);
+});
+
+test('credentials: bounding set, keep-caps, gid before uid, then capset, ambient, death signal, no_new_privs', (t) => {
+  const calls = recorded({ process: { args: ['/bin/true'], user: { uid: 1000, gid: 100 }, capabilities: ['CAP_NET_BIND_SERVICE'] } });
+  const from = calls.findIndex((c) => c.call === 'prctl');
+  const tail = calls.slice(from, -3).filter((c) => !(c.call === 'prctl' && c.args.option === 'PR_CAPBSET_DROP'));
+  t.deepEqual(tail.map((c) => [c.call, c.args.option ?? c.args.gid ?? c.args.uid ?? '']), [
+    ['prctl', 'PR_SET_KEEPCAPS'], ['setresgid', 100], ['setresuid', 1000], ['keyctl_join_session_keyring', ''], ['capset', ''],
+    ['prctl', 'PR_CAP_AMBIENT_CLEAR_ALL'], ['prctl', 'PR_SET_PDEATHSIG'], ['prctl', 'PR_SET_NO_NEW_PRIVS'],
+  ]);
+  const mask = (1n << 10n).toString();
+  t.deepEqual(calls.find((c) => c.call === 'capset')!.args, { effective: mask, permitted: mask, inheritable: '0' });
+  t.is(calls.filter((c) => c.call === 'prctl' && c.args.option === 'PR_CAPBSET_DROP').length, 40);
+});
+
+test('masks and read-only binds land where resolve_in_root put them, resolved after every mount; a path it found missing gets nothing', (t) => {
+  const doc = {
+    mounts: [{ type: 'proc' }, { type: 'tmpfs', destination: '/srv' }],
+    maskedPaths: ['/mnt/to-srv', '/gone/deeper'], readonlyPaths: ['/mnt/to-etc'], process: { args: ['/bin/true'] },
+  };
+  const calls = recorded(doc, [], { '/tmp/srv': 'dir', '/tmp/etc': 'dir' }, { '/mnt/to-srv': '/tmp/srv', '/gone/deeper': null, '/mnt/to-etc': '/tmp/etc' });
+  const resolves = calls.flatMap((c, i) => (c.call === 'resolve_in_root' ? [i] : []));
+  t.deepEqual(resolves.map((i) => calls[i]!.args), [
+    { root: '/tmp', path: '/mnt/to-srv' }, { root: '/tmp', path: '/gone/deeper' }, { root: '/tmp', path: '/mnt/to-etc' },
+  ]);
+  // Resolved in the finished tree: after the last mount the profile makes (a symlink may lead into it), before pivot_root.
+  const srvMount = calls.findIndex((c) => c.call === 'mount' && c.args.target === '/tmp/srv' && c.args.fstype === 'tmpfs' && c.args.data !== 'size=0,mode=000');
+  t.true(srvMount >= 0 && srvMount < resolves[0]!);
+  t.true(resolves.at(-1)! < firstIndex(calls, 'pivot_root'));
+  const after = calls.slice(resolves[0]!, firstIndex(calls, 'pivot_root')).filter((c) => c.call === 'mount' || c.call === 'mount_setattr');
+  t.deepEqual(after.map((c) => [c.call, c.args.target]), [
+    ['mount', '/tmp/srv'], ['mount', '/tmp/etc'], ['mount_setattr', '/tmp/etc'], ['mount_setattr', '/tmp'],
+  ]);
+  t.is(after[0]!.args.data, 'size=0,mode=000');
+  t.deepEqual(after[1]!.args, { source: '/tmp/etc', target: '/tmp/etc', fstype: null, flags: MS.BIND | MS.REC, data: null });
+});
+
+test('devices: made after the /dev tmpfs is mounted and its filesystem recorded, only there, before masks and pivot_root', (t) => {
+  const calls = recorded(PLANS.devices!.doc);
+  const devMount = calls.findIndex((c) => c.call === 'mount' && c.args.target === '/tmp/dev' && c.args.fstype === 'tmpfs');
+  const statDev = firstIndex(calls, 'stat_dev');
+  const create = calls.filter((c) => c.call === 'create_device');
+  t.true(devMount >= 0 && statDev === devMount + 1);
+  t.deepEqual(calls[statDev]!.args, { path: '/tmp/dev' });
+  t.is(create.length, 1);
+  // The recording kernel numbers filesystems from 1: the device may be made on the /dev tmpfs and nowhere else.
+  t.deepEqual(create[0]!.args, {
+    root: '/tmp', device: { path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o666, uid: 0, gid: 0 }, inUserNamespace: false, devFilesystems: [1],
+  });
+  const made = calls.indexOf(create[0]!);
+  // After the default nodes (the last symlink and mkdir of /dev's fill), so a default one is replaced, not made over.
+  t.true(lastIndex(calls.slice(0, made), 'mknod') > statDev);
+  t.true(made < firstIndex(calls, 'resolve_in_root'));
+  t.true(made < firstIndex(calls, 'pivot_root'));
+  // Without a dev mount the list names no filesystem, so create_device refuses (core/container-devices.ts).
+  const noDev = recorded({ ...PLANS.devices!.doc, mounts: [{ type: 'proc' }] }).find((c) => c.call === 'create_device')!;
+  t.deepEqual(noDev.args.devFilesystems, []);
+  t.deepEqual(recorded({ ...PLANS.devices!.doc, namespaces: ALL_NAMESPACES }).find((c) => c.call === 'create_device')!.args.inUserNamespace, true);
 });

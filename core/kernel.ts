@@ -1,0 +1,100 @@
+// The kernel as the launch sees it: one typed interface, one method per call, each taking one
+// argument object. core/native/native-kernel.ts carries the calls out through libc;
+// core/recording-kernel.ts only writes them down, so a test (or `nsrig plan`) can read back which
+// calls a launch makes, with which arguments, in which order, without root.
+//
+// Methods are named after the system call or libc function they make (pivot_root, mount_setattr),
+// not in camelCase: a record prints as the call an auditor would find in strace. A few are small
+// fixed sequences named for what they do (ensure_mount_point, configure_interface, reset_signals):
+// each is one decision on the container's filesystem or one netlink conversation.
+import type { Propagation } from '../policy/kernel/mount-flags.js';
+import type { DeviceNode, Personality } from '../policy/profile/types.js';
+import type { PlannedMount } from './plan.js';
+
+/** prctl(2) options the launch uses; value is the capability, signal or flag each takes. */
+export type PrctlOption =
+  | 'PR_SET_KEEPCAPS' | 'PR_SET_NO_NEW_PRIVS' | 'PR_SET_PDEATHSIG' | 'PR_CAPBSET_DROP'
+  | 'PR_CAP_AMBIENT_CLEAR_ALL' | 'PR_CAP_AMBIENT_RAISE';
+
+/** Every call's arguments and result. */
+export interface KernelCalls {
+  mount: { args: { source: string | null; target: string; fstype: string | null; flags: number; data: string | null }; result: void };
+  umount2: { args: { target: string; flags: number }; result: void };
+  /** A detached copy of the mount tree at path (OPEN_TREE_CLONE), as a close-on-exec descriptor. */
+  open_tree: { args: { path: string; recursive: boolean }; result: number };
+  /** attrSet is set, clear cleared (MOUNT_ATTR_*), on target alone or its whole tree (recursive). */
+  mount_setattr: { args: { target: string | number; attrSet: number; clear?: number; recursive: boolean; propagation?: Propagation }; result: void };
+  /** Attaches a detached tree at target (MOVE_MOUNT_F_EMPTY_PATH). */
+  move_mount: { args: { from: number; target: string }; result: void };
+  pivot_root: { args: { newRoot: string; putOld: string }; result: void };
+  chdir: { args: { path: string }; result: void };
+  mkdir: { args: { path: string; mode: number }; result: void };
+  symlink: { args: { target: string; path: string }; result: void };
+  /** Creates or truncates a file and writes data (also a mount point for a file bind: data ""). */
+  write_file: { args: { path: string; data: string }; result: void };
+  /** What is at path, following symlinks: the condition of a call that depends on the container's filesystem. */
+  stat: { args: { path: string }; result: 'dir' | 'non-dir' | 'missing' };
+  /**
+   * The host path of a container path inside root, every symlink followed within root as the
+   * kernel will follow it once root is "/" (core/path-in-root.ts); null when some part is missing.
+   */
+  resolve_in_root: { args: { root: string; path: string }; result: string | null };
+  /** stat(2)'s st_dev of path: which filesystem it is on (a /dev tmpfs this setup mounted). */
+  stat_dev: { args: { path: string }; result: number };
+  /**
+   * One linux.devices node (core/container-devices.ts), only inside a filesystem of devFilesystems
+   * (the /dev tmpfs mounts this setup made), refused otherwise: mknod, chown and chmod, or in a user
+   * namespace a bind of the host's node at device.path; one already there is replaced.
+   */
+  create_device: { args: { root: string; device: DeviceNode; inUserNamespace: boolean; devFilesystems: number[] }; result: void };
+  /** mkdir -p (dir), or an empty file in mkdir -p'd parents (file), when path is missing; destination names it in the error. */
+  ensure_mount_point: { args: { path: string; kind: 'dir' | 'file'; destination: string }; result: void };
+  unshare: { args: { flags: number }; result: void };
+  /** open(2) read-only and close-on-exec, as a namespace file is opened for setns. */
+  open: { args: { path: string }; result: number };
+  /** setns(2) into the namespace fd refers to; what names it in an error. */
+  setns: { args: { fd: number; nstype: number; what: string }; result: void };
+  /** mknod(2) of a device node (type 'c' or 'b') or a fifo ('p'). */
+  mknod: { args: { path: string; type: 'c' | 'b' | 'p'; mode: number; major: number; minor: number }; result: void };
+  chmod: { args: { path: string; mode: number }; result: void };
+  /** A mount of type cgroup or cgroup2 as runc 1.1 lays it out (core/cgroup-mount.ts): one decision on the host's hierarchies. */
+  mount_cgroup: { args: { target: string; planned: PlannedMount; inCgroupNamespace: boolean }; result: void };
+  /** env with HOME= from the passwd file's entry for uid ("/" when it names none or the file is missing). */
+  env_with_home_from_passwd: { args: { env: string[]; uid: number; passwd: string }; result: string[] };
+  umask: { args: { mask: number }; result: void };
+  personality: { args: { domain: Personality }; result: void };
+  sethostname: { args: { name: string }; result: void };
+  setdomainname: { args: { name: string }; result: void };
+  /** SIOCSIFFLAGS IFF_UP, as `ip link set NAME up`. */
+  bring_interface_up: { args: { name: string }; result: void };
+  /** rtnetlink: an IPv4 address on the interface, link up, then wait until it is running. */
+  configure_interface: { args: { name: string; address: string; prefixLength: number; waitMs: number }; result: void };
+  prlimit: { args: { resource: string; soft: number; hard: number }; result: void };
+  setsid: { args: Record<string, never>; result: void };
+  /** dup2, except from === to clears close-on-exec (dup2 onto itself would keep it). */
+  dup2: { args: { from: number; to: number }; result: void };
+  /** close_range(first, ~0, CLOSE_RANGE_CLOEXEC). */
+  close_range: { args: { first: number }; result: void };
+  /** Ignored signals back to SIG_DFL, none blocked: what the contained program should start with. */
+  reset_signals: { args: Record<string, never>; result: void };
+  prctl: { args: { option: PrctlOption; value: number }; result: void };
+  keyctl_join_session_keyring: { args: Record<string, never>; result: void };
+  setgroups: { args: { gids: number[] }; result: void };
+  setresgid: { args: { gid: number }; result: void };
+  setresuid: { args: { uid: number }; result: void };
+  /** capset(2) with 64-bit masks, as decimal strings (JSON has no bigint). */
+  capset: { args: { effective: string; permitted: string; inheritable: string }; result: void };
+  /** seccomp(SECCOMP_SET_MODE_FILTER) with a classic-BPF program (struct sock_filter[], base64). */
+  seccomp: { args: { program: string }; result: void };
+  /** close(2): of a namespace descriptor once joined, or of the marker a tracer starts counting at. */
+  close: { args: { fd: number }; result: void };
+  /** argv[0] as execve needs it: itself when it has a slash, else the first executable on PATH. */
+  find_executable: { args: { name: string; pathVar: string }; result: string };
+  /** One JSON line to the parent: stage 2 reached the point after which it may no longer write. */
+  report_ready: { args: { fd: number }; result: void };
+  execve: { args: { path: string; argv: string[]; env: string[] }; result: void };
+}
+
+export type CallName = keyof KernelCalls;
+
+export type Kernel = { [K in CallName]: (args: KernelCalls[K]['args']) => KernelCalls[K]['result'] };

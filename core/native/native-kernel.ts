@@ -1,0 +1,140 @@
+// The Kernel interface carried out through libc: each method is one of the typed wrappers beside
+// it. Stage 2 runs its step list on this; so does anything else in nsrig that needs the kernel.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Kernel, PrctlOption } from '../kernel.js';
+import { MountPointError, Stage2InputError, StepListError } from '../launch-error.js';
+import { cloneFlagNames } from '../../policy/kernel/clone-flags.js';
+import { attachMountTree, chdir, cloneMountTree, makeNode, mount, pivotRoot, setMountAttributes, unmount } from './mount.js';
+import { mountCgroupFilesystem } from '../cgroup-mount.js';
+import { createDevice } from '../container-devices.js';
+import { resolveInRoot } from '../path-in-root.js';
+import { homeFromPasswd } from '../setup-steps.js';
+import {
+  accessExecutable, bringInterfaceUp, closeOnExecFrom, duplicateFd, execve, newSession, resetSignalsForExec, setDomainname, setHostname,
+  openNamespace, setns, setPersonality, setRlimit, unshare,
+} from './system.js';
+import {
+  clearAmbientSet, dropFromBoundingSet, raiseAmbient, setCapabilities, setGroups, setKeepCapabilities, setNoNewPrivileges,
+  setParentDeathSignal, setResGid, setResUid,
+} from './identity.js';
+import { installSeccompFilter, rawSyscall } from './seccomp.js';
+import { joinNewSessionKeyring } from './keyring.js';
+import { RouteNetlink } from './netlink.js';
+import { SyscallError } from './syscall-error.js';
+import { NR } from '../../policy/kernel/syscall-table.js';
+
+const PRCTL: Readonly<Record<PrctlOption, (value: number) => void>> = {
+  PR_SET_KEEPCAPS: (value) => setKeepCapabilities(value !== 0),
+  PR_SET_NO_NEW_PRIVS: () => setNoNewPrivileges(),
+  PR_SET_PDEATHSIG: () => setParentDeathSignal(),
+  PR_CAPBSET_DROP: (cap) => dropFromBoundingSet(cap),
+  PR_CAP_AMBIENT_CLEAR_ALL: () => clearAmbientSet(),
+  PR_CAP_AMBIENT_RAISE: (cap) => raiseAmbient(cap),
+};
+
+function findExecutable(name: string, pathVar: string): string {
+  if (name.includes('/')) {
+    const errno = accessExecutable(name);
+    if (errno !== 0) throw new SyscallError('execve', errno, name, 'the program to run is missing or not executable in the container');
+    return name;
+  }
+  for (const dir of pathVar.split(':').filter(Boolean)) {
+    const candidate = path.join(dir, name);
+    if (accessExecutable(candidate) === 0) return candidate;
+  }
+  throw new Stage2InputError(`executable not found in the container: ${name} (searched PATH=${pathVar})`);
+}
+
+export const nativeKernel: Kernel = {
+  mount: (a) => mount(a.source, a.target, a.fstype, a.flags, a.data),
+  umount2: (a) => unmount(a.target, a.flags),
+  open_tree: (a) => cloneMountTree(a.path, a.recursive),
+  mount_setattr: (a) => setMountAttributes(a.target, a.attrSet, { recursive: a.recursive, propagation: a.propagation, clear: a.clear }),
+  move_mount: (a) => attachMountTree(a.from, a.target),
+  pivot_root: (a) => pivotRoot(a.newRoot, a.putOld),
+  chdir: (a) => chdir(a.path),
+  mkdir: (a) => fs.mkdirSync(a.path, { mode: a.mode }),
+  symlink: (a) => fs.symlinkSync(a.target, a.path),
+  write_file: (a) => fs.writeFileSync(a.path, a.data),
+  stat: (a) => {
+    const stat = fs.statSync(a.path, { throwIfNoEntry: false });
+    return stat === undefined ? 'missing' : stat.isDirectory() ? 'dir' : 'non-dir';
+  },
+  resolve_in_root: (a) => resolveInRoot(a.root, a.path) ?? null,
+  stat_dev: (a) => fs.statSync(a.path).dev,
+  create_device: (a) => createDevice(a.root, a.device, a.inUserNamespace, a.devFilesystems),
+  ensure_mount_point: (a) => {
+    if (fs.existsSync(a.path)) return;
+    try {
+      if (a.kind === 'dir') fs.mkdirSync(a.path, { recursive: true });
+      else {
+        fs.mkdirSync(path.dirname(a.path), { recursive: true });
+        fs.writeFileSync(a.path, '');
+      }
+    } catch (e) {
+      throw new MountPointError(a.destination, (e as NodeJS.ErrnoException).code);
+    }
+  },
+  unshare: (a) => unshare(a.flags, cloneFlagNames(a.flags).join('|')),
+  open: (a) => openNamespace(a.path),
+  setns: (a) => setns(a.fd, a.nstype, a.what),
+  mknod: (a) => makeNode(a.path, a.type, a.mode, a.major, a.minor),
+  chmod: (a) => fs.chmodSync(a.path, a.mode),
+  mount_cgroup: (a) => mountCgroupFilesystem(a.target, a.planned, a.inCgroupNamespace),
+  env_with_home_from_passwd: (a) => {
+    let passwd = '';
+    try {
+      passwd = fs.readFileSync(a.passwd, 'utf8');
+    } catch {
+      // No passwd file: HOME is "/", as with a uid it does not list.
+    }
+    return [...a.env, `HOME=${homeFromPasswd(passwd, a.uid)}`];
+  },
+  umask: (a) => {
+    process.umask(a.mask);
+  },
+  personality: (a) => setPersonality(a.domain),
+  sethostname: (a) => setHostname(a.name),
+  setdomainname: (a) => setDomainname(a.name),
+  bring_interface_up: (a) => bringInterfaceUp(a.name),
+  configure_interface: (a) => {
+    const route = RouteNetlink.open();
+    try {
+      const index = route.linkIndex(a.name);
+      route.addIpv4Address(index, a.address, a.prefixLength);
+      route.setLinkUp(index);
+      route.waitUntilRunning(index, a.waitMs);
+    } finally {
+      route.close();
+    }
+  },
+  prlimit: (a) => setRlimit(a.resource, a.soft, a.hard),
+  setsid: () => newSession(),
+  dup2: (a) => duplicateFd(a.from, a.to),
+  close_range: (a) => closeOnExecFrom(a.first),
+  reset_signals: () => resetSignalsForExec(),
+  prctl: (a) => {
+    const run = PRCTL[a.option];
+    if (!run) throw new StepListError(`prctl option ${String(a.option)} is not one the launch makes`);
+    run(a.value);
+  },
+  keyctl_join_session_keyring: () => {
+    joinNewSessionKeyring();
+  },
+  setgroups: (a) => setGroups(a.gids),
+  setresgid: (a) => setResGid(a.gid),
+  setresuid: (a) => setResUid(a.uid),
+  capset: (a) => setCapabilities({ effective: BigInt(a.effective), permitted: BigInt(a.permitted), inheritable: BigInt(a.inheritable) }),
+  seccomp: (a) => {
+    installSeccompFilter(Buffer.from(a.program, 'base64'));
+  },
+  close: (a) => {
+    rawSyscall(NR.close, a.fd);
+  },
+  find_executable: (a) => findExecutable(a.name, a.pathVar),
+  report_ready: (a) => {
+    fs.writeSync(a.fd, `${JSON.stringify({ event: 'exec' })}\n`);
+  },
+  execve: (a) => execve(a.path, a.argv, a.env),
+};
