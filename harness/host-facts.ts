@@ -134,12 +134,20 @@ function removeFixtureDir(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-/** Fixture directories of nsrig processes that were SIGKILLed: their exit hook never ran. */
+const FIXTURE_NAME = new RegExp(`^${FIXTURE_PREFIX}(\\d+)-[^/]+$`);
+
+/**
+ * Fixture directories of nsrig processes that were SIGKILLed: their exit hook never ran. Those in
+ * $TMPDIR by name; those mounted anywhere else (a run whose TMPDIR was another directory, as test
+ * files set it) by the mount table, since a leftover shared mount is what would weaken the host.
+ */
 function sweepStaleFixtureDirs(): void {
-  for (const name of fs.readdirSync(os.tmpdir())) {
-    const pid = Number(new RegExp(`^${FIXTURE_PREFIX}(\\d+)-`).exec(name)?.[1]);
+  const inTmp = fs.readdirSync(os.tmpdir()).map((name) => path.join(os.tmpdir(), name));
+  const mounted = parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')).map((m) => m.mountPoint);
+  for (const dir of new Set([...inTmp, ...mounted])) {
+    const pid = Number(FIXTURE_NAME.exec(path.basename(dir))?.[1]);
     if (!pid || fs.existsSync(`/proc/${pid}`)) continue;
-    removeFixtureDir(path.join(os.tmpdir(), name));
+    removeFixtureDir(dir);
   }
 }
 

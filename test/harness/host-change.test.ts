@@ -3,7 +3,11 @@
 // point of its own, gone with the fixtures.
 import test from 'ava';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { mount, setPropagation } from '../../core/native/mount.js';
+import { MS } from '../../policy/kernel/mount-flags.js';
 import { HostFixtures, isHarnessMount, makeHarnessMountDir } from '../../harness/host-facts.js';
 import { runHostChange } from '../../harness/scenario.js';
 import { BuiltinTarget } from '../../harness/targets/builtin.js';
@@ -57,4 +61,28 @@ test.serial('the probe looks, the host changes, the probe looks again, and undo 
   }
   t.false(fs.existsSync(host.fixtureDir));
   t.is(mountLine(host.fixtureDir), undefined, 'the fixture mount is gone');
+});
+
+test.serial('a SIGKILLed run\'s fixture mount, even one level below $TMPDIR, is swept by the next run', async (t) => {
+  // A pid that names no process any more: a child that has exited and been reaped.
+  const dead = spawnSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' });
+  const pid = Number(dead.stdout.trim());
+  t.false(fs.existsSync(`/proc/${pid}`));
+  const testDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-sweep-test-'));
+  const stale = path.join(testDir, `nsrig-fixture-${pid}-AbC123`);
+  fs.mkdirSync(stale);
+  fs.writeFileSync(path.join(stale, 'left-by-the-dead-run'), '');
+  // As makeFixtureDir leaves it: a shared mount point of its own.
+  mount(stale, stale, null, MS.BIND);
+  setPropagation(stale, 'shared', false);
+  try {
+    t.regex(mountLine(stale) ?? '', / shared:\d+ /);
+    const fixtures = await HostFixtures.create();
+    await fixtures.close();
+    t.is(mountLine(stale), undefined, 'the stale fixture mount is gone');
+    t.false(fs.existsSync(stale), 'and its directory');
+  } finally {
+    if (mountLine(stale) !== undefined) spawnSync('umount', ['-l', stale]);
+    fs.rmSync(testDir, { recursive: true, force: true });
+  }
 });
