@@ -50,10 +50,12 @@ withEbpf('eBPF: a violation carries the pid and argument registers of each refus
   const python = json.processes.find((p) => p.command === 'python3')!;
   const kill = json.violations.find((v) => v.name === 'kill')!;
   t.is(kill.reason, 'denied');
-  t.deepEqual(kill.calls!.map((c) => [c.pid, c.args[0], c.args[1]]), [[shell!.pid, String(shell!.pid), '0']]);
+  // When a call was counted but not recorded, the whole trace says where it went.
+  if (!kill.calls || !json.violations.find((v) => v.name === 'socket')?.calls) t.log(JSON.stringify(json, null, 1), stderr);
+  t.deepEqual(kill.calls?.map((c) => [c.pid, c.args[0], c.args[1]]), [[shell!.pid, String(shell!.pid), '0']]);
   const socket = json.violations.find((v) => v.name === 'socket')!;
   t.is(socket.reason, 'conditional');
-  t.deepEqual(socket.calls!.map((c) => [c.pid, c.args[0]]), [[python.pid, '2']], 'the AF_UNIX socket is not a violation');
+  t.deepEqual(socket.calls?.map((c) => [c.pid, c.args[0]]), [[python.pid, '2']], 'the AF_UNIX socket is not a violation');
   t.regex(stderr, new RegExp(`pid ${python.pid}: socket\\(0x2, `));
 });
 
