@@ -16,6 +16,7 @@ import { profileDocument, type GenerationOptions, type ProfileDocument } from '.
 import { DENIABLE_SYSCALLS } from './generators/seccomp-policy.js';
 import { ProbeError, runHostChange, runPair, runSingle, type SyscallTotals } from './scenario.js';
 import { TOOL_VERSION } from './tool-version.js';
+import { execRequestFor, runExec } from './exec-scenario.js';
 
 export interface CheckOptions {
   target: Target;
@@ -43,6 +44,11 @@ async function runCase(invariant: Invariant, target: Target, profile: Profile, h
   if (invariant.scenario === 'single') {
     const { observed, syscalls } = await runSingle(target, profile, invariant.request(profile, host), { trace });
     return { verdict: invariant.check(observed, profile, host, snapshotHost()), syscalls };
+  }
+  if (invariant.scenario === 'exec') {
+    const given = execRequestFor(profile);
+    const [init, joined] = await runExec(target, profile, given);
+    return { verdict: invariant.check(init, joined, given, profile, host) };
   }
   if (invariant.scenario === 'host-change') {
     const [before, after] = await runHostChange(target, profile, invariant.prepare(profile, host));

@@ -6,6 +6,7 @@ import type { Observations, ProbeRequest } from './probe/protocol.js';
 import type { TargetInfo } from './target.js';
 import type { HostFacts, HostSnapshot } from './host-facts.js';
 import type { GenerationOptions } from './generators/profile-document.js';
+import type { ExecGiven } from './exec-scenario.js';
 
 export type Verdict = { holds: true } | { holds: false; expected: string; observed: string };
 
@@ -84,7 +85,16 @@ export interface HostChangeInvariant extends InvariantBase {
   check(before: Observations, after: Observations, profile: Profile, host: HostFacts): Verdict;
 }
 
-export type Invariant = SingleInvariant | PairInvariant | HostChangeInvariant;
+/**
+ * A predicate over a process joined to a running container (exec) against the container's init,
+ * both alive, and what the joined process was given (exec-scenario.ts).
+ */
+export interface ExecInvariant extends InvariantBase {
+  scenario: 'exec';
+  check(init: Observations, joined: Observations, given: ExecGiven, profile: Profile, host: HostFacts): Verdict;
+}
+
+export type Invariant = SingleInvariant | PairInvariant | HostChangeInvariant | ExecInvariant;
 
 export function areaOf(invariant: Invariant): string {
   return invariant.id.split('.')[0];

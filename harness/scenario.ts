@@ -23,13 +23,14 @@ export class ProbeError extends Error {
   }
 }
 
-interface RunningProbe {
+export interface RunningProbe {
   session: ContainerSession;
   /** The probe's next report line; a ProbeError when it ends (or printed garbage) first. */
   nextReport: () => Promise<Observations>;
 }
 
-function reportReader(session: ContainerSession): () => Promise<Observations> {
+/** Reads a probe's report lines from anything with its stdio and end (a container, an exec'd process). */
+export function reportReader(session: Pick<ContainerSession, 'stdout' | 'stderr' | 'wait'>): () => Promise<Observations> {
   let out = '';
   let err = '';
   let ended: Error | undefined;
@@ -79,12 +80,12 @@ export interface ScenarioOptions {
 
 export type SyscallTotals = { name: string; count: number; errors: number }[];
 
-async function startProbe(target: Target, profile: Profile, request: ProbeRequest, trace = false): Promise<RunningProbe> {
+export async function startProbe(target: Target, profile: Profile, request: ProbeRequest, trace = false): Promise<RunningProbe> {
   const session = await target.start({ profile, args: probeCommand(request), stdin: request.hold ? 'pipe' : 'null', traceSyscalls: trace });
   return { session, nextReport: reportReader(session) };
 }
 
-async function finish(probe: RunningProbe): Promise<void> {
+export async function finish(probe: RunningProbe): Promise<void> {
   probe.session.stdin?.end();
   await probe.session.destroy();
 }

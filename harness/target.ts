@@ -49,6 +49,34 @@ export interface ContainerSession {
   destroy(): Promise<void>;
   /** With traceSyscalls: the calls of every process of the container, once it is gone; else undefined. */
   syscalls?(): Promise<{ name: string; count: number; errors: number }[] | undefined>;
+  /**
+   * Joins a second process to the running container (`RUNTIME exec`): its namespaces, cgroup and
+   * restrictions, with the request's command, environment, cwd and user. Absent where the target
+   * cannot; rejects with TargetError when the target refuses or fails to start it.
+   */
+  exec?(request: ExecRequest): Promise<ExecSession>;
+}
+
+/** A process to join to a running container. What is not given is the container's own process's. */
+export interface ExecRequest {
+  args: string[];
+  /** The exact environment (nothing is added but HOME, as for the container's own process). */
+  env?: Record<string, string>;
+  cwd?: string;
+  user?: { uid: number; gid: number; additionalGids?: number[] };
+  /** A host descriptor handed over on purpose as the process's fd 3 (runc's `--preserve-fds 1`). */
+  preserveFd?: number;
+  /** A cgroup below the container's to run it in (runc's and crun's `exec --cgroup`). */
+  subCgroup?: string;
+}
+
+/** A process joined to a running container: its stdio (stdin is empty) and its end; it dies with the container. */
+export interface ExecSession {
+  /** Its pid as seen from the host, when the target knows it. */
+  readonly hostPid: number | undefined;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  wait(): Promise<ExitStatus>;
 }
 
 /** Profile fields a target may not implement; generated profiles then leave them out. */

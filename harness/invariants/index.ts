@@ -41,6 +41,15 @@ import { offsetsApplied } from './time/offsets-applied.js';
 import { hostKeyInvisible } from './keyring/host-key-invisible.js';
 import { hostProcessUnreachable } from './ptrace/host-process-unreachable.js';
 import { argumentFilterApplies } from './seccomp/argument-filter-applies.js';
+import { joinsInitNamespaces } from './exec/joins-init-namespaces.js';
+import { joinsInitCgroup } from './exec/joins-init-cgroup.js';
+import { execCapsAsDeclared } from './exec/caps-as-declared.js';
+import { execNnpAsDeclared } from './exec/nnp-as-declared.js';
+import { execSeccompOfInit } from './exec/seccomp-of-init.js';
+import { execOnlyStdioFds } from './exec/only-stdio-fds.js';
+import { execCwdInside } from './exec/cwd-inside.js';
+import { execEnvAsGiven } from './exec/env-as-given.js';
+import { execUserAsGiven } from './exec/user-as-given.js';
 
 export const INVARIANTS: readonly Invariant[] = [
   initIsPid1,
@@ -84,4 +93,13 @@ export const INVARIANTS: readonly Invariant[] = [
   hostKeyInvisible,
   hostProcessUnreachable,
   argumentFilterApplies,
+  joinsInitNamespaces,
+  joinsInitCgroup,
+  execCapsAsDeclared,
+  execNnpAsDeclared,
+  execSeccompOfInit,
+  execOnlyStdioFds,
+  execCwdInside,
+  execEnvAsGiven,
+  execUserAsGiven,
 ];

@@ -26,3 +26,8 @@ export function ociSpec(file: string, anchor: string, label: string, quote: stri
 export function cve(id: string, quote: string): Reference {
   return { label: id, url: `https://nvd.nist.gov/vuln/detail/${id}`, quote };
 }
+
+/** A page of runc's own manual (man/*.8.md), the command line crun and youki share. */
+export function runcManual(page: string, option: string, quote: string): Reference {
+  return { label: `${page}(8): ${option}`, url: `https://github.com/opencontainers/runc/blob/main/man/${page}.8.md`, quote };
+}

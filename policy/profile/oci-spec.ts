@@ -93,6 +93,11 @@ export const OCI_RLIM_INFINITY = 18446744073709551615n;
 
 /** JSON text of a config, with RLIM_INFINITY written as the exact integer Go's uint64 expects. */
 export function ociConfigJson(config: OciRuntimeConfig): string {
-  return JSON.stringify(config, (_key, value: unknown) => (typeof value === 'bigint' ? `@@bigint:${value}` : value), 2)
+  return ociJson(config);
+}
+
+/** JSON for a runtime (a config.json, a process.json), with bigints written as exact integers. */
+export function ociJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? `@@bigint:${v}` : v), 2)
     .replace(/"@@bigint:(\d+)"/g, '$1');
 }

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
-import { TargetError, type ContainerSession, type ExitStatus, type LaunchRequest } from '../../target.js';
+import { TargetError, type ContainerSession, type ExecRequest, type ExitStatus, type LaunchRequest } from '../../target.js';
 import { writeBundle, type Bundle } from './bundle-writer.js';
 import { RuntimeDriver } from './runtime-driver.js';
 import { describeFailure, killGroup } from './runtime-command.js';
@@ -21,6 +21,7 @@ import { lastRuntimeError, readRuntimeLog } from './runtime-log.js';
 import { readMountinfo } from './cgroup-layout.js';
 import { isSameOrBelow } from './host-root-view.js';
 import { trackSession, untrackSession, type SyncTeardown } from './live-sessions.js';
+import { startOciExec, type OciExec } from './oci-exec.js';
 
 export interface SessionTimeouts {
   /** How long the runtime may take to start the program. */
@@ -61,6 +62,8 @@ export class OciSession implements ContainerSession, SyncTeardown {
   private timer: NodeJS.Timeout | undefined;
   private destroying: Promise<void> | undefined;
   private readonly startStderr: Buffer[] = [];
+  /** Runtime processes of `exec`, killed with the container. */
+  private readonly execs: OciExec[] = [];
 
   /** Writes the bundle, runs the runtime, and resolves once the program has started. */
   static async start(target: string, binary: string, request: LaunchRequest, timeouts: SessionTimeouts): Promise<OciSession> {
@@ -241,6 +244,13 @@ export class OciSession implements ContainerSession, SyncTeardown {
     });
   }
 
+  async exec(request: ExecRequest): Promise<OciExec> {
+    if (this.exit !== undefined || this.destroying !== undefined) throw new TargetError(this.target, `exec: container ${this.id} is no longer running`);
+    const exec = await startOciExec(this.target, this.driver, this.id, this.bundle.config.process, request, this.timeouts.startMs);
+    this.execs.push(exec);
+    return exec;
+  }
+
   destroy(): Promise<void> {
     this.destroying ??= this.teardown().then((problems) => {
       if (problems.length > 0) throw new TargetError(this.target, `teardown of ${this.id} left something behind: ${problems.join('; ')}`);
@@ -252,6 +262,7 @@ export class OciSession implements ContainerSession, SyncTeardown {
   private async teardown(): Promise<string[]> {
     clearTimeout(this.timer);
     await this.forceStop();
+    for (const exec of this.execs) exec.kill();
     const problems: string[] = [];
     // A foreground run deletes its container on exit; --force covers a runtime that died or hung.
     const deleted = await this.driver.delete(this.id);
@@ -268,6 +279,7 @@ export class OciSession implements ContainerSession, SyncTeardown {
   /** Process exit: no event loop left, so everything happens synchronously. */
   teardownNow(): void {
     killGroup(this.child);
+    for (const exec of this.execs) exec.kill();
     this.killHostPid();
     spawnSync(this.driver.binary, ['--root', this.driver.stateRoot, 'delete', '--force', this.id], { timeout: this.timeouts.commandMs, stdio: 'ignore' });
     removeSessionDir(this.bundle.dir);
@@ -287,7 +299,7 @@ function readPidFile(file: string): number | undefined {
  * `run` exits with the program's code, or 128+N when a signal N killed it (the shell's convention,
  * which runc and crun follow). A program that itself exits with 128+N is indistinguishable from it.
  */
-function exitStatusOf(exit: RuntimeExit, timedOut: boolean): ExitStatus {
+export function exitStatusOf(exit: RuntimeExit, timedOut: boolean): ExitStatus {
   // The runtime itself was killed (by the timeout's escalation, or from outside): the container went with it.
   if (exit.signal !== null) return { code: null, signal: timedOut ? 'SIGKILL' : exit.signal, timedOut };
   if (exit.code !== null && exit.code > 128) {

@@ -1,7 +1,7 @@
 // One runtime invocation with a deadline. Every runtime command runs in its own process group, so
 // a runtime that hangs is SIGKILLed together with anything it forked, and the caller always gets
 // an answer.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 
 export interface CommandResult {
   code: number | null;
@@ -38,10 +38,11 @@ export function runtimeEnvironment(): NodeJS.ProcessEnv {
  * /dev/null: crun 1.8.1 fchowns a container's standard streams to the container's user before it
  * joins the user namespace, so a /dev/null stdin would hand the host's /dev/null to that user
  * (containers/crun#1845, fixed by containers/crun#1847). "empty" closes the pipe at once, which
- * reads as end-of-file just as /dev/null does.
+ * reads as end-of-file just as /dev/null does. `fd3`, when given, is the runtime's fd 3 (for --preserve-fds).
  */
-export function spawnInGroup(file: string, args: string[], stdin: 'pipe' | 'empty'): ChildProcess {
-  const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: runtimeEnvironment() });
+export function spawnInGroup(file: string, args: string[], stdin: 'pipe' | 'empty', fd3?: number): ChildProcess {
+  const stdio: StdioOptions = fd3 === undefined ? ['pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe', fd3];
+  const child: ChildProcess = spawn(file, args, { stdio, detached: true, env: runtimeEnvironment() });
   if (stdin === 'empty') {
     child.stdin!.on('error', () => undefined);
     child.stdin!.end();

@@ -33,6 +33,18 @@ export class RuntimeDriver {
     return spawnInGroup(this.binary, args, stdin === 'pipe' ? 'pipe' : 'empty');
   }
 
+  /**
+   * `exec --process FILE` in the foreground: the runtime joins the process to the container, relays
+   * its stdio, writes the pid file once it is started, and exits with its status. A preserved
+   * descriptor becomes the process's fd 3.
+   */
+  spawnExec(id: string, processFile: string, pidFile: string, options: { preserveFd?: number; subCgroup?: string }): ChildProcess {
+    const args = [...this.global(), 'exec', '--process', processFile, '--pid-file', pidFile];
+    if (options.preserveFd !== undefined) args.push('--preserve-fds', '1');
+    if (options.subCgroup !== undefined) args.push('--cgroup', options.subCgroup);
+    return spawnInGroup(this.binary, [...args, id], 'empty', options.preserveFd);
+  }
+
   /** Signals by number: every runtime parses numbers, not every one parses every name. */
   kill(id: string, signal: number): Promise<CommandResult> {
     return runCommand(this.binary, [...this.global(), 'kill', id, String(signal)], this.timeoutMs);

@@ -1,0 +1,63 @@
+// The exec scenario: the probe starts as the container's init and holds; a second probe is joined
+// to the running container (`RUNTIME exec`) and reports too. The invariants compare the two
+// reports and what the second process was given.
+import type { Profile } from '../policy/profile/types.js';
+import type { ExecRequest, Target, TargetInfo } from './target.js';
+import { TargetError } from './target.js';
+import type { Observations } from './probe/protocol.js';
+import { finish, probeCommand, reportReader, startProbe } from './scenario.js';
+import { RIG_DIR } from './probe-rig.js';
+
+/** What an exec was given besides its command line. */
+export type ExecGiven = Omit<ExecRequest, 'args'>;
+
+/** Targets that cannot join a process to a running container: nothing for an exec invariant to check. */
+export function execUnsupported(_host: unknown, target: TargetInfo): string | undefined {
+  return target.kind === 'oci' ? undefined : `${target.name} cannot join a process to a running container (exec) yet`;
+}
+
+type IdMap = Profile['user']['uidMappings'];
+
+/** Another id than `id` the container can use (mapped, with a user namespace), or `id` when there is none. */
+function otherId(id: number, maps: IdMap | undefined): number {
+  if (maps === undefined) return id === 65534 ? 1 : id + 1;
+  const mapped = (n: number) => maps.some((m) => m.containerId <= n && n < m.containerId + m.size);
+  if (mapped(id + 1)) return id + 1;
+  const other = maps.map((m) => m.containerId).find((n) => n !== id);
+  return other ?? (mapped(id - 1) ? id - 1 : id);
+}
+
+/**
+ * What the joined process is given: an environment, cwd and user that differ from the init's
+ * wherever the profile allows, so a runtime that ignores them (or copies the init's) is seen.
+ */
+export function execRequestFor(profile: Profile): ExecGiven {
+  const p = profile.process;
+  const userns = profile.namespaces.includes('user');
+  return {
+    env: { PATH: p.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', NSRIG_EXEC: 'joined' },
+    // The rig's directory exists in every container the harness starts.
+    cwd: p.cwd === RIG_DIR ? '/' : RIG_DIR,
+    user: {
+      uid: otherId(p.uid, userns ? profile.user.uidMappings : undefined),
+      gid: otherId(p.gid, userns ? profile.user.gidMappings : undefined),
+      additionalGids: p.additionalGids,
+    },
+  };
+}
+
+/** The init's report and the joined process's, while both are alive. */
+export async function runExec(target: Target, profile: Profile, given: ExecGiven): Promise<[Observations, Observations]> {
+  const probe = await startProbe(target, profile, { hold: true });
+  try {
+    const init = await probe.nextReport();
+    const session = probe.session;
+    if (session.exec === undefined) throw new TargetError((await target.info()).name, 'this target cannot exec into a running container');
+    const joined = await session.exec({ ...given, args: probeCommand({}) });
+    const report = await reportReader(joined)();
+    await joined.wait();
+    return [init, report];
+  } finally {
+    await finish(probe);
+  }
+}
