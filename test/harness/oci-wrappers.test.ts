@@ -209,6 +209,17 @@ const BREAKAGES: Record<string, (t: import('ava').ExecutionContext) => Breakage>
     facts: () => undefined,
     changes: [],
   }),
+  // run is untouched; what they break is exec (oci-exec.test.ts shows it, doubles-oci shows it caught).
+  'runc-exec-adds-cap': (t) => ({
+    config: (c, plain) => t.deepEqual(c, plain),
+    facts: () => undefined,
+    changes: [],
+  }),
+  'runc-exec-leaks-fd': (t) => ({
+    config: (c, plain) => t.deepEqual(c, plain),
+    facts: () => undefined,
+    changes: [],
+  }),
   // What changes is the claim alone: see the test below.
   'runc-claims-spec-1.1': (t) => ({
     config: (c, plain) => t.deepEqual(c, plain),

@@ -3,7 +3,8 @@
 # so the harness can show that each broken property is caught by the invariant that guards it.
 #
 # NSRIG_WRAPPED_RUNTIME names the runtime to exec (default: runc on PATH).
-# Only create and run are touched; every other command passes through unchanged.
+# Most wrappers touch create and run only, the runc-exec-* ones exec only; every other command
+# passes through unchanged.
 
 WRAPPED_RUNTIME="${NSRIG_WRAPPED_RUNTIME:-runc}"
 
@@ -34,9 +35,25 @@ wrapper_parse() {
 }
 
 # Rewrites BUNDLE/config.json in place with a JavaScript statement over `c`, the parsed config.
-# Integers beyond 2^53 (RLIM_INFINITY) travel as strings so they are written back exactly.
 wrapper_edit_config() {
-  local statement="$1" file="$WRAPPER_BUNDLE/config.json"
+  wrapper_edit_json "$WRAPPER_BUNDLE/config.json" "$1"
+}
+
+# The process.json an exec was given (-p/--process), after wrapper_parse; empty when none.
+wrapper_exec_process_file() {
+  local j
+  for ((j = 0; j < ${#WRAPPER_REST[@]}; j++)); do
+    case "${WRAPPER_REST[j]}" in
+      --process | -p) echo "${WRAPPER_REST[j + 1]}"; return ;;
+      --process=*) echo "${WRAPPER_REST[j]#--process=}"; return ;;
+    esac
+  done
+}
+
+# Rewrites a JSON file in place with a JavaScript statement over `c`, the parsed document.
+# Integers beyond 2^53 (RLIM_INFINITY) travel as strings so they are written back exactly.
+wrapper_edit_json() {
+  local file="$1" statement="$2"
   node -e '
     const fs = require("fs");
     const file = process.argv[1];
