@@ -23,6 +23,7 @@ import { probeCommand, reportReader } from '../../harness/scenario.js';
 import { execOnlyStdioFds } from '../../harness/invariants/exec/only-stdio-fds.js';
 import { HostFixtures } from '../../harness/host-facts.js';
 import type { Observations, ProbeRequest } from '../../harness/probe/protocol.js';
+import { readCgroupLayout } from '../../harness/targets/oci/cgroup-layout.js';
 
 const privateTmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-oci-exec-test-'));
 // The containers' root users (unprivileged host ids) must get through to the bundles.
@@ -158,6 +159,13 @@ for (const runtime of RUNTIMES) {
  */
 const ESCAPING_VERSIONS: Record<string, string[]> = { crun: ['1.8.1'] };
 
+/**
+ * runc checks a sub-cgroup with a string prefix test, so on cgroup v1 `pids:../IDx` passes for a
+ * container in cgroup ID: a sibling whose name starts with the container's (opencontainers/runc#5351).
+ * crun 1.8.1 checks nothing (containers/crun#2114).
+ */
+const SIBLING_ESCAPING_VERSIONS: Record<string, string[]> = { runc: ['1.1.5+ds1', '1.1.5'], crun: ['1.8.1'] };
+
 /** Each cgroup path of /proc/PID/cgroup, by hierarchy id and controllers. */
 function hostCgroups(pid: number): Map<string, string> {
   const lines = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').filter(Boolean);
@@ -172,7 +180,7 @@ const below = (p: string, root: string) => p === root || p.startsWith(root === '
 const ESCAPES = ['..', '../..', './..', 'a/../..', '/..', 'pids:..'];
 
 for (const runtime of RUNTIMES) {
-  test.serial(`${runtime}: exec --cgroup paths that leave the container's cgroup (${ESCAPES.join(' ')}) are refused and nothing runs outside it`, async (t) => {
+  test.serial(`${runtime}: exec --cgroup paths that leave the container's cgroup (${ESCAPES.join(' ')}) are refused and nothing runs outside it, or seen running outside on a version on record`, async (t) => {
     if (await runtimeMissing(t, runtime)) return;
     const version = (await new OciTarget(runtime).info()).version;
     const escapes = ESCAPING_VERSIONS[runtime]?.includes(version) ?? false;
@@ -200,5 +208,42 @@ for (const runtime of RUNTIMES) {
         t.deepEqual(outside, []);
       }
     });
+  });
+}
+
+for (const runtime of RUNTIMES) {
+  const pidsMount = readCgroupLayout().v1Mounts.get('pids')?.[0];
+  (pidsMount === undefined ? test.skip : test.serial)(`${runtime}: exec --cgroup pids:../IDx, a sibling cgroup whose name starts with the container's, is refused, or seen running outside on a version on record${pidsMount === undefined ? ' (skipped: the prefix check is per v1 hierarchy, and this host has no cgroup v1 pids hierarchy)' : ''}`, async (t) => {
+    if (await runtimeMissing(t, runtime)) return;
+    const version = (await new OciTarget(runtime).info()).version;
+    const escapes = SIBLING_ESCAPING_VERSIONS[runtime]?.includes(version) ?? false;
+    let sibling: string | undefined;
+    let outside: string | undefined;
+    try {
+      await withHoldingContainer(runtime, async (session) => {
+        const own = [...hostCgroups(session.hostPid!)].find(([hierarchy]) => hierarchy.split(':')[1]!.split(',').includes('pids'))![1];
+        sibling = path.join(pidsMount!, `${own}x`);
+        fs.mkdirSync(sibling);
+        let joined;
+        try {
+          joined = await session.exec({ args: ['/bin/sh', '-c', 'echo started; exec sleep 60'], subCgroup: `pids:../${path.basename(own)}x` });
+        } catch (e) {
+          t.true(e instanceof TargetError, (e as Error).message);
+          return;
+        }
+        await new Promise((resolve) => joined.stdout.once('data', resolve));
+        const p = [...hostCgroups(joined.hostPid!)].find(([hierarchy]) => hierarchy.split(':')[1]!.split(',').includes('pids'))![1];
+        if (!below(p, own)) outside = `pids ${p} (container: ${own})`;
+      });
+    } finally {
+      // The container (and the exec that joined it) is gone now: the sibling is empty.
+      if (sibling !== undefined) fs.rmdirSync(sibling);
+    }
+    if (escapes) {
+      t.log(`${runtime} ${version}: ${outside}`);
+      t.not(outside, undefined, `${runtime} ${version} is on record as escaping into the sibling; it no longer does: take it off SIBLING_ESCAPING_VERSIONS`);
+    } else {
+      t.is(outside, undefined);
+    }
   });
 }
