@@ -27,9 +27,9 @@ export const UNCOVERED: readonly UncoveredChecks[] = [
   },
   {
     suite: 'runtimeTools',
-    checks: ['linux_cgroups_blkio', 'linux_cgroups_cpus', 'linux_cgroups_hugetlb', 'linux_cgroups_memory', 'linux_cgroups_network', 'linux_cgroups_pids',
+    checks: ['linux_cgroups_blkio', 'linux_cgroups_cpus', 'linux_cgroups_hugetlb', 'linux_cgroups_memory', 'linux_cgroups_network',
       'linux_cgroups_devices', 'linux_cgroups_relative_*'],
-    why: 'linux.resources: profiles gain the field in the OCI-surface work; resource invariants (pids.max and EAGAIN, memory OOM) follow it',
+    why: 'linux.resources beyond pids: memory (OOM), cpu, blockIO, hugetlb and the network classes are applied but not judged yet',
   },
   { suite: 'runtimeTools', checks: ['linux_sysctl', 'validateSysctls', 'validateOOMScoreAdj'], why: 'sysctl and oomScoreAdj are not profile fields yet' },
   { suite: 'runtimeTools', checks: ['validateRlimits', 'validateMountsExist', 'validateDefaultFS', 'validateDefaultSymlinks'], why: 'rlimits are applied but not read back; /dev/pts, /dev/shm and the /dev symlinks are not mounted by the engine yet' },
@@ -56,7 +56,7 @@ export const UNCOVERED: readonly UncoveredChecks[] = [
     suite: 'crun',
     checks: ['test_mounts.py::test_mount_noexec', 'test_mounts.py::test_mount_nosuid', 'test_devices.py::test_mknod_device', 'test_devices.py::test_allow_device',
       'test_uid_gid.py::test_dev_null_no_chown', 'test_uid_gid.py::test_umask', 'test_start.py::test_not_allowed_ipc_sysctl',
-      'test_start.py::test_not_allowed_net_sysctl', 'test_rlimits.py::test_rlimits', 'test_resources.py::test_resources_pid_limit'],
+      'test_start.py::test_not_allowed_net_sysctl', 'test_rlimits.py::test_rlimits'],
     why: 'mount flags, the device allow-list, umask, sysctl and resources: waiting for their profile fields',
   },
   {

@@ -10,9 +10,11 @@ export interface MountSetOptions {
   namespaces: NamespaceType[];
   /** A host directory to bind read-write at /mnt. */
   rwBindSource?: string;
+  /** Mount the cgroup filesystem read-only at /sys/fs/cgroup, last (over a sysfs at /sys). */
+  cgroup?: boolean;
 }
 
-/** Mount sets a profile can ask for: proc, a minimal /dev, tmpfs, read-only binds, mqueue, sysfs. */
+/** Mount sets a profile can ask for: proc, a minimal /dev, tmpfs, read-only binds, mqueue, sysfs, cgroup. */
 export function mountSet(options: MountSetOptions): fc.Arbitrary<Record<string, unknown>[]> {
   const has = (ns: NamespaceType) => options.namespaces.includes(ns);
   const tmpfs = fc.record({
@@ -37,6 +39,7 @@ export function mountSet(options: MountSetOptions): fc.Arbitrary<Record<string, 
     if (options.rwBindSource) mounts.push({ type: 'bind', source: options.rwBindSource, destination: '/mnt', readonly: false });
     if (mqueue && has('ipc')) mounts.push({ type: 'mqueue', destination: '/dev/mqueue' });
     if (sysfs && has('net')) mounts.push({ type: 'sysfs', destination: '/sys', readonly: true });
+    if (options.cgroup) mounts.push({ type: 'cgroup', destination: '/sys/fs/cgroup', options: ['ro', 'nosuid', 'nodev', 'noexec'] });
     return mounts;
   });
 }

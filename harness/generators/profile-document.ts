@@ -10,6 +10,7 @@ import { mountSet } from './mount-set.js';
 import { environment } from './environment.js';
 import { capabilitySets } from './capability-set.js';
 import { argumentFilterPolicy, denyingPolicy } from './seccomp-policy.js';
+import { pidsLimit } from './pids-limit.js';
 import { offsetRange, readHostClocks, type HostClocks } from '../../core/time-offsets.js';
 
 export interface GenerationOptions {
@@ -27,6 +28,10 @@ export interface GenerationOptions {
   /** Calls the target cannot start a container without (from Target.constraints): never denied. */
   undeniableSyscalls?: string[];
   timeOffsets?: boolean;
+  /** Declare a pids limit (resources.pids.limit); also mounts the cgroup filesystem, so the probe can read it. */
+  pidsLimit?: boolean;
+  /** Mount the cgroup filesystem (type cgroup, read-only) at /sys/fs/cgroup. */
+  cgroupMount?: boolean;
   /** Mask, besides the defaults, procfs files that always have content (see MASKABLE_WITH_CONTENT). */
   maskPathsWithContent?: boolean;
   /** Namespaces the target cannot create (from Target.constraints). */
@@ -76,7 +81,8 @@ export function profileDocument(options: GenerationOptions, ctx: GenerationConte
       gidMappings: idMappings,
       setgroups: options.setgroups ? fc.constant(options.setgroups) : fc.constantFrom('deny', 'allow'),
       names: has('uts') ? fc.record({ hostname: options.names ? hostname : fc.option(hostname, { nil: undefined }), domainname: domain }) : fc.constant({}),
-      mounts: mountSet({ namespaces, rwBindSource: options.rwBind ? ctx.fixtureDir : undefined }),
+      mounts: mountSet({ namespaces, rwBindSource: options.rwBind ? ctx.fixtureDir : undefined, cgroup: options.cgroupMount || options.pidsLimit }),
+      pidsLimit: options.pidsLimit ? pidsLimit : fc.constant(undefined),
       env: environment,
       cwd: fc.constantFrom('/', '/tmp', '/usr'),
       capabilities: capabilitySets,
@@ -110,6 +116,7 @@ export function profileDocument(options: GenerationOptions, ctx: GenerationConte
         timeout: 20,
       },
       ...(p.timeOffsets ? { timeOffsets: p.timeOffsets } : {}),
+      ...(p.pidsLimit !== undefined ? { resources: { pids: { limit: p.pidsLimit } } } : {}),
       ...(p.seccomp ? { seccomp: p.seccomp } : {}),
     })));
   });

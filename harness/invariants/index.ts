@@ -50,6 +50,7 @@ import { execOnlyStdioFds } from './exec/only-stdio-fds.js';
 import { execCwdInside } from './exec/cwd-inside.js';
 import { execEnvAsGiven } from './exec/env-as-given.js';
 import { execUserAsGiven } from './exec/user-as-given.js';
+import { pidsLimitHolds } from './resources/pids-limit-holds.js';
 
 export const INVARIANTS: readonly Invariant[] = [
   initIsPid1,
@@ -102,4 +103,5 @@ export const INVARIANTS: readonly Invariant[] = [
   execCwdInside,
   execEnvAsGiven,
   execUserAsGiven,
+  pidsLimitHolds,
 ];

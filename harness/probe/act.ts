@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import dgram from 'node:dgram';
 import { spawn } from 'node:child_process';
-import type { IpcObjects, Observations, Outcome, ProbeRequest } from './protocol.js';
+import type { IpcObjects, MountEntry, Observations, Outcome, ProbeRequest } from './protocol.js';
 import { errnoName, errnoNumber } from '../../policy/kernel/errno.js';
 import { sysvGet, mqueueOpen, type SysvKind } from '../../core/native/ipc.js';
 import { rawSyscall } from '../../core/native/seccomp.js';
@@ -159,10 +159,57 @@ function keyring(key: { serial: number; description: string }): NonNullable<Obse
   return { sessionSerial: sessionKeyringSerial().serial, describe: fromErrno(describeKeyErrno(key.serial)), search: fromErrno(searchSessionKeyringErrno(key.description)) };
 }
 
-export type ActionObservations = Pick<Observations, 'bind' | 'connect' | 'ipcCreated' | 'ipcLookup' | 'writeInto' | 'read'
-  | 'writeFile' | 'signal' | 'syscalls' | 'created' | 'stats' | 'traceHost' | 'keyring' | 'orphan'>;
+/** The pids controller's directory in the container's cgroup mount: a v1 hierarchy holding pids, or cgroup2 with pids.max. */
+function pidsControllerDir(mounts: MountEntry[]): string | null {
+  const v1 = mounts.find((m) => m.fsType === 'cgroup' && m.superOptions.includes('pids'));
+  if (v1) return v1.mountPoint;
+  const v2 = mounts.find((m) => m.fsType === 'cgroup2' && fs.existsSync(`${m.mountPoint}/pids.max`));
+  return v2 ? v2.mountPoint : null;
+}
 
-export async function act(request: ProbeRequest): Promise<ActionObservations> {
+function readTrimmed(path: string): string | null {
+  try {
+    return fs.readFileSync(path, 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Starts sleeping processes one by one until a start is refused or `max` run, then kills them all
+ * and waits for them, so later actions have their pids back. A sleep(1) costs one pid; node would
+ * cost a dozen threads. Node's thread pool starts first (one async call) so that no thread of the
+ * probe's own is created while the controller is full.
+ */
+async function forkUntilRefused(max: number, mounts: MountEntry[]): Promise<NonNullable<Observations['forkLimit']>> {
+  await fs.promises.access('/');
+  const dir = pidsControllerDir(mounts);
+  const limit = dir === null ? null : readTrimmed(`${dir}/pids.max`);
+  const children: ReturnType<typeof spawn>[] = [];
+  let refused: Outcome | null = null;
+  let currentAtRefusal: string | null = null;
+  while (children.length < max) {
+    const child = spawn('sleep', ['60'], { stdio: 'ignore' });
+    if (child.pid === undefined) {
+      currentAtRefusal = dir === null ? null : readTrimmed(`${dir}/pids.current`);
+      refused = await new Promise<Outcome>((resolve) => child.once('error', (e) => resolve(fromError(e))));
+      break;
+    }
+    children.push(child);
+  }
+  await Promise.all(children.map((c) => new Promise<void>((resolve) => {
+    if (c.exitCode !== null || c.signalCode !== null) return resolve();
+    c.once('exit', () => resolve());
+    c.kill('SIGKILL');
+  })));
+  return { dir, max: limit, currentAtRefusal, started: children.length, refused };
+}
+
+export type ActionObservations = Pick<Observations, 'bind' | 'connect' | 'ipcCreated' | 'ipcLookup' | 'writeInto' | 'read'
+  | 'writeFile' | 'signal' | 'syscalls' | 'created' | 'stats' | 'traceHost' | 'keyring' | 'orphan' | 'forkLimit'>;
+
+/** `mounts`: the container's mount table as observed, where the pids controller is looked for. */
+export async function act(request: ProbeRequest, mounts: MountEntry[] = []): Promise<ActionObservations> {
   const bound = [];
   for (const b of request.bind ?? []) bound.push({ ...b, ...(await bind(b.proto, b.port)) });
   const connected = [];
@@ -185,6 +232,7 @@ export async function act(request: ProbeRequest): Promise<ActionObservations> {
     traceHost: request.traceHost === undefined ? null : traceHost(request.traceHost),
     keyring: request.keyring ? keyring(request.keyring) : null,
     orphan: request.orphan ? await startOrphan(request.orphan) : null,
+    forkLimit: request.forkUntilRefused ? await forkUntilRefused(request.forkUntilRefused.max, mounts) : null,
   };
 }
 

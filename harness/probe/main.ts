@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   const request = i >= 0 ? decodeRequest(args[i + 1]) : {};
   // Passive observations first, before our own actions change what there is to see.
   const passive = observe();
-  const actions = await act(request);
+  const actions = await act(request, passive.mounts);
   const observations: Observations = { ...passive, ...actions, children: request.children ? spawnChild(2) : [] };
   process.stdout.write(JSON.stringify(observations) + '\n');
   if (request.linger) {

@@ -32,6 +32,11 @@ export interface ProbeRequest {
   traceHost?: number;
   /** A key on the host: try to view it by serial, and search the session keyring for its description. */
   keyring?: { serial: number; description: string };
+  /**
+   * Start processes until the pids controller refuses one (at most `max`), read the controller's
+   * files in the container's cgroup mount, then end them all.
+   */
+  forkUntilRefused?: { max: number };
   /** Also report a child and a grandchild (namespace inheritance). */
   children?: boolean;
   /** After reporting, keep running until stdin closes (two containers alive at once). */
@@ -123,6 +128,12 @@ export interface Observations {
   traceHost: { pid: number; seize: Outcome; procMem: Outcome } | null;
   /** The session keyring's serial (0 without one) and what became of `keyring`'s two lookups; null when none was asked for. */
   keyring: { sessionSerial: number; describe: Outcome; search: Outcome } | null;
+  /**
+   * What became of `forkUntilRefused`: the pids controller's directory as mounted inside (null when
+   * no cgroup mount shows it), pids.max before the first start and pids.current at the refusal
+   * (null when unreadable), how many processes started, and the refusal (null when none came).
+   */
+  forkLimit: { dir: string | null; max: string | null; currentAtRefusal: string | null; started: number; refused: Outcome | null } | null;
   /** The process started by `orphan` (its marker and pid inside), or null when none was asked for. */
   orphan: ({ marker: string; pid: number | null } & Outcome) | null;
   children: ProcessView[];

@@ -41,6 +41,13 @@ test('every invariant gets valid profiles that honour its generation options', (
       if (g.root) t.is(profile.process.uid, 0, inv.id);
       if (g.timeOffsets) t.true(profile.namespaces.includes('time') && profile.timeOffsets !== undefined, inv.id);
       if (g.seccomp) t.truthy(profile.seccomp, inv.id);
+      if (g.pidsLimit) {
+        const limit = profile.resources?.pids?.limit ?? 0;
+        t.true(limit >= 20 && limit <= 40, `${inv.id} declares a pids limit with room for the probe: ${limit}`);
+      }
+      if (g.pidsLimit || g.cgroupMount) {
+        t.true(profile.mounts.some((m) => m.type === 'cgroup' && m.destination === '/sys/fs/cgroup' && m.options.includes('ro')), `${inv.id} mounts cgroupfs read-only`);
+      }
       if (g.maskPathsWithContent) {
         t.true(DEFAULT_MASKED_PATHS.every((p) => profile.maskedPaths.includes(p)), `${inv.id} keeps the default masked paths`);
         const extra = profile.maskedPaths.filter((p) => !DEFAULT_MASKED_PATHS.includes(p));

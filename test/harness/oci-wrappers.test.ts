@@ -58,6 +58,8 @@ function strictForRunc(): Profile {
   const profile: Profile = { ...strict, namespaces: strict.namespaces.filter((ns) => ns !== 'time') };
   delete profile.timeOffsets;
   profile.process = { ...strict.process, args: ['/bin/sh', '-c', FACTS_SCRIPT] };
+  // A limit the facts script stays far below, for runc-ignores-pids-limit to drop.
+  profile.resources = { ...strict.resources, pids: { limit: 64 } };
   return profile;
 }
 
@@ -217,6 +219,16 @@ const BREAKAGES: Record<string, (t: import('ava').ExecutionContext) => Breakage>
   }),
   'runc-exec-leaks-fd': (t) => ({
     config: (c, plain) => t.deepEqual(c, plain),
+    facts: () => undefined,
+    changes: [],
+  }),
+  // The facts script stays below any limit: only the config shows the change, doubles-oci shows it caught.
+  'runc-ignores-pids-limit': (t) => ({
+    config: (c, plain) => {
+      const pids = (config: OciRuntimeConfig) => (config.linux.resources as { pids?: unknown } | undefined)?.pids;
+      t.deepEqual(pids(plain), { limit: 64 });
+      t.is(pids(c), undefined);
+    },
     facts: () => undefined,
     changes: [],
   }),

@@ -191,6 +191,15 @@ export const BREAKAGES: readonly Breakage[] = [
     }),
   },
   {
+    name: 'ignores-pids-limit',
+    breaks: 'sets no pids limit on the container\'s cgroup',
+    caughtBy: ['resources.pids-limit-holds'],
+    unaffected: ['cgroup.namespace-root', 'env.exact'],
+    alter: alterProfile((p) => {
+      if (p.resources) delete p.resources.pids;
+    }),
+  },
+  {
     name: 'runs-as-root',
     breaks: 'runs the program as uid 0 and gid 0 of the container instead of the declared user',
     caughtBy: ['user.ids-equal-profile'],
