@@ -6,10 +6,11 @@ import os from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 import { randomInt } from 'node:crypto';
-import { sysvGet, sysvRemove, mqueueOpen, mqueueRemove, type SysvKind } from '../core/native/ipc.js';
-import { mount, setPropagation, unmountDetached } from '../core/native/mount.js';
+import {
+  addPossessorOnlyKey, invalidateKey, joinNewSessionKeyring, mount, mqueueOpen, mqueueRemove, sessionKeyringSerial, setPropagation, sysvGet,
+  sysvRemove, unmountDetached, type SysvKind,
+} from '../core/host-kernel.js';
 import { MS } from '../policy/kernel/mount-flags.js';
-import { addPossessorOnlyKey, invalidateKey, joinNewSessionKeyring, sessionKeyringSerial } from '../core/native/keyring.js';
 import type { HostInfo } from './results.js';
 import type { Profile } from '../policy/profile/types.js';
 import { namespaceInodes, parseMountinfo } from './probe/observe.js';

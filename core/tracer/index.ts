@@ -20,7 +20,7 @@ export type { TraceSummary } from './stop-loop.js';
 export { Tracer, TracerError } from './tracer.js';
 export { traceFilter, UnknownSyscallError } from './filter.js';
 export { hostProfile, currentCapabilities, type HostCommandOptions } from './host-profile.js';
-export { ebpfAvailability, type EbpfAvailability } from './ebpf-availability.js';
+export { ebpfAvailability, tryEbpfFacilities, type EbpfAvailability } from './ebpf-availability.js';
 
 /**
  * How calls are counted. ptrace: two stops per call in a tracer thread (a seccomp stop, a

@@ -5,11 +5,9 @@ import dgram from 'node:dgram';
 import { spawn } from 'node:child_process';
 import type { IpcObjects, MountEntry, Observations, Outcome, ProbeRequest } from './protocol.js';
 import { errnoName, errnoNumber } from '../../policy/kernel/errno.js';
-import { sysvGet, mqueueOpen, type SysvKind } from '../../core/native/ipc.js';
-import { rawSyscall } from '../../core/native/seccomp.js';
-import { PTRACE } from '../../core/native/ptrace.js';
-import { NR } from '../../policy/kernel/syscall-table.js';
-import { describeKeyErrno, searchSessionKeyringErrno, sessionKeyringSerial } from '../../core/native/keyring.js';
+import {
+  describeKeyErrno, mqueueOpen, ptraceSeizeErrno, searchSessionKeyringErrno, sessionKeyringSerial, sysvGet, trySyscall, type SysvKind,
+} from '../../core/host-kernel.js';
 
 const ok: Outcome = { errno: null, code: null };
 
@@ -151,8 +149,8 @@ function signal(pid: number): Outcome {
  * probe seize a host process, that process keeps running and is free again when the probe ends.
  */
 function traceHost(pid: number): NonNullable<Observations['traceHost']> {
-  const seize = rawSyscall(NR.ptrace, PTRACE.SEIZE, pid, 0, 0);
-  return { pid, seize: fromErrno(seize.errno === 0 ? null : seize.errno), procMem: attempt(() => fs.closeSync(fs.openSync(`/proc/${pid}/mem`, 'r'))) };
+  const seize = ptraceSeizeErrno(pid);
+  return { pid, seize: fromErrno(seize === 0 ? null : seize), procMem: attempt(() => fs.closeSync(fs.openSync(`/proc/${pid}/mem`, 'r'))) };
 }
 
 function keyring(key: { serial: number; description: string }): NonNullable<Observations['keyring']> {
@@ -224,7 +222,7 @@ export async function act(request: ProbeRequest, mounts: MountEntry[] = []): Pro
     writeFile: (request.writeFile ?? []).map((path) => ({ path, ...writeFile(path) })),
     signal: (request.signal ?? []).map((pid) => ({ pid, ...signal(pid) })),
     syscalls: (request.syscalls ?? []).map((s) => {
-      const r = rawSyscall(s.nr, ...(s.args ?? []));
+      const r = trySyscall(s.nr, s.args);
       return { name: s.name, result: Number(r.result), ...fromErrno(r.errno === 0 ? null : r.errno) };
     }),
     created: (request.createFile ?? []).map((path) => ({ path, ...createFile(path) })),

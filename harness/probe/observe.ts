@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import type { FileKind, Observations, ProcessView } from './protocol.js';
-import { interfaceFlags } from '../../core/native/system.js';
+import { interfaceFlags } from '../../core/host-kernel.js';
 import { parseMountinfo } from '../../core/mountinfo.js';
 
 export { parseMountinfo };

@@ -48,7 +48,7 @@ const platform: Check = async () => {
   }
   try {
     // Loads libc through koffi: on musl or without glibc this is where it fails.
-    const { assertCloneExecSupported } = await import('../../core/native/process.js');
+    const { assertCloneExecSupported } = await import('../../core/host-kernel.js');
     assertCloneExecSupported();
     const glibc = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime ?? 'unknown';
     return { id, title, state: 'ok', detail: `x86_64, glibc ${glibc}`, facts: { arch: process.arch, glibc } };
@@ -90,7 +90,7 @@ const userNamespaces: Check = async () => {
   const fix = 'allow user namespaces: sysctl -w user.max_user_namespaces=15000 (and make it last in /etc/sysctl.d/)';
   if (max === 0) return { id, title, state: 'missing', detail: 'user.max_user_namespaces is 0', fix, facts };
   try {
-    const { cloneExec, waitForExit, closeFd } = await import('../../core/native/process.js');
+    const { cloneExec, waitForExit, closeFd } = await import('../../core/host-kernel.js');
     const program = trueProgram();
     const child = cloneExec({ path: program.path, argv: program.argv, envp: [], namespaceFlags: CLONE.NEWUSER, inheritFds: [] });
     try {
@@ -127,7 +127,7 @@ const seccomp: Check = async () => {
   const fix = 'a kernel built with CONFIG_SECCOMP and CONFIG_SECCOMP_FILTER';
   if (!/^Seccomp:/m.test(readText('/proc/self/status'))) return { id, title, state: 'missing', detail: 'the kernel has no seccomp (/proc/self/status shows no Seccomp line)', fix };
   try {
-    const { seccompActionAvailable } = await import('../../core/native/seccomp.js');
+    const { seccompActionAvailable } = await import('../../core/host-kernel.js');
     const kinds = Object.entries(SECCOMP_RET);
     const unknown = kinds.filter(([, ret]) => !seccompActionAvailable(ret)).map(([kind]) => kind);
     if (unknown.length) return { id, title, state: 'missing', detail: `the kernel does not know ${unknown.join(', ')}`, fix: 'Linux 5.6 or later', facts: { unknownActions: unknown } };

@@ -38,34 +38,14 @@ interface EbpfFacts {
   btf: boolean;
 }
 
-/** bpf(2) and a raw tracepoint program on sys_enter, loaded and attached for a moment, then closed. */
+/** bpf(2) and a raw tracepoint program on sys_enter; loaded only here, so a host without koffi still gets the rest. */
 async function tryBpf(): Promise<Pick<EbpfFacts, 'bpf' | 'rawTracepoint'>> {
-  let bpf: string | true;
-  let rawTracepoint: string | true = 'not tried: bpf(2) is not usable';
   try {
-    const [{ BpfMap, loadProgram, attachRawTracepoint, closeFd }, { Assembler }, { encode }] = await Promise.all([
-      import('../../core/native/bpf.js'), import('../../policy/ebpf/assembler.js'), import('../../policy/ebpf/isa.js'),
-    ]);
-    BpfMap.create({ type: 'array', name: 'nsrig_doctor', keySize: 4, valueSize: 8, maxEntries: 1 }).close();
-    bpf = true;
-    try {
-      const a = new Assembler();
-      a.mov64('r0', 0);
-      a.exit();
-      const program = loadProgram({ type: 'raw_tracepoint', name: 'nsrig_doctor', instructions: encode(a.assemble()) });
-      try {
-        closeFd(attachRawTracepoint(program, 'sys_enter'));
-        rawTracepoint = true;
-      } finally {
-        closeFd(program);
-      }
-    } catch (e) {
-      rawTracepoint = message(e);
-    }
+    const { tryEbpfFacilities } = await import('../../core/tracer/index.js');
+    return tryEbpfFacilities();
   } catch (e) {
-    bpf = message(e);
+    return { bpf: message(e), rawTracepoint: 'not tried: bpf(2) is not usable' };
   }
-  return { bpf, rawTracepoint };
 }
 
 function tracefsState(): EbpfFacts['tracefs'] {

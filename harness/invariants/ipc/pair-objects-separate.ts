@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { HOLDS, requiresNamespaces, violated, type PairInvariant } from '../../invariant.js';
 import type { Profile } from '../../../policy/profile/types.js';
 import type { IpcObjects } from '../../probe/protocol.js';
-import { sysvGet, sysvRemove, mqueueOpen, mqueueRemove, type SysvKind } from '../../../core/native/ipc.js';
+import { sysvGet, sysvRemove, mqueueOpen, mqueueRemove, type SysvKind } from '../../../core/host-kernel.js';
 import { manSection } from '../references.js';
 
 /** Fresh keys per case, shared by its two requests through the profile object both receive. */

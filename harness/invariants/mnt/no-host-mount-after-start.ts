@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expectEqual, violated, type HostChangeInvariant } from '../../invariant.js';
 import { fixtureDestination, makeHarnessMountDir } from '../../host-facts.js';
-import { mount, unmountDetached } from '../../../core/native/mount.js';
+import { mount, unmountDetached } from '../../../core/host-kernel.js';
 import { MS } from '../../../policy/kernel/mount-flags.js';
 import type { Observations } from '../../probe/protocol.js';
 import { manSection } from '../references.js';

@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { mount, unmountDetached } from '../../../core/native/mount.js';
+import { mount, unmountDetached } from '../../../core/host-kernel.js';
 import { MS } from '../../../policy/kernel/mount-flags.js';
 import { readCgroupLayout, type CgroupLayout } from './cgroup-layout.js';
 
