@@ -6,7 +6,8 @@
 //   0 idle     stage 2 (Node, in the container's cgroup) sets up; nothing counts. Its main thread
 //              ends this phase with a marker call, close(START_MARKER), right before its execve.
 //   1 armed    the first execve/execveat of the root process (of any task when no root is known:
-//              an OCI runtime's init) starts the count, and is counted.
+//              an OCI runtime's init, and then only the execve of the program's path, so that
+//              a runtime re-executing itself does not start it) starts the count, and is counted.
 //   2 exec'ing the other threads of the exec'ing process (Node's, a Go runtime's) are being killed
 //              by that execve: their calls and failures are not the program's.
 //   3 running  everything in the cgroup counts; sched_process_exec of the root moved it here.
@@ -33,7 +34,7 @@ export const PROC_VALUE = { firstSeen: 0, parent: 8, comm: 16, size: 32 } as con
 /** A sample: tgid, nr, then pt_regs from r10 to di (the six argument registers among them). */
 export const SAMPLE_VALUE = { tgid: 0, nr: 4, regs: 8, size: 8 + 72 } as const;
 /** Byte offsets in struct pt_regs (x86_64) and where the argument registers land in a sample. */
-const PT_REGS = { r10: 56, di: 112, origAx: 120 } as const;
+const PT_REGS = { r10: 56, si: 104, di: 112, origAx: 120 } as const;
 export const SAMPLE_ARG_OFFSETS = [112, 104, 96, 56, 72, 64].map((o) => SAMPLE_VALUE.regs + o - PT_REGS.r10);
 
 const EXECVE = syscallNumber('execve', 'x86_64')!;
@@ -43,10 +44,61 @@ const BPF_NOEXIST = 1;
 
 export interface ProgramOptions {
   cgroupId: bigint;
+  /**
+   * Without a root: the path whose execve (or execveat) starts the count, as the caller gave it
+   * to the kernel (an OCI config's process.args[0], absolute). Other execs in the cgroup do not.
+   */
+  execPath?: string;
   /** Sample the arguments of watched calls (the watch and samples maps exist). */
   sampling: boolean;
   /** offsetof(struct task_struct, tgid), for the fork program. */
   taskTgidOffset: number;
+}
+
+/** The longest execPath the sys_enter program compares (bytes, without the NUL). */
+export const EXEC_PATH_MAX = 127;
+const PATH_BUFFER = -176;
+const PATH_POINTER = -184;
+
+/**
+ * Out unless this execve/execveat (r9) names `path`: the user string read into a zeroed stack
+ * buffer, then compared 8 bytes at a time with the path, NUL-padded, as immediates. An execveat
+ * by descriptor (a runtime re-executing itself from a memfd) names "" and never matches.
+ * Needs r6 ctx, r9 nr; clobbers r0-r5.
+ */
+function onlyExecOf(a: Assembler, path: string, out: Label): void {
+  const bytes = Buffer.from(path, 'utf8');
+  if (bytes.length === 0 || bytes.length > EXEC_PATH_MAX || bytes.includes(0)) {
+    throw new RangeError(`the traced program's path must be 1 to ${EXEC_PATH_MAX} bytes without NUL; got ${JSON.stringify(path)}`);
+  }
+  const padded = Buffer.alloc(EXEC_PATH_MAX + 1);
+  bytes.copy(padded);
+  const chunks = Math.ceil((bytes.length + 1) / 8);
+  for (let i = 0; i < (EXEC_PATH_MAX + 1) / 8; i++) a.st('DW', 'r10', PATH_BUFFER + 8 * i, 0);
+  const pointerRead = a.label('path_pointer');
+  // execve(filename, ...) has it in di, execveat(dirfd, pathname, ...) in si.
+  a.ldx('DW', 'r3', 'r6', 0);
+  a.add64('r3', PT_REGS.di);
+  a.jump('jne', 'r9', EXECVEAT, pointerRead);
+  a.add64('r3', PT_REGS.si - PT_REGS.di);
+  a.place(pointerRead);
+  a.mov64('r1', 'r10');
+  a.add64('r1', PATH_POINTER);
+  a.mov64('r2', 8);
+  a.call('probe_read_kernel');
+  a.jump('jne', 'r0', 0, out);
+  a.mov64('r1', 'r10');
+  a.add64('r1', PATH_BUFFER);
+  a.mov64('r2', EXEC_PATH_MAX + 1);
+  a.ldx('DW', 'r3', 'r10', PATH_POINTER);
+  a.call('probe_read_user_str');
+  // The string's length with its NUL: a longer or shorter name is another program.
+  a.jump('jne', 'r0', bytes.length + 1, out);
+  for (let i = 0; i < chunks; i++) {
+    a.ldx('DW', 'r1', 'r10', PATH_BUFFER + 8 * i);
+    a.ldImm64('r2', padded.readBigUInt64LE(8 * i));
+    a.jump('jne', 'r1', 'r2', out);
+  }
 }
 
 /** r0 = cgroup id; out unless it is the traced one. Clobbers r1-r5. */
@@ -99,6 +151,7 @@ export function sysEnterProgram(o: ProgramOptions): Instruction[] {
   const execing = a.label('execing');
   const exec = a.label('exec');
   const claimRoot = a.label('claim_root');
+  const sameRoot = a.label('same_root');
   const startExec = a.label('start_exec');
   const insert = a.label('insert');
   const sample = a.label('sample');
@@ -141,6 +194,16 @@ export function sysEnterProgram(o: ProgramOptions): Instruction[] {
   a.jump('jeq', 'r9', EXECVEAT, exec);
   a.ja(out);
   a.place(exec);
+  if (o.execPath !== undefined) {
+    a.jump('jne', 'r2', 0, sameRoot);
+    onlyExecOf(a, o.execPath, out);
+    // The helpers took r1-r5: this task's tgid and tid again.
+    a.mov64('r3', 'r7');
+    a.alu64('rsh', 'r3', 32);
+    a.alu32('mov', 'r4', 'r7');
+    a.ja(claimRoot);
+  }
+  a.place(sameRoot);
   a.jump('jeq', 'r2', 0, claimRoot);
   a.jump('jne', 'r3', 'r2', out);
   a.ja(startExec);

@@ -28,6 +28,8 @@ export interface EbpfTraceOptions {
    * stage 2); absent when the first execve in the cgroup starts it (an OCI runtime's init).
    */
   root?: number;
+  /** Without a root: only the execve of this path starts the count (see ProgramOptions.execPath). */
+  execPath?: string;
   /** x86_64 numbers of calls whose arguments are sampled (the first SAMPLES_PER_CALL of each). */
   sampleCalls?: readonly number[];
 }
@@ -104,7 +106,10 @@ export class EbpfTrace {
     state.update(u32(0), initial);
 
     const fds = new Map([...this.maps].map(([name, m]) => [name, m.fd]));
-    const o: ProgramOptions = { cgroupId: this.options.cgroupId, sampling, taskTgidOffset: taskTgidOffset() };
+    const o: ProgramOptions = {
+      cgroupId: this.options.cgroupId, sampling, taskTgidOffset: taskTgidOffset(),
+      ...(this.options.root === undefined && this.options.execPath !== undefined ? { execPath: this.options.execPath } : {}),
+    };
     // Exit, fork and exec first: by the time sys_enter can start the count, they are all listening.
     const programs = [
       ['nsrig_sys_exit', 'sys_exit', sysExitProgram(o)],
