@@ -54,7 +54,8 @@ Options:
   --shard I/N             run the I-th of N deterministic slices
   --replay PATH           replay a counterexample path (with --seed and --only ID)
   --json F, --junit F, --html F   write results
-  --trace                 trace the first case of each invariant (built-in engine) and attach its syscall profile
+  --trace                 trace the first case of each invariant and attach its syscall profile
+                          (built-in engine: ptrace; OCI runtimes: eBPF, from the execve of the program on)
   --list                  list the invariants and exit
   --parity                print the parity table with the anchors' suites (docs/parity.md) and exit
 

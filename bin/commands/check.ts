@@ -1,6 +1,7 @@
 // nsrig check: the invariant catalogue as properties over generated profiles, on one or more targets.
 import { parseArgs } from 'node:util';
 import { randomInt } from 'node:crypto';
+import { ebpfAvailability } from '../../core/tracer/index.js';
 import { runCheck, shardOf } from '../../harness/check.js';
 import { INVARIANTS } from '../../harness/invariants/index.js';
 import { renderParity } from '../../harness/parity.js';
@@ -114,6 +115,8 @@ export async function check(args: string[]): Promise<number> {
       }
       if (missing.length) throw new HostUnfitError(missing);
     }
+    const ebpf = values.trace && targets.some((c) => c.runtime) ? ebpfAvailability() : undefined;
+    if (ebpf && !ebpf.available) process.stderr.write(`nsrig check: --trace: OCI runtimes are traced with eBPF, unavailable here (${ebpf.reason}); their cases run untraced\n`);
     const all: Results[] = [];
     for (const choice of targets) {
       const selected = shardOf(invariants, shard);

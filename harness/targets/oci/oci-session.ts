@@ -22,6 +22,8 @@ import { readMountinfo } from './cgroup-layout.js';
 import { isSameOrBelow } from './host-root-view.js';
 import { trackSession, untrackSession, type SyncTeardown } from './live-sessions.js';
 import { startOciExec, type OciExec } from './oci-exec.js';
+import { TracedCgroup, untraceableReason } from './traced-cgroup.js';
+import type { SyscallTotals } from '../../scenario.js';
 
 export interface SessionTimeouts {
   /** How long the runtime may take to start the program. */
@@ -68,17 +70,28 @@ export class OciSession implements ContainerSession, SyncTeardown {
   /** Writes the bundle, runs the runtime, and resolves once the program has started. */
   static async start(target: string, binary: string, request: LaunchRequest, timeouts: SessionTimeouts): Promise<OciSession> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-bundle-'));
+    let traced: TracedCgroup | undefined;
+    // A profile that cannot be traced here runs untraced: syscalls() then answers undefined.
+    const args = request.args ?? request.profile.process.args;
+    try {
+      if (request.traceSyscalls && untraceableReason(request.profile, args) === undefined) traced = TracedCgroup.start(args[0]!);
+    } catch (error) {
+      removeSessionDir(dir);
+      throw new TargetError(target, `could not set up the syscall trace: ${(error as Error).message}`);
+    }
     let bundle: Bundle;
     try {
-      bundle = writeBundle(request.profile, dir, request.args === undefined ? {} : { args: request.args });
+      bundle = writeBundle(traced ? traced.place(request.profile) : request.profile, dir, request.args === undefined ? {} : { args: request.args });
     } catch (error) {
+      traced?.closeNow();
       removeSessionDir(dir);
       throw new TargetError(target, `could not write the bundle: ${(error as Error).message}`);
     }
     let session: OciSession;
     try {
-      session = new OciSession(target, new RuntimeDriver(binary, path.join(dir, 'runtime'), timeouts.commandMs), bundle, request, timeouts);
+      session = new OciSession(target, new RuntimeDriver(binary, path.join(dir, 'runtime'), timeouts.commandMs), bundle, request, timeouts, traced);
     } catch (error) {
+      traced?.closeNow();
       removeSessionDir(dir);
       throw new TargetError(target, `could not run ${binary}: ${(error as Error).message}`);
     }
@@ -101,6 +114,7 @@ export class OciSession implements ContainerSession, SyncTeardown {
     readonly bundle: Bundle,
     request: LaunchRequest,
     private readonly timeouts: SessionTimeouts,
+    private readonly traced?: TracedCgroup,
   ) {
     // Watch before spawning, so the pid file's arrival cannot be missed.
     const watcher = fs.watch(driver.dir);
@@ -251,6 +265,13 @@ export class OciSession implements ContainerSession, SyncTeardown {
     return exec;
   }
 
+  /** With traceSyscalls: the program's calls from its execve on, read once the container is deleted. */
+  async syscalls(): Promise<SyscallTotals | undefined> {
+    if (this.traced === undefined) return undefined;
+    await this.destroy();
+    return this.traced.result();
+  }
+
   destroy(): Promise<void> {
     this.destroying ??= this.teardown().then((problems) => {
       if (problems.length > 0) throw new TargetError(this.target, `teardown of ${this.id} left something behind: ${problems.join('; ')}`);
@@ -272,6 +293,11 @@ export class OciSession implements ContainerSession, SyncTeardown {
       problems.push(`the runtime still lists ${left.join(', ')} after delete --force (${describeFailure(deleted, this.timeouts.commandMs)})`);
     }
     untrackSession(this);
+    try {
+      await this.traced?.finish();
+    } catch (error) {
+      problems.push(`the traced cgroup: ${(error as Error).message}`);
+    }
     problems.push(...removeSessionDir(this.bundle.dir));
     return problems;
   }
@@ -282,6 +308,7 @@ export class OciSession implements ContainerSession, SyncTeardown {
     for (const exec of this.execs) exec.kill();
     this.killHostPid();
     spawnSync(this.driver.binary, ['--root', this.driver.stateRoot, 'delete', '--force', this.id], { timeout: this.timeouts.commandMs, stdio: 'ignore' });
+    this.traced?.closeNow();
     removeSessionDir(this.bundle.dir);
   }
 }
