@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { ociJson, type OciRuntimeConfig } from '../../../policy/profile/oci-spec.js';
 import { TargetError, type ExecRequest, type ExecSession, type ExitStatus } from '../../target.js';
 import type { RuntimeDriver } from './runtime-driver.js';
@@ -58,8 +59,8 @@ export async function startOciExec(target: string, driver: RuntimeDriver, id: st
 /** One `RUNTIME exec` in the foreground; the harness's handle on the joined process. */
 export class OciExec implements ExecSession {
   hostPid: number | undefined;
-  readonly stdout;
-  readonly stderr;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
   private readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly early: Buffer[] = [];
 
