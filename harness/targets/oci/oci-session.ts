@@ -18,9 +18,8 @@ import { writeBundle, type Bundle } from './bundle-writer.js';
 import { RuntimeDriver } from './runtime-driver.js';
 import { describeFailure, killGroup } from './runtime-command.js';
 import { lastRuntimeError, readRuntimeLog } from './runtime-log.js';
-import { readMountinfo } from './cgroup-layout.js';
-import { isSameOrBelow } from './host-root-view.js';
 import { trackSession, untrackSession, type SyncTeardown } from './live-sessions.js';
+import { recordOwner, removeSessionDir, SESSION_DIR_PREFIX } from './session-dir.js';
 import { startOciExec, type OciExec } from './oci-exec.js';
 import { TracedCgroup, untraceableReason } from './traced-cgroup.js';
 import type { SyscallTotals } from '../../scenario.js';
@@ -69,7 +68,7 @@ export class OciSession implements ContainerSession, SyncTeardown {
 
   /** Writes the bundle, runs the runtime, and resolves once the program has started. */
   static async start(target: string, binary: string, request: LaunchRequest, timeouts: SessionTimeouts): Promise<OciSession> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-bundle-'));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), SESSION_DIR_PREFIX));
     let traced: TracedCgroup | undefined;
     // A profile that cannot be traced here runs untraced: syscalls() then answers undefined.
     const args = request.args ?? request.profile.process.args;
@@ -118,6 +117,7 @@ export class OciSession implements ContainerSession, SyncTeardown {
   ) {
     // Watch before spawning, so the pid file's arrival cannot be missed.
     const watcher = fs.watch(driver.dir);
+    recordOwner(driver.dir, driver.binary, driver.stateRoot, this.id);
     this.child = driver.spawnRun(bundle.dir, this.id, request.stdin);
     trackSession(this);
     this.exited = new Promise((resolve) => {
@@ -338,19 +338,4 @@ export function exitStatusOf(exit: RuntimeExit, timedOut: boolean): ExitStatus {
 
 function signalName(number: number): string | undefined {
   return Object.entries(os.constants.signals).find(([, n]) => n === number)?.[0];
-}
-
-/**
- * Removes a session directory, but never while anything is mounted below it: a bind of a host
- * directory left there would have rm delete the host's files.
- */
-function removeSessionDir(dir: string): string[] {
-  const mounted = readMountinfo().filter((m) => isSameOrBelow(m.mountPoint, dir)).map((m) => m.mountPoint);
-  if (mounted.length > 0) return [`not removing ${dir}: ${mounted.join(', ')} still mounted there`];
-  try {
-    fs.rmSync(dir, { recursive: true, force: true });
-    return [];
-  } catch (error) {
-    return [`could not remove ${dir}: ${(error as Error).message}`];
-  }
 }

@@ -7,6 +7,7 @@ import { TargetError } from '../../target.js';
 import { parseProfile } from '../../../policy/profile/load.js';
 import { OciSession, type SessionTimeouts } from './oci-session.js';
 import { runCommand } from './runtime-command.js';
+import { sweepStaleSessions } from './session-dir.js';
 import { crunHostProblem } from './crun-host-preparation.js';
 import { fieldsNewerThan, ignoredFieldReason, specVersionFromFeatures, specVersionFromVersionOutput, type SpecVersionClaim } from './runtime-spec-version.js';
 import type { NamespaceType } from '../../../policy/profile/types.js';
@@ -22,6 +23,8 @@ export interface OciTargetOptions {
 }
 
 type Resolved = { path: string } | { problem: string };
+
+let swept = false;
 
 /** A name is looked up on PATH; anything with a slash is a path. */
 export function resolveRuntime(runtime: string): Resolved {
@@ -202,6 +205,11 @@ export class OciTarget implements Target {
 
   async start(request: LaunchRequest): Promise<OciSession> {
     if (!('path' in this.resolved)) throw new TargetError(this.name, this.resolved.problem);
+    // Containers of an nsrig SIGKILLed before it could tear them down go before this run adds any.
+    if (!swept) {
+      swept = true;
+      sweepStaleSessions(undefined, this.timeouts.commandMs);
+    }
     return OciSession.start(this.name, this.resolved.path, request, this.timeouts);
   }
 }
