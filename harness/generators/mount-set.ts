@@ -4,12 +4,17 @@ import type { NamespaceType } from '../../policy/profile/types.js';
 /** Directories that exist in every Debian-like host root, usable as bind destinations. */
 export const BIND_DESTINATIONS = ['/mnt', '/srv', '/opt', '/media'];
 const BIND_SOURCES = ['/usr/share/doc', '/usr/share/common-licenses', '/etc/default', '/var/lib'];
+/** Where the flag-trying tmpfs goes; no read-only bind is generated there with it. */
+export const FLAGGED_TMPFS = '/opt';
+const MOUNT_FLAGS = ['nosuid', 'nodev', 'noexec'];
 const DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'] as const;
 
 export interface MountSetOptions {
   namespaces: NamespaceType[];
   /** A host directory to bind read-write at /mnt. */
   rwBindSource?: string;
+  /** A tmpfs at FLAGGED_TMPFS any uid can write, with a generated set of nosuid, nodev and noexec. */
+  flaggedTmpfs?: boolean;
   /** Mount the cgroup filesystem read-only at /sys/fs/cgroup, last (over a sysfs at /sys). */
   cgroup?: boolean;
 }
@@ -22,7 +27,8 @@ export function mountSet(options: MountSetOptions): fc.Arbitrary<Record<string, 
     // Every mode lets any uid traverse: the probe's own files may lie below /tmp (a checkout there).
     mode: fc.constantFrom('1777', '755', '711'),
   });
-  const roBinds = fc.subarray(BIND_DESTINATIONS.filter((d) => !(options.rwBindSource && d === '/mnt')), { maxLength: 2 })
+  const taken = (d: string) => (options.rwBindSource !== undefined && d === '/mnt') || (options.flaggedTmpfs === true && d === FLAGGED_TMPFS);
+  const roBinds = fc.subarray(BIND_DESTINATIONS.filter((d) => !taken(d)), { maxLength: 2 })
     .chain((dests) => fc.tuple(...dests.map((d) => fc.constantFrom(...BIND_SOURCES).map((source) => ({ type: 'bind', source, destination: d, readonly: true })))));
   return fc.record({
     devices: fc.subarray([...DEVICES], { minLength: 1 }),
@@ -30,7 +36,8 @@ export function mountSet(options: MountSetOptions): fc.Arbitrary<Record<string, 
     roBinds,
     mqueue: fc.boolean(),
     sysfs: fc.boolean(),
-  }).map(({ devices, tmpfs: t, roBinds: binds, mqueue, sysfs }) => {
+    flags: options.flaggedTmpfs ? fc.subarray(MOUNT_FLAGS) : fc.constant([]),
+  }).map(({ devices, tmpfs: t, roBinds: binds, mqueue, sysfs, flags }) => {
     const mounts: Record<string, unknown>[] = [];
     if (has('pid')) mounts.push({ type: 'proc', destination: '/proc' });
     mounts.push({ type: 'dev', destination: '/dev', devices: [...devices, ...(devices.includes('null') ? [] : ['null'])] });
@@ -39,6 +46,7 @@ export function mountSet(options: MountSetOptions): fc.Arbitrary<Record<string, 
     if (options.rwBindSource) mounts.push({ type: 'bind', source: options.rwBindSource, destination: '/mnt', readonly: false });
     if (mqueue && has('ipc')) mounts.push({ type: 'mqueue', destination: '/dev/mqueue' });
     if (sysfs && has('net')) mounts.push({ type: 'sysfs', destination: '/sys', readonly: true });
+    if (options.flaggedTmpfs) mounts.push({ type: 'tmpfs', destination: FLAGGED_TMPFS, options: [...flags, 'mode=1777', 'size=1m'] });
     if (options.cgroup) mounts.push({ type: 'cgroup', destination: '/sys/fs/cgroup', options: ['ro', 'nosuid', 'nodev', 'noexec'] });
     return mounts;
   });

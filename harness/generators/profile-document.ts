@@ -30,6 +30,8 @@ export interface GenerationOptions {
   timeOffsets?: boolean;
   /** Declare a pids limit (resources.pids.limit); also mounts the cgroup filesystem, so the probe can read it. */
   pidsLimit?: boolean;
+  /** A tmpfs at /opt with a generated subset of nosuid, nodev and noexec (mount-set.ts FLAGGED_TMPFS). */
+  flaggedTmpfs?: boolean;
   /** Mount the cgroup filesystem (type cgroup, read-only) at /sys/fs/cgroup. */
   cgroupMount?: boolean;
   /** Mask, besides the defaults, procfs files that always have content (see MASKABLE_WITH_CONTENT). */
@@ -81,7 +83,7 @@ export function profileDocument(options: GenerationOptions, ctx: GenerationConte
       gidMappings: idMappings,
       setgroups: options.setgroups ? fc.constant(options.setgroups) : fc.constantFrom('deny', 'allow'),
       names: has('uts') ? fc.record({ hostname: options.names ? hostname : fc.option(hostname, { nil: undefined }), domainname: domain }) : fc.constant({}),
-      mounts: mountSet({ namespaces, rwBindSource: options.rwBind ? ctx.fixtureDir : undefined, cgroup: options.cgroupMount || options.pidsLimit }),
+      mounts: mountSet({ namespaces, rwBindSource: options.rwBind ? ctx.fixtureDir : undefined, cgroup: options.cgroupMount || options.pidsLimit, flaggedTmpfs: options.flaggedTmpfs }),
       pidsLimit: options.pidsLimit ? pidsLimit : fc.constant(undefined),
       env: environment,
       cwd: fc.constantFrom('/', '/tmp', '/usr'),

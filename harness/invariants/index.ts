@@ -51,6 +51,7 @@ import { execCwdInside } from './exec/cwd-inside.js';
 import { execEnvAsGiven } from './exec/env-as-given.js';
 import { execUserAsGiven } from './exec/user-as-given.js';
 import { pidsLimitHolds } from './resources/pids-limit-holds.js';
+import { noexecRefusesExec } from './mnt/noexec-refuses-exec.js';
 
 export const INVARIANTS: readonly Invariant[] = [
   initIsPid1,
@@ -104,4 +105,5 @@ export const INVARIANTS: readonly Invariant[] = [
   execEnvAsGiven,
   execUserAsGiven,
   pidsLimitHolds,
+  noexecRefusesExec,
 ];

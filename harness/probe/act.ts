@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import dgram from 'node:dgram';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { IpcObjects, MountEntry, Observations, Outcome, ProbeRequest } from './protocol.js';
 import { errnoName, errnoNumber } from '../../policy/kernel/errno.js';
 import {
@@ -203,8 +203,28 @@ async function forkUntilRefused(max: number, mounts: MountEntry[]): Promise<NonN
   return { dir, max: limit, currentAtRefusal, started: children.length, refused };
 }
 
+/** A program every host root has, needing no arguments and no files: it only exits 0. */
+const TRUE_PROGRAM = ['/usr/bin/true', '/bin/true'];
+
+/** Copies true(1) into `dir` and runs the copy: whether that mount lets a program be executed, tried rather than read from its flags. */
+function execCopy(dir: string): Observations['execCopy'][number] {
+  const file = `${dir.replace(/\/$/, '')}/.nsrig-exec-${process.pid}`;
+  const source = TRUE_PROGRAM.find((p) => fs.existsSync(p)) ?? TRUE_PROGRAM[0]!;
+  const copy = attempt(() => {
+    fs.copyFileSync(source, file);
+    fs.chmodSync(file, 0o755);
+  });
+  if (copy.errno !== null) return { dir, copy, run: ok, exit: null };
+  try {
+    const r = spawnSync(file, [], { stdio: 'ignore', timeout: 10000 });
+    return { dir, copy, run: r.error ? fromError(r.error) : ok, exit: r.status };
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+}
+
 export type ActionObservations = Pick<Observations, 'bind' | 'connect' | 'ipcCreated' | 'ipcLookup' | 'writeInto' | 'read'
-  | 'writeFile' | 'signal' | 'syscalls' | 'created' | 'stats' | 'traceHost' | 'keyring' | 'orphan' | 'forkLimit'>;
+  | 'writeFile' | 'signal' | 'syscalls' | 'created' | 'stats' | 'traceHost' | 'keyring' | 'orphan' | 'forkLimit' | 'execCopy'>;
 
 /** `mounts`: the container's mount table as observed, where the pids controller is looked for. */
 export async function act(request: ProbeRequest, mounts: MountEntry[] = []): Promise<ActionObservations> {
@@ -230,6 +250,7 @@ export async function act(request: ProbeRequest, mounts: MountEntry[] = []): Pro
     traceHost: request.traceHost === undefined ? null : traceHost(request.traceHost),
     keyring: request.keyring ? keyring(request.keyring) : null,
     orphan: request.orphan ? await startOrphan(request.orphan) : null,
+    execCopy: (request.execCopy ?? []).map(execCopy),
     forkLimit: request.forkUntilRefused ? await forkUntilRefused(request.forkUntilRefused.max, mounts) : null,
   };
 }

@@ -37,6 +37,8 @@ export interface ProbeRequest {
    * files in the container's cgroup mount, then end them all.
    */
   forkUntilRefused?: { max: number };
+  /** Directories to copy a small program (true(1)) into and run it from, then remove it. */
+  execCopy?: string[];
   /** Also report a child and a grandchild (namespace inheritance). */
   children?: boolean;
   /** After reporting, keep running until stdin closes (two containers alive at once). */
@@ -134,6 +136,8 @@ export interface Observations {
    * (null when unreadable), how many processes started, and the refusal (null when none came).
    */
   forkLimit: { dir: string | null; max: string | null; currentAtRefusal: string | null; started: number; refused: Outcome | null } | null;
+  /** What became of each `execCopy`: the copy, and the run (its exit code when it ran; null exit when it did not). */
+  execCopy: { dir: string; copy: Outcome; run: Outcome; exit: number | null }[];
   /** The process started by `orphan` (its marker and pid inside), or null when none was asked for. */
   orphan: ({ marker: string; pid: number | null } & Outcome) | null;
   children: ProcessView[];

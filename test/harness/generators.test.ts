@@ -45,6 +45,11 @@ test('every invariant gets valid profiles that honour its generation options', (
         const limit = profile.resources?.pids?.limit ?? 0;
         t.true(limit >= 20 && limit <= 40, `${inv.id} declares a pids limit with room for the probe: ${limit}`);
       }
+      if (g.flaggedTmpfs) {
+        const flagged = profile.mounts.filter((m) => m.type === 'tmpfs' && m.destination === '/opt');
+        t.is(flagged.length, 1, `${inv.id} mounts one tmpfs at /opt`);
+        t.true(flagged[0]!.options.includes('mode=1777') && !profile.mounts.some((m) => m.type === 'bind' && m.destination === '/opt'), inv.id);
+      }
       if (g.pidsLimit || g.cgroupMount) {
         t.true(profile.mounts.some((m) => m.type === 'cgroup' && m.destination === '/sys/fs/cgroup' && m.options.includes('ro')), `${inv.id} mounts cgroupfs read-only`);
       }

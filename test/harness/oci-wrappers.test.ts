@@ -8,6 +8,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { loadProfileFile } from '../../policy/profile/load.js';
 import type { Profile } from '../../policy/profile/types.js';
+import { remountedWith } from '../../policy/profile/mounts.js';
 import { OciTarget } from '../../harness/targets/oci/oci-target.js';
 import { writeBundle } from '../../harness/targets/oci/bundle-writer.js';
 import { projectRoot } from '../../harness/targets/oci/host-root-view.js';
@@ -50,6 +51,7 @@ const FACTS_SCRIPT = [
   'echo "procsys=$(awk \'$5 == "/proc/sys" { print substr($6, 1, 2) }\' /proc/self/mountinfo)"',
   'echo "keys.masked=$(awk \'$5 == "/proc/keys"\' /proc/self/mountinfo | wc -l)"',
   'echo "fd3=$(readlink /proc/self/fd/3 || echo none)"',
+  'echo "tmp.noexec=$(awk \'$5 == "/tmp" { print ($6 ~ /(^|,)noexec(,|$)/) }\' /proc/self/mountinfo)"',
 ].join('\n');
 
 /** The strict example, less the time namespace that runc 1.1 cannot make. */
@@ -60,6 +62,8 @@ function strictForRunc(): Profile {
   profile.process = { ...strict.process, args: ['/bin/sh', '-c', FACTS_SCRIPT] };
   // A limit the facts script stays far below, for runc-ignores-pids-limit to drop.
   profile.resources = { ...strict.resources, pids: { limit: 64 } };
+  // A noexec tmpfs, for runc-ignores-noexec to make executable.
+  profile.mounts = strict.mounts.map((m) => (m.type === 'tmpfs' && m.destination === '/tmp' ? remountedWith(m, [...m.options, 'noexec']) : m));
   return profile;
 }
 
@@ -109,6 +113,7 @@ test('plain runc gives the strict profile everything it asks for (the baseline e
   t.is(facts.procsys, 'ro');
   t.is(facts['keys.masked'], '1');
   t.is(facts.fd3, 'none');
+  t.is(facts['tmp.noexec'], '1');
 });
 
 interface Breakage {
@@ -231,6 +236,11 @@ const BREAKAGES: Record<string, (t: import('ava').ExecutionContext) => Breakage>
     },
     facts: () => undefined,
     changes: [],
+  }),
+  'runc-ignores-noexec': (t) => ({
+    config: (c) => t.true(c.mounts.filter((m) => m.type === 'tmpfs').every((m) => !m.options?.includes('noexec'))),
+    facts: (f) => t.is(f['tmp.noexec'], '0'),
+    changes: ['tmp.noexec'],
   }),
   // What changes is the claim alone: see the test below.
   'runc-claims-spec-1.1': (t) => ({

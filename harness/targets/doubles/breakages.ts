@@ -200,6 +200,16 @@ export const BREAKAGES: readonly Breakage[] = [
     }),
   },
   {
+    name: 'ignores-noexec',
+    // The only tmpfs declared noexec is the generated one any uid may write to; running true(1) there harms nothing.
+    breaks: 'mounts every tmpfs without noexec',
+    caughtBy: ['mnt.noexec-refuses-exec'],
+    unaffected: ['mnt.tmpfs-mode-applied', 'env.exact'],
+    alter: alterProfile((p) => {
+      p.mounts = p.mounts.map((m) => (m.type === 'tmpfs' ? remountedWith(m, m.options.filter((o) => o !== 'noexec')) : m));
+    }),
+  },
+  {
     name: 'runs-as-root',
     breaks: 'runs the program as uid 0 and gid 0 of the container instead of the declared user',
     caughtBy: ['user.ids-equal-profile'],

@@ -33,6 +33,7 @@ export const WRAPPER_RUNTIMES: readonly WrapperRuntime[] = [
   { name: 'runc-ignores-seccomp-args', kind: 'isolation', breaks: 'seccomp rules lose their argument conditions: a call is denied whatever its arguments' },
   { name: 'runc-exec-adds-cap', kind: 'isolation', breaks: 'a process joined with exec gains CAP_SYS_ADMIN in its bounding, permitted and effective sets' },
   { name: 'runc-exec-leaks-fd', kind: 'isolation', breaks: 'a process joined with exec gets fd 3, an open host directory, passed in with --preserve-fds' },
+  { name: 'runc-ignores-noexec', kind: 'isolation', breaks: 'tmpfs mounts lose noexec: a program copied there runs' },
   { name: 'runc-ignores-pids-limit', kind: 'isolation', breaks: 'linux.resources.pids is dropped: the container has no pids limit' },
   { name: 'runc-hangs', kind: 'runtime-failure', breaks: 'create and run hang without starting the container' },
 ];
