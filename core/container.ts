@@ -2,6 +2,7 @@
 // its cgroup, write its id maps, hand it the plan, and learn whether it reached execve.
 // A Container is the handle on the result; destroy() leaves nothing behind.
 import fs from 'node:fs';
+import path from 'node:path';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
@@ -23,6 +24,9 @@ import { networkHub, type VethAttachment } from './network-hub.js';
 import { LaunchError } from './launch-error.js';
 import { assertTimeOffsetsFit } from './time-offsets.js';
 import { openHostHandles } from './host-handles.js';
+import {
+  HookError, runHooksOrFail, runHooksWarning, STATE_OCI_VERSION, UNSUPPORTED_HOOKS, type ContainerState as OciState,
+} from './container-hooks.js';
 
 export { LaunchError };
 
@@ -52,6 +56,8 @@ export interface LaunchOptions {
   warn?: (message: string) => void;
   /** Runs after the container process exists and before it starts setup (e.g. a tracer attaching). */
   beforeSetup?: (pid: number) => void | Promise<void>;
+  /** The state's bundle for hooks (an absolute directory). Default: the profile file's directory, else the working directory. */
+  bundle?: string;
 }
 
 export type ContainerState = 'starting' | 'running' | 'exited' | 'destroyed';
@@ -75,6 +81,8 @@ export class Container {
   private timer: NodeJS.Timeout | undefined;
   private timedOut = false;
   private destroyed: Promise<void> | undefined;
+  /** Runs once everything is removed: the profile's poststop hooks (runtime.md "Lifecycle" step 13). */
+  afterDestroy: (() => Promise<void>) | undefined;
 
   constructor(
     readonly id: string,
@@ -142,6 +150,7 @@ export class Container {
       // The pair would die with the container's network namespace, but only once the kernel gets
       // round to it; deleting it here leaves the hub as it was when destroy() returns.
       await this.veth?.remove();
+      await this.afterDestroy?.();
     })();
     return this.destroyed;
   }
@@ -160,6 +169,18 @@ function checkNamespacePaths(profile: Profile): void {
       throw new LaunchError(`namespacePaths.${type}: ${path} is a namespace of another type, not ${type}`, 'join-namespaces');
     }
   }
+}
+
+/** Hook kinds the engine does not run are refused before anything exists, never skipped. */
+function refuseUnsupportedHooks(profile: Profile): void {
+  for (const { kind, reason } of UNSUPPORTED_HOOKS) {
+    if ((profile.hooks?.[kind] ?? []).length > 0) throw new LaunchError(`hooks.${kind}: ${reason}`, 'hooks');
+  }
+}
+
+function bundleOf(profile: Profile, options: LaunchOptions): string {
+  if (options.bundle !== undefined) return options.bundle;
+  return fs.existsSync(profile.source) ? path.dirname(path.resolve(profile.source)) : process.cwd();
 }
 
 /** Written from the host, as runc does: lowering it needs CAP_SYS_RESOURCE, which a user namespace's root lacks. */
@@ -225,6 +246,7 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
   // Before anything exists: stage 2 would otherwise fail half-way with a bare ERANGE.
   assertTimeOffsetsFit(profile);
   checkNamespacePaths(profile);
+  refuseUnsupportedHooks(profile);
   const id = `nsrig-${process.pid}-${randomBytes(4).toString('hex')}`;
   const opened: number[] = [];
   const pipe = () => {
@@ -308,6 +330,22 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
       container.veth = hub.attachVeth({ pid: child.pid, peerName: plan.veth.interfaceName, hostAddress: profile.network.veth!.hostAddress });
     }
     await options.beforeSetup?.(child.pid);
+    const warn = options.warn ?? ((message: string) => process.stderr.write(`nsrig: warning: ${message}\n`));
+    const state = (status: OciState['status'], pid?: number): OciState => ({
+      ociVersion: STATE_OCI_VERSION, id, status, ...(pid === undefined ? {} : { pid }), bundle: bundleOf(profile, options), annotations: {},
+    });
+    // The lifecycle goes on to poststop whatever fails from here (runtime.md "Lifecycle" steps 3-4, 12-13).
+    container.afterDestroy = () => runHooksWarning(profile.hooks, 'poststop', state('stopped'), warn);
+    // The namespaces made at clone exist, stage 2 has not started (so no pivot_root yet): runc runs
+    // these from its parent at the same point, in the runtime's namespaces.
+    for (const kind of ['prestart', 'createRuntime'] as const) {
+      try {
+        await runHooksOrFail(profile.hooks, kind, state('creating', child.pid));
+      } catch (e) {
+        if (e instanceof HookError) throw new LaunchError(e.message, `hooks.${kind}`);
+        throw e;
+      }
+    }
     const reportsText = readAllFromFd(reportRead);
     opened.splice(opened.indexOf(reportRead), 1);
     opened.splice(opened.indexOf(controlWrite), 1);
@@ -336,6 +374,7 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
     diagnostics.stop();
     container.state = 'running';
     container.armTimeout(profile.process.timeoutMs);
+    await runHooksWarning(profile.hooks, 'poststart', state('running', child.pid), warn);
     return container;
   } catch (e) {
     diagnostics?.stop();

@@ -1,10 +1,10 @@
 // A profile written as an OCI runtime-spec config.json that asks a runtime for everything the
 // profile says, so a runtime that silently drops a setting can be caught. Fields the spec cannot
 // carry travel as org.nsrig.* annotations; ociConfigGaps lists which of them runtimes ignore.
-import { DEVICE_NAMES, type Mount, type Profile, type Resources } from './types.js';
+import { DEVICE_NAMES, type HookKind, type Hooks, type Mount, type Profile, type Resources } from './types.js';
 import { PROPAGATION_OPTION_NAMES } from './mount-options.js';
 import {
-  NSRIG_ANNOTATIONS, OCI_NAMESPACE_NAMES, OCI_RLIM_INFINITY, type OciMount, type OciRlimit, type OciRuntimeConfig,
+  NSRIG_ANNOTATIONS, OCI_NAMESPACE_NAMES, OCI_RLIM_INFINITY, type OciHook, type OciMount, type OciRlimit, type OciRuntimeConfig,
 } from './oci-spec.js';
 
 export interface OciConfigOptions {
@@ -66,9 +66,17 @@ export function ociConfigFromProfile(profile: Profile, opts: OciConfigOptions): 
         },
       }),
     },
+    ...(profile.hooks === undefined ? {} : { hooks: ociHooks(profile.hooks) }),
     annotations: annotationsOf(profile),
   };
   return config;
+}
+
+function ociHooks(hooks: Hooks): Partial<Record<HookKind, OciHook[]>> {
+  return Object.fromEntries(Object.entries(hooks).map(([kind, list]) => [kind, list.map((h): OciHook => ({
+    path: h.path, ...(h.args.length > 0 ? { args: [...h.args] } : {}), ...(h.env.length > 0 ? { env: [...h.env] } : {}),
+    ...(h.timeoutSeconds === undefined ? {} : { timeout: h.timeoutSeconds }),
+  }))]));
 }
 
 function ociResources(resources: Resources): Record<string, unknown> {

@@ -13,9 +13,9 @@ import { nameFromSource, readProfileDocument, resolveLoadOptions, type ProfileLo
 
 type Unsupported = Readonly<Record<string, string>>;
 
-const TOP_FIELDS = ['ociVersion', 'process', 'root', 'hostname', 'domainname', 'mounts', 'linux', 'annotations'];
+const TOP_FIELDS = ['ociVersion', 'process', 'root', 'hostname', 'domainname', 'mounts', 'linux', 'annotations', 'hooks'];
 const TOP_UNSUPPORTED: Unsupported = {
-  hooks: 'nsrig runs no OCI hooks', solaris: 'nsrig runs Linux containers only', windows: 'nsrig runs Linux containers only',
+  solaris: 'nsrig runs Linux containers only', windows: 'nsrig runs Linux containers only',
   vm: 'nsrig runs no virtual machines', zos: 'nsrig runs Linux containers only',
 };
 const PROCESS_FIELDS = ['terminal', 'consoleSize', 'cwd', 'env', 'args', 'rlimits', 'capabilities', 'noNewPrivileges', 'user',
@@ -149,6 +149,9 @@ function documentFromConfig(conv: Conversion, config: unknown, sourceName: strin
     doc.resources = linux.resources;
     paths.add('resources', 'linux.resources');
   }
+  // Field names are the spec's own: the reader names hooks.createRuntime[0].timeout and so on.
+  if (top.hooks !== undefined) doc.hooks = top.hooks;
+  paths.add('hooks', 'hooks');
   // runc reads an empty cgroupsPath as none given.
   if (linux.cgroupsPath !== undefined && linux.cgroupsPath !== '') {
     doc.cgroupsPath = linux.cgroupsPath;

@@ -1,6 +1,6 @@
 // The part of the OCI runtime-spec (config.md, config-linux.md) that profiles map to, and the
 // names both directions of the mapping share.
-import type { NamespaceType } from './types.js';
+import type { HookKind, NamespaceType } from './types.js';
 
 export interface OciIdMapping {
   containerID: number;
@@ -55,7 +55,15 @@ export interface OciRuntimeConfig {
     resources?: Record<string, unknown>;
     cgroupsPath?: string;
   };
+  hooks?: Partial<Record<HookKind, OciHook[]>>;
   annotations: Record<string, string>;
+}
+
+export interface OciHook {
+  path: string;
+  args?: string[];
+  env?: string[];
+  timeout?: number;
 }
 
 /** Our namespace names against the runtime-spec's. */

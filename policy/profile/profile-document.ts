@@ -17,6 +17,7 @@ import { requireNamespace } from './namespace-requirements.js';
 import { readNamespacePaths } from './namespace-paths.js';
 import { readNetwork } from './network.js';
 import { readSysctl } from './sysctl.js';
+import { readHooks } from './hooks.js';
 import { readProcess } from './process-section.js';
 import { readCgroupsPath, readResources } from './resources.js';
 import {
@@ -26,7 +27,7 @@ import type { ProfileErrorList } from './profile-error.js';
 
 export const PROFILE_FIELDS = [
   'name', 'namespaces', 'hostname', 'domainname', 'user', 'rootfs', 'mounts', 'maskedPaths', 'readonlyPaths', 'devices',
-  'network', 'process', 'timeOffsets', 'seccomp', 'resources', 'cgroupsPath', 'sysctl', 'namespacePaths',
+  'network', 'process', 'timeOffsets', 'seccomp', 'resources', 'cgroupsPath', 'sysctl', 'namespacePaths', 'hooks',
 ];
 
 /** How a profile is loaded; every field is optional. */
@@ -87,6 +88,7 @@ export function readProfileDocument(errs: ProfileErrorList, value: unknown, opts
   const sysctl = doc.sysctl === undefined ? undefined : readSysctl(errs, doc.sysctl, 'sysctl', namespaces, { hostname, domainname });
   const namespacePaths = doc.namespacePaths === undefined ? undefined
     : readNamespacePaths(errs, doc.namespacePaths, 'namespacePaths', { namespaces, checkPaths: opts.checkPaths });
+  const hooks = doc.hooks === undefined ? undefined : readHooks(errs, doc.hooks, 'hooks');
   if (user !== undefined && process !== undefined && has('user')) checkIdsMapped(errs, user, process);
   if (errs.count !== before || name === undefined || readNamespacesResult === undefined || user === undefined
     || rootfs === undefined || mounts === undefined || maskedPaths === undefined || readonlyPaths === undefined
@@ -101,6 +103,7 @@ export function readProfileDocument(errs: ProfileErrorList, value: unknown, opts
     ...(resources === undefined ? {} : { resources }), ...(cgroupsPath === undefined ? {} : { cgroupsPath }),
     ...(sysctl === undefined || Object.keys(sysctl).length === 0 ? {} : { sysctl }),
     ...(namespacePaths === undefined || Object.keys(namespacePaths).length === 0 ? {} : { namespacePaths }),
+    ...(hooks === undefined || Object.keys(hooks).length === 0 ? {} : { hooks }),
   };
 }
 

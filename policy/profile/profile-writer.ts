@@ -47,6 +47,11 @@ export function profileToDocument(profile: Profile): Record<string, unknown> {
   if (profile.seccomp !== undefined) doc.seccomp = profile.seccomp.path ?? profile.seccomp.policy;
   if (profile.resources !== undefined) doc.resources = structuredClone(profile.resources);
   if (profile.cgroupsPath !== undefined) doc.cgroupsPath = profile.cgroupsPath;
+  if (profile.hooks !== undefined) {
+    doc.hooks = Object.fromEntries(Object.entries(profile.hooks).map(([kind, list]) => [kind, list.map((h) => ({
+      path: h.path, args: [...h.args], env: [...h.env], ...(h.timeoutSeconds === undefined ? {} : { timeout: h.timeoutSeconds }),
+    }))]));
+  }
   return doc;
 }
 

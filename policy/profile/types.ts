@@ -173,6 +173,28 @@ export interface Resources {
   devices?: DeviceRule[];
 }
 
+/**
+ * The runtime-spec's hook kinds (config.md "POSIX-platform Hooks") in the order a container's life
+ * reaches them (runtime.md "Lifecycle"). prestart is deprecated by the spec but still written by
+ * Docker and Podman; it runs where createRuntime runs, before it.
+ */
+export const HOOK_KINDS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
+export type HookKind = (typeof HOOK_KINDS)[number];
+
+/** One hook: a program run with the container's state JSON on its stdin. */
+export interface Hook {
+  /** Absolute; resolved in the runtime's namespaces, or in the container's for startContainer. */
+  path: string;
+  /** argv as execv(3) takes it, argv[0] included; empty means [path]. */
+  args: string[];
+  /** The whole environment, "NAME=value" each; nothing is inherited. */
+  env: string[];
+  /** Whole seconds after which the hook is killed and counts as failed; absent waits for it. */
+  timeoutSeconds?: number;
+}
+
+export type Hooks = Partial<Record<HookKind, Hook[]>>;
+
 export interface Profile {
   /** Where it came from, for messages: a file path or "<generated>". */
   source: string;
@@ -204,6 +226,8 @@ export interface Profile {
   sysctl?: Record<string, string>;
   /** Namespaces joined instead of created: a path such as /run/netns/NAME per namespace type. */
   namespacePaths?: Partial<Record<NamespaceType, string>>;
+  /** Programs run around the container's life (OCI hooks); absent when there are none. */
+  hooks?: Hooks;
 }
 
 /** OCI runtime-spec defaults (config-linux.md, runc's spec template). */

@@ -61,7 +61,7 @@ function adaptHostPaths(config: Config, bundle: string): void {
 function withoutNotYetComparable(config: Config, source: string): string[] {
   const notYet: string[] = [];
   if (config.hooks !== undefined) {
-    notYet.push(`hooks: OCI hooks are later work (and Docker's libnetwork-setkey hook needs its daemon)`);
+    notYet.push(`hooks: Docker's libnetwork-setkey hook needs its daemon, which this test does not run`);
     delete config.hooks;
   }
   let errors: string[] = [];

@@ -54,7 +54,7 @@ const CASES: { title: string; doc: string | object; messages: string[] }[] = [
     title: 'a misspelt field, with a suggestion',
     doc: { namespace: ['pid'], process: ARGS },
     messages: ['profile.yaml: namespace: expected one of the fields name, namespaces, hostname, domainname, user, rootfs, mounts, maskedPaths, '
-      + 'readonlyPaths, devices, network, process, timeOffsets, seccomp, resources, cgroupsPath, sysctl, namespacePaths, got an unknown field (did you mean "namespaces"?)'],
+      + 'readonlyPaths, devices, network, process, timeOffsets, seccomp, resources, cgroupsPath, sysctl, namespacePaths, hooks, got an unknown field (did you mean "namespaces"?)'],
   },
   {
     title: 'an OCI spelling in our format',

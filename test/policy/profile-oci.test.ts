@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { loadProfileFile, parseProfile } from '../../policy/profile/load.js';
 import { ociConfigFromProfile, ociConfigGaps, ociConfigJson, profileFromOciConfig } from '../../policy/profile/oci-config.js';
 import { ProfileErrors } from '../../policy/profile/profile-error.js';
+import { profileToDocument } from '../../policy/profile/profile-writer.js';
 import { DEVICE_NAMES, type Mount, type Profile } from '../../policy/profile/types.js';
 import { remountedWith } from '../../policy/profile/mounts.js';
 import { PROPAGATION_OPTION_NAMES } from '../../policy/profile/mount-options.js';
@@ -227,6 +228,29 @@ test('linux.devices (nodes to make) and linux.resources.devices (the cgroup allo
   t.deepEqual(back.resources?.devices, profile.resources?.devices);
 });
 
+test('hooks: Docker\'s prestart hook reads as written, every kind goes back to config.json and to a profile document unchanged', (t) => {
+  const docker = readRealConfig('docker') as Record<string, any>;
+  const config = structuredClone(BASE) as Record<string, any>;
+  config.hooks = {
+    prestart: docker.hooks.prestart,
+    createRuntime: [{ path: '/usr/bin/env', args: ['env', '-i'], env: ['A=1', 'B=two=2'], timeout: 3 }],
+    createContainer: [{ path: '/bin/true' }],
+    startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat >/dev/null'] }],
+    poststart: [{ path: '/bin/true', timeout: 1 }, { path: '/bin/false' }],
+    poststop: [{ path: '/bin/true', env: [] }],
+  };
+  const profile = profileFromOciConfig(config, '/bundles/x/config.json', { checkPaths: false });
+  t.is(profile.hooks?.prestart?.[0]?.path, docker.hooks.prestart[0].path);
+  t.deepEqual(profile.hooks?.prestart?.[0]?.args, docker.hooks.prestart[0].args);
+  t.deepEqual(profile.hooks?.createRuntime, [{ path: '/usr/bin/env', args: ['env', '-i'], env: ['A=1', 'B=two=2'], timeoutSeconds: 3 }]);
+  t.deepEqual(profile.hooks?.poststart, [{ path: '/bin/true', args: [], env: [], timeoutSeconds: 1 }, { path: '/bin/false', args: [], env: [] }]);
+  const exported = ociConfigFromProfile(profile, { rootfsPath: 'rootfs' });
+  t.deepEqual(exported.hooks?.createRuntime, config.hooks.createRuntime);
+  t.deepEqual(exported.hooks?.poststop, [{ path: '/bin/true' }]);
+  t.deepEqual(roundTrip(profile).hooks, profile.hooks);
+  t.deepEqual(parseProfile(profileToDocument(profile), 'hooks.yaml', { checkPaths: false }).hooks, profile.hooks);
+});
+
 const REFUSALS: { title: string; change: (c: Record<string, any>) => void; messages: string[] }[] = [
   {
     title: 'errors name the config\'s own fields',
@@ -291,14 +315,20 @@ const REFUSALS: { title: string; change: (c: Record<string, any>) => void; messa
     ],
   },
   {
-    title: 'hooks and a terminal',
+    title: 'hooks: a relative path, no path, a timeout of 0, an environment entry without "=", an unknown kind',
     change: (c) => {
-      c.hooks = { prestart: [] };
-      c.process.terminal = true;
+      c.hooks = {
+        createRuntime: [{ path: 'bin/hook' }, { args: ['x'] }],
+        poststop: [{ path: '/bin/true', timeout: 0, env: ['PATH'] }],
+        postStart: [],
+      };
     },
     messages: [
-      'config.json: hooks: expected no hooks (nsrig runs no OCI hooks), got an object',
-      'config.json: process.terminal: expected false (nsrig passes stdio through and allocates no terminal), got true',
+      'config.json: hooks.postStart: expected one of the fields prestart, createRuntime, createContainer, startContainer, poststart, poststop, got an unknown field (did you mean "poststart"?)',
+      'config.json: hooks.createRuntime[0].path: expected an absolute path without ".", ".." or empty parts and no trailing "/", got "bin/hook"',
+      'config.json: hooks.createRuntime[1].path: expected an absolute path (path is required), got nothing',
+      'config.json: hooks.poststop[0].env[0]: expected a "NAME=value" string, got "PATH"',
+      'config.json: hooks.poststop[0].timeout: expected a whole number of seconds greater than 0, at most 2147483, got 0',
     ],
   },
   {

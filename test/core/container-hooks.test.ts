@@ -1,0 +1,137 @@
+// The engine's OCI hooks, run for real: each hook is a shell script that writes where it ran and
+// what it read on stdin into a temp dir of the host. Which hooks run where, with which state and
+// environment, what a timeout and a failure do, and that a failed start leaves nothing behind.
+import test from 'ava';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { launchContainer, LaunchError } from '../../core/container.js';
+import { parseProfile } from '../../policy/profile/load.js';
+import { leftovers, processRuns } from '../../harness/host-leftovers.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-hooks-test-'));
+test.after.always(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** A hook that appends "KIND NS-MNT NS-PID STDIN" and its environment to LOG, then exits with CODE. */
+const SCRIPT = path.join(dir, 'record.sh');
+fs.writeFileSync(SCRIPT, [
+  '#!/bin/sh',
+  'log=$1; kind=$2; code=$3',
+  'state=$(cat)',
+  'printf "%s %s %s %s env=%s\\n" "$kind" "$(readlink /proc/self/ns/mnt)" "$(readlink /proc/self/ns/pid)" "$state" "$(env | sort | tr "\\n" ",")" >>"$log"',
+  'exit "$code"',
+].join('\n'), { mode: 0o755 });
+
+let counter = 0;
+function logFile(): string {
+  return path.join(dir, `log-${++counter}`);
+}
+
+function hook(log: string, kind: string, code = 0, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { path: SCRIPT, args: ['record.sh', log, kind, String(code)], env: ['PATH=/usr/bin:/bin', `HOOK_KIND=${kind}`], ...extra };
+}
+
+function profile(hooks: Record<string, unknown>, args = ['/bin/true']) {
+  return parseProfile({ name: 'hooks', namespaces: ['pid', 'mnt', 'uts', 'ipc', 'net'], process: { args }, hooks }, path.join(dir, 'hooks.yaml'));
+}
+
+function records(log: string): { kind: string; mnt: string; pid: string; state: Record<string, unknown>; env: string }[] {
+  if (!fs.existsSync(log)) return [];
+  return fs.readFileSync(log, 'utf8').trim().split('\n').map((line) => {
+    const m = /^(\S+) (\S+) (\S+) (\{.*\}) env=(.*)$/.exec(line);
+    if (m === null) throw new Error(`unexpected record: ${line}`);
+    return { kind: m[1]!, mnt: m[2]!, pid: m[3]!, state: JSON.parse(m[4]!) as Record<string, unknown>, env: m[5]! };
+  });
+}
+
+// The state's bundle is the profile file's directory: the file must exist for that.
+fs.writeFileSync(path.join(dir, 'hooks.yaml'), '# the profiles are built in the test\n');
+
+const hostNs = (type: string) => fs.readlinkSync(`/proc/self/ns/${type}`);
+
+test.serial('prestart, createRuntime, poststart and poststop run in order, on the host, with the state and only their own environment', async (t) => {
+  const log = logFile();
+  const container = await launchContainer(profile({
+    prestart: [hook(log, 'prestart')], createRuntime: [hook(log, 'createRuntime')],
+    poststart: [hook(log, 'poststart')], poststop: [hook(log, 'poststop')],
+  }, ['/bin/sh', '-c', 'read line']), { stdio: 'pipe', stdin: 'pipe' });
+  t.deepEqual(records(log).map((r) => r.kind), ['prestart', 'createRuntime', 'poststart'], 'all but poststop once started');
+  container.stdin!.end();
+  await container.wait();
+  const all = records(log);
+  t.deepEqual(all.map((r) => r.kind), ['prestart', 'createRuntime', 'poststart', 'poststop']);
+  for (const r of all) {
+    t.is(r.mnt, hostNs('mnt'), r.kind);
+    t.is(r.pid, hostNs('pid'), r.kind);
+    t.like(r.state, { ociVersion: '1.0.2', id: container.id, bundle: dir }, r.kind);
+    // The hook's environment is its env list and nothing of nsrig's (PWD and SHLVL are the shell's own).
+    t.deepEqual(r.env.split(',').filter((v) => v !== '' && !/^(PWD|SHLVL|_)=/.test(v)), [`HOOK_KIND=${r.kind}`, 'PATH=/usr/bin:/bin'], r.kind);
+  }
+  t.deepEqual(all.map((r) => r.state.status), ['creating', 'creating', 'running', 'stopped']);
+  t.deepEqual(all.map((r) => r.state.pid), [container.pid, container.pid, container.pid, undefined]);
+  t.false(processRuns(container.pid));
+});
+
+test.serial('a failing createRuntime hook stops the start: a LaunchError naming it, no later hook but poststop, nothing left', async (t) => {
+  const log = logFile();
+  const error = await t.throwsAsync(launchContainer(profile({
+    prestart: [hook(log, 'prestart')], createRuntime: [hook(log, 'createRuntime', 3)], poststart: [hook(log, 'poststart')],
+    poststop: [hook(log, 'poststop')],
+  }), { stdio: 'pipe' }), { instanceOf: LaunchError });
+  t.is(error?.step, 'hooks.createRuntime');
+  t.regex(error?.message ?? '', /^hooks\.createRuntime\[0\] \(.*record\.sh\) failed: exit code 3$/);
+  // runtime.md: a failed create hook stops the container and the lifecycle goes on at step 12, then 13 (poststop).
+  const all = records(log);
+  t.deepEqual(all.map((r) => r.kind), ['prestart', 'createRuntime', 'poststop']);
+  t.false(processRuns(all[0]!.state.pid as number));
+  t.deepEqual(leftovers(), []);
+});
+
+test.serial('a hook past its timeout is killed, with whatever it started, and counts as failed', async (t) => {
+  const log = logFile();
+  const marker = `nsrig-hook-sleeper-${process.pid}`;
+  const started = Date.now();
+  const error = await t.throwsAsync(launchContainer(profile({
+    // The sleeper is a child of the hook: its process group goes with it.
+    prestart: [{ path: '/bin/sh', args: ['sh', '-c', 'sh -c "sleep 600; :" "$0" & wait', marker], timeout: 1 }],
+    poststop: [hook(log, 'poststop')],
+  }), { stdio: 'pipe' }), { instanceOf: LaunchError });
+  t.regex(error?.message ?? '', /^hooks\.prestart\[0\] \(\/bin\/sh\) failed: still running after its timeout of 1 s; killed$/);
+  t.true(Date.now() - started < 20_000);
+  const sleepers = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(marker);
+    } catch {
+      return false;
+    }
+  });
+  t.deepEqual(sleepers, []);
+  t.deepEqual(records(log).map((r) => r.kind), ['poststop']);
+  t.deepEqual(leftovers(), []);
+});
+
+test.serial('a failing poststart or poststop hook is one warning each, and the container runs and ends as usual', async (t) => {
+  const log = logFile();
+  const warnings: string[] = [];
+  const container = await launchContainer(profile({
+    poststart: [hook(log, 'poststart', 1), hook(log, 'poststart-after')],
+    poststop: [{ path: path.join(dir, 'no-such-hook') }, hook(log, 'poststop')],
+  }), { stdio: 'pipe', warn: (m) => warnings.push(m) });
+  const exit = await container.wait();
+  t.is(exit.code, 0);
+  t.deepEqual(records(log).map((r) => r.kind), ['poststart', 'poststart-after', 'poststop']);
+  t.is(warnings.length, 2);
+  t.regex(warnings[0]!, /^hooks\.poststart\[0\] \(.*record\.sh\) failed: exit code 1$/);
+  t.regex(warnings[1]!, /^hooks\.poststop\[0\] \(.*no-such-hook\) failed: cannot run it \(ENOENT\)$/);
+});
+
+test.serial('createContainer and startContainer hooks are refused before anything is made, naming the field', async (t) => {
+  const log = logFile();
+  for (const kind of ['createContainer', 'startContainer']) {
+    const error = await t.throwsAsync(launchContainer(profile({ [kind]: [hook(log, kind)], prestart: [hook(log, 'prestart')] }), { stdio: 'pipe' }),
+      { instanceOf: LaunchError });
+    t.regex(error?.message ?? '', new RegExp(`^hooks\\.${kind}: the built-in engine does not run ${kind} hooks yet`));
+  }
+  t.deepEqual(records(log), []);
+  t.deepEqual(leftovers(), []);
+});
