@@ -1,7 +1,7 @@
 // What `nsrig check` prints while it runs: a line per invariant on a terminal; in CI (no TTY)
 // only failures and errors, so logs stay short. Failures always carry the replay command.
 import YAML from 'yaml';
-import type { InvariantResult, Results } from '../harness/results.js';
+import { fixedInWords, type InvariantResult, type Results } from '../harness/results.js';
 
 const MARK: Record<InvariantResult['status'], string> = { pass: 'ok  ', fail: 'FAIL', skip: 'skip', error: 'ERR ' };
 
@@ -41,7 +41,7 @@ export function describeFailure(r: InvariantResult): string {
 /** One line naming the upstream issue a failure matches and the release that fixes it. */
 export function knownDefectLine(r: InvariantResult): string {
   const d = r.knownDefect!;
-  return `known upstream defect of this runtime version: ${d.reference}, fixed in ${d.fixedIn} — ${d.summary} <${d.url}>`;
+  return `known upstream defect of this runtime version: ${d.reference}, ${fixedInWords(d.fixedIn)} — ${d.summary} <${d.url}>`;
 }
 
 export function summaryLine(results: Results): string {

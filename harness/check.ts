@@ -2,7 +2,7 @@
 // target; a failure is shrunk to a minimal profile and given one command that replays it.
 import fc from 'fast-check';
 import { parseProfile } from '../policy/profile/load.js';
-import type { Profile } from '../policy/profile/types.js';
+import { HOOK_KINDS, type Profile } from '../policy/profile/types.js';
 import type { Invariant, Verdict } from './invariant.js';
 import { areaOf } from './invariant.js';
 import os from 'node:os';
@@ -14,7 +14,7 @@ import { TargetError } from './target.js';
 import { HostFixtures, snapshotHost, type HostFacts } from './host-facts.js';
 import { profileDocument, type GenerationOptions, type ProfileDocument } from './generators/profile-document.js';
 import { DENIABLE_SYSCALLS } from './generators/seccomp-policy.js';
-import { ProbeError, runHostChange, runPair, runSingle, type SyscallTotals } from './scenario.js';
+import { ProbeError, runHostChange, runPair, runSingle, runWithHooks, type SyscallTotals } from './scenario.js';
 import { TOOL_VERSION } from './tool-version.js';
 import { execRequestFor, runExec } from './exec-scenario.js';
 
@@ -40,7 +40,13 @@ export function shardOf<T extends { id: string }>(items: T[], shard?: { index: n
   return shard ? sorted.filter((_, i) => i % shard.count === shard.index - 1) : sorted;
 }
 
-async function runCase(invariant: Invariant, target: Target, profile: Profile, host: HostFacts, trace: boolean): Promise<{ verdict: Verdict; syscalls?: SyscallTotals }> {
+async function runCase(invariant: Invariant, target: Target, profile: Profile, host: HostFacts, trace: boolean,
+  constraints: ProfileConstraints): Promise<{ verdict: Verdict; syscalls?: SyscallTotals }> {
+  if (invariant.scenario === 'hooks') {
+    const unsupported = (constraints.unsupportedHooks ?? []).map((u) => u.kind);
+    const recording = invariant.recording(HOOK_KINDS.filter((k) => !unsupported.includes(k)));
+    return { verdict: invariant.check(await runWithHooks(target, profile, recording), profile, host) };
+  }
   if (invariant.scenario === 'single') {
     const { observed, syscalls } = await runSingle(target, profile, invariant.request(profile, host), { trace });
     return { verdict: invariant.check(observed, profile, host, snapshotHost()), syscalls };
@@ -88,7 +94,7 @@ function constraintSkip(invariant: Invariant, constraints: ProfileConstraints): 
 function knownDefectNote(info: TargetInfo, invariantId: string): { knownDefect?: KnownDefectNote } {
   if (info.kind !== 'oci') return {};
   const d = knownDefectMatching(info.name, info.version, invariantId);
-  return d ? { knownDefect: { reference: d.reference, url: d.url, fixedIn: d.fixedIn, summary: d.summary } } : {};
+  return d ? { knownDefect: { reference: d.reference, url: d.url, ...(d.fixedIn === undefined ? {} : { fixedIn: d.fixedIn }), summary: d.summary } } : {};
 }
 
 async function checkInvariant(invariant: Invariant, options: CheckOptions, host: HostFacts, info: TargetInfo, constraints: ProfileConstraints, profiles: SyscallProfile[]): Promise<InvariantResult> {
@@ -117,8 +123,8 @@ async function checkInvariant(invariant: Invariant, options: CheckOptions, host:
       const traceThis = Boolean(options.trace) && cases === 1;
       // One retry for a probe that produced nothing: a crash that repeats is reported, a passing one
       // (a starved machine) does not cost minutes of shrinking.
-      const { verdict, syscalls } = await runCase(invariant, options.target, profile, host, traceThis)
-        .catch((e) => (e instanceof ProbeError ? runCase(invariant, options.target, profile, host, false) : Promise.reject(e)));
+      const { verdict, syscalls } = await runCase(invariant, options.target, profile, host, traceThis, constraints)
+        .catch((e) => (e instanceof ProbeError ? runCase(invariant, options.target, profile, host, false, constraints) : Promise.reject(e)));
       if (syscalls) profiles.push(syscallProfile(`${invariant.id}#1`, profile, syscalls));
       if (!verdict.holds) lastFailure = { expected: verdict.expected, observed: verdict.observed, document };
       return verdict.holds;

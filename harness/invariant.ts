@@ -1,6 +1,7 @@
 // What an invariant is: an id, one sentence, a level, a reference, what it needs, and a
 // predicate over what the probe observed. One file per invariant under harness/invariants/.
-import type { Profile, NamespaceType } from '../policy/profile/types.js';
+import type { HookKind, Profile, NamespaceType } from '../policy/profile/types.js';
+import type { HookRecord, HookRecording } from './hook-recorder.js';
 import type { InvariantLevel, Reference } from './results.js';
 import type { Observations, ProbeRequest } from './probe/protocol.js';
 import type { TargetInfo } from './target.js';
@@ -94,7 +95,33 @@ export interface ExecInvariant extends InvariantBase {
   check(init: Observations, joined: Observations, given: ExecGiven, profile: Profile, host: HostFacts): Verdict;
 }
 
-export type Invariant = SingleInvariant | PairInvariant | HostChangeInvariant | ExecInvariant;
+
+/** What one container's recording hooks wrote (harness/hook-recorder.ts), and how its start went. */
+export interface HookRun {
+  /** The hook kinds the profile was given, in lifecycle order (those the target runs), and the failing one. */
+  recording: HookRecording;
+  /** The probe's report; undefined when the container did not start. */
+  observed: Observations | undefined;
+  /** The target's error when the start failed; undefined when it started. */
+  startError: string | undefined;
+  /** In the order the hooks ran, read once the container was deleted (or its start failed). */
+  records: HookRecord[];
+  /**
+   * Each host pid a runtime-namespace hook's state named, with its v2 cgroup, looked at from the
+   * host once everything returned: whether the process and the cgroup directory still exist.
+   */
+  leftovers: { pid: number; alive: boolean; cgroup: string | null; cgroupExists: boolean }[];
+}
+
+/** A predicate over where, when and with what the OCI hooks of one container ran. */
+export interface HooksInvariant extends InvariantBase {
+  scenario: 'hooks';
+  /** Which hook kinds to record, of those the target runs (all six, or fewer; ProfileConstraints.unsupportedHooks). */
+  recording(supported: readonly HookKind[]): HookRecording;
+  check(run: HookRun, profile: Profile, host: HostFacts): Verdict;
+}
+
+export type Invariant = SingleInvariant | PairInvariant | HostChangeInvariant | ExecInvariant | HooksInvariant;
 
 export function areaOf(invariant: Invariant): string {
   return invariant.id.split('.')[0];

@@ -12,8 +12,8 @@ export interface KnownDefect {
   runtime: string;
   /** The first release that has the defect; absent when every release before fixedIn has it. */
   introducedIn?: string;
-  /** The first release without the defect. */
-  fixedIn: string;
+  /** The first release without the defect; absent while no release fixes it (every version from introducedIn has it). */
+  fixedIn?: string;
   /** The invariant the defect makes fail ("mnt.tmpfs-mode-applied"). */
   invariant: string;
   /** The upstream report, "owner/repo#N". */
@@ -42,7 +42,7 @@ const REFERENCE = /^[\w.-]+\/[\w.-]+#\d+$/;
 const FIELDS: Record<keyof KnownDefect, { required: boolean; expected: string; valid: (v: string) => boolean }> = {
   runtime: { required: true, expected: 'a runtime name such as "runc"', valid: (v) => v.length > 0 && !v.includes('/') },
   introducedIn: { required: false, expected: 'a version MAJOR.MINOR.PATCH', valid: (v) => VERSION.test(v) },
-  fixedIn: { required: true, expected: 'a version MAJOR.MINOR.PATCH', valid: (v) => VERSION.test(v) },
+  fixedIn: { required: false, expected: 'a version MAJOR.MINOR.PATCH', valid: (v) => VERSION.test(v) },
   invariant: { required: true, expected: 'an invariant id AREA.NAME such as "mnt.tmpfs-mode-applied"', valid: (v) => INVARIANT_ID.test(v) },
   reference: { required: true, expected: 'an upstream reference OWNER/REPO#NUMBER', valid: (v) => REFERENCE.test(v) },
   url: { required: true, expected: 'an https:// URL', valid: (v) => /^https:\/\/\S+$/.test(v) },
@@ -67,7 +67,7 @@ export function parseKnownDefects(doc: unknown, file: string): KnownDefect[] {
       if (typeof value !== 'string' || !rule.valid(value)) throw new KnownDefectsError(file, `${at}.${name}`, rule.expected, describe(value));
     }
     const defect = fields as unknown as KnownDefect;
-    if (defect.introducedIn !== undefined && !versionBefore(defect.introducedIn, defect.fixedIn)) {
+    if (defect.introducedIn !== undefined && defect.fixedIn !== undefined && !versionBefore(defect.introducedIn, defect.fixedIn)) {
       throw new KnownDefectsError(file, `${at}.introducedIn`, `a version before fixedIn ${defect.fixedIn}`, describe(defect.introducedIn));
     }
     return defect;
@@ -108,7 +108,7 @@ export function knownDefects(): KnownDefect[] {
 export function affects(defect: KnownDefect, version: string): boolean {
   if (!/^v?\d+\.\d+\.\d+/.test(version)) return false;
   const v = version.replace(/^v/, '');
-  return versionBefore(v, defect.fixedIn) && (defect.introducedIn === undefined || !versionBefore(v, defect.introducedIn));
+  return (defect.fixedIn === undefined || versionBefore(v, defect.fixedIn)) && (defect.introducedIn === undefined || !versionBefore(v, defect.introducedIn));
 }
 
 /** Every known defect of this runtime version. */

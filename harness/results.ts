@@ -44,9 +44,14 @@ export interface KnownDefectNote {
   /** "opencontainers/runc#3911". */
   reference: string;
   url: string;
-  /** The first release without the defect. */
-  fixedIn: string;
+  /** The first release without the defect; absent while no release fixes it. */
+  fixedIn?: string;
   summary: string;
+}
+
+/** "fixed in 1.1.8", or that no release is fixed yet: how every output names the fixing release. */
+export function fixedInWords(fixedIn: string | undefined): string {
+  return fixedIn === undefined ? 'not fixed in any release yet' : `fixed in ${fixedIn}`;
 }
 
 export interface InvariantResult {

@@ -1,11 +1,15 @@
 // Running the probe in containers of a target: one container, two alive at the same time, or one
 // that looks again after the host changed something.
+import fs from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Profile } from '../policy/profile/types.js';
 import type { ContainerSession, Target } from './target.js';
 import { TargetError } from './target.js';
 import { encodeRequest, PROBE_REQUEST_FLAG, type Observations, type ProbeRequest } from './probe/protocol.js';
-import type { HostChangePlan } from './invariant.js';
+import type { HookRun, HostChangePlan } from './invariant.js';
+import { HookRecorder, RUNTIME_NAMESPACE_HOOKS, stateOf, type HookRecord, type HookRecording } from './hook-recorder.js';
+import { parseMountinfo } from './probe/observe.js';
 import { PROBE_IN_CONTAINER } from './probe-rig.js';
 
 /** The probe's entry point on the host; inside containers it is PROBE_IN_CONTAINER (probe-rig.ts). */
@@ -137,4 +141,51 @@ export async function runHostChange(target: Target, profile: Profile, plan: Host
 
 export function isTargetError(e: unknown): e is TargetError {
   return e instanceof TargetError;
+}
+
+/**
+ * One container of the profile with recording OCI hooks added (harness/hook-recorder.ts). A start
+ * the target refuses is part of what is observed here (a failing hook must stop it), not an error;
+ * the records are read once the container is deleted, so poststop's are in.
+ */
+export async function runWithHooks(target: Target, profile: Profile, recording: HookRecording): Promise<HookRun> {
+  const recorder = new HookRecorder();
+  try {
+    const hooked = recorder.hooked(profile, recording);
+    let observed: Observations | undefined;
+    let startError: string | undefined;
+    try {
+      // The probe holds until released: the container lives through start and its hooks whatever the timing.
+      ({ observed } = await runSingle(target, hooked, { hold: true }));
+    } catch (e) {
+      if (!(e instanceof TargetError)) throw e;
+      startError = e.message;
+    }
+    const records = recorder.records();
+    return { recording, observed, startError, records, leftovers: hostPidLeftovers(records) };
+  } finally {
+    recorder.remove();
+  }
+}
+
+/** What remains on the host of each process a runtime-namespace hook was told about. */
+function hostPidLeftovers(records: HookRecord[]): HookRun['leftovers'] {
+  const seen = new Map<number, string | null>();
+  for (const r of records) {
+    const pid = stateOf(r)?.pid;
+    if (RUNTIME_NAMESPACE_HOOKS.includes(r.kind) && typeof pid === 'number' && Number.isInteger(pid) && pid > 0) {
+      seen.set(pid, seen.get(pid) ?? r.stateCgroup);
+    }
+  }
+  const cgroupRoot = cgroup2Mount();
+  return [...seen].map(([pid, cgroup]) => ({
+    pid,
+    alive: fs.existsSync(`/proc/${pid}`),
+    cgroup,
+    cgroupExists: cgroup !== null && cgroupRoot !== undefined && fs.existsSync(path.join(cgroupRoot, cgroup)),
+  }));
+}
+
+function cgroup2Mount(): string | undefined {
+  return parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')).find((m) => m.fsType === 'cgroup2')?.mountPoint;
 }

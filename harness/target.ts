@@ -1,7 +1,7 @@
 // The seam between the harness and whatever runs containers. The harness drives a Target and
 // never learns whether the built-in engine, an OCI runtime or a test double is behind it.
 import type { Readable, Writable } from 'node:stream';
-import type { NamespaceType, Profile } from '../policy/profile/types.js';
+import type { HookKind, NamespaceType, Profile } from '../policy/profile/types.js';
 
 export interface TargetInfo {
   kind: 'builtin' | 'oci' | 'double';
@@ -91,6 +91,8 @@ export interface ProfileConstraints {
   undeniableSyscalls?: { name: string; reason: string }[];
   /** A setgroups value every profile must have on this target, and why. */
   setgroups?: { value: 'allow' | 'deny'; reason: string };
+  /** OCI hook kinds the target does not run (and refuses), and why. */
+  unsupportedHooks?: { kind: HookKind; reason: string }[];
 }
 
 export interface Target {

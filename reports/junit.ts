@@ -1,6 +1,6 @@
 // JUnit XML in the shape Jenkins, GitLab and GitHub reporters read: a <testsuites> root, one
 // suite per area (per target and area when several targets are merged), one case per invariant.
-import type { InvariantResult, Results } from '../harness/results.js';
+import { fixedInWords, type InvariantResult, type Results } from '../harness/results.js';
 import type { ReportModel, RunView } from './report-model.js';
 import { profileAsYaml } from './profile-yaml.js';
 import { showControlCharacters } from './xml-characters.js';
@@ -91,7 +91,7 @@ function failureBody(inv: InvariantResult): string {
   lines.push(`Replay: ${inv.replay ?? '(no replay command was recorded)'}`);
   if (inv.knownDefect) {
     const d = inv.knownDefect;
-    lines.push(`Known upstream defect: ${d.reference} <${d.url}>, fixed in ${d.fixedIn}: ${d.summary}`);
+    lines.push(`Known upstream defect: ${d.reference} <${d.url}>, ${fixedInWords(d.fixedIn)}: ${d.summary}`);
   }
   return lines.join('\n');
 }
@@ -102,7 +102,7 @@ function testcase(inv: InvariantResult, classname: string): string[] {
   const inner: string[] = [];
   if (inv.status === 'fail') {
     const c = inv.counterexample;
-    const known = inv.knownDefect ? ` (known upstream defect ${inv.knownDefect.reference}, fixed in ${inv.knownDefect.fixedIn})` : '';
+    const known = inv.knownDefect ? ` (known upstream defect ${inv.knownDefect.reference}, ${fixedInWords(inv.knownDefect.fixedIn)})` : '';
     const message = (c === undefined ? inv.title : `expected ${c.expected}; observed ${c.observed}`) + known;
     inner.push(`      <failure message="${attr(message)}" type="${attr(`${inv.level} invariant violated`)}">${text(failureBody(inv))}</failure>`);
   } else if (inv.status === 'error') {

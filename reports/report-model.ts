@@ -1,6 +1,6 @@
 // The one view of merged results that the HTML, JUnit and JSON writers share. Everything a
 // template prints is computed here, so the templates hold layout and no logic.
-import type { HostInfo, InvariantLevel, InvariantResult, InvariantStatus, Results } from '../harness/results.js';
+import { fixedInWords, type HostInfo, type InvariantLevel, type InvariantResult, type InvariantStatus, type Results } from '../harness/results.js';
 import { formatBytes, formatDuration, formatTimestamp, plural } from './display-format.js';
 import type { ResultsFile } from './load-results.js';
 import { mergeRuns, type MergedRun, type ResultsInput } from './merge-results.js';
@@ -79,7 +79,8 @@ interface DetailBase {
 export interface KnownDefectView {
   reference: string;
   href: string | null;
-  fixedIn: string;
+  /** "fixed in 1.1.8", or "not fixed in any release yet". */
+  fixed: string;
   summary: string;
 }
 
@@ -333,7 +334,7 @@ export function buildReportModel(inputs: readonly ResultsInput[], files: readonl
             shrinks: c?.shrinks ?? null,
             replay: inv.replay ?? null,
             knownDefect: inv.knownDefect
-              ? { reference: inv.knownDefect.reference, href: safeHref(inv.knownDefect.url), fixedIn: inv.knownDefect.fixedIn, summary: inv.knownDefect.summary }
+              ? { reference: inv.knownDefect.reference, href: safeHref(inv.knownDefect.url), fixed: fixedInWords(inv.knownDefect.fixedIn), summary: inv.knownDefect.summary }
               : null,
             cases: plural(inv.cases, 'case'),
             duration: formatDuration(inv.durationMs),

@@ -162,7 +162,8 @@ function readInvariant(r: Reader): InvariantResult {
   if (target !== undefined) result.target = target;
   if (r.has('knownDefect')) {
     const d = r.field('knownDefect');
-    result.knownDefect = { reference: d.string('reference'), url: d.string('url'), fixedIn: d.string('fixedIn'), summary: d.string('summary') };
+    const fixedIn = d.optionalString('fixedIn');
+    result.knownDefect = { reference: d.string('reference'), url: d.string('url'), ...(fixedIn === undefined ? {} : { fixedIn }), summary: d.string('summary') };
   }
   if (r.has('counterexample')) {
     const c = r.field('counterexample');

@@ -52,6 +52,10 @@ import { execEnvAsGiven } from './exec/env-as-given.js';
 import { execUserAsGiven } from './exec/user-as-given.js';
 import { pidsLimitHolds } from './resources/pids-limit-holds.js';
 import { noexecRefusesExec } from './mnt/noexec-refuses-exec.js';
+import { runInLifecycleOrder } from './hooks/run-in-lifecycle-order.js';
+import { stateOnStdin } from './hooks/state-on-stdin.js';
+import { runInSpecifiedNamespaces } from './hooks/run-in-specified-namespaces.js';
+import { failingPrestartStopsStart } from './hooks/failing-prestart-stops-start.js';
 
 export const INVARIANTS: readonly Invariant[] = [
   initIsPid1,
@@ -106,4 +110,8 @@ export const INVARIANTS: readonly Invariant[] = [
   execUserAsGiven,
   pidsLimitHolds,
   noexecRefusesExec,
+  runInLifecycleOrder,
+  stateOnStdin,
+  runInSpecifiedNamespaces,
+  failingPrestartStopsStart,
 ];

@@ -9,6 +9,7 @@ import {
   type KnownDefect,
 } from '../../harness/known-defects.js';
 import { INVARIANTS } from '../../harness/invariants/index.js';
+import { fixedInWords } from '../../harness/results.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-known-defects-test-'));
 test.after.always(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -29,9 +30,9 @@ test('runc before 1.1.8 has opencontainers/runc#3911, which explains mnt.tmpfs-m
   for (const version of ['1.1.5+ds1', '1.1.7', '1.0.0-rc10', 'v1.1.5']) {
     t.is(knownDefectMatching('runc', version, 'mnt.tmpfs-mode-applied')?.reference, 'opencontainers/runc#3911', version);
   }
-  for (const version of ['1.1.8', '1.1.9', '1.2.0', '1.10.0', '1.1.8-rc.1']) t.deepEqual(knownDefectsFor('runc', version), [], version);
+  for (const version of ['1.1.8', '1.1.9', '1.2.0', '1.10.0', '1.1.8-rc.1']) t.is(knownDefectMatching('runc', version, 'mnt.tmpfs-mode-applied'), undefined, version);
   t.is(knownDefectMatching('runc', '1.1.5', 'mnt.readonly-refuses-writes'), undefined, 'another invariant is not excused');
-  t.deepEqual(knownDefectsFor('crun', '1.8.1'), [], 'another runtime is not affected');
+  t.is(knownDefectMatching('crun', '1.8.1', 'mnt.tmpfs-mode-applied'), undefined, 'another runtime is not affected');
   t.deepEqual(knownDefectsFor('runc', 'unknown'), [], 'a version nsrig cannot read has no known defects');
 });
 
@@ -76,5 +77,14 @@ test('NSRIG_KNOWN_DEFECTS adds a table of the same shape to the shipped one', (t
     if (before === undefined) delete process.env[KNOWN_DEFECTS_ENV];
     else process.env[KNOWN_DEFECTS_ENV] = before;
   }
-  t.deepEqual(knownDefectsFor('crun', '1.8.1'), []);
+  t.is(knownDefectMatching('crun', '1.8.1', 'pid.host-signal-refused'), undefined, 'the extra table is gone with the variable');
+});
+
+test('a record without fixedIn affects every version from introducedIn on: no release fixes it yet', (t) => {
+  const { fixedIn: _fixed, ...unfixed } = RECORD;
+  const table = parseKnownDefects([unfixed], 't.json');
+  t.deepEqual(knownDefectsFor('crun', '1.4.9', table), []);
+  for (const version of ['1.5.0', '1.9.2', '99.0.0']) t.deepEqual(knownDefectsFor('crun', version, table), table, version);
+  t.is(fixedInWords(undefined), 'not fixed in any release yet');
+  t.is(fixedInWords('1.9.2'), 'fixed in 1.9.2');
 });

@@ -391,7 +391,7 @@ for (const runtime of RUNTIMES) {
       results.invariants.filter((r) => r.status === 'fail').map((r) => `${r.id}: ${r.counterexample?.observed}`).join('; '));
     // Each failure a recorded defect explains says so, with the upstream issue and the fixing release.
     for (const d of knownDefectsFor(runtime, version)) {
-      t.like(results.invariants.find((r) => r.id === d.invariant)?.knownDefect, { reference: d.reference, fixedIn: d.fixedIn, url: d.url });
+      t.like(results.invariants.find((r) => r.id === d.invariant)?.knownDefect, { reference: d.reference, url: d.url, ...(d.fixedIn === undefined ? {} : { fixedIn: d.fixedIn }) });
     }
     for (const r of results.invariants.filter((i) => i.status === 'skip')) t.true((r.reason ?? '').length > 20, `${r.id}: ${r.reason}`);
     t.true(results.invariants.filter((r) => r.status === 'pass').length >= INVARIANTS.length - 4);

@@ -242,6 +242,12 @@ const BREAKAGES: Record<string, (t: import('ava').ExecutionContext) => Breakage>
     facts: (f) => t.is(f['tmp.noexec'], '0'),
     changes: ['tmp.noexec'],
   }),
+  // The strict profile has no hooks to move: doubles-oci shows it caught, with the recording hooks.
+  'runc-hook-wrong-namespace': (t) => ({
+    config: (c, plain) => t.deepEqual(c, plain),
+    facts: () => undefined,
+    changes: [],
+  }),
   // What changes is the claim alone: see the test below.
   'runc-claims-spec-1.1': (t) => ({
     config: (c, plain) => t.deepEqual(c, plain),

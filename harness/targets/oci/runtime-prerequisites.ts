@@ -2,6 +2,7 @@
 // container here (OciTarget's own preflight, so doctor and check agree), what this host needs for
 // it (crun on a hybrid cgroup layout), and the known defects of its version.
 import { knownDefectsFor, type KnownDefect } from '../../known-defects.js';
+import { fixedInWords } from '../../results.js';
 import type { Prerequisite } from '../host-prerequisites.js';
 import { readCgroupLayout } from '../../../core/cgroup-layout.js';
 import { crunHostProblem } from './crun-host-preparation.js';
@@ -13,8 +14,16 @@ const INSTALL: Record<string, string> = {
   crun: 'install crun (Debian, Ubuntu: apt-get install crun; Fedora: dnf install crun) or give its path with --runtime PATH',
 };
 
+/** The release that fixes every defect listed, when releases fix them all; else what is fixed where. */
+function upgradeAdvice(name: string, defects: KnownDefect[]): string {
+  const fixes = defects.map((d) => d.fixedIn);
+  if (fixes.every((f): f is string => f !== undefined)) return `upgrade ${name} to ${fixes.reduce((a, b) => (versionBefore(a, b) ? b : a))} or later; until then `;
+  const released = fixes.filter((f): f is string => f !== undefined);
+  return released.length === 0 ? 'no release fixes these yet; ' : `upgrading to ${released.reduce((a, b) => (versionBefore(a, b) ? b : a))} fixes some, no release fixes the rest yet; `;
+}
+
 function describeDefect(d: KnownDefect): string {
-  return `known defect ${d.reference} (fixed in ${d.fixedIn}): ${d.invariant} fails: ${d.summary}`;
+  return `known defect ${d.reference} (${fixedInWords(d.fixedIn)}): ${d.invariant} fails: ${d.summary}`;
 }
 
 /**
@@ -56,7 +65,7 @@ export async function examineRuntime(runtime: string, required: boolean): Promis
   if (defects.length === 0) return { id, title: runtime, state: 'ok', required, detail: `${ran}; no known defects`, facts: { ...facts, runs: true, needsPrepareHost: false } };
   return {
     id, title: runtime, state: 'warn', required, detail: [ran, ...defectText].join('; '),
-    fix: `upgrade ${name} to ${defects.map((d) => d.fixedIn).reduce((a, b) => (versionBefore(a, b) ? b : a))} or later; until then nsrig check reports ${defects.map((d) => d.invariant).join(', ')} failing on it (harness/known-defects.json)`,
+    fix: `${upgradeAdvice(name, defects)}nsrig check reports ${defects.map((d) => d.invariant).join(', ')} failing on it (harness/known-defects.json)`,
     facts: { ...facts, runs: true, needsPrepareHost: false },
   };
 }

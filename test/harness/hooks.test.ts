@@ -1,0 +1,96 @@
+// OCI hooks on every target, through the hooks invariants' own scenario (recording hooks that
+// write where, when and with what state they ran into a temp dir of the host): on the built-in
+// engine, runc and crun each invariant holds, or fails exactly where that runtime version has a
+// recorded upstream defect; a failing createRuntime hook stops every target's start and leaves
+// nothing; the runc-hook-wrong-namespace wrapper is caught. One fixed profile per case keeps this
+// fast; `nsrig check --only hooks` varies it (and doubles-oci shrinks the wrapper's failure).
+import test from 'ava';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseProfile } from '../../policy/profile/load.js';
+import { HOOK_KINDS } from '../../policy/profile/types.js';
+import { runWithHooks } from '../../harness/scenario.js';
+import { HostFixtures } from '../../harness/host-facts.js';
+import { knownDefectMatching } from '../../harness/known-defects.js';
+import { BuiltinTarget } from '../../harness/targets/builtin.js';
+import { OciTarget } from '../../harness/targets/oci/oci-target.js';
+import { prepareHostForCrun, undoHostPreparation, type HostPreparation } from '../../harness/targets/oci/crun-host-preparation.js';
+import { wrapperRuntimePath } from '../../harness/targets/runtime-wrappers/wrapper-runtimes.js';
+import { runInLifecycleOrder } from '../../harness/invariants/hooks/run-in-lifecycle-order.js';
+import { stateOnStdin } from '../../harness/invariants/hooks/state-on-stdin.js';
+import { runInSpecifiedNamespaces } from '../../harness/invariants/hooks/run-in-specified-namespaces.js';
+import { failingPrestartStopsStart } from '../../harness/invariants/hooks/failing-prestart-stops-start.js';
+import type { Target } from '../../harness/target.js';
+
+// Bundles and recorders land here; the containers' root users must get through to them.
+const privateTmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-hooks-harness-test-'));
+fs.chmodSync(privateTmp, 0o711);
+process.env.TMPDIR = privateTmp;
+
+let fixtures: HostFixtures;
+let preparation: HostPreparation | undefined;
+test.before(async () => {
+  fixtures = await HostFixtures.create();
+  preparation = prepareHostForCrun();
+});
+test.after.always(async () => {
+  await fixtures?.close();
+  if (preparation !== undefined) undoHostPreparation(preparation);
+  fs.rmSync(privateTmp, { recursive: true, force: true });
+});
+
+/** Every namespace of the classic model, a user namespace with a mapped root, the runtime-spec's default mounts. */
+const PROFILE = parseProfile({
+  name: 'hooks', namespaces: ['user', 'pid', 'uts', 'ipc', 'net', 'mnt'],
+  user: { uidMappings: [{ containerId: 0, hostId: 200000, size: 65536 }], setgroups: 'allow' },
+  process: { args: ['true'], timeout: 20 },
+}, '<hooks-test>');
+
+const INVARIANTS = [runInLifecycleOrder, stateOnStdin, runInSpecifiedNamespaces, failingPrestartStopsStart];
+const TARGETS: [string, () => Target][] = [['builtin', () => new BuiltinTarget()], ['runc', () => new OciTarget('runc')], ['crun', () => new OciTarget('crun')]];
+
+for (const [name, makeTarget] of TARGETS) {
+  for (const invariant of INVARIANTS) {
+    test.serial(`${name}: ${invariant.id} holds, or fails as the recorded defect of this version says`, async (t) => {
+      const target = makeTarget();
+      const missing = await target.preflight();
+      t.deepEqual(missing, [], `${name} runs containers here (the suite needs it)`);
+      const info = await target.info();
+      const unsupported = ((await target.constraints?.())?.unsupportedHooks ?? []).map((u) => u.kind);
+      const run = await runWithHooks(target, PROFILE, invariant.recording(HOOK_KINDS.filter((k) => !unsupported.includes(k))));
+      const verdict = invariant.check(run, PROFILE, fixtures.facts);
+      const defect = info.kind === 'oci' ? knownDefectMatching(info.name, info.version, invariant.id) : undefined;
+      const observed = verdict.holds ? 'holds' : verdict.observed;
+      t.log(`${info.name} ${info.version}: ${run.records.map((r) => r.kind).join(' → ')}: ${observed}`);
+      if (defect === undefined) t.true(verdict.holds, observed);
+      else t.false(verdict.holds, `${defect.reference} is recorded for ${info.name} ${info.version}, yet ${invariant.id} held`);
+    });
+  }
+
+  test.serial(`${name}: a failing createRuntime hook stops the start, runs no later create or start hook, and leaves no process or cgroup`, async (t) => {
+    const target = makeTarget();
+    const unsupported = ((await target.constraints?.())?.unsupportedHooks ?? []).map((u) => u.kind);
+    const kinds = HOOK_KINDS.filter((k) => !unsupported.includes(k));
+    const run = await runWithHooks(target, PROFILE, { kinds, failing: 'createRuntime' });
+    t.not(run.startError, undefined);
+    t.is(run.observed, undefined);
+    const ran = run.records.map((r) => r.kind);
+    t.deepEqual(ran.filter((k) => k !== 'poststop'), ['prestart', 'createRuntime'], ran.join(' → '));
+    t.true(run.leftovers.length > 0, 'the hooks named the container\'s process');
+    for (const left of run.leftovers) {
+      t.false(left.alive, `pid ${left.pid}`);
+      t.false(left.cgroupExists, `cgroup ${left.cgroup}`);
+    }
+  });
+}
+
+test.serial('runc-hook-wrong-namespace runs createContainer on the host, and hooks.run-in-specified-namespaces says so', async (t) => {
+  const target = new OciTarget(wrapperRuntimePath('runc-hook-wrong-namespace'));
+  const run = await runWithHooks(target, PROFILE, runInSpecifiedNamespaces.recording(HOOK_KINDS));
+  // Still once each, in its place in the order: only where it ran is wrong.
+  t.deepEqual(run.records.map((r) => r.kind).filter((k) => k !== 'poststart' && k !== 'startContainer'), ['prestart', 'createRuntime', 'createContainer', 'poststop']);
+  const verdict = runInSpecifiedNamespaces.check(run, PROFILE, fixtures.facts);
+  t.false(verdict.holds);
+  if (!verdict.holds) t.is(verdict.observed, 'createContainer ran in the host\'s mnt, pid, net, uts, ipc, user namespaces');
+});
