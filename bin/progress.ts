@@ -30,12 +30,17 @@ export function describeFailure(r: InvariantResult): string {
     `    ${r.title}`,
     `    expected: ${c.expected}`,
     `    observed: ${c.observed}`,
-    `    shrunk profile (${c.shrinks} shrink steps):`,
+    isConfigCase(c.profile) ? '    the config, as declared:' : `    shrunk profile (${c.shrinks} shrink steps):`,
     profile,
     `    replay: ${r.replay}`,
     ...(r.knownDefect ? [`    ${knownDefectLine(r)}`] : []),
     '',
   ].join('\n');
+}
+
+/** A case of `nsrig check --config`: the config's name and hash, never varied, so never shrunk. */
+function isConfigCase(profile: unknown): boolean {
+  return typeof profile === 'object' && profile !== null && 'config' in profile && 'sha256' in profile;
 }
 
 /** One line naming the upstream issue a failure matches and the release that fixes it. */
@@ -49,5 +54,6 @@ export function summaryLine(results: Results): string {
   const verdict = s.failed || s.errors ? 'FAIL' : 'PASS';
   const known = results.invariants.filter((r) => r.status === 'fail' && r.knownDefect).length;
   const explained = known > 0 ? ` (${known} a known upstream defect)` : '';
-  return `${verdict}: ${s.passed} passed, ${s.failed} failed${explained}, ${s.skipped} skipped, ${s.errors} errors — ${results.target.name} ${results.target.version}, seed ${results.seed}, ${results.runs} runs, ${(results.durationMs / 1000).toFixed(1)} s`;
+  const config = results.config ? `, config ${results.config.file} (sha256 ${results.config.sha256})` : '';
+  return `${verdict}: ${s.passed} passed, ${s.failed} failed${explained}, ${s.skipped} skipped, ${s.errors} errors — ${results.target.name} ${results.target.version}${config}, seed ${results.seed}, ${results.runs} runs, ${(results.durationMs / 1000).toFixed(1)} s`;
 }

@@ -40,9 +40,16 @@ Exit status: 0 all valid, 1 a profile has errors, 2 usage error.
 `,
   check: `Usage: nsrig check [options]
 
-Property-tests the isolation invariants over generated profiles on one or more targets.
+Property-tests the isolation invariants over generated profiles on one or more targets, or over
+one config as declared (--config).
 
 Options:
+  --config FILE           check FILE as declared, never varied: what \`nsrig run\` takes (a YAML/JSON
+                          profile or an OCI config.json; a relative root.path is the file's directory's).
+                          Invariants that need what FILE does not declare skip with the reason; the
+                          reports name FILE and its sha256. A rootfs directory must hold this host's
+                          node at its path (with its libraries): the probe runs with it, nsrig's own
+                          code bound read-only at /run/nsrig-rig (mount points made and removed again)
   --target builtin        the built-in engine (default)
   --target double:NAME    a deliberately broken test double of the engine (see harness/targets/doubles/)
   --runtime PATH|NAME     any OCI runtime with runc's command line (runc, crun, ...); repeatable

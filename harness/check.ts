@@ -5,6 +5,7 @@ import { parseProfile } from '../policy/profile/load.js';
 import { HOOK_KINDS, type Profile } from '../policy/profile/types.js';
 import type { Invariant, Verdict } from './invariant.js';
 import { areaOf } from './invariant.js';
+import { notApplicable } from './applicability.js';
 import os from 'node:os';
 import type { InvariantResult, KnownDefectNote, Results, SyscallProfile } from './results.js';
 import { knownDefectMatching } from './known-defects.js';
@@ -32,6 +33,17 @@ export interface CheckOptions {
   /** Trace the first case of each single-container invariant and attach its syscall profile. */
   trace?: boolean;
   onResult?: (result: InvariantResult) => void;
+  /** Check this config as declared instead of generated profiles (nsrig check --config). */
+  config?: CheckedConfig;
+}
+
+/** A user's config, loaded as `nsrig run` loads it, and what names it in reports. */
+export interface CheckedConfig {
+  /** The file as given on the command line, made absolute. */
+  file: string;
+  /** sha256 of the file's bytes, hex. */
+  sha256: string;
+  profile: Profile;
 }
 
 /** The invariants of shard index/count: a deterministic slice of the id-sorted list. */
@@ -73,8 +85,14 @@ function syscallProfile(caseId: string, profile: Profile, syscalls: SyscallTotal
   return { caseId, syscalls: [...syscalls].sort((a, b) => b.count - a.count), violations };
 }
 
+/** A word the shell keeps whole: paths may hold spaces or quotes. */
+function shellWord(text: string): string {
+  return /^[\w/.=:,+@%-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
 function replayCommand(options: CheckOptions, invariant: Invariant, path: string): string {
-  return `nsrig check ${options.targetFlag} --seed ${options.seed} --runs ${options.runs} --only ${invariant.id} --replay '${path}'`;
+  const config = options.config ? `--config ${shellWord(options.config.file)} ` : '';
+  return `nsrig check ${config}${options.targetFlag} --seed ${options.seed} --runs ${options.runs} --only ${invariant.id} --replay '${path}'`;
 }
 
 /** Why an invariant cannot be checked on this target at all, from the target's constraints. */
@@ -102,7 +120,9 @@ async function checkInvariant(invariant: Invariant, options: CheckOptions, host:
   const base = {
     id: invariant.id, area: areaOf(invariant), level: invariant.level, title: invariant.title, reference: invariant.reference,
   };
-  const skip = invariant.skipWhen?.(host, info) ?? constraintSkip(invariant, constraints);
+  const skip = invariant.skipWhen?.(host, info)
+    ?? (options.config ? notApplicable(invariant, options.config.profile, host) : undefined)
+    ?? constraintSkip(invariant, constraints);
   if (skip) return { ...base, status: 'skip', reason: skip, cases: 0, durationMs: 0 };
   const generation: GenerationOptions = {
     ...invariant.generate,
@@ -116,8 +136,11 @@ async function checkInvariant(invariant: Invariant, options: CheckOptions, host:
   // fast-check runs shrink candidates last, so the last failure recorded is the shrunk counterexample's.
   let lastFailure: { expected: string; observed: string; document: ProfileDocument } | undefined;
   let targetError: string | undefined;
-  const property = fc.asyncProperty(profileDocument(generation, { fixtureDir: host.fixtureDir }), async (document) => {
-    const profile = parseProfile(document, '<generated>', { checkPaths: true });
+  // A fixed config is never varied: each run repeats its case, the probe drawing fresh marker names.
+  const config = options.config;
+  const documents = config ? fc.constant<ProfileDocument>({ config: config.file, sha256: config.sha256 }) : profileDocument(generation, { fixtureDir: host.fixtureDir });
+  const property = fc.asyncProperty(documents, async (document) => {
+    const profile = config ? config.profile : parseProfile(document, '<generated>', { checkPaths: true });
     cases++;
     try {
       const traceThis = Boolean(options.trace) && cases === 1;
@@ -205,6 +228,7 @@ export async function runCheck(options: CheckOptions): Promise<Results> {
       durationMs: Date.now() - startedAt.getTime(),
       host: fixtures.facts.info,
       ...(options.shard ? { shard: options.shard } : {}),
+      ...(options.config ? { config: { file: options.config.file, sha256: options.config.sha256 } } : {}),
       invariants,
       summary: { passed: count('pass'), failed: count('fail'), skipped: count('skip'), errors: count('error') },
       ...(limitsOf(constraints).length ? { targetLimits: limitsOf(constraints) } : {}),

@@ -107,7 +107,7 @@ export function describeHost(): HostInfo {
 }
 
 /** Where the host's fixture directory is bound read-write inside (generated with rwBind). */
-export function fixtureDestination(profile: Profile, host: HostFacts): string | undefined {
+export function fixtureDestination(profile: Profile, host: Pick<HostFacts, 'fixtureDir'>): string | undefined {
   return profile.mounts.find((m) => m.type === 'bind' && !m.readonly && path.resolve(m.source) === path.resolve(host.fixtureDir))?.destination;
 }
 

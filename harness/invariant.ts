@@ -50,6 +50,11 @@ interface InvariantBase {
    * (docs/parity.md, `nsrig check --parity`). Empty lists are absent.
    */
   anchors?: AnchorChecks;
+  /**
+   * For a fixed config (`nsrig check --config`): why the invariant says nothing about that profile
+   * as declared, or undefined when it applies. Absent: read from `generate` (harness/applicability.ts).
+   */
+  appliesTo?: (profile: Profile) => string | undefined;
   /** A reason to skip on this host or target, checked once before any case runs. */
   skipWhen?: (host: HostFacts, target: TargetInfo) => string | undefined;
 }

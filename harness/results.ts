@@ -84,6 +84,14 @@ export interface HostInfo {
   node: string;
 }
 
+/** The file a security team brought, and the exact bytes checked. */
+export interface CheckedConfigName {
+  /** Absolute path as given. */
+  file: string;
+  /** sha256 of its bytes, hex. */
+  sha256: string;
+}
+
 export interface Results {
   tool: { name: 'nsrig'; version: string };
   target: TargetInfo;
@@ -93,6 +101,8 @@ export interface Results {
   durationMs: number;
   host: HostInfo;
   shard?: { index: number; count: number };
+  /** The user's config every case ran (nsrig check --config), instead of generated profiles. */
+  config?: CheckedConfigName;
   invariants: InvariantResult[];
   summary: { passed: number; failed: number; skipped: number; errors: number };
   syscallProfiles?: SyscallProfile[];

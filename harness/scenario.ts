@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
 import type { Profile } from '../policy/profile/types.js';
 import type { ContainerSession, Target } from './target.js';
 import { TargetError } from './target.js';
@@ -84,7 +85,17 @@ export interface ScenarioOptions {
 
 export type SyscallTotals = { name: string; count: number; errors: number }[];
 
-export async function startProbe(target: Target, profile: Profile, request: ProbeRequest, trace = false): Promise<RunningProbe> {
+/**
+ * A cgroup belongs to one container, and a fixed config's cases run at once (two in a pair, more
+ * with --jobs): its declared cgroupsPath gets a suffix per container, in the last path component
+ * (which is also the name in runc's systemd form slice:prefix:name). Nothing else of it changes.
+ */
+function withOwnCgroup(profile: Profile): Profile {
+  return profile.cgroupsPath === undefined ? profile : { ...profile, cgroupsPath: `${profile.cgroupsPath}-nsrig-${randomBytes(4).toString('hex')}` };
+}
+
+export async function startProbe(target: Target, declared: Profile, request: ProbeRequest, trace = false): Promise<RunningProbe> {
+  const profile = withOwnCgroup(declared);
   const session = await target.start({ profile, args: probeCommand(request), stdin: request.hold ? 'pipe' : 'null', traceSyscalls: trace });
   return { session, nextReport: reportReader(session) };
 }

@@ -62,6 +62,7 @@ function properties(run: RunView, indent: string): string[] {
     ['runs', r.runs],
     ['started', r.startedAt],
     ['shards', run.shards],
+    ...(r.config ? [['config.file', r.config.file], ['config.sha256', r.config.sha256]] as [string, string][] : []),
     ['nsrig.version', r.tool.version],
     ['host.kernel', r.host.kernel],
     ['host.distribution', r.host.distribution],

@@ -84,6 +84,7 @@ function checkSameRun(group: Named[]): void {
     ['target path', (r) => r.target.path ?? ''],
     ['tool version', (r) => r.tool.version],
     ['shard count', (r) => r.shard?.count ?? 'none'],
+    ['config', (r) => (r.config ? `${r.config.file} sha256 ${r.config.sha256}` : 'none')],
   ];
   for (const [label, get] of fields) {
     const differing = group.filter((n) => get(n.results) !== get(first));
@@ -185,6 +186,7 @@ function mergeGroup(group: Named[]): MergedRun {
     invariants,
     summary: summarize(invariants),
   };
+  if (first.config !== undefined) results.config = first.config;
   const profiles = sorted.flatMap((n) => n.results.syscallProfiles ?? []);
   if (sorted.some((n) => n.results.syscallProfiles !== undefined)) results.syscallProfiles = profiles;
   const limits = [...new Set(sorted.flatMap((n) => n.results.targetLimits ?? []))];

@@ -116,6 +116,8 @@ export interface RunView {
   toolVersion: string;
   /** What the target could not carry out, so generated profiles avoided it. */
   limits: string[];
+  /** The config every case ran (nsrig check --config); null for generated profiles. */
+  config: { file: string; sha256: string } | null;
   host: HostInfo;
   counts: StatusCounts;
   verdict: Verdict;
@@ -229,6 +231,7 @@ function runView(run: MergedRun): RunView {
     sources: run.sources,
     toolVersion: r.tool.version,
     limits: r.targetLimits ?? [],
+    config: r.config ?? null,
     host: r.host,
     counts,
     verdict: verdictOf(counts, run.incomplete !== null),

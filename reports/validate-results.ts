@@ -226,6 +226,12 @@ export function readResults(file: string, value: unknown, path = ''): Results {
     if (index > count) shard.fail(`a whole number from 0 to ${count}`, 'index');
     results.shard = { index, count };
   }
+  if (r.has('config')) {
+    const config = r.field('config');
+    const sha256 = config.string('sha256');
+    if (!/^[0-9a-f]{64}$/.test(sha256)) config.fail('a sha256 as 64 lowercase hex digits', 'sha256');
+    results.config = { file: config.string('file', { nonEmpty: true }), sha256 };
+  }
   if (r.has('syscallProfiles')) results.syscallProfiles = r.array('syscallProfiles').map(readSyscallProfile);
   if (r.has('targetLimits')) results.targetLimits = r.array('targetLimits').map((limit) => limit.text());
   return results;

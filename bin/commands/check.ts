@@ -16,6 +16,8 @@ import { prepareHostForCrun, undoHostPreparation, crunHostProblem, type HostPrep
 import { exitOnInterrupt, HostUnfitError, UsageError } from '../usage.js';
 import { CheckProgress, summaryLine } from '../progress.js';
 import { writeResultOutputs, printDifferential } from './report.js';
+import { loadCheckedConfig, makeRigMountPoints, probeRootfsProblem } from '../../harness/checked-config.js';
+import { warnOnStderr } from '../warnings.js';
 
 const OPTIONS = {
   target: { type: 'string' },
@@ -33,6 +35,7 @@ const OPTIONS = {
   list: { type: 'boolean' },
   parity: { type: 'boolean' },
   trace: { type: 'boolean' },
+  config: { type: 'string' },
 } as const;
 
 function integer(value: string | undefined, name: string, fallback: number, min: number): number {
@@ -103,9 +106,13 @@ export async function check(args: string[]): Promise<number> {
     throw new UsageError('--replay needs --seed and --only with exactly one invariant id (the failure prints the whole command)');
   }
   const targets = chooseTargets(values);
+  const config = values.config === undefined ? undefined : loadCheckedConfig(values.config, warnOnStderr);
+  const rootfsProblem = config && probeRootfsProblem(config);
+  if (rootfsProblem) throw new UsageError(rootfsProblem);
   exitOnInterrupt();
 
   const preparations: HostPreparation[] = [];
+  const removeRigMountPoints = config ? makeRigMountPoints(config) : () => {};
   try {
     for (const choice of targets) {
       const missing = await choice.target.preflight();
@@ -122,9 +129,11 @@ export async function check(args: string[]): Promise<number> {
       const selected = shardOf(invariants, shard);
       const progress = new CheckProgress(selected.length);
       const info = await choice.target.info();
-      if (progress.interactive) process.stderr.write(`nsrig check: ${selected.length} invariants × ${runs} runs on ${info.name} ${info.version}, seed ${seed}\n`);
+      const what = config ? `${config.file} (sha256 ${config.sha256})` : 'generated profiles';
+      if (progress.interactive) process.stderr.write(`nsrig check: ${selected.length} invariants × ${runs} runs of ${what} on ${info.name} ${info.version}, seed ${seed}\n`);
       const results = await runCheck({
         target: choice.target, targetFlag: choice.flag, invariants, runs, seed, jobs, shard, replayPath: values.replay, trace: values.trace, onResult: progress.onResult,
+        ...(config ? { config } : {}),
       });
       process.stdout.write(`${summaryLine(results)}\n`);
       all.push(results);
@@ -133,6 +142,7 @@ export async function check(args: string[]): Promise<number> {
     await writeResultOutputs(all, { json: values.json, junit: values.junit, html: values.html });
     return all.some((r) => r.summary.failed > 0 || r.summary.errors > 0) ? 1 : 0;
   } finally {
+    removeRigMountPoints();
     for (const p of preparations) undoHostPreparation(p);
   }
 }

@@ -1,5 +1,5 @@
 import { syscallNumber } from '../../../policy/seccomp/index.js';
-import { expectEqual, type SingleInvariant } from '../../invariant.js';
+import { expectEqual, requiresNamespaces, type SingleInvariant } from '../../invariant.js';
 import { manSection } from '../references.js';
 
 const SETGROUPS = syscallNumber('setgroups')!;
@@ -10,6 +10,8 @@ export const setgroupsAsDeclared: SingleInvariant = {
   title: '/proc/self/setgroups reads as the profile declares, and with "deny" setgroups(2) fails with EPERM.',
   reference: manSection('user_namespaces', 7, 'The /proc/[pid]/setgroups file', 'it displays "deny" if setgroups(2) is not permitted in that user namespace.'),
   anchors: { crun: ['test_namespaces.py::test_setgroups_deny', 'test_uid_gid.py::test_no_groups'] },
+  // Generated profiles always have a user namespace; a config may not (harness/applicability.ts).
+  generate: requiresNamespaces('user'),
   scenario: 'single',
   // setgroups(0, NULL) would empty the groups: only asked for where it must be refused.
   request: (profile) => (profile.user.setgroups === 'deny' ? { syscalls: [{ name: 'setgroups', nr: SETGROUPS, args: [0, 0] }] } : {}),

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { expectEqual, type SingleInvariant } from '../../invariant.js';
+import { expectEqual, requiresNamespaces, type SingleInvariant } from '../../invariant.js';
 import { PROBE_MAIN } from '../../scenario.js';
 import { PROBE_IN_CONTAINER } from '../../probe-rig.js';
 import { manSection } from '../references.js';
@@ -18,6 +18,8 @@ export const unmappedShowsOverflow: SingleInvariant = {
   title: "A host file's owner shows inside as the id its host owner maps to, and as the overflow id (65534) when the host owner is not mapped.",
   reference: manSection('user_namespaces', 7, 'Unmapped user and group IDs', 'In most such cases, an unmapped user ID is converted to the overflow user ID (group ID); the default value for the overflow user ID (group ID) is 65534.'),
   anchors: { ltp: ['userns01'] },
+  // Generated profiles always have a user namespace; a config may not (harness/applicability.ts).
+  generate: requiresNamespaces('user'),
   scenario: 'single',
   request: () => ({ stat: HOST_FILES.map((f) => f.inside) }),
   check: (o, profile, host) => {

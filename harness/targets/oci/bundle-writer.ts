@@ -9,12 +9,17 @@ import type { Profile } from '../../../policy/profile/types.js';
 import {
   ociConfigFromProfile, ociConfigJson, type OciMount, type OciRuntimeConfig,
 } from '../../../policy/profile/oci-config.js';
-import { hostRootView, isSameOrBelow } from './host-root-view.js';
+import { HOST_BIND_OPTIONS, hostRootView, isSameOrBelow } from './host-root-view.js';
+import { rigBinds } from '../../probe-rig.js';
 
 export interface BundleOptions {
   /** Replaces profile.process.args. */
   args?: string[];
-  /** Bind node's directory and the nsrig project so the probe can run inside. Default true. */
+  /**
+   * Bind node's directory and the nsrig project so the probe can run inside. Default true for a
+   * generated rootfs. A profile's own rootfs directory gets only the rig (probe-rig.ts), and only
+   * when this is true: node must be in that rootfs already (nsrig check --config says so).
+   */
   probe?: boolean;
 }
 
@@ -63,6 +68,10 @@ export function writeBundle(profile: Profile, dir: string, options: BundleOption
     const covered = (m: OciMount) => config.mounts.some((p) => below(m.destination, p.destination));
     config.mounts = [...rigMounts.filter((m) => !covered(m)), ...config.mounts, ...rigMounts.filter(covered)];
     generateRootfs(rootfsPath, profile, config.mounts, view.symlinks);
+  } else if (options.probe === true) {
+    // Last, over whatever the profile mounts there, as the built-in engine attaches its tree.
+    rigMounts = rigBinds().map((rig) => ({ destination: rig.destination, type: 'bind', source: rig.source, options: [...HOST_BIND_OPTIONS] }));
+    config.mounts = [...config.mounts, ...rigMounts];
   }
   const configPath = path.join(dir, 'config.json');
   fs.writeFileSync(configPath, ociConfigJson(config), { mode: 0o644 });

@@ -80,7 +80,7 @@ export class OciSession implements ContainerSession, SyncTeardown {
     }
     let bundle: Bundle;
     try {
-      bundle = writeBundle(traced ? traced.place(request.profile) : request.profile, dir, request.args === undefined ? {} : { args: request.args });
+      bundle = writeBundle(traced ? traced.place(request.profile) : request.profile, dir, { probe: true, ...(request.args === undefined ? {} : { args: request.args }) });
     } catch (error) {
       traced?.closeNow();
       removeSessionDir(dir);

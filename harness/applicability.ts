@@ -1,0 +1,80 @@
+// Whether an invariant says anything about one fixed profile (`nsrig check --config`): the
+// profile must already be what the invariant's `generate` asks generated profiles to be. Read
+// from the same data, so a new invariant needs no second description of what it needs.
+import type { Profile } from '../policy/profile/types.js';
+import type { Invariant } from './invariant.js';
+import type { GenerationOptions } from './generators/profile-document.js';
+import { ARGUMENT_FILTERED_CALL } from './generators/seccomp-policy.js';
+import { FLAGGED_TMPFS } from './generators/mount-set.js';
+import { deniedCalls } from './invariants/seccomp/denied-syscalls.js';
+import { fixtureDestination, type HostFacts } from './host-facts.js';
+
+/** Options that describe a target's limits, not what an invariant needs from a profile. */
+type TargetLimitOption = 'excludeNamespaces' | 'excludeFields' | 'undeniableSyscalls' | 'setgroups';
+type Requirement = Exclude<keyof GenerationOptions, TargetLimitOption>;
+
+/**
+ * For each requirement a generated profile may be given, why a fixed profile falls short of it
+ * (undefined when it meets it). Typed over every option, so adding one to GenerationOptions
+ * without saying here what it means for a fixed profile does not compile.
+ */
+const SHORT_OF: Record<Requirement, (profile: Profile, host: Pick<HostFacts, 'fixtureDir'>) => string | undefined> = {
+  requireNamespaces: () => undefined, // needs the list itself; see namespacesMissing
+  names: (p) => (!p.namespaces.includes('uts') ? 'it declares no UTS namespace'
+    : p.hostname === undefined ? 'it declares a UTS namespace but no hostname' : undefined),
+  rwBind: (p, host) => (fixtureDestination(p, host) ? undefined
+    : "it needs a read-write bind of the harness's own fixture directory (made for each run), which only generated profiles declare"),
+  root: (p) => (p.process.uid === 0 && p.process.gid === 0 ? undefined : `its process runs as ${p.process.uid}:${p.process.gid}, not as the namespace root 0:0`),
+  seccomp: (p) => (!p.seccomp ? 'it declares no seccomp policy'
+    : deniedCalls(p).length === 0 ? 'its seccomp policy denies, unconditionally with SCMP_ACT_ERRNO, none of the calls the probe may make harmlessly' : undefined),
+  seccompArgumentFilter: (p) => (hasArgumentRule(p) ? undefined
+    : `its seccomp policy has no rule denying ${ARGUMENT_FILTERED_CALL} for one argument value`),
+  timeOffsets: (p) => (p.timeOffsets ? undefined : 'it declares no time offsets'),
+  pidsLimit: (p) => {
+    const limit = p.resources?.pids?.limit;
+    if (limit === undefined) return 'it declares no pids limit';
+    if (limit > MOST_PROCESSES_STARTED) {
+      return `its pids limit ${limit} is above ${MOST_PROCESSES_STARTED}: reaching it would start that many processes on this host`;
+    }
+    return hasCgroupMount(p) ? undefined : 'it mounts no cgroup filesystem at /sys/fs/cgroup, where the probe reads pids.max';
+  },
+  flaggedTmpfs: (p) => (p.mounts.some((m) => m.type === 'tmpfs' && !m.readonly && m.destination === FLAGGED_TMPFS) ? undefined
+    : `it mounts no writable tmpfs at ${FLAGGED_TMPFS}, where the probe copies a program to run`),
+  cgroupMount: (p) => (hasCgroupMount(p) ? undefined : 'it mounts no cgroup filesystem at /sys/fs/cgroup'),
+  maskPathsWithContent: (p) => (p.maskedPaths.length > 0 ? undefined : 'it masks no paths'),
+};
+
+/**
+ * resources.pids-limit-holds starts processes until the limit refuses one: generated limits stay
+ * below 40 (generators/pids-limit.ts); a real config's 2048 would be that many on a shared host.
+ */
+const MOST_PROCESSES_STARTED = 64;
+
+function hasCgroupMount(profile: Profile): boolean {
+  return profile.mounts.some((m) => (m.type === 'cgroup' || m.type === 'cgroup2') && m.destination === '/sys/fs/cgroup');
+}
+
+function namespacesMissing(needed: readonly string[], profile: Profile): string | undefined {
+  const missing = needed.filter((ns) => !profile.namespaces.includes(ns as never));
+  return missing.length ? `it declares no ${missing.join(', ')} namespace${missing.length > 1 ? 's' : ''}` : undefined;
+}
+
+function hasArgumentRule(profile: Profile): boolean {
+  const rules = (profile.seccomp?.policy as { syscalls?: { names?: unknown; args?: unknown }[] } | undefined)?.syscalls ?? [];
+  return rules.some((r) => Array.isArray(r.names) && r.names.includes(ARGUMENT_FILTERED_CALL) && Array.isArray(r.args) && r.args.length === 1);
+}
+
+/** Why the invariant does not apply to this fixed profile as declared, or undefined when it does. */
+export function notApplicable(invariant: Invariant, profile: Profile, host: Pick<HostFacts, 'fixtureDir'>): string | undefined {
+  if (invariant.appliesTo) return invariant.appliesTo(profile);
+  const generate = invariant.generate ?? {};
+  const reasons: string[] = [];
+  const ns = namespacesMissing(generate.requireNamespaces ?? [], profile);
+  if (ns) reasons.push(ns);
+  for (const key of Object.keys(SHORT_OF) as Requirement[]) {
+    if (key === 'requireNamespaces' || !generate[key]) continue;
+    const why = SHORT_OF[key](profile, host);
+    if (why) reasons.push(why);
+  }
+  return reasons.length ? `not applicable to this config: ${reasons.join('; ')}` : undefined;
+}
