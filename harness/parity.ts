@@ -37,12 +37,12 @@ export const UNCOVERED: readonly UncoveredChecks[] = [
     why: 'linux.resources beyond pids: memory (OOM), cpu, blockIO, hugetlb and the network classes are applied but not judged yet',
   },
   { suite: 'runtimeTools', checks: ['linux_sysctl', 'validateSysctls', 'validateOOMScoreAdj'], why: 'sysctl and oomScoreAdj are not profile fields yet' },
-  { suite: 'runtimeTools', checks: ['validateRlimits', 'validateMountsExist', 'validateDefaultFS', 'validateDefaultSymlinks'], why: 'rlimits are applied but not read back; /dev/pts, /dev/shm and the /dev symlinks are not mounted by the engine yet' },
+  { suite: 'runtimeTools', checks: ['validateMountsExist', 'validateDefaultFS', 'validateDefaultSymlinks'], why: '/dev/pts, /dev/shm and the /dev symlinks are not mounted by the engine yet' },
   { suite: 'runtimeTools', checks: ['linux_ns_path', 'linux_ns_path_type'], why: 'a profile cannot join an existing namespace by path' },
   { suite: 'runtimeTools', checks: ['linux_process_apparmor_profile', 'linux_mount_label'], why: 'no LSM fields: AppArmor and SELinux are not configured by nsrig' },
   {
     suite: 'contest',
-    checks: ['cgroups', 'sysctl_test', 'process_rlimits', 'process_rlimits_fail', 'process_oom_score_adj', 'scheduler', 'io_priority', 'memory_policy',
+    checks: ['cgroups', 'sysctl_test', 'process_rlimits_fail', 'process_oom_score_adj', 'scheduler', 'io_priority', 'memory_policy',
       'intel_rdt', 'personality', 'exec_cpu_affinity'],
     why: 'process and resource fields nsrig profiles do not have yet',
   },
@@ -59,9 +59,9 @@ export const UNCOVERED: readonly UncoveredChecks[] = [
   {
     suite: 'crun',
     checks: ['test_mounts.py::test_mount_nosuid', 'test_devices.py::test_mknod_device', 'test_devices.py::test_allow_device',
-      'test_uid_gid.py::test_dev_null_no_chown', 'test_uid_gid.py::test_umask', 'test_start.py::test_not_allowed_ipc_sysctl',
-      'test_start.py::test_not_allowed_net_sysctl', 'test_rlimits.py::test_rlimits'],
-    why: 'mount flags, the device allow-list, umask, sysctl and resources: waiting for their profile fields',
+      'test_uid_gid.py::test_dev_null_no_chown', 'test_start.py::test_not_allowed_ipc_sysctl',
+      'test_start.py::test_not_allowed_net_sysctl'],
+    why: 'nosuid, the device allow-list and sysctl: fields the engine has, invariants not yet',
   },
   {
     suite: 'crun',
@@ -69,7 +69,7 @@ export const UNCOVERED: readonly UncoveredChecks[] = [
       'test_seccomp.py::test_seccomp_comparison_ops', 'test_seccomp.py::test_seccomp_listener'],
     why: 'generated policies use errno rules (one with an SCMP_CMP_EQ argument condition); the other comparisons and actions (KILL, TRAP, LOG, an errno default) need a probe child to die in',
   },
-  { suite: 'crun', checks: ['test_cwd.py::test_cwd', 'test_exec.py', 'test_update.py', 'test_checkpoint_restore.py', 'test_tty.py', 'test_detach.py'], why: 'cwd is generated but not judged; the rest is lifecycle' },
+  { suite: 'crun', checks: ['test_exec.py', 'test_update.py', 'test_checkpoint_restore.py', 'test_tty.py', 'test_detach.py'], why: 'lifecycle' },
   {
     suite: 'crun',
     checks: ['test_hooks.py::test_hook_with_timeout', 'test_hooks.py::test_hook_env_no_inherit', 'test_hooks.py::test_fail_poststart'],

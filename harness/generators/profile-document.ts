@@ -11,6 +11,7 @@ import { environment } from './environment.js';
 import { capabilitySets } from './capability-set.js';
 import { argumentFilterPolicy, denyingPolicy } from './seccomp-policy.js';
 import { pidsLimit } from './pids-limit.js';
+import { rlimits } from './rlimits.js';
 import { offsetRange, readHostClocks, type HostClocks } from '../../core/time-offsets.js';
 
 export interface GenerationOptions {
@@ -32,6 +33,8 @@ export interface GenerationOptions {
   pidsLimit?: boolean;
   /** A tmpfs at /opt with a generated subset of nosuid, nodev and noexec (mount-set.ts FLAGGED_TMPFS). */
   flaggedTmpfs?: boolean;
+  /** Declare rlimits (rlimits.ts) and a umask. */
+  processLimits?: boolean;
   /** Mount the cgroup filesystem (type cgroup, read-only) at /sys/fs/cgroup. */
   cgroupMount?: boolean;
   /** Mask, besides the defaults, procfs files that always have content (see MASKABLE_WITH_CONTENT). */
@@ -85,6 +88,7 @@ export function profileDocument(options: GenerationOptions, ctx: GenerationConte
       names: has('uts') ? fc.record({ hostname: options.names ? hostname : fc.option(hostname, { nil: undefined }), domainname: domain }) : fc.constant({}),
       mounts: mountSet({ namespaces, rwBindSource: options.rwBind ? ctx.fixtureDir : undefined, cgroup: options.cgroupMount || options.pidsLimit, flaggedTmpfs: options.flaggedTmpfs }),
       pidsLimit: options.pidsLimit ? pidsLimit : fc.constant(undefined),
+      limits: options.processLimits ? fc.record({ rlimits: rlimits(), umask: fc.integer({ min: 0, max: 0o777 }) }) : fc.constant(undefined),
       env: environment,
       cwd: fc.constantFrom('/', '/tmp', '/usr'),
       capabilities: capabilitySets,
@@ -116,6 +120,7 @@ export function profileDocument(options: GenerationOptions, ctx: GenerationConte
         capabilities: p.capabilities,
         noNewPrivileges: p.noNewPrivileges,
         timeout: 20,
+        ...p.limits,
       },
       ...(p.timeOffsets ? { timeOffsets: p.timeOffsets } : {}),
       ...(p.pidsLimit !== undefined ? { resources: { pids: { limit: p.pidsLimit } } } : {}),

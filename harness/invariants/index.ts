@@ -56,6 +56,7 @@ import { runInLifecycleOrder } from './hooks/run-in-lifecycle-order.js';
 import { stateOnStdin } from './hooks/state-on-stdin.js';
 import { runInSpecifiedNamespaces } from './hooks/run-in-specified-namespaces.js';
 import { failingPrestartStopsStart } from './hooks/failing-prestart-stops-start.js';
+import { limitsAsDeclared } from './process/limits-as-declared.js';
 
 export const INVARIANTS: readonly Invariant[] = [
   initIsPid1,
@@ -114,4 +115,5 @@ export const INVARIANTS: readonly Invariant[] = [
   stateOnStdin,
   runInSpecifiedNamespaces,
   failingPrestartStopsStart,
+  limitsAsDeclared,
 ];

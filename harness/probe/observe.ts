@@ -154,6 +154,14 @@ function devices(): string[] {
   }
 }
 
+/** Rows of /proc/self/limits below its header: the columns are padded to fixed widths, the name has spaces. */
+function limits(): Observations['limits'] {
+  return read('/proc/self/limits').split('\n').slice(1).filter(Boolean).map((line) => {
+    const [soft, hard] = line.slice(26).trim().split(/\s+/);
+    return { soft: soft ?? '', hard: hard ?? '' };
+  });
+}
+
 /** The home directory /etc/passwd gives this process's uid; null when it has no entry there. */
 function passwdHome(): string | null {
   const uid = String(process.getuid?.());
@@ -166,7 +174,7 @@ function uptimeSeconds(): number {
 }
 
 export type PassiveObservations = Pick<Observations, 'self' | 'procPids' | 'hostname' | 'domainname' | 'uidMap' | 'gidMap'
-  | 'setgroups' | 'cgroup' | 'mounts' | 'env' | 'passwdHome' | 'interfaces' | 'devices' | 'time'>;
+  | 'setgroups' | 'cgroup' | 'mounts' | 'env' | 'passwdHome' | 'interfaces' | 'devices' | 'time' | 'limits' | 'umask'>;
 
 export function observe(): PassiveObservations {
   return {
@@ -183,6 +191,8 @@ export function observe(): PassiveObservations {
     passwdHome: passwdHome(),
     interfaces: interfaces(),
     devices: devices(),
+    limits: limits(),
+    umask: statusFields().Umask ?? null,
     time: { offsets: read('/proc/self/timens_offsets'), monotonic: Number(process.hrtime.bigint()) / 1e9, boottime: uptimeSeconds() },
   };
 }

@@ -113,6 +113,10 @@ export interface Observations {
   passwdHome: string | null;
   interfaces: { name: string; up: boolean }[];
   devices: string[];
+  /** /proc/self/limits, one row per resource in the kernel's order (RLIMIT_CPU first): soft and hard as printed ("unlimited" or a number). */
+  limits: { soft: string; hard: string }[];
+  /** The Umask line of /proc/self/status ("0022"), or null without one. */
+  umask: string | null;
   /** /proc/self/timens_offsets and clock readings (seconds). */
   time: { offsets: string; monotonic: number; boottime: number };
   bind: ({ proto: string; port: number } & Outcome)[];

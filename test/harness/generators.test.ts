@@ -10,6 +10,7 @@ import { parseProfile } from '../../policy/profile/load.js';
 import { DEFAULT_MASKED_PATHS } from '../../policy/profile/types.js';
 import { denyingPolicy, DENIABLE_SYSCALLS } from '../../harness/generators/seccomp-policy.js';
 import { profileDocument } from '../../harness/generators/profile-document.js';
+import { ownHardLimits } from '../../harness/generators/rlimits.js';
 import { INVARIANTS } from '../../harness/invariants/index.js';
 import { runSingle } from '../../harness/scenario.js';
 import { BuiltinTarget } from '../../harness/targets/builtin.js';
@@ -49,6 +50,11 @@ test('every invariant gets valid profiles that honour its generation options', (
         const flagged = profile.mounts.filter((m) => m.type === 'tmpfs' && m.destination === '/opt');
         t.is(flagged.length, 1, `${inv.id} mounts one tmpfs at /opt`);
         t.true(flagged[0]!.options.includes('mode=1777') && !profile.mounts.some((m) => m.type === 'bind' && m.destination === '/opt'), inv.id);
+      }
+      if (g.processLimits) {
+        const hard = ownHardLimits();
+        t.true(profile.process.umask !== undefined && profile.process.rlimits.length >= 1, `${inv.id} declares a umask and rlimits`);
+        for (const r of profile.process.rlimits) t.true(r.soft <= r.hard && r.hard <= hard[r.type]! && r.type !== 'RLIMIT_NOFILE', `${inv.id}: ${r.type} ${r.soft}/${r.hard} only lowers nsrig's own`);
       }
       if (g.pidsLimit || g.cgroupMount) {
         t.true(profile.mounts.some((m) => m.type === 'cgroup' && m.destination === '/sys/fs/cgroup' && m.options.includes('ro')), `${inv.id} mounts cgroupfs read-only`);

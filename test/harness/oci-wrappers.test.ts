@@ -46,7 +46,7 @@ const FACTS_SCRIPT = [
   'for ns in uts pid net ipc; do echo "ns.$ns=$(readlink /proc/self/ns/$ns)"; done',
   'echo "hostname=$(hostname)"',
   'echo "uid_map=$(head -n 1 /proc/self/uid_map | tr -s " " | sed "s/^ //")"',
-  'grep -E "^(CapBnd|Seccomp|NoNewPrivs):" /proc/self/status | tr -d "\\t" | sed "s/:/=/"',
+  'grep -E "^(CapBnd|Seccomp|NoNewPrivs|Umask):" /proc/self/status | tr -d "\\t" | sed "s/:/=/"',
   'awk \'$5 == "/" { print "root=" substr($6, 1, 2) }\' /proc/self/mountinfo',
   'echo "procsys=$(awk \'$5 == "/proc/sys" { print substr($6, 1, 2) }\' /proc/self/mountinfo)"',
   'echo "keys.masked=$(awk \'$5 == "/proc/keys"\' /proc/self/mountinfo | wc -l)"',
@@ -59,7 +59,8 @@ function strictForRunc(): Profile {
   const strict = loadProfileFile(path.join(projectRoot(), 'policy', 'examples', 'strict.yaml'));
   const profile: Profile = { ...strict, namespaces: strict.namespaces.filter((ns) => ns !== 'time') };
   delete profile.timeOffsets;
-  profile.process = { ...strict.process, args: ['/bin/sh', '-c', FACTS_SCRIPT] };
+  // A umask of the profile's own, for runc-ignores-rlimits-umask to drop.
+  profile.process = { ...strict.process, args: ['/bin/sh', '-c', FACTS_SCRIPT], umask: 0o027 };
   // A limit the facts script stays far below, for runc-ignores-pids-limit to drop.
   profile.resources = { ...strict.resources, pids: { limit: 64 } };
   // A noexec tmpfs, for runc-ignores-noexec to make executable.
@@ -114,6 +115,7 @@ test('plain runc gives the strict profile everything it asks for (the baseline e
   t.is(facts['keys.masked'], '1');
   t.is(facts.fd3, 'none');
   t.is(facts['tmp.noexec'], '1');
+  t.is(facts.Umask, '0027');
 });
 
 interface Breakage {
@@ -247,6 +249,15 @@ const BREAKAGES: Record<string, (t: import('ava').ExecutionContext) => Breakage>
     config: (c, plain) => t.deepEqual(c, plain),
     facts: () => undefined,
     changes: [],
+  }),
+  'runc-ignores-rlimits-umask': (t) => ({
+    config: (c, plain) => {
+      t.true((plain.process.rlimits?.length ?? 0) > 0 && plain.process.user.umask === 0o027);
+      t.is((c.process as { rlimits?: unknown }).rlimits, undefined);
+      t.is(c.process.user.umask, undefined);
+    },
+    facts: (f) => t.not(f.Umask, '0027'),
+    changes: ['Umask'],
   }),
   // What changes is the claim alone: see the test below.
   'runc-claims-spec-1.1': (t) => ({

@@ -210,6 +210,17 @@ export const BREAKAGES: readonly Breakage[] = [
     }),
   },
   {
+    name: 'ignores-rlimits-umask',
+    // The limits and umask left are the ones nsrig itself runs with.
+    breaks: 'sets no rlimits and no umask',
+    caughtBy: ['process.limits-as-declared'],
+    unaffected: ['env.exact', 'user.ids-equal-profile'],
+    alter: alterProfile((p) => {
+      p.process.rlimits = [];
+      delete p.process.umask;
+    }),
+  },
+  {
     name: 'runs-as-root',
     breaks: 'runs the program as uid 0 and gid 0 of the container instead of the declared user',
     caughtBy: ['user.ids-equal-profile'],
