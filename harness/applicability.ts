@@ -40,6 +40,8 @@ const SHORT_OF: Record<Requirement, (profile: Profile, host: Pick<HostFacts, 'fi
   },
   flaggedTmpfs: (p) => (p.mounts.some((m) => m.type === 'tmpfs' && !m.readonly && m.destination === FLAGGED_TMPFS) ? undefined
     : `it mounts no writable tmpfs at ${FLAGGED_TMPFS}, where the probe copies a program to run`),
+  // Whatever rlimits, umask and cwd a fixed profile declares (none included) are what it must start with.
+  processLimits: () => undefined,
   cgroupMount: (p) => (hasCgroupMount(p) ? undefined : 'it mounts no cgroup filesystem at /sys/fs/cgroup'),
   maskPathsWithContent: (p) => (p.maskedPaths.length > 0 ? undefined : 'it masks no paths'),
 };
