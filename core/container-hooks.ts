@@ -1,19 +1,12 @@
-// OCI hooks (runtime-spec config.md "POSIX-platform Hooks") run from the host: each hook is a
-// program given the container's state JSON on stdin, killed when its timeout passes. Those the
-// parent runs (prestart, createRuntime, poststart, poststop) run here, in the runtime's own
-// namespaces; a failure of the first two stops the start, of the last two it is one warning line
-// (runtime.md "Lifecycle" steps 3, 4, 9 and 13).
-import { spawn } from 'node:child_process';
+// OCI hooks (runtime-spec config.md "POSIX-platform Hooks"): each hook is a program given the
+// container's state JSON on stdin, killed when its timeout passes. The parent runs prestart,
+// createRuntime, poststart and poststop here, in the runtime's own namespaces (a failure of the
+// first two stops the start, of the last two it is one warning line: runtime.md "Lifecycle" steps
+// 3, 4, 9 and 13); stage 2 runs createContainer and startContainer inside the container's
+// namespaces through runHookInside (a run_hook step, core/setup-steps.ts), where a failure stops
+// the start too.
+import { spawn, spawnSync } from 'node:child_process';
 import type { Hook, HookKind, Hooks } from '../policy/profile/types.js';
-
-/**
- * Hook kinds the engine does not run yet, and why: they run in the container's namespaces, from
- * stage 2. A profile with any of them is refused before anything is created.
- */
-export const UNSUPPORTED_HOOKS: readonly { kind: HookKind; reason: string }[] = [
-  { kind: 'createContainer', reason: 'the built-in engine does not run createContainer hooks yet (they run in the container\'s namespaces, from stage 2)' },
-  { kind: 'startContainer', reason: 'the built-in engine does not run startContainer hooks yet (they run in the container\'s namespaces, from stage 2)' },
-];
 
 /** The runtime-spec version whose state the hooks are given (runtime.md "State"). */
 export const STATE_OCI_VERSION = '1.0.2';
@@ -29,12 +22,59 @@ export interface ContainerState {
   annotations: Record<string, string>;
 }
 
-/** A hook that did not exit 0: which one, and what it said or why it was stopped. */
+/** A hook that did not exit 0: which one ("hooks.createRuntime[0]"), and what it said or why it was stopped. */
 export class HookError extends Error {
-  constructor(readonly kind: HookKind, readonly index: number, readonly hook: Hook, readonly reason: string) {
-    super(`hooks.${kind}[${index}] (${hook.path}) failed: ${reason}`);
+  constructor(readonly what: string, readonly path: string, readonly reason: string) {
+    super(`${what} (${path}) failed: ${reason}`);
     this.name = 'HookError';
   }
+}
+
+/** A hook as stage 2 is given it: named for messages, argv complete, timeout in milliseconds. */
+export interface PlannedHook {
+  what: string;
+  path: string;
+  argv: string[];
+  env: string[];
+  timeoutMs: number | null;
+}
+
+export function plannedHooks(hooks: Hooks | undefined, kind: HookKind): PlannedHook[] {
+  return (hooks?.[kind] ?? []).map((h, i) => ({
+    what: `hooks.${kind}[${i}]`, path: h.path, argv: h.args.length > 0 ? h.args : [h.path], env: h.env,
+    timeoutMs: h.timeoutSeconds === undefined ? null : h.timeoutSeconds * 1000,
+  }));
+}
+
+function environment(env: readonly string[]): Record<string, string> {
+  return Object.fromEntries(env.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
+}
+
+function stderrEnd(text: string): string {
+  return text.trim().split('\n').slice(-3).join(' | ');
+}
+
+/**
+ * Runs one hook to its end from stage 2, which has nothing else to do meanwhile: synchronously,
+ * with the state's pid this process's own as the container sees it (runtime.md "State"). A
+ * timeout kills the hook; whatever it left behind is in the container, and goes with it.
+ */
+export function runHookInside(hook: PlannedHook, state: Omit<ContainerState, 'pid'>): void {
+  const r = spawnSync(hook.path, hook.argv.slice(1), {
+    argv0: hook.argv[0], env: environment(hook.env), input: JSON.stringify({ ...state, pid: process.pid }),
+    // Pipes, not /dev/null: before pivot_root or without a dev mount there may be none.
+    stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 16 * 1024 * 1024,
+    ...(hook.timeoutMs === null ? {} : { timeout: hook.timeoutMs, killSignal: 'SIGKILL' as const }),
+  });
+  const said = stderrEnd(r.stderr?.toString('utf8') ?? '');
+  const fail = (reason: string): never => {
+    throw new HookError(hook.what, hook.path, said === '' ? reason : `${reason}; its stderr ended with: ${said}`);
+  };
+  const code = (r.error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ETIMEDOUT') fail(`still running after its timeout of ${hook.timeoutMs! / 1000} s; killed`);
+  // EPIPE: it exited without reading its stdin, which is its business; it did run.
+  if (r.error !== undefined && !(code === 'EPIPE' && r.status !== null)) fail(`cannot run it (${code ?? r.error.message})`);
+  if (r.status !== 0) fail(r.signal === null ? `exit code ${r.status}` : `killed by ${r.signal}`);
 }
 
 const STDERR_KEPT_BYTES = 2048;
@@ -46,7 +86,7 @@ const STDERR_KEPT_BYTES = 2048;
  */
 export function runHook(kind: HookKind, index: number, hook: Hook, state: ContainerState): Promise<void> {
   const argv = hook.args.length > 0 ? hook.args : [hook.path];
-  const env = Object.fromEntries(hook.env.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
+  const env = environment(hook.env);
   return new Promise((resolve, reject) => {
     let settled = false;
     const child = spawn(hook.path, argv.slice(1), { argv0: argv[0], env, stdio: ['pipe', 'ignore', 'pipe'], detached: true });
@@ -66,8 +106,8 @@ export function runHook(kind: HookKind, index: number, hook: Hook, state: Contai
       if (timer) clearTimeout(timer);
       if (settled) return;
       settled = true;
-      const said = stderr.trim().split('\n').slice(-3).join(' | ');
-      reject(new HookError(kind, index, hook, said === '' ? reason : `${reason}; its stderr ended with: ${said}`));
+      const said = stderrEnd(stderr);
+      reject(new HookError(`hooks.${kind}[${index}]`, hook.path, said === '' ? reason : `${reason}; its stderr ended with: ${said}`));
     };
     child.on('error', (e: NodeJS.ErrnoException) => fail(`cannot run it (${e.code ?? e.message})`));
     child.on('close', (code, signal) => {

@@ -25,7 +25,7 @@ import { LaunchError } from './launch-error.js';
 import { assertTimeOffsetsFit } from './time-offsets.js';
 import { openHostHandles } from './host-handles.js';
 import {
-  HookError, runHooksOrFail, runHooksWarning, STATE_OCI_VERSION, UNSUPPORTED_HOOKS, type ContainerState as OciState,
+  HookError, runHooksOrFail, runHooksWarning, STATE_OCI_VERSION, type ContainerState as OciState,
 } from './container-hooks.js';
 
 export { LaunchError };
@@ -171,13 +171,6 @@ function checkNamespacePaths(profile: Profile): void {
   }
 }
 
-/** Hook kinds the engine does not run are refused before anything exists, never skipped. */
-function refuseUnsupportedHooks(profile: Profile): void {
-  for (const { kind, reason } of UNSUPPORTED_HOOKS) {
-    if ((profile.hooks?.[kind] ?? []).length > 0) throw new LaunchError(`hooks.${kind}: ${reason}`, 'hooks');
-  }
-}
-
 function bundleOf(profile: Profile, options: LaunchOptions): string {
   if (options.bundle !== undefined) return options.bundle;
   return fs.existsSync(profile.source) ? path.dirname(path.resolve(profile.source)) : process.cwd();
@@ -246,7 +239,6 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
   // Before anything exists: stage 2 would otherwise fail half-way with a bare ERANGE.
   assertTimeOffsetsFit(profile);
   checkNamespacePaths(profile);
-  refuseUnsupportedHooks(profile);
   const id = `nsrig-${process.pid}-${randomBytes(4).toString('hex')}`;
   const opened: number[] = [];
   const pipe = () => {
@@ -280,7 +272,11 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
     const fds: LaunchPlan['fds'] = { report: reportWrite, stdin: stdinRead, stdout: stdoutWrite, stderr: stderrWrite };
     const policyProgram = compileProfilePolicy(profile, options.warn);
     const seccompPrograms = [...(policyProgram ? [policyProgram] : []), ...(options.seccompPrograms ?? [])];
-    const plan = compilePlan(profile, fds, { args: options.args, seccompPrograms, noNewKeyring: options.noNewKeyring, traceStartMarker: options.traceStartMarker });
+    // What hooks run from stage 2 read on stdin, less the pid, which only stage 2 knows as the container sees it.
+    const hookState = { ociVersion: STATE_OCI_VERSION, id, status: 'creating' as const, bundle: bundleOf(profile, options), annotations: {} };
+    const plan = compilePlan(profile, fds, {
+      args: options.args, seccompPrograms, noNewKeyring: options.noNewKeyring, traceStartMarker: options.traceStartMarker, hookState,
+    });
     const handles = openHostHandles(plan.rootfs ? options.nsrigTreeAt : undefined);
     opened.push(...handles.fds);
     plan.treeBinds = handles.treeBinds;

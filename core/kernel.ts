@@ -10,6 +10,7 @@
 import type { Propagation } from '../policy/kernel/mount-flags.js';
 import type { DeviceNode, Personality } from '../policy/profile/types.js';
 import type { PlannedMount } from './plan.js';
+import type { ContainerState, PlannedHook } from './container-hooks.js';
 
 /** prctl(2) options the launch uses; value is the capability, signal or flag each takes. */
 export type PrctlOption =
@@ -93,6 +94,12 @@ export interface KernelCalls {
   /** One JSON line to the parent: stage 2 reached the point after which it may no longer write. */
   report_ready: { args: { fd: number }; result: void };
   execve: { args: { path: string; argv: string[]; env: string[] }; result: void };
+  /**
+   * One OCI hook run from here, in the container's namespaces (createContainer, startContainer):
+   * the state on its stdin with this process's pid added, killed past its timeout; a hook that
+   * fails throws, naming hook.what.
+   */
+  run_hook: { args: { hook: PlannedHook; state: Omit<ContainerState, 'pid'> }; result: void };
 }
 
 export type CallName = keyof KernelCalls;

@@ -6,6 +6,7 @@ import type { DeviceNode, Profile } from '../policy/profile/types.js';
 import { compilePlan, cloneFlagsFor, createdNamespaces, idMapWrites } from './plan.js';
 import { launchSteps, type Condition, type KernelCall, type Ref, type SetupStep } from './setup-steps.js';
 import { compileProfilePolicy } from './seccomp-program.js';
+import { STATE_OCI_VERSION } from './container-hooks.js';
 import { CLONE, cloneFlagNames } from '../policy/kernel/clone-flags.js';
 import { MNT_DETACH, mountAttrNames, mountFlagNames } from '../policy/kernel/mount-flags.js';
 import { capabilityNames, CAPABILITY_NAMES } from '../policy/kernel/capabilities.js';
@@ -54,6 +55,14 @@ function parentSteps(profile: Profile, hasVeth: boolean): ViewStep[] {
     steps.push(step('attach-veth', 'eth0 is in the container\'s namespace before the list that tells stage 2 to configure it',
       [raw('veth_pair', { hostAddress: profile.network.veth!.hostAddress, peer: 'eth0', into: 'PID' })]));
   }
+  const hookCalls = (kind: 'prestart' | 'createRuntime') => (profile.hooks?.[kind] ?? []).map((h, i) => raw('run_hook', {
+    what: `hooks.${kind}[${i}]`, path: h.path, argv: h.args.length > 0 ? h.args : [h.path], env: h.env, timeoutSeconds: h.timeoutSeconds ?? null,
+    stdin: 'the state, status "creating", pid PID',
+  }));
+  const early = [...hookCalls('prestart'), ...hookCalls('createRuntime')];
+  if (early.length) {
+    steps.push(step('run-create-runtime-hooks', 'in nsrig\'s own namespaces once the container\'s exist, before stage 2 starts; a failure stops the start', early));
+  }
   steps.push(step('release', 'the first byte lets the child become namespace root and exec stage 2; the step list follows',
     [raw('write', { fd: 'control pipe', data: 'G + the stage 2 list below' })]));
   return steps;
@@ -61,7 +70,8 @@ function parentSteps(profile: Profile, hasVeth: boolean): ViewStep[] {
 
 export function launchView(profile: Profile, options: { args?: string[] } = {}): LaunchView {
   const program = compileProfilePolicy(profile);
-  const plan = compilePlan(profile, EXAMPLE_FDS, { args: options.args, seccompPrograms: program ? [program] : [] });
+  const hookState = { ociVersion: STATE_OCI_VERSION, id: 'ID', status: 'creating' as const, bundle: 'BUNDLE', annotations: {} };
+  const plan = compilePlan(profile, EXAMPLE_FDS, { args: options.args, seccompPrograms: program ? [program] : [], hookState });
   return { profile: profile.source, parent: parentSteps(profile, plan.veth !== undefined), child: launchSteps(plan) };
 }
 

@@ -7,6 +7,7 @@ import { CLONE } from '../policy/kernel/clone-flags.js';
 import { MOUNT_ATTR, MS } from '../policy/kernel/mount-flags.js';
 import { mountOptionEffect } from '../policy/profile/mount-options.js';
 import { ProfileError } from '../policy/profile/profile-error.js';
+import { plannedHooks, type ContainerState, type PlannedHook } from './container-hooks.js';
 
 export interface CapabilityPlan {
   /** Capability numbers to drop from the bounding set. */
@@ -83,6 +84,11 @@ export interface LaunchPlan {
    * watching the container's cgroup starts counting at the execve that follows.
    */
   traceStartMarker?: number;
+  /**
+   * The hooks stage 2 runs inside the container's namespaces (config.md), and the state they read,
+   * less the pid, which stage 2 fills in as the container sees it. Absent when there are none.
+   */
+  hooks?: { createContainer: PlannedHook[]; startContainer: PlannedHook[]; state: Omit<ContainerState, 'pid'> };
   args: string[];
   env: string[];
   /** Descriptor numbers stage 2 receives (its own fd table). */
@@ -189,7 +195,7 @@ export function plannedMount(mount: Mount): PlannedMount {
 export function compilePlan(
   profile: Profile,
   fds: LaunchPlan['fds'],
-  options: { args?: string[]; seccompPrograms?: Buffer[]; noNewKeyring?: boolean; traceStartMarker?: number } = {},
+  options: { args?: string[]; seccompPrograms?: Buffer[]; noNewKeyring?: boolean; traceStartMarker?: number; hookState?: Omit<ContainerState, 'pid'> } = {},
 ): LaunchPlan {
   const p = profile.process;
   const hasMnt = profile.namespaces.includes('mnt');
@@ -224,6 +230,12 @@ export function compilePlan(
     newSessionKeyring: !options.noNewKeyring,
     seccompPrograms: (options.seccompPrograms ?? []).map((p) => p.toString('base64')),
     traceStartMarker: options.traceStartMarker,
+    ...(options.hookState !== undefined && (profile.hooks?.createContainer !== undefined || profile.hooks?.startContainer !== undefined) ? {
+      hooks: {
+        createContainer: plannedHooks(profile.hooks, 'createContainer'), startContainer: plannedHooks(profile.hooks, 'startContainer'),
+        state: options.hookState,
+      },
+    } : {}),
     args: options.args ?? p.args,
     env: Object.entries(p.env).map(([k, v]) => `${k}=${v}`),
     fds,

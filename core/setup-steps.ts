@@ -147,6 +147,10 @@ export function launchSteps(plan: LaunchPlan, host: HostView = readHostView()): 
   add('make-paths-readonly', undefined, plan.readonlyPaths.flatMap(readonlyCalls), mnt && plan.readonlyPaths.length > 0);
   add('make-root-readonly', 'last of the mount steps: mount points in the new root are created up to here',
     [call('mount_setattr', { target: STAGING_ROOT, attrSet: MOUNT_ATTR.RDONLY, recursive: false })], mnt && plan.rootfs!.readonly);
+  const hookCalls = (kind: 'createContainer' | 'startContainer', status: 'creating' | 'created'): KernelCall[] =>
+    (plan.hooks?.[kind] ?? []).map((hook) => call('run_hook', { hook, state: { ...plan.hooks!.state, status } }));
+  add('run-create-container-hooks', 'config.md: in the container\'s namespaces once its mounts are made, before pivot_root, while the runtime\'s paths (all but the staging root) still resolve',
+    hookCalls('createContainer', 'creating'), (plan.hooks?.createContainer.length ?? 0) > 0);
   add('pivot-root', 'pivot_root(".", ".") stacks the old root under the new one; detaching it leaves only ours', [
     call('chdir', { path: STAGING_ROOT }),
     call('pivot_root', { newRoot: '.', putOld: '.' }),
@@ -179,6 +183,8 @@ export function launchSteps(plan: LaunchPlan, host: HostView = readHostView()): 
     call('close_range', { first: 3 }),
   ]);
   add('reset-signals', undefined, [call('reset_signals', {})]);
+  add('run-start-container-hooks', 'config.md: inside the container before the program, after pivot_root (their paths resolve in the container) and before any seccomp filter or privilege drop, which they would inherit',
+    hookCalls('startContainer', 'created'), (plan.hooks?.startContainer.length ?? 0) > 0);
   const seccomp = plan.seccompPrograms.map((program) => call('seccomp', { program }));
   const earlyFilter = seccomp.length > 0 && !plan.noNewPrivileges;
   add('join-session-keyring', 'before a filter that may deny keyctl (Docker\'s default policy does, with EPERM): as runc does, the keyring is then joined while still root, and the contained user reaches it as its possessor',

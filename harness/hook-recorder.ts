@@ -85,12 +85,21 @@ export interface HookRecording {
   failing?: HookKind;
 }
 
+/**
+ * /run where the host has it: createContainer hooks resolve their paths in the runtime's mount
+ * tree but run in the container's mount namespace before pivot_root, where the built-in engine
+ * has already covered /tmp (its staging root) with the new root; /run is still the host's there.
+ */
+function recorderParent(): string {
+  return fs.statSync('/run', { throwIfNoEntry: false })?.isDirectory() ? '/run' : os.tmpdir();
+}
+
 export class HookRecorder {
   readonly dir: string;
   private readonly log: string;
 
   constructor() {
-    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-hooks-'));
+    this.dir = fs.mkdtempSync(path.join(recorderParent(), 'nsrig-hooks-'));
     // The hooks run as the container's users too (a mapped root, a generated uid): they must
     // reach the script and append to the log; nothing else is in this directory.
     fs.chmodSync(this.dir, 0o755);

@@ -10,6 +10,7 @@ import { mountCgroupFilesystem } from '../cgroup-mount.js';
 import { createDevice } from '../container-devices.js';
 import { resolveInRoot } from '../path-in-root.js';
 import { homeFromPasswd } from '../setup-steps.js';
+import { runHookInside } from '../container-hooks.js';
 import {
   accessExecutable, bringInterfaceUp, closeOnExecFrom, duplicateFd, execve, newSession, resetSignalsForExec, setDomainname, setHostname,
   openNamespace, setns, setPersonality, setRlimit, unshare,
@@ -137,4 +138,10 @@ export const nativeKernel: Kernel = {
     fs.writeSync(a.fd, `${JSON.stringify({ event: 'exec' })}\n`);
   },
   execve: (a) => execve(a.path, a.argv, a.env),
+  run_hook: (a) => {
+    // The hook gets stage 2's descriptors only as its stdio: the report and control pipes must not
+    // outlive stage 2 in whatever a hook leaves running.
+    closeOnExecFrom(3);
+    runHookInside(a.hook, a.state);
+  },
 };

@@ -2,8 +2,7 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { launchContainer, LaunchError, type Container } from '../../core/container.js';
 import { killLiveContainersOnExit } from '../../core/live-containers.js';
-import { UNSUPPORTED_HOOKS } from '../../core/container-hooks.js';
-import type { ContainerSession, ExitStatus, LaunchRequest, ProfileConstraints, Target, TargetInfo } from '../target.js';
+import type { ContainerSession, ExitStatus, LaunchRequest, Target, TargetInfo } from '../target.js';
 import { TargetError } from '../target.js';
 import { hostPrerequisites } from './host-prerequisites.js';
 import { Tracer } from '../../core/tracer/index.js';
@@ -56,10 +55,6 @@ export class BuiltinTarget implements Target {
 
   async preflight(): Promise<string[]> {
     return hostPrerequisites();
-  }
-
-  async constraints(): Promise<ProfileConstraints> {
-    return { excludeNamespaces: [], unsupportedHooks: UNSUPPORTED_HOOKS.map((u) => ({ ...u })) };
   }
 
   async start(request: LaunchRequest): Promise<ContainerSession> {

@@ -9,7 +9,8 @@ import { launchContainer, LaunchError } from '../../core/container.js';
 import { parseProfile } from '../../policy/profile/load.js';
 import { leftovers, processRuns } from '../../harness/host-leftovers.js';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-hooks-test-'));
+// Not below /tmp: the engine's staging root covers it where createContainer hooks run (see harness/hook-recorder.ts).
+const dir = fs.mkdtempSync(path.join(fs.existsSync('/run') ? '/run' : os.tmpdir(), 'nsrig-hooks-test-'));
 test.after.always(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** A hook that appends "KIND NS-MNT NS-PID STDIN" and its environment to LOG, then exits with CODE. */
@@ -33,6 +34,15 @@ function hook(log: string, kind: string, code = 0, extra: Record<string, unknown
 
 function profile(hooks: Record<string, unknown>, args = ['/bin/true']) {
   return parseProfile({ name: 'hooks', namespaces: ['pid', 'mnt', 'uts', 'ipc', 'net'], process: { args }, hooks }, path.join(dir, 'hooks.yaml'));
+}
+
+/** With the test's directory bound in at its own path: startContainer's path resolves in the container. */
+function inContainerProfile(hooks: Record<string, unknown>, args = ['/bin/true']) {
+  return parseProfile({
+    name: 'hooks', namespaces: ['pid', 'mnt', 'uts', 'ipc', 'net'],
+    mounts: [{ type: 'proc', destination: '/proc' }, { type: 'dev', destination: '/dev' }, { type: 'bind', source: dir, destination: dir, readonly: false }],
+    process: { args }, hooks,
+  }, path.join(dir, 'hooks.yaml'));
 }
 
 function records(log: string): { kind: string; mnt: string; pid: string; state: Record<string, unknown>; env: string }[] {
@@ -125,13 +135,39 @@ test.serial('a failing poststart or poststop hook is one warning each, and the c
   t.regex(warnings[1]!, /^hooks\.poststop\[0\] \(.*no-such-hook\) failed: cannot run it \(ENOENT\)$/);
 });
 
-test.serial('createContainer and startContainer hooks are refused before anything is made, naming the field', async (t) => {
+test.serial('createContainer runs in the container\'s namespaces before pivot_root, startContainer inside it after, each with the state as the container sees it', async (t) => {
   const log = logFile();
+  const container = await launchContainer(inContainerProfile({
+    // /bin/true reads no stdin: the state it never takes is no failure.
+    createRuntime: [hook(log, 'createRuntime')], createContainer: [{ path: '/bin/true' }, hook(log, 'createContainer')],
+    startContainer: [{ path: '/bin/true' }, hook(log, 'startContainer')], poststart: [hook(log, 'poststart')],
+  }, ['/bin/sh', '-c', 'readlink /proc/self/ns/mnt /proc/self/ns/pid; read line']), { stdio: 'pipe', stdin: 'pipe' });
+  let out = '';
+  container.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
+  const all = records(log);
+  container.stdin!.end();
+  await container.wait();
+  const [programMnt, programPid] = out.trim().split('\n');
+  t.deepEqual(all.map((r) => r.kind), ['createRuntime', 'createContainer', 'startContainer', 'poststart']);
+  const byKind = Object.fromEntries(all.map((r) => [r.kind, r]));
   for (const kind of ['createContainer', 'startContainer']) {
-    const error = await t.throwsAsync(launchContainer(profile({ [kind]: [hook(log, kind)], prestart: [hook(log, 'prestart')] }), { stdio: 'pipe' }),
-      { instanceOf: LaunchError });
-    t.regex(error?.message ?? '', new RegExp(`^hooks\\.${kind}: the built-in engine does not run ${kind} hooks yet`));
+    t.is(byKind[kind]!.mnt, programMnt, `${kind} in the container's mount namespace`);
+    t.is(byKind[kind]!.pid, programPid, `${kind} in the container's pid namespace`);
+    // The pid as the container sees it: stage 2 is its pid namespace's init.
+    t.like(byKind[kind]!.state, { ociVersion: '1.0.2', id: container.id, pid: 1, bundle: dir }, kind);
   }
-  t.deepEqual(records(log), []);
+  t.is(byKind.createContainer!.state.status, 'creating');
+  t.is(byKind.startContainer!.state.status, 'created');
+  t.not(programMnt, hostNs('mnt'));
+  t.is(byKind.createRuntime!.mnt, hostNs('mnt'));
+});
+
+test.serial('a failing startContainer hook stops the start: a LaunchError naming it, and nothing left', async (t) => {
+  const log = logFile();
+  const error = await t.throwsAsync(launchContainer(inContainerProfile({
+    startContainer: [hook(log, 'startContainer', 4)], poststart: [hook(log, 'poststart')], poststop: [hook(log, 'poststop')],
+  }), { stdio: 'pipe' }), { instanceOf: LaunchError });
+  t.regex(error?.message ?? '', /run-start-container-hooks failed: hooks\.startContainer\[0\] \(.*record\.sh\) failed: exit code 4/);
+  t.deepEqual(records(log).map((r) => r.kind), ['startContainer', 'poststop']);
   t.deepEqual(leftovers(), []);
 });

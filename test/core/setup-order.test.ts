@@ -362,3 +362,28 @@ test('devices: made after the /dev tmpfs is mounted and its filesystem recorded,
   t.deepEqual(noDev.args.devFilesystems, []);
   t.deepEqual(recorded({ ...PLANS.devices!.doc, namespaces: ALL_NAMESPACES }).find((c) => c.call === 'create_device')!.args.inUserNamespace, true);
 });
+
+test('createContainer hooks run right before pivot_root, startContainer hooks after the stdio and signals are set and before any filter or privilege drop', (t) => {
+  const hooks = {
+    createContainer: [{ path: '/usr/bin/env', args: ['env'], timeout: 2 }],
+    startContainer: [{ path: '/bin/true' }, { path: '/bin/false', env: ['A=1'] }],
+  };
+  const state = { ociVersion: '1.0.2', id: 'c1', status: 'creating' as const, bundle: '/b', annotations: {} };
+  for (const [title, doc] of [['everything', PLANS.everything!.doc], ['filter without no_new_privs', PLANS['filter without no_new_privs']!.doc]] as const) {
+    const plan = compilePlan(parseProfile({ ...doc, hooks }, 'order.yaml'), FDS, { seccompPrograms: [A_FILTER], hookState: state });
+    const list = launchSteps(plan, HOST).map((s) => s.name);
+    t.is(list[list.indexOf('pivot-root') - 1], 'run-create-container-hooks', title);
+    t.is(list[list.indexOf('reset-signals') + 1], 'run-start-container-hooks', title);
+    for (const later of ['join-session-keyring', 'install-seccomp-early', 'install-seccomp', 'drop-bounding-set', 'switch-credentials', 'resolve-executable']) {
+      if (list.includes(later)) t.true(before(list, 'run-start-container-hooks', later), `${title}: ${later}`);
+    }
+    const kernel = recordingKernel();
+    runSteps(launchSteps(plan, HOST), kernel);
+    t.deepEqual(kernel.calls.filter((c) => c.call === 'run_hook').map((c) => c.args), [
+      { hook: { what: 'hooks.createContainer[0]', path: '/usr/bin/env', argv: ['env'], env: [], timeoutMs: 2000 }, state },
+      { hook: { what: 'hooks.startContainer[0]', path: '/bin/true', argv: ['/bin/true'], env: [], timeoutMs: null }, state: { ...state, status: 'created' } },
+      { hook: { what: 'hooks.startContainer[1]', path: '/bin/false', argv: ['/bin/false'], env: ['A=1'], timeoutMs: null }, state: { ...state, status: 'created' } },
+    ], title);
+  }
+  t.false(names.everything!.some((s) => s.startsWith('run-')), 'no hook steps without hooks');
+});
