@@ -122,7 +122,9 @@ export class HookRecorder {
     if (inContainer && recording.kinds.includes('startContainer')) {
       doc.mounts = [...(doc.mounts as unknown[]), { type: 'bind', source: this.dir, destination: HOOK_DIR_IN_CONTAINER, readonly: false }];
     }
-    return parseProfile(doc, profile.source, { checkPaths: true });
+    // Read back as our own document shape, never as an OCI config.json (nsrig check --config's
+    // profile may come from one), with relative paths still against the profile's directory.
+    return parseProfile(doc, `${profile.source} with recording hooks`, { checkPaths: true });
   }
 
   /** Every record so far, in the order the hooks ran. */
