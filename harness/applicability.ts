@@ -42,6 +42,7 @@ const SHORT_OF: Record<Requirement, (profile: Profile, host: Pick<HostFacts, 'fi
     : `it mounts no writable tmpfs at ${FLAGGED_TMPFS}, where the probe copies a program to run`),
   // Whatever rlimits, umask and cwd a fixed profile declares (none included) are what it must start with.
   processLimits: () => undefined,
+  sysctl: (p) => (p.sysctl && Object.keys(p.sysctl).length > 0 ? undefined : 'it declares no kernel parameters'),
   cgroupMount: (p) => (hasCgroupMount(p) ? undefined : 'it mounts no cgroup filesystem at /sys/fs/cgroup'),
   maskPathsWithContent: (p) => (p.maskedPaths.length > 0 ? undefined : 'it masks no paths'),
 };

@@ -14,6 +14,7 @@ import { MS } from '../policy/kernel/mount-flags.js';
 import type { HostInfo } from './results.js';
 import type { Profile } from '../policy/profile/types.js';
 import { namespaceInodes, parseMountinfo } from './probe/observe.js';
+import { GENERATED_SYSCTLS } from './generators/sysctl.js';
 
 export interface HostSnapshot {
   hostname: string;
@@ -22,6 +23,8 @@ export interface HostSnapshot {
   mountinfo: string[];
   /** TCP ports in LISTEN state in the host's network namespace (IPv4 and IPv6), sorted. */
   tcpListening: number[];
+  /** The host's values of the kernel parameters generated profiles declare (generators/sysctl.ts). */
+  sysctl: Record<string, string>;
 }
 
 export interface HostFacts {
@@ -57,6 +60,7 @@ export function snapshotHost(): HostSnapshot {
     // Mount ids and propagation peers change harmlessly; mount point, fs type and options do not.
     mountinfo: parseMountinfo(readText('/proc/self/mountinfo')).map((m) => `${m.mountPoint} ${m.fsType} ${m.options.join(',')}`).sort(),
     tcpListening: listeningTcpPorts(),
+    sysctl: Object.fromEntries(Object.keys(GENERATED_SYSCTLS).map((k) => [k, readText(`/proc/sys/${k.replaceAll('.', '/')}`).trim()])),
   };
 }
 

@@ -12,6 +12,7 @@ import { capabilitySets } from './capability-set.js';
 import { argumentFilterPolicy, denyingPolicy } from './seccomp-policy.js';
 import { pidsLimit } from './pids-limit.js';
 import { rlimits } from './rlimits.js';
+import { sysctl } from './sysctl.js';
 import { offsetRange, readHostClocks, type HostClocks } from '../../core/time-offsets.js';
 
 export interface GenerationOptions {
@@ -33,6 +34,8 @@ export interface GenerationOptions {
   pidsLimit?: boolean;
   /** A tmpfs at /opt with a generated subset of nosuid, nodev and noexec (mount-set.ts FLAGGED_TMPFS). */
   flaggedTmpfs?: boolean;
+  /** Declare kernel parameters (sysctl.ts); the invariant requires the net and ipc namespaces they belong to. */
+  sysctl?: boolean;
   /** Declare rlimits (rlimits.ts) and a umask. */
   processLimits?: boolean;
   /** Mount the cgroup filesystem (type cgroup, read-only) at /sys/fs/cgroup. */
@@ -88,6 +91,7 @@ export function profileDocument(options: GenerationOptions, ctx: GenerationConte
       names: has('uts') ? fc.record({ hostname: options.names ? hostname : fc.option(hostname, { nil: undefined }), domainname: domain }) : fc.constant({}),
       mounts: mountSet({ namespaces, rwBindSource: options.rwBind ? ctx.fixtureDir : undefined, cgroup: options.cgroupMount || options.pidsLimit, flaggedTmpfs: options.flaggedTmpfs }),
       pidsLimit: options.pidsLimit ? pidsLimit : fc.constant(undefined),
+      sysctl: options.sysctl ? sysctl : fc.constant(undefined),
       limits: options.processLimits ? fc.record({ rlimits: rlimits(), umask: fc.integer({ min: 0, max: 0o777 }) }) : fc.constant(undefined),
       env: environment,
       cwd: fc.constantFrom('/', '/tmp', '/usr'),
@@ -123,6 +127,7 @@ export function profileDocument(options: GenerationOptions, ctx: GenerationConte
         ...p.limits,
       },
       ...(p.timeOffsets ? { timeOffsets: p.timeOffsets } : {}),
+      ...(p.sysctl ? { sysctl: p.sysctl } : {}),
       ...(p.pidsLimit !== undefined ? { resources: { pids: { limit: p.pidsLimit } } } : {}),
       ...(p.seccomp ? { seccomp: p.seccomp } : {}),
     })));

@@ -57,6 +57,7 @@ import { stateOnStdin } from './hooks/state-on-stdin.js';
 import { runInSpecifiedNamespaces } from './hooks/run-in-specified-namespaces.js';
 import { failingPrestartStopsStart } from './hooks/failing-prestart-stops-start.js';
 import { limitsAsDeclared } from './process/limits-as-declared.js';
+import { valuesApplied } from './sysctl/values-applied.js';
 
 export const INVARIANTS: readonly Invariant[] = [
   initIsPid1,
@@ -116,4 +117,5 @@ export const INVARIANTS: readonly Invariant[] = [
   runInSpecifiedNamespaces,
   failingPrestartStopsStart,
   limitsAsDeclared,
+  valuesApplied,
 ];

@@ -203,6 +203,14 @@ async function forkUntilRefused(max: number, mounts: MountEntry[]): Promise<NonN
   return { dir, max: limit, currentAtRefusal, started: children.length, refused };
 }
 
+function readText(path: string): Observations['texts'][number] {
+  try {
+    return { path, text: fs.readFileSync(path, 'utf8').trim(), ...ok };
+  } catch (e) {
+    return { path, text: null, ...fromError(e) };
+  }
+}
+
 /** A program every host root has, needing no arguments and no files: it only exits 0. */
 const TRUE_PROGRAM = ['/usr/bin/true', '/bin/true'];
 
@@ -224,7 +232,7 @@ function execCopy(dir: string): Observations['execCopy'][number] {
 }
 
 export type ActionObservations = Pick<Observations, 'bind' | 'connect' | 'ipcCreated' | 'ipcLookup' | 'writeInto' | 'read'
-  | 'writeFile' | 'signal' | 'syscalls' | 'created' | 'stats' | 'traceHost' | 'keyring' | 'orphan' | 'forkLimit' | 'execCopy'>;
+  | 'writeFile' | 'signal' | 'syscalls' | 'created' | 'stats' | 'traceHost' | 'keyring' | 'orphan' | 'forkLimit' | 'execCopy' | 'texts'>;
 
 /** `mounts`: the container's mount table as observed, where the pids controller is looked for. */
 export async function act(request: ProbeRequest, mounts: MountEntry[] = []): Promise<ActionObservations> {
@@ -251,6 +259,7 @@ export async function act(request: ProbeRequest, mounts: MountEntry[] = []): Pro
     keyring: request.keyring ? keyring(request.keyring) : null,
     orphan: request.orphan ? await startOrphan(request.orphan) : null,
     execCopy: (request.execCopy ?? []).map(execCopy),
+    texts: (request.readText ?? []).map(readText),
     forkLimit: request.forkUntilRefused ? await forkUntilRefused(request.forkUntilRefused.max, mounts) : null,
   };
 }

@@ -37,6 +37,8 @@ export interface ProbeRequest {
    * files in the container's cgroup mount, then end them all.
    */
   forkUntilRefused?: { max: number };
+  /** Files whose text to report (kernel parameters under /proc/sys). */
+  readText?: string[];
   /** Directories to copy a small program (true(1)) into and run it from, then remove it. */
   execCopy?: string[];
   /** Also report a child and a grandchild (namespace inheritance). */
@@ -140,6 +142,8 @@ export interface Observations {
    * (null when unreadable), how many processes started, and the refusal (null when none came).
    */
   forkLimit: { dir: string | null; max: string | null; currentAtRefusal: string | null; started: number; refused: Outcome | null } | null;
+  /** Each `readText` file's text, trimmed; null when it could not be read. */
+  texts: ({ path: string; text: string | null } & Outcome)[];
   /** What became of each `execCopy`: the copy, and the run (its exit code when it ran; null exit when it did not). */
   execCopy: { dir: string; copy: Outcome; run: Outcome; exit: number | null }[];
   /** The process started by `orphan` (its marker and pid inside), or null when none was asked for. */

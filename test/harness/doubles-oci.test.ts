@@ -43,6 +43,7 @@ const CAUGHT_BY: Record<string, string[]> = {
   'runc-ignores-noexec': ['mnt.noexec-refuses-exec'],
   'runc-hook-wrong-namespace': ['hooks.run-in-specified-namespaces'],
   'runc-ignores-rlimits-umask': ['process.limits-as-declared'],
+  'runc-ignores-sysctl': ['sysctl.values-applied'],
   // runc 1.1 itself, claiming 1.1.0: its ignored domainname is a violation, not a target limit.
   'runc-claims-spec-1.1': ['uts.hostname-isolated'],
 };

@@ -51,6 +51,10 @@ test('every invariant gets valid profiles that honour its generation options', (
         t.is(flagged.length, 1, `${inv.id} mounts one tmpfs at /opt`);
         t.true(flagged[0]!.options.includes('mode=1777') && !profile.mounts.some((m) => m.type === 'bind' && m.destination === '/opt'), inv.id);
       }
+      if (g.sysctl) {
+        const keys = Object.keys(profile.sysctl ?? {});
+        t.true(keys.length >= 1 && keys.every((k) => (k.startsWith('net.') && profile.namespaces.includes('net')) || (k.startsWith('kernel.') && profile.namespaces.includes('ipc'))), `${inv.id}: ${keys.join()}`);
+      }
       if (g.processLimits) {
         const hard = ownHardLimits();
         t.true(profile.process.umask !== undefined && profile.process.rlimits.length >= 1, `${inv.id} declares a umask and rlimits`);

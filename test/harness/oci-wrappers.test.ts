@@ -51,6 +51,7 @@ const FACTS_SCRIPT = [
   'echo "procsys=$(awk \'$5 == "/proc/sys" { print substr($6, 1, 2) }\' /proc/self/mountinfo)"',
   'echo "keys.masked=$(awk \'$5 == "/proc/keys"\' /proc/self/mountinfo | wc -l)"',
   'echo "fd3=$(readlink /proc/self/fd/3 || echo none)"',
+  'echo "keepalive=$(cat /proc/sys/net/ipv4/tcp_keepalive_time)"',
   'echo "tmp.noexec=$(awk \'$5 == "/tmp" { print ($6 ~ /(^|,)noexec(,|$)/) }\' /proc/self/mountinfo)"',
 ].join('\n');
 
@@ -65,6 +66,8 @@ function strictForRunc(): Profile {
   profile.resources = { ...strict.resources, pids: { limit: 64 } };
   // A noexec tmpfs, for runc-ignores-noexec to make executable.
   profile.mounts = strict.mounts.map((m) => (m.type === 'tmpfs' && m.destination === '/tmp' ? remountedWith(m, [...m.options, 'noexec']) : m));
+  // A kernel parameter of the container's own network namespace (7200 in a new one), for runc-ignores-sysctl to drop.
+  profile.sysctl = { ...strict.sysctl, 'net.ipv4.tcp_keepalive_time': '1234' };
   return profile;
 }
 
@@ -116,6 +119,7 @@ test('plain runc gives the strict profile everything it asks for (the baseline e
   t.is(facts.fd3, 'none');
   t.is(facts['tmp.noexec'], '1');
   t.is(facts.Umask, '0027');
+  t.is(facts.keepalive, '1234');
 });
 
 interface Breakage {
@@ -144,9 +148,10 @@ const BREAKAGES: Record<string, (t: import('ava').ExecutionContext) => Breakage>
     changes: ['ns.pid'],
   }),
   'runc-drops-net': (t) => ({
-    config: (c) => t.false(hasNamespace(c, 'network')),
+    config: (c) => t.false(hasNamespace(c, 'network') || Object.keys(c.linux.sysctl ?? {}).some((k) => k.startsWith('net.'))),
+    // The host's own keepalive time, whatever it is, unless it happens to be the strict profile's.
     facts: (f) => t.is(f['ns.net'], 'host'),
-    changes: ['ns.net'],
+    changes: ['ns.net', ...(fs.readFileSync('/proc/sys/net/ipv4/tcp_keepalive_time', 'utf8').trim() === '1234' ? [] : ['keepalive'])],
   }),
   'runc-shares-ipc': (t) => ({
     config: (c) => t.false(hasNamespace(c, 'ipc')),
@@ -258,6 +263,14 @@ const BREAKAGES: Record<string, (t: import('ava').ExecutionContext) => Breakage>
     },
     facts: (f) => t.not(f.Umask, '0027'),
     changes: ['Umask'],
+  }),
+  'runc-ignores-sysctl': (t) => ({
+    config: (c, plain) => {
+      t.deepEqual(plain.linux.sysctl, { 'net.ipv4.tcp_keepalive_time': '1234' });
+      t.is(c.linux.sysctl, undefined);
+    },
+    facts: (f) => t.is(f.keepalive, '7200'),
+    changes: ['keepalive'],
   }),
   // What changes is the claim alone: see the test below.
   'runc-claims-spec-1.1': (t) => ({

@@ -221,6 +221,15 @@ export const BREAKAGES: readonly Breakage[] = [
     }),
   },
   {
+    name: 'ignores-sysctl',
+    breaks: 'writes no declared kernel parameter',
+    caughtBy: ['sysctl.values-applied'],
+    unaffected: ['net.only-loopback', 'ipc.host-objects-invisible'],
+    alter: alterProfile((p) => {
+      delete p.sysctl;
+    }),
+  },
+  {
     name: 'runs-as-root',
     breaks: 'runs the program as uid 0 and gid 0 of the container instead of the declared user',
     caughtBy: ['user.ids-equal-profile'],

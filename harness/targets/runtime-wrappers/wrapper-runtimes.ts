@@ -35,6 +35,7 @@ export const WRAPPER_RUNTIMES: readonly WrapperRuntime[] = [
   { name: 'runc-exec-leaks-fd', kind: 'isolation', breaks: 'a process joined with exec gets fd 3, an open host directory, passed in with --preserve-fds' },
   { name: 'runc-ignores-noexec', kind: 'isolation', breaks: 'tmpfs mounts lose noexec: a program copied there runs' },
   { name: 'runc-ignores-rlimits-umask', kind: 'isolation', breaks: 'process.rlimits and process.user.umask are dropped: the runtime\'s own limits and umask apply' },
+  { name: 'runc-ignores-sysctl', kind: 'isolation', breaks: 'linux.sysctl is dropped: no declared kernel parameter is written' },
   { name: 'runc-ignores-pids-limit', kind: 'isolation', breaks: 'linux.resources.pids is dropped: the container has no pids limit' },
   { name: 'runc-hook-wrong-namespace', kind: 'isolation', breaks: 'createContainer hooks run on the host, in the runtime\'s namespaces, as the last createRuntime hooks' },
   { name: 'runc-hangs', kind: 'runtime-failure', breaks: 'create and run hang without starting the container' },
