@@ -7,6 +7,7 @@ import path from 'node:path';
 import { loadProfile } from '../policy/load-profile.js';
 import type { CheckedConfig } from './check.js';
 import { RIG_DIR, rigBinds } from './probe-rig.js';
+import { HOOK_DIR_IN_CONTAINER } from './hook-recorder.js';
 
 export function loadCheckedConfig(file: string, warn?: (message: string) => void): CheckedConfig {
   const absolute = path.resolve(file);
@@ -32,9 +33,10 @@ export function probeRootfsProblem(config: CheckedConfig): string | undefined {
 }
 
 /**
- * The rig's mount points inside a rootfs directory, made on the host before the run as runtimes
- * make mount points (a read-only root cannot get them later); returns what removes those it made,
- * deepest first, so the rootfs is left as it was found.
+ * The rig's mount points inside a rootfs directory (the probe's code, and the hook recorder's
+ * directory the hooks invariants bind for startContainer), made on the host before the run as
+ * runtimes make mount points (a read-only root cannot get them later); returns what removes those
+ * it made, deepest first, so the rootfs is left as it was found.
  */
 export function makeRigMountPoints(config: CheckedConfig): () => void {
   const rootfs = config.profile.rootfs.path;
@@ -54,6 +56,7 @@ export function makeRigMountPoints(config: CheckedConfig): () => void {
     else fs.writeFileSync(target, '', { mode: 0o644 });
     made.push(target);
   }
+  makeDir(path.join(rootfs, HOOK_DIR_IN_CONTAINER));
   const remove = (): void => {
     for (const p of made.splice(0).reverse()) {
       try {
