@@ -2,6 +2,8 @@ import { expectEqual, requiresNamespaces, type SingleInvariant } from '../../inv
 import { ociSpec } from '../references.js';
 
 const procPath = (key: string) => `/proc/sys/${key.replaceAll('.', '/')}`;
+/** A value of several fields reads back tab-separated (net.ipv4.ping_group_range "0 0" as "0\t0"): compared field by field. */
+const fields = (value: string) => value.trim().split(/\s+/).join(' ');
 
 export const valuesApplied: SingleInvariant = {
   id: 'sysctl.values-applied',
@@ -16,11 +18,11 @@ export const valuesApplied: SingleInvariant = {
   check: (o, profile, host, after) => {
     const keys = Object.keys(profile.sysctl ?? {});
     return expectEqual(
-      { inside: keys.map((k) => `${k}=${profile.sysctl![k]}`), host: keys.map((k) => `${k}=${host.before.sysctl[k] ?? '?'}`) },
+      { inside: keys.map((k) => `${k}=${fields(profile.sysctl![k]!)}`), host: keys.map((k) => `${k}=${host.before.sysctl[k] ?? '?'}`) },
       {
         inside: keys.map((k) => {
           const t = o.texts.find((x) => x.path === procPath(k));
-          return `${k}=${t?.text ?? t?.code ?? 'not read'}`;
+          return `${k}=${t?.text === undefined || t.text === null ? t?.code ?? 'not read' : fields(t.text)}`;
         }),
         host: keys.map((k) => `${k}=${after.sysctl[k] ?? '?'}`),
       },
