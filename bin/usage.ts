@@ -54,6 +54,7 @@ Options:
   --target double:NAME    a deliberately broken test double of the engine (see harness/targets/doubles/)
   --runtime PATH|NAME     any OCI runtime with runc's command line (runc, crun, ...); repeatable
   --prepare-host          perform (and undo afterwards) host preparation a runtime needs (crun on hybrid cgroups)
+  --lifecycle run|create-start   launch each container in one step (default) or with create, then start
   --runs N                generated profiles per invariant (default 10)
   --seed S                fast-check seed (default: random, printed)
   --only AREA|ID,...      restrict to areas or invariant ids

@@ -10,7 +10,7 @@ import os from 'node:os';
 import type { InvariantResult, KnownDefectNote, Results, SyscallProfile } from './results.js';
 import { knownDefectMatching } from './known-defects.js';
 import { checkTrace, parsePolicy } from '../policy/seccomp/index.js';
-import type { ProfileConstraints, Target, TargetInfo } from './target.js';
+import type { Lifecycle, ProfileConstraints, Target, TargetInfo } from './target.js';
 import { TargetError } from './target.js';
 import { HostFixtures, snapshotHost, type HostFacts } from './host-facts.js';
 import { profileDocument, type GenerationOptions, type ProfileDocument } from './generators/profile-document.js';
@@ -33,6 +33,8 @@ export interface CheckOptions {
   /** Trace the first case of each single-container invariant and attach its syscall profile. */
   trace?: boolean;
   onResult?: (result: InvariantResult) => void;
+  /** How each container is launched; "run" when absent. */
+  lifecycle?: Lifecycle;
   /** Check this config as declared instead of generated profiles (nsrig check --config). */
   config?: CheckedConfig;
 }
@@ -53,14 +55,14 @@ export function shardOf<T extends { id: string }>(items: T[], shard?: { index: n
 }
 
 async function runCase(invariant: Invariant, target: Target, profile: Profile, host: HostFacts, trace: boolean,
-  constraints: ProfileConstraints): Promise<{ verdict: Verdict; syscalls?: SyscallTotals }> {
+  constraints: ProfileConstraints, lifecycle: Lifecycle): Promise<{ verdict: Verdict; syscalls?: SyscallTotals }> {
   if (invariant.scenario === 'hooks') {
     const unsupported = (constraints.unsupportedHooks ?? []).map((u) => u.kind);
     const recording = invariant.recording(HOOK_KINDS.filter((k) => !unsupported.includes(k)));
     return { verdict: invariant.check(await runWithHooks(target, profile, recording), profile, host) };
   }
   if (invariant.scenario === 'single') {
-    const { observed, syscalls } = await runSingle(target, profile, invariant.request(profile, host), { trace });
+    const { observed, syscalls } = await runSingle(target, profile, invariant.request(profile, host), { trace, lifecycle });
     return { verdict: invariant.check(observed, profile, host, snapshotHost()), syscalls };
   }
   if (invariant.scenario === 'exec') {
@@ -69,10 +71,10 @@ async function runCase(invariant: Invariant, target: Target, profile: Profile, h
     return { verdict: invariant.check(init, joined, given, profile, host) };
   }
   if (invariant.scenario === 'host-change') {
-    const [before, after] = await runHostChange(target, profile, invariant.prepare(profile, host));
+    const [before, after] = await runHostChange(target, profile, invariant.prepare(profile, host), { lifecycle });
     return { verdict: invariant.check(before, after, profile, host) };
   }
-  const observed = await runPair(target, profile, [invariant.request(profile, 0, host), invariant.request(profile, 1, host)]);
+  const observed = await runPair(target, profile, [invariant.request(profile, 0, host), invariant.request(profile, 1, host)], { lifecycle });
   return { verdict: invariant.check(observed, profile, host) };
 }
 
@@ -92,7 +94,8 @@ function shellWord(text: string): string {
 
 function replayCommand(options: CheckOptions, invariant: Invariant, path: string): string {
   const config = options.config ? `--config ${shellWord(options.config.file)} ` : '';
-  return `nsrig check ${config}${options.targetFlag} --seed ${options.seed} --runs ${options.runs} --only ${invariant.id} --replay '${path}'`;
+  const lifecycle = (options.lifecycle ?? 'run') === 'run' ? '' : ` --lifecycle ${options.lifecycle}`;
+  return `nsrig check ${config}${options.targetFlag}${lifecycle} --seed ${options.seed} --runs ${options.runs} --only ${invariant.id} --replay '${path}'`;
 }
 
 /** Why an invariant cannot be checked on this target at all, from the target's constraints. */
@@ -146,8 +149,9 @@ async function checkInvariant(invariant: Invariant, options: CheckOptions, host:
       const traceThis = Boolean(options.trace) && cases === 1;
       // One retry for a probe that produced nothing: a crash that repeats is reported, a passing one
       // (a starved machine) does not cost minutes of shrinking.
-      const { verdict, syscalls } = await runCase(invariant, options.target, profile, host, traceThis, constraints)
-        .catch((e) => (e instanceof ProbeError ? runCase(invariant, options.target, profile, host, false, constraints) : Promise.reject(e)));
+      const lifecycle = options.lifecycle ?? 'run';
+      const { verdict, syscalls } = await runCase(invariant, options.target, profile, host, traceThis, constraints, lifecycle)
+        .catch((e) => (e instanceof ProbeError ? runCase(invariant, options.target, profile, host, false, constraints, lifecycle) : Promise.reject(e)));
       if (syscalls) profiles.push(syscallProfile(`${invariant.id}#1`, profile, syscalls));
       if (!verdict.holds) lastFailure = { expected: verdict.expected, observed: verdict.observed, document };
       return verdict.holds;

@@ -121,6 +121,32 @@ export function leftovers(): string[] {
   return found;
 }
 
+/**
+ * What one OCI runtime's container could leave: a cgroup named after its id in any hierarchy
+ * (runc and crun put one at the top of each when config.json names no cgroupsPath), a running
+ * process in such a cgroup, a host mount naming the id or its bundle. `id` may be a prefix of
+ * ids (a launch that failed before its id was known).
+ */
+export function containerLeftovers(id: string, bundleDir?: string): string[] {
+  const found: string[] = [];
+  const hierarchies = ['', ...fs.readdirSync('/sys/fs/cgroup')].map((h) => path.join('/sys/fs/cgroup', h));
+  for (const dir of hierarchies) {
+    try {
+      for (const entry of fs.readdirSync(dir)) if (entry.includes(id)) found.push(`cgroup directory ${path.join(dir, entry)}`);
+    } catch {
+      // not a directory, or gone
+    }
+  }
+  for (const pid of numericEntries('/proc')) {
+    if (read(`/proc/${pid}/cgroup`).includes(id) && processRuns(pid)) found.push(`process ${pid} still in the container's cgroup`);
+  }
+  for (const line of read('/proc/self/mountinfo').split('\n')) {
+    if (line.includes(id) || (bundleDir !== undefined && line.includes(bundleDir))) found.push(`host mount ${line}`);
+  }
+  if (bundleDir !== undefined && fs.existsSync(bundleDir)) found.push(`bundle directory ${bundleDir}`);
+  return found;
+}
+
 /** True while a process with this pid runs; a zombie (dead, waiting for its parent to reap it) does not. */
 export function processRuns(pid: number): boolean {
   const stat = read(`/proc/${pid}/stat`);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import type { Profile } from '../policy/profile/types.js';
-import type { ContainerSession, Target } from './target.js';
+import type { ContainerSession, Lifecycle, Target } from './target.js';
 import { TargetError } from './target.js';
 import { encodeRequest, PROBE_REQUEST_FLAG, type Observations, type ProbeRequest } from './probe/protocol.js';
 import type { HookRun, HostChangePlan } from './invariant.js';
@@ -81,6 +81,8 @@ export function reportReader(session: Pick<ContainerSession, 'stdout' | 'stderr'
 export interface ScenarioOptions {
   /** Count the system calls of the (first) container, where the target can. */
   trace?: boolean;
+  /** How each container is launched; "run" when absent. */
+  lifecycle?: Lifecycle;
 }
 
 export type SyscallTotals = { name: string; count: number; errors: number }[];
@@ -94,9 +96,12 @@ function withOwnCgroup(profile: Profile): Profile {
   return profile.cgroupsPath === undefined ? profile : { ...profile, cgroupsPath: `${profile.cgroupsPath}-nsrig-${randomBytes(4).toString('hex')}` };
 }
 
-export async function startProbe(target: Target, declared: Profile, request: ProbeRequest, trace = false): Promise<RunningProbe> {
+export async function startProbe(target: Target, declared: Profile, request: ProbeRequest, options: ScenarioOptions = {}): Promise<RunningProbe> {
   const profile = withOwnCgroup(declared);
-  const session = await target.start({ profile, args: probeCommand(request), stdin: request.hold ? 'pipe' : 'null', traceSyscalls: trace });
+  const session = await target.start({
+    profile, args: probeCommand(request), stdin: request.hold ? 'pipe' : 'null', traceSyscalls: options.trace ?? false,
+    ...(options.lifecycle === undefined || options.lifecycle === 'run' ? {} : { lifecycle: options.lifecycle }),
+  });
   return { session, nextReport: reportReader(session) };
 }
 
@@ -106,7 +111,7 @@ export async function finish(probe: RunningProbe): Promise<void> {
 }
 
 export async function runSingle(target: Target, profile: Profile, request: ProbeRequest, options: ScenarioOptions = {}): Promise<{ observed: Observations; syscalls?: SyscallTotals }> {
-  const probe = await startProbe(target, profile, request, options.trace);
+  const probe = await startProbe(target, profile, request, options);
   try {
     const observed = await probe.nextReport();
     await finish(probe);
@@ -117,12 +122,13 @@ export async function runSingle(target: Target, profile: Profile, request: Probe
 }
 
 /** Two containers of one profile; both report while both are alive (the probes hold until released). */
-export async function runPair(target: Target, profile: Profile, requests: [ProbeRequest, ProbeRequest]): Promise<[Observations, Observations]> {
-  const first = await startProbe(target, profile, { ...requests[0], hold: true });
+export async function runPair(target: Target, profile: Profile, requests: [ProbeRequest, ProbeRequest], options: ScenarioOptions = {}): Promise<[Observations, Observations]> {
+  const launch = { lifecycle: options.lifecycle };
+  const first = await startProbe(target, profile, { ...requests[0], hold: true }, launch);
   let second: RunningProbe | undefined;
   try {
     const a = await first.nextReport();
-    second = await startProbe(target, profile, { ...requests[1], hold: true });
+    second = await startProbe(target, profile, { ...requests[1], hold: true }, launch);
     const b = await second.nextReport();
     return [a, b];
   } finally {
@@ -134,9 +140,9 @@ export async function runPair(target: Target, profile: Profile, requests: [Probe
  * One container that looks twice: once started, and again after the host made a change (a mount,
  * say) while it held. The plan's undo runs whatever happened.
  */
-export async function runHostChange(target: Target, profile: Profile, plan: HostChangePlan): Promise<[Observations, Observations]> {
+export async function runHostChange(target: Target, profile: Profile, plan: HostChangePlan, options: ScenarioOptions = {}): Promise<[Observations, Observations]> {
   try {
-    const probe = await startProbe(target, profile, { ...plan.request, hold: true, lookAgain: true });
+    const probe = await startProbe(target, profile, { ...plan.request, hold: true, lookAgain: true }, { lifecycle: options.lifecycle });
     try {
       const before = await probe.nextReport();
       plan.change();

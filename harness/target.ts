@@ -12,6 +12,28 @@ export interface TargetInfo {
   path?: string;
 }
 
+/**
+ * How a container is launched: "run" in one step, or "create" then "start", the way containerd
+ * and CRI-O drive runtimes (runtime-spec, Lifecycle). Default "run".
+ */
+export type Lifecycle = 'run' | 'create-start';
+
+export const LIFECYCLES: readonly Lifecycle[] = ['run', 'create-start'];
+
+/** A change made to the container's configuration between create and start (create-start only). */
+export interface ConfigEdit {
+  hostname?: string;
+  env?: Record<string, string>;
+}
+
+/** What a create-start launch saw between its steps. */
+export interface LifecycleRecord {
+  /** The state right after create, and the init's command line then (not yet the program's). */
+  created: { status: string; initArgs: string[] };
+  /** The state right after start: "running", or "stopped" when the program had already ended. */
+  started: { status: string };
+}
+
 export interface LaunchRequest {
   profile: Profile;
   /** Replaces profile.process.args when given (the harness passes the probe's command line). */
@@ -25,6 +47,12 @@ export interface LaunchRequest {
    * the harness asks for it; broken doubles and wrappers do, to prove keyring.host-key-invisible can fail.
    */
   noNewKeyring?: boolean;
+  lifecycle?: Lifecycle;
+  /**
+   * With create-start: edited into the container's configuration after create, before start; the
+   * started container must not follow it. A target without a configuration file holds nothing to edit.
+   */
+  editAfterCreate?: ConfigEdit;
 }
 
 export interface ExitStatus {
@@ -47,6 +75,8 @@ export interface ContainerSession {
   wait(): Promise<ExitStatus>;
   kill(signal?: NodeJS.Signals): Promise<void>;
   destroy(): Promise<void>;
+  /** With create-start: what the launch saw between create and start. */
+  readonly lifecycle?: LifecycleRecord;
   /** With traceSyscalls: the calls of every process of the container, once it is gone; else undefined. */
   syscalls?(): Promise<{ name: string; count: number; errors: number }[] | undefined>;
   /**
@@ -102,6 +132,8 @@ export interface Target {
   /** What the host lacks to run this target; empty when it can run. */
   preflight(): Promise<string[]>;
   start(request: LaunchRequest): Promise<ContainerSession>;
+  /** The lifecycles start() carries out; only "run" when absent. */
+  lifecycles?(): readonly Lifecycle[];
 }
 
 /**

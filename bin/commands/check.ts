@@ -7,7 +7,7 @@ import { INVARIANTS } from '../../harness/invariants/index.js';
 import { renderParity } from '../../harness/parity.js';
 import { areaOf, type Invariant } from '../../harness/invariant.js';
 import type { Results } from '../../harness/results.js';
-import type { Target } from '../../harness/target.js';
+import { LIFECYCLES, type Lifecycle, type Target } from '../../harness/target.js';
 import { BuiltinTarget } from '../../harness/targets/builtin.js';
 import { OciTarget } from '../../harness/targets/oci/oci-target.js';
 import { BrokenTarget } from '../../harness/targets/doubles/broken-target.js';
@@ -23,6 +23,7 @@ const OPTIONS = {
   target: { type: 'string' },
   runtime: { type: 'string', multiple: true },
   'prepare-host': { type: 'boolean' },
+  lifecycle: { type: 'string' },
   runs: { type: 'string' },
   seed: { type: 'string' },
   only: { type: 'string' },
@@ -52,6 +53,13 @@ export function selectInvariants(only: string | undefined): Invariant[] {
   const unknown = wanted.filter((w) => !known.has(w));
   if (unknown.length) throw new UsageError(`--only: unknown area or invariant ${unknown.join(', ')} (see nsrig check --list)`);
   return INVARIANTS.filter((i) => wanted.includes(i.id) || wanted.includes(areaOf(i)));
+}
+
+function parseLifecycle(text: string | undefined): Lifecycle {
+  if (text === undefined) return 'run';
+  const lifecycle = LIFECYCLES.find((l) => l === text);
+  if (lifecycle === undefined) throw new UsageError(`--lifecycle: expected ${LIFECYCLES.join(' or ')}, got ${JSON.stringify(text)}`);
+  return lifecycle;
 }
 
 function parseShard(text: string | undefined): { index: number; count: number } | undefined {
@@ -102,6 +110,7 @@ export async function check(args: string[]): Promise<number> {
   const jobs = integer(values.jobs, 'jobs', 2, 1);
   const seed = integer(values.seed, 'seed', randomInt(2 ** 31 - 1), 0);
   const shard = parseShard(values.shard);
+  const lifecycle = parseLifecycle(values.lifecycle);
   if (values.replay && (invariants.length !== 1 || values.seed === undefined)) {
     throw new UsageError('--replay needs --seed and --only with exactly one invariant id (the failure prints the whole command)');
   }
@@ -115,6 +124,8 @@ export async function check(args: string[]): Promise<number> {
   const removeRigMountPoints = config ? makeRigMountPoints(config) : () => {};
   try {
     for (const choice of targets) {
+      const lifecycles = choice.target.lifecycles?.() ?? ['run'];
+      if (!lifecycles.includes(lifecycle)) throw new UsageError(`--lifecycle ${lifecycle}: ${choice.flag} carries out only ${lifecycles.join(', ')}`);
       const missing = await choice.target.preflight();
       if (missing.length && choice.runtime && values['prepare-host'] && crunHostProblem()) {
         preparations.push(prepareHostForCrun());
@@ -132,7 +143,7 @@ export async function check(args: string[]): Promise<number> {
       const what = config ? `${config.file} (sha256 ${config.sha256})` : 'generated profiles';
       if (progress.interactive) process.stderr.write(`nsrig check: ${selected.length} invariants × ${runs} runs of ${what} on ${info.name} ${info.version}, seed ${seed}\n`);
       const results = await runCheck({
-        target: choice.target, targetFlag: choice.flag, invariants, runs, seed, jobs, shard, replayPath: values.replay, trace: values.trace, onResult: progress.onResult,
+        target: choice.target, targetFlag: choice.flag, invariants, runs, seed, jobs, shard, replayPath: values.replay, trace: values.trace, lifecycle, onResult: progress.onResult,
         ...(config ? { config } : {}),
       });
       process.stdout.write(`${summaryLine(results)}\n`);

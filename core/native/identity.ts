@@ -37,6 +37,14 @@ export function setParentDeathSignal(): void {
   prctl(PR.SET_PDEATHSIG, 9, 'PR_SET_PDEATHSIG SIGKILL');
 }
 
+/**
+ * Orphaned descendants are re-parented to the caller instead of to init, so it can reap them and
+ * learn their exit status (what a container manager does for a runtime's detached init).
+ */
+export function becomeChildSubreaper(): void {
+  prctl(PR.SET_CHILD_SUBREAPER, 1, 'PR_SET_CHILD_SUBREAPER');
+}
+
 export function dropFromBoundingSet(cap: number): void {
   prctl(PR.CAPBSET_DROP, cap, `PR_CAPBSET_DROP ${cap}`);
 }

@@ -102,6 +102,7 @@ export const raw = {
   mountSetattrSyscall: lib.func('long syscall(long nr, int dfd, const char *path, unsigned int flags, void *attr, size_t size)'),
   pivotRootSyscall: lib.func('long syscall(long nr, const char *newRoot, const char *putOld)'),
   pidfdSendSignalSyscall: lib.func('long syscall(long nr, int pidfd, int sig, void *info, unsigned int flags)'),
+  pidfdOpenSyscall: lib.func('long syscall(long nr, int pid, unsigned int flags)'),
   ptraceValueSyscall: lib.func('long syscall(long nr, long request, int pid, long addr, long data)'),
   ptraceBufferSyscall: lib.func('long syscall(long nr, long request, int pid, long addr, void *data)'),
   closeRangeSyscall: lib.func('long syscall(long nr, unsigned int first, unsigned int last, unsigned int flags)'),

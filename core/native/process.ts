@@ -311,6 +311,13 @@ export function waitForExit(pidfd: number): Promise<ExitInfo> {
 }
 
 
+/** A pidfd for an existing process (pidfd_open); close-on-exec, as every pidfd is. */
+export function openPidfd(pid: number): number {
+  const rc = Number(raw.pidfdOpenSyscall(NR.pidfd_open, pid, 0));
+  if (rc === -1) throw new SyscallError('pidfd_open', lastErrno(), `pid ${pid}`);
+  return rc;
+}
+
 /** Signals through a pidfd; ESRCH (already gone) is not an error. */
 export function signalPidfd(pidfd: number, signal: NodeJS.Signals | number): void {
   const signo = typeof signal === 'number' ? signal : SIGNALS[signal];

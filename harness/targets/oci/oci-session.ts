@@ -7,13 +7,16 @@
 // only once the container's program has started. A runtime that exits without having written it
 // never started the program, so start() rejects with TargetError and the runtime's own last
 // error-level log message; a program that fails after that is the program's exit status.
+// With the create-start lifecycle, `create` runs under a shim that adopts the init and exits as
+// `run` would (create-start-shim.ts), and `start` follows once the created state checks out
+// (create-then-start.ts).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
-import { TargetError, type ContainerSession, type ExecRequest, type ExitStatus, type LaunchRequest } from '../../target.js';
+import { TargetError, type ContainerSession, type ExecRequest, type ExitStatus, type LaunchRequest, type LifecycleRecord } from '../../target.js';
 import { writeBundle, type Bundle } from './bundle-writer.js';
 import { RuntimeDriver } from './runtime-driver.js';
 import { describeFailure, killGroup } from './runtime-command.js';
@@ -23,6 +26,7 @@ import { recordOwner, removeSessionDir, SESSION_DIR_PREFIX } from './session-dir
 import { startOciExec, type OciExec } from './oci-exec.js';
 import { TracedCgroup, untraceableReason } from './traced-cgroup.js';
 import type { SyscallTotals } from '../../scenario.js';
+import { createReport, startCreated, type CreateOutcome } from './create-then-start.js';
 
 export interface SessionTimeouts {
   /** How long the runtime may take to start the program. */
@@ -65,6 +69,7 @@ export class OciSession implements ContainerSession, SyncTeardown {
   private readonly startStderr: Buffer[] = [];
   /** Runtime processes of `exec`, killed with the container. */
   private readonly execs: OciExec[] = [];
+  private record: LifecycleRecord | undefined;
 
   /** Writes the bundle, runs the runtime, and resolves once the program has started. */
   static async start(target: string, binary: string, request: LaunchRequest, timeouts: SessionTimeouts): Promise<OciSession> {
@@ -115,16 +120,19 @@ export class OciSession implements ContainerSession, SyncTeardown {
     private readonly timeouts: SessionTimeouts,
     private readonly traced?: TracedCgroup,
   ) {
+    const createStart = request.lifecycle === 'create-start';
     // Watch before spawning, so the pid file's arrival cannot be missed.
-    const watcher = fs.watch(driver.dir);
+    const watcher = createStart ? undefined : fs.watch(driver.dir);
     recordOwner(driver.dir, driver.binary, driver.stateRoot, this.id);
-    this.child = driver.spawnRun(bundle.dir, this.id, request.stdin);
+    this.child = createStart ? driver.spawnCreate(bundle.dir, this.id, request.stdin) : driver.spawnRun(bundle.dir, this.id, request.stdin);
     trackSession(this);
     this.exited = new Promise((resolve) => {
       this.child.on('error', (e) => this.recordExit({ code: null, signal: null, spawnError: e.message }, resolve));
       this.child.on('exit', (code, signal) => this.recordExit({ code, signal }, resolve));
     });
-    this.stdout = this.child.stdout!;
+    // Node resumes (and so drops) a child's stdio nobody reads yet once the child exits, and the
+    // runtime (or shim) may exit before start() returns to a caller that reads: keep it here.
+    this.stdout = this.child.stdout!.pipe(new PassThrough());
     // Tee: the runtime's own complaints arrive on the container's stderr before the program runs.
     const stderr = new PassThrough();
     this.child.stderr!.pipe(stderr);
@@ -137,14 +145,24 @@ export class OciSession implements ContainerSession, SyncTeardown {
     // The program closing its stdin (or dying) must not crash the harness on the next write; the
     // write's own callback still reports the error.
     this.stdin?.on('error', () => undefined);
-    this.launched = this.waitForStart(watcher).finally(() => {
-      watcher.close();
+    const launching = watcher === undefined ? this.createThenStart(request) : this.waitForStart(watcher);
+    this.launched = launching.finally(() => {
+      watcher?.close();
       this.child.stderr!.off('data', keep);
     });
   }
 
   get hostPid(): number | undefined {
     return this.pid;
+  }
+
+  get lifecycle(): LifecycleRecord | undefined {
+    return this.record;
+  }
+
+  /** What `RUNTIME state` says of this container now. */
+  state(): ReturnType<RuntimeDriver['state']> {
+    return this.driver.state(this.id);
   }
 
   private recordExit(exit: RuntimeExit, resolve: (e: RuntimeExit) => void): void {
@@ -184,6 +202,26 @@ export class OciSession implements ContainerSession, SyncTeardown {
       });
       check();
     });
+  }
+
+  private async createThenStart(request: LaunchRequest): Promise<StartOutcome> {
+    let deadline: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<CreateOutcome>((resolve) => {
+      deadline = setTimeout(() => resolve({ created: false, why: `did not create the container within ${this.timeouts.startMs} ms` }), this.timeouts.startMs);
+    });
+    const created = await Promise.race([createReport(this.child), timedOut]).finally(() => clearTimeout(deadline));
+    if (!created.created) {
+      const said = this.runtimeSaid();
+      if (created.why !== undefined) return { started: false, why: said === undefined ? created.why : `${created.why}; it said: ${said}` };
+      const exit = await this.exited;
+      const how = exit.signal === null ? `exit code ${exit.code}` : `signal ${exit.signal}`;
+      return { started: false, why: said ?? `create exited (${how}) without creating the container and without saying why` };
+    }
+    this.pid = created.pid;
+    const step = await startCreated(this.driver, this.id, created.pid, this.bundle.config.process.args ?? [], this.bundle.configPath, request.editAfterCreate);
+    if (!step.started) return step;
+    this.record = step.record;
+    return { started: true, pid: created.pid };
   }
 
   /**

@@ -2,7 +2,8 @@
 // Target interface.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { LaunchRequest, ProfileConstraints, Target, TargetInfo } from '../../target.js';
+import type { LaunchRequest, Lifecycle, ProfileConstraints, Target, TargetInfo } from '../../target.js';
+import { LIFECYCLES } from '../../target.js';
 import { TargetError } from '../../target.js';
 import { parseProfile } from '../../../policy/profile/load.js';
 import { OciSession, type SessionTimeouts } from './oci-session.js';
@@ -201,6 +202,10 @@ export class OciTarget implements Target {
     }
     await closed;
     return Buffer.concat(chunks).toString('utf8');
+  }
+
+  lifecycles(): readonly Lifecycle[] {
+    return LIFECYCLES;
   }
 
   async start(request: LaunchRequest): Promise<OciSession> {

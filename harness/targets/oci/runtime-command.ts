@@ -38,9 +38,10 @@ export function runtimeEnvironment(): NodeJS.ProcessEnv {
  * /dev/null: crun 1.8.1 fchowns a container's standard streams to the container's user before it
  * joins the user namespace, so a /dev/null stdin would hand the host's /dev/null to that user
  * (containers/crun#1845, fixed by containers/crun#1847). "empty" closes the pipe at once, which
- * reads as end-of-file just as /dev/null does. `fd3`, when given, is the runtime's fd 3 (for --preserve-fds).
+ * reads as end-of-file just as /dev/null does. `fd3`, when given, is the runtime's fd 3: a
+ * descriptor (for --preserve-fds), or "pipe", a fourth pipe for a wrapper of the runtime to report on.
  */
-export function spawnInGroup(file: string, args: string[], stdin: 'pipe' | 'empty', fd3?: number): ChildProcess {
+export function spawnInGroup(file: string, args: string[], stdin: 'pipe' | 'empty', fd3?: number | 'pipe'): ChildProcess {
   const stdio: StdioOptions = fd3 === undefined ? ['pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe', fd3];
   const child: ChildProcess = spawn(file, args, { stdio, detached: true, env: runtimeEnvironment() });
   if (stdin === 'empty') {

@@ -1,11 +1,21 @@
 // runc's command line, which crun, youki and forks share:
-//   RUNTIME --root STATE --log FILE --log-format json run|kill|delete ... ID
+//   RUNTIME --root STATE --log FILE --log-format json run|create|start|state|exec|kill|delete ... ID
 // One driver per session: its own state root and log, so sessions never see each other's
 // containers and the log holds only this container's story.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { runCommand, spawnInGroup, type CommandResult } from './runtime-command.js';
+
+const CREATE_START_SHIM = fileURLToPath(new URL('./create-start-shim.js', import.meta.url));
+
+/** What `RUNTIME state ID` prints (the runtime-spec's state), the fields the rig reads. */
+export interface RuntimeState {
+  status: string;
+  pid?: number;
+  bundle?: string;
+}
 
 export class RuntimeDriver {
   readonly stateRoot: string;
@@ -43,6 +53,31 @@ export class RuntimeDriver {
     if (options.preserveFd !== undefined) args.push('--preserve-fds', '1');
     if (options.subCgroup !== undefined) args.push('--cgroup', options.subCgroup);
     return spawnInGroup(this.binary, [...args, id], 'empty', options.preserveFd);
+  }
+
+  /**
+   * `create` under the create-start shim (create-start-shim.ts), which adopts the container's init
+   * and exits as `run` would; it reports the creation on the child's descriptor 3.
+   */
+  spawnCreate(bundleDir: string, id: string, stdin: 'pipe' | 'null'): ChildProcess {
+    const args = [...this.global(), 'create', '--pid-file', this.pidFile, '--bundle', bundleDir, id];
+    return spawnInGroup(process.execPath, [CREATE_START_SHIM, this.pidFile, this.binary, ...args], stdin === 'pipe' ? 'pipe' : 'empty', 'pipe');
+  }
+
+  start(id: string): Promise<CommandResult> {
+    return runCommand(this.binary, [...this.global(), 'start', id], this.timeoutMs);
+  }
+
+  /** The container's state as the runtime reports it, or why it could not say. */
+  async state(id: string): Promise<RuntimeState | { problem: CommandResult }> {
+    const result = await runCommand(this.binary, [...this.global(), 'state', id], this.timeoutMs);
+    if (result.code !== 0) return { problem: result };
+    try {
+      const state = JSON.parse(result.stdout) as RuntimeState;
+      return typeof state.status === 'string' ? state : { problem: { ...result, stderr: `no status in ${result.stdout}` } };
+    } catch {
+      return { problem: { ...result, stderr: `not JSON: ${result.stdout}` } };
+    }
   }
 
   /** Signals by number: every runtime parses numbers, not every one parses every name. */
