@@ -58,9 +58,16 @@ export interface LaunchOptions {
   beforeSetup?: (pid: number) => void | Promise<void>;
   /** The state's bundle for hooks (an absolute directory). Default: the profile file's directory, else the working directory. */
   bundle?: string;
+  /**
+   * The create-start lifecycle: runs once the container is created (cloned into its namespaces and
+   * cgroup, ids mapped, held before stage 2 carries out any step, so the program cannot have run),
+   * with the container in state "created". Its resolving is the start: the release follows. A
+   * throw, or destroying the container here, ends the launch with nothing left.
+   */
+  created?: (container: Container) => void | Promise<void>;
 }
 
-export type ContainerState = 'starting' | 'running' | 'exited' | 'destroyed';
+export type ContainerState = 'created' | 'starting' | 'running' | 'exited' | 'destroyed';
 
 export interface ContainerExit extends ExitInfo {
   timedOut: boolean;
@@ -341,6 +348,12 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
         if (e instanceof HookError) throw new LaunchError(e.message, `hooks.${kind}`);
         throw e;
       }
+    }
+    if (options.created) {
+      container.state = 'created';
+      await options.created(container);
+      if (container.state !== 'created') throw new LaunchError(`the container was ${container.state} before start`, 'start');
+      container.state = 'starting';
     }
     const reportsText = readAllFromFd(reportRead);
     opened.splice(opened.indexOf(reportRead), 1);

@@ -62,7 +62,9 @@ async function runCase(invariant: Invariant, target: Target, profile: Profile, h
     return { verdict: invariant.check(await runWithHooks(target, profile, recording), profile, host) };
   }
   if (invariant.scenario === 'single') {
-    const { observed, syscalls } = await runSingle(target, profile, invariant.request(profile, host), { trace, lifecycle });
+    const edit = invariant.createStart?.editAfterCreate?.(profile);
+    const launch = invariant.createStart ? { lifecycle: 'create-start' as const, ...(edit ? { editAfterCreate: edit } : {}) } : { lifecycle };
+    const { observed, syscalls } = await runSingle(target, profile, invariant.request(profile, host), { trace, ...launch });
     return { verdict: invariant.check(observed, profile, host, snapshotHost()), syscalls };
   }
   if (invariant.scenario === 'exec') {
@@ -123,7 +125,11 @@ async function checkInvariant(invariant: Invariant, options: CheckOptions, host:
   const base = {
     id: invariant.id, area: areaOf(invariant), level: invariant.level, title: invariant.title, reference: invariant.reference,
   };
+  const lifecycles = options.target.lifecycles?.() ?? ['run'];
+  const lifecycleSkip = invariant.scenario === 'single' && invariant.createStart && !lifecycles.includes('create-start')
+    ? `${info.name} launches containers only with ${lifecycles.join(', ')}, not create then start` : undefined;
   const skip = invariant.skipWhen?.(host, info)
+    ?? lifecycleSkip
     ?? (options.config ? notApplicable(invariant, options.config.profile, host) : undefined)
     ?? constraintSkip(invariant, constraints);
   if (skip) return { ...base, status: 'skip', reason: skip, cases: 0, durationMs: 0 };

@@ -95,6 +95,14 @@ export function processesWithArgument(argument: string): number[] {
   return pids;
 }
 
+/** argv of a process as /proc shows it; undefined once it is gone. */
+export function processArgs(pid: number): string[] | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
+  } catch {
+    return undefined;
+  }
+}
 
 export function describeHost(): HostInfo {
   const release = /PRETTY_NAME="?([^"\n]*)"?/.exec(readText('/etc/os-release'))?.[1] ?? 'unknown';

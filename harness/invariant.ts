@@ -4,7 +4,7 @@ import type { HookKind, Profile, NamespaceType } from '../policy/profile/types.j
 import type { HookRecord, HookRecording } from './hook-recorder.js';
 import type { InvariantLevel, Reference } from './results.js';
 import type { Observations, ProbeRequest } from './probe/protocol.js';
-import type { TargetInfo } from './target.js';
+import type { ConfigEdit, TargetInfo } from './target.js';
 import type { HostFacts, HostSnapshot } from './host-facts.js';
 import type { GenerationOptions } from './generators/profile-document.js';
 import type { ExecGiven } from './exec-scenario.js';
@@ -62,6 +62,11 @@ interface InvariantBase {
 /** A predicate over one container's observations (and the host after it ran). */
 export interface SingleInvariant extends InvariantBase {
   scenario: 'single';
+  /**
+   * Launch with create, then start, whatever the check's lifecycle; editAfterCreate is written into
+   * the container's configuration between the two. Targets that cannot create-start skip it.
+   */
+  createStart?: { editAfterCreate?(profile: Profile): ConfigEdit };
   request(profile: Profile, host: HostFacts): ProbeRequest;
   check(observed: Observations, profile: Profile, host: HostFacts, after: HostSnapshot): Verdict;
 }

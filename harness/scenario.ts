@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import type { Profile } from '../policy/profile/types.js';
-import type { ContainerSession, Lifecycle, Target } from './target.js';
+import type { ConfigEdit, ContainerSession, Lifecycle, Target } from './target.js';
 import { TargetError } from './target.js';
 import { encodeRequest, PROBE_REQUEST_FLAG, type Observations, type ProbeRequest } from './probe/protocol.js';
 import type { HookRun, HostChangePlan } from './invariant.js';
@@ -83,6 +83,8 @@ export interface ScenarioOptions {
   trace?: boolean;
   /** How each container is launched; "run" when absent. */
   lifecycle?: Lifecycle;
+  /** With create-start: written into the configuration between create and start. */
+  editAfterCreate?: ConfigEdit;
 }
 
 export type SyscallTotals = { name: string; count: number; errors: number }[];
@@ -101,6 +103,7 @@ export async function startProbe(target: Target, declared: Profile, request: Pro
   const session = await target.start({
     profile, args: probeCommand(request), stdin: request.hold ? 'pipe' : 'null', traceSyscalls: options.trace ?? false,
     ...(options.lifecycle === undefined || options.lifecycle === 'run' ? {} : { lifecycle: options.lifecycle }),
+    ...(options.editAfterCreate === undefined ? {} : { editAfterCreate: options.editAfterCreate }),
   });
   return { session, nextReport: reportReader(session) };
 }

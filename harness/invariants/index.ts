@@ -58,6 +58,7 @@ import { runInSpecifiedNamespaces } from './hooks/run-in-specified-namespaces.js
 import { failingPrestartStopsStart } from './hooks/failing-prestart-stops-start.js';
 import { limitsAsDeclared } from './process/limits-as-declared.js';
 import { valuesApplied } from './sysctl/values-applied.js';
+import { editAfterCreateIgnored } from './lifecycle/edit-after-create-ignored.js';
 
 export const INVARIANTS: readonly Invariant[] = [
   initIsPid1,
@@ -118,4 +119,5 @@ export const INVARIANTS: readonly Invariant[] = [
   failingPrestartStopsStart,
   limitsAsDeclared,
   valuesApplied,
+  editAfterCreateIgnored,
 ];

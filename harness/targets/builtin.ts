@@ -2,16 +2,22 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { launchContainer, LaunchError, type Container } from '../../core/container.js';
 import { killLiveContainersOnExit } from '../../core/live-containers.js';
-import type { ContainerSession, ExitStatus, LaunchRequest, Target, TargetInfo } from '../target.js';
-import { TargetError } from '../target.js';
+import type { ContainerSession, ExitStatus, LaunchRequest, Lifecycle, LifecycleRecord, Target, TargetInfo } from '../target.js';
+import { LIFECYCLES, TargetError } from '../target.js';
+import { processArgs } from '../host-facts.js';
 import { hostPrerequisites } from './host-prerequisites.js';
 import { Tracer } from '../../core/tracer/index.js';
 import { RIG_DIR } from '../probe-rig.js';
 
 const VERSION = '0.1.0';
 
+/** The engine's states by the runtime-spec's names, as `state` would report them. */
+function specStatus(container: Container): string {
+  return container.state === 'exited' ? 'stopped' : container.state;
+}
+
 class BuiltinSession implements ContainerSession {
-  constructor(private readonly container: Container, private readonly tracer?: Tracer) {}
+  constructor(private readonly container: Container, private readonly tracer?: Tracer, readonly lifecycle?: LifecycleRecord) {}
   get id(): string {
     return this.container.id;
   }
@@ -57,16 +63,32 @@ export class BuiltinTarget implements Target {
     return hostPrerequisites();
   }
 
+  lifecycles(): readonly Lifecycle[] {
+    return LIFECYCLES;
+  }
+
   async start(request: LaunchRequest): Promise<ContainerSession> {
     const tracer = request.traceSyscalls ? await Tracer.start({ countErrors: true }) : undefined;
+    // create-start: the engine's create is everything up to releasing stage 2, start the release.
+    // It has no configuration file: the profile was compiled at create, so an edit has nothing to change.
+    let created: LifecycleRecord['created'] | undefined;
+    const createStart = request.lifecycle === 'create-start' ? {
+      created: (container: Container) => {
+        created = { status: specStatus(container), initArgs: processArgs(container.pid) ?? [] };
+        const program = request.args ?? request.profile.process.args;
+        if (created.initArgs.join('\0') === program.join('\0')) throw new LaunchError(`the program already runs before start (pid ${container.pid})`, 'create');
+      },
+    } : {};
     try {
       const container = await launchContainer(request.profile, {
         // The probe runs from there (probe-rig.ts).
         nsrigTreeAt: RIG_DIR,
         args: request.args, stdio: 'pipe', stdin: request.stdin, noNewKeyring: request.noNewKeyring,
         ...(tracer ? { seccompPrograms: [tracer.filter], beforeSetup: (pid: number) => tracer.attach(pid) } : {}),
+        ...createStart,
       });
-      return new BuiltinSession(container, tracer);
+      const record = created && { created, started: { status: specStatus(container) } };
+      return new BuiltinSession(container, tracer, record);
     } catch (e) {
       if (tracer && !tracer.isAttached) await tracer.abandon();
       if (e instanceof LaunchError) throw new TargetError('builtin', e.message, e.detail ? JSON.stringify(e.detail) : undefined);

@@ -13,6 +13,7 @@ import { OciTarget } from '../../harness/targets/oci/oci-target.js';
 import { writeBundle } from '../../harness/targets/oci/bundle-writer.js';
 import { projectRoot } from '../../harness/targets/oci/host-root-view.js';
 import type { OciRuntimeConfig } from '../../policy/profile/oci-config.js';
+import type { LaunchRequest } from '../../harness/target.js';
 import { WRAPPER_RUNTIMES, wrapperRuntimePath } from '../../harness/targets/runtime-wrappers/wrapper-runtimes.js';
 
 const privateTmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-oci-wrappers-test-'));
@@ -78,8 +79,8 @@ interface Observed {
   stderr: string;
 }
 
-async function observe(runtime: string): Promise<Observed> {
-  const session = await new OciTarget(runtime).start({ profile: strictForRunc(), stdin: 'null' });
+async function observe(runtime: string, launch: Partial<LaunchRequest> = {}): Promise<Observed> {
+  const session = await new OciTarget(runtime).start({ profile: strictForRunc(), stdin: 'null', ...launch });
   let stdout = '';
   let stderr = '';
   session.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
@@ -129,6 +130,8 @@ interface Breakage {
   facts(f: Record<string, string>): void;
   /** The facts that differ from plain runc's: these and no others. */
   changes: string[];
+  /** How the container is launched, when the breakage needs more than `run`. */
+  launch?: Partial<LaunchRequest>;
 }
 
 const hasNamespace = (c: OciRuntimeConfig, type: string): boolean => c.linux.namespaces.some((n) => n.type === type);
@@ -272,6 +275,13 @@ const BREAKAGES: Record<string, (t: import('ava').ExecutionContext) => Breakage>
     facts: (f) => t.is(f.keepalive, '7200'),
     changes: ['keepalive'],
   }),
+  // Launched with create, then start, and config.json's hostname edited in between.
+  'runc-start-rereads-config': (t) => ({
+    config: (c) => t.is(c.hostname, 'edited-after-create'),
+    facts: (f) => t.is(f.hostname, 'edited-after-create'),
+    changes: ['hostname'],
+    launch: { lifecycle: 'create-start', editAfterCreate: { hostname: 'edited-after-create' } },
+  }),
   // What changes is the claim alone: see the test below.
   'runc-claims-spec-1.1': (t) => ({
     config: (c, plain) => t.deepEqual(c, plain),
@@ -294,9 +304,9 @@ for (const wrapper of WRAPPER_RUNTIMES.filter((w) => w.kind === 'isolation')) {
   test(`${wrapper.name} breaks what it says (${wrapper.breaks}) and the container still runs`, async (t) => {
     const breakage = BREAKAGES[wrapper.name];
     if (breakage === undefined) return t.fail(`no expectation written for ${wrapper.name}`);
-    const { facts, config, code, stderr } = await observe(wrapperRuntimePath(wrapper.name));
-    t.is(code, 0, stderr);
     const expected = breakage(t);
+    const { facts, config, code, stderr } = await observe(wrapperRuntimePath(wrapper.name), expected.launch);
+    t.is(code, 0, stderr);
     const plain = await plainRunc();
     expected.config(config, plain.config);
     expected.facts(facts);

@@ -1,7 +1,7 @@
 // A deliberately broken target for checking the harness itself: it launches on the built-in
 // engine, but alters the request first so that exactly one isolation property is lost. The
 // harness still judges the observations against the profile it asked for.
-import type { ContainerSession, LaunchRequest, ProfileConstraints, Target, TargetInfo } from '../../target.js';
+import type { ContainerSession, LaunchRequest, ProfileConstraints, Target, TargetInfo, Lifecycle } from '../../target.js';
 import { BuiltinTarget } from '../builtin.js';
 
 export interface Breakage {
@@ -31,6 +31,10 @@ export class BrokenTarget implements Target {
 
   constraints(): Promise<ProfileConstraints> {
     return this.inner.constraints?.() ?? Promise.resolve({ excludeNamespaces: [] });
+  }
+
+  lifecycles(): readonly Lifecycle[] {
+    return this.inner.lifecycles?.() ?? ['run'];
   }
 
   start(request: LaunchRequest): Promise<ContainerSession> {

@@ -9,6 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { ConfigEdit, LifecycleRecord } from '../../target.js';
 import type { RuntimeDriver } from './runtime-driver.js';
 import { describeFailure } from './runtime-command.js';
+import { processArgs } from '../../host-facts.js';
 
 export type CreateOutcome = { created: true; pid: number } | { created: false; why?: string };
 
@@ -38,16 +39,6 @@ export function createReport(child: ChildProcess): Promise<CreateOutcome> {
     channel.on('error', () => resolve({ created: false }));
     channel.on('end', () => resolve({ created: false }));
   });
-}
-
-/** argv of a process as /proc shows it; undefined once it is gone. */
-export function processArgs(pid: number): string[] | undefined {
-  try {
-    const raw = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return raw.split('\0').slice(0, -1);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Writes an edit into the bundle's config.json the way an operator would, between create and start. */

@@ -3,8 +3,8 @@
 # so the harness can show that each broken property is caught by the invariant that guards it.
 #
 # NSRIG_WRAPPED_RUNTIME names the runtime to exec (default: runc on PATH).
-# Most wrappers touch create and run only, the runc-exec-* ones exec only; every other command
-# passes through unchanged.
+# Most wrappers touch create and run only, the runc-exec-* ones exec only, runc-start-rereads-config
+# start only; every other command passes through unchanged.
 
 WRAPPED_RUNTIME="${NSRIG_WRAPPED_RUNTIME:-runc}"
 

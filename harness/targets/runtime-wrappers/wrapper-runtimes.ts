@@ -38,6 +38,7 @@ export const WRAPPER_RUNTIMES: readonly WrapperRuntime[] = [
   { name: 'runc-ignores-sysctl', kind: 'isolation', breaks: 'linux.sysctl is dropped: no declared kernel parameter is written' },
   { name: 'runc-ignores-pids-limit', kind: 'isolation', breaks: 'linux.resources.pids is dropped: the container has no pids limit' },
   { name: 'runc-hook-wrong-namespace', kind: 'isolation', breaks: 'createContainer hooks run on the host, in the runtime\'s namespaces, as the last createRuntime hooks' },
+  { name: 'runc-start-rereads-config', kind: 'isolation', breaks: 'start applies the hostname of a config.json edited after create' },
   { name: 'runc-hangs', kind: 'runtime-failure', breaks: 'create and run hang without starting the container' },
 ];
 
