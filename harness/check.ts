@@ -69,7 +69,7 @@ async function runCase(invariant: Invariant, target: Target, profile: Profile, h
   }
   if (invariant.scenario === 'exec') {
     const given = execRequestFor(profile);
-    const [init, joined] = await runExec(target, profile, given);
+    const [init, joined] = await runExec(target, profile, given, { lifecycle });
     return { verdict: invariant.check(init, joined, given, profile, host) };
   }
   if (invariant.scenario === 'host-change') {

@@ -5,7 +5,7 @@ import type { Profile } from '../policy/profile/types.js';
 import type { ExecRequest, Target, TargetInfo } from './target.js';
 import { TargetError } from './target.js';
 import type { Observations } from './probe/protocol.js';
-import { finish, probeCommand, reportReader, startProbe } from './scenario.js';
+import { finish, probeCommand, reportReader, startProbe, type ScenarioOptions } from './scenario.js';
 import { RIG_DIR } from './probe-rig.js';
 
 /** What an exec was given besides its command line. */
@@ -47,8 +47,8 @@ export function execRequestFor(profile: Profile): ExecGiven {
 }
 
 /** The init's report and the joined process's, while both are alive. */
-export async function runExec(target: Target, profile: Profile, given: ExecGiven): Promise<[Observations, Observations]> {
-  const probe = await startProbe(target, profile, { hold: true });
+export async function runExec(target: Target, profile: Profile, given: ExecGiven, options: ScenarioOptions = {}): Promise<[Observations, Observations]> {
+  const probe = await startProbe(target, profile, { hold: true }, { lifecycle: options.lifecycle });
   try {
     const init = await probe.nextReport();
     const session = probe.session;
