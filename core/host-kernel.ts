@@ -13,7 +13,8 @@ export {
   addPossessorOnlyKey, describeKeyErrno, invalidateKey, joinNewSessionKeyring, searchSessionKeyringErrno, sessionKeyringSerial,
 } from './native/keyring.js';
 export { mount, setPropagation, unmountDetached } from './native/mount.js';
-export { assertCloneExecSupported, cloneExec, closeFd, waitForExit } from './native/process.js';
+export { assertCloneExecSupported, cloneExec, closeFd, openPidfd, waitForExit } from './native/process.js';
+export { becomeChildSubreaper } from './native/identity.js';
 
 /** A system call by number with integer arguments only (a probe's attempt): its result and errno, never thrown. */
 export function trySyscall(nr: number, args: readonly number[] = []): RawSyscallResult {

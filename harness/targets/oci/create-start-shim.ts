@@ -12,8 +12,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { spawn } from 'node:child_process';
-import { becomeChildSubreaper } from '../../../core/native/identity.js';
-import { openPidfd, waitForExit } from '../../../core/native/process.js';
+import { becomeChildSubreaper, openPidfd, waitForExit } from '../../../core/host-kernel.js';
 
 const REPORT_FD = 3;
 /** The shim could not do its own part (no subreaper, no pidfd): no runtime reached that far. */
