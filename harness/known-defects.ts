@@ -21,6 +21,11 @@ export interface KnownDefect {
   url: string;
   /** One line: what the runtime does wrong. */
   summary: string;
+  /**
+   * "sometimes" for a race: the invariant fails in some runs and holds in others, so a run where it
+   * holds says nothing about a fix. Absent: every run of an affected version fails.
+   */
+  occurs?: 'sometimes';
 }
 
 /** A table that does not have the shape above: the file, the field path, what was expected there. */
@@ -47,6 +52,7 @@ const FIELDS: Record<keyof KnownDefect, { required: boolean; expected: string; v
   reference: { required: true, expected: 'an upstream reference OWNER/REPO#NUMBER', valid: (v) => REFERENCE.test(v) },
   url: { required: true, expected: 'an https:// URL', valid: (v) => /^https:\/\/\S+$/.test(v) },
   summary: { required: true, expected: 'a one-line summary', valid: (v) => v.trim().length > 0 && !v.includes('\n') },
+  occurs: { required: false, expected: '"sometimes" (a race), or no occurs field', valid: (v) => v === 'sometimes' },
 };
 
 const describe = (v: unknown): string => (v === undefined ? 'nothing' : JSON.stringify(v) ?? String(v));

@@ -54,6 +54,7 @@ test('a malformed table is refused with the file, the field path and what was ex
     [[{ ...RECORD, fixed: '1.9.2' }], /\[0\]\.fixed: expected no such field \(known: runtime, introducedIn, fixedIn/],
     [[{ ...RECORD, introducedIn: '2.0.0' }], /\[0\]\.introducedIn: expected a version before fixedIn 1\.9\.2, got "2\.0\.0"$/],
     [[{ ...RECORD, summary: 42 }], /\[0\]\.summary: expected a one-line summary, got 42$/],
+    [[{ ...RECORD, occurs: 'often' }], /\[0\]\.occurs: expected "sometimes" \(a race\), or no occurs field, got "often"$/],
   ];
   for (const [doc, message] of cases) {
     const error = t.throws(() => parseKnownDefects(doc, 't.json'), { instanceOf: KnownDefectsError });
