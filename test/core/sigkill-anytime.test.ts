@@ -24,19 +24,21 @@ const sleeper = path.join(dir, 'sleeper.yaml');
 fs.writeFileSync(sleeper, 'name: sleeper\nprocess:\n  args: [/bin/sh, -c, "sleep 30"]\n  timeout: 60\n');
 fs.writeFileSync(profile, 'name: quick\nprocess:\n  args: [/bin/true]\n');
 
-test.after.always(() => {
+test.after.always(async () => {
   try {
     fs.writeFileSync(path.join(holding, 'cgroup.kill'), '1');
   } catch {
     // not there, or empty
   }
-  for (let i = 0; i < 100; i++) {
+  // Waits without blocking: the killed children are this process's, and only the event loop reaps
+  // them (a blocking wait kept them as zombies, the cgroup busy, and the directory left behind).
+  for (let i = 0; i < 500; i++) {
     try {
       fs.rmdirSync(holding);
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') break;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+      await sleep(20);
     }
   }
   fs.rmSync(dir, { recursive: true, force: true });
