@@ -2,6 +2,7 @@
 // kill all of them at once (cgroup.kill) even when the profile has no PID namespace.
 import fs from 'node:fs';
 import path from 'node:path';
+import { startTicksOf } from './process-start.js';
 
 const CANDIDATE_ROOTS = ['/sys/fs/cgroup/unified', '/sys/fs/cgroup'];
 
@@ -67,14 +68,8 @@ const CLOCK_TICKS_PER_SECOND = 100;
  * reused, so a process that started after the cgroup was made is someone else.
  */
 function ownerLives(pid: number, dir: string): boolean {
-  let stat: string;
-  try {
-    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return false;
-  }
-  // Field 22, counted after the command name's closing parenthesis (which may hold spaces).
-  const startTicks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  const startTicks = startTicksOf(pid);
+  if (startTicks === undefined) return false;
   const bootedAt = Date.now() / 1000 - Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
   const startedAt = bootedAt + startTicks / CLOCK_TICKS_PER_SECOND;
   let createdAt: number;

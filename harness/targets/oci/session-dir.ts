@@ -9,6 +9,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { readMountinfo } from './cgroup-layout.js';
 import { isSameOrBelow } from './host-root-view.js';
+import { startTicksOf } from '../../../core/process-start.js';
 
 export const SESSION_DIR_PREFIX = 'nsrig-bundle-';
 const OWNER_FILE = 'owner.json';
@@ -21,16 +22,6 @@ interface SessionOwner {
   runtime: string;
   stateRoot: string;
   id: string;
-}
-
-function startTicksOf(pid: number | 'self'): number | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Counted after the command name's closing parenthesis (which may hold spaces).
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Written before the runtime is run, so that no container exists without its owner on record. */
