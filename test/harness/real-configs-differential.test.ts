@@ -13,7 +13,7 @@ import { profileFromOciConfig } from '../../policy/profile/oci-config.js';
 import { ProfileErrors } from '../../policy/profile/profile-error.js';
 import { crunHostProblem, prepareHostForCrun, undoHostPreparation, type HostPreparation } from '../../harness/targets/oci/crun-host-preparation.js';
 import { projectRoot } from '../../harness/probe-rig.js';
-import { REAL_CONFIG_NAMES, readRealConfig, type RealConfigName } from '../fixtures/oci-configs/real-configs.js';
+import { REAL_CONFIG_NAMES, adaptHostPaths, readRealConfig, type RealConfigName } from '../fixtures/oci-configs/real-configs.js';
 import { buildTinyRootfs, tinyRootfsProblem } from '../fixtures/oci-configs/tiny-rootfs.js';
 import { hostNamespaceLinks, observerScript, parseObservations } from '../fixtures/oci-configs/differential-observer.js';
 
@@ -43,19 +43,6 @@ test.after.always(() => {
 });
 
 type Config = Record<string, any>;
-
-/** A bind source under the tool's own state directory becomes a file (or, for shm, a directory) of ours. */
-function adaptHostPaths(config: Config, bundle: string): void {
-  const files = path.join(bundle, 'host-files');
-  fs.mkdirSync(files, { recursive: true });
-  for (const mount of config.mounts ?? []) {
-    if (typeof mount.source !== 'string' || !mount.source.startsWith('/tmp/nsrig-oci-fixtures-')) continue;
-    const local = path.join(files, path.basename(mount.source));
-    if (path.basename(mount.source) === 'shm') fs.mkdirSync(local, { recursive: true });
-    else fs.writeFileSync(local, `${path.basename(mount.source)} of the differential test\n`);
-    mount.source = local;
-  }
-}
 
 /** Takes out what nsrig refuses because another piece of work brings it, and says why; fails on any other refusal. */
 function withoutNotYetComparable(config: Config, source: string): string[] {
@@ -100,7 +87,7 @@ function bundleFor(name: RealConfigName): { dir: string; config: Config; notYet:
   buildTinyRootfs(rootfs);
   const config = readRealConfig(name) as Config;
   config.root = { path: 'rootfs', readonly: Boolean(config.root?.readonly) };
-  adaptHostPaths(config, dir);
+  adaptHostPaths(config, dir, 'the differential test');
   const notYet = withoutNotYetComparable(config, path.join(dir, 'config.json'));
   // Host-derived values: Podman copies its own raised limits; no runtime may go past the hard limit this test runs under.
   const hardNofile = Number(spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim());
