@@ -12,6 +12,7 @@ import {
 } from '../core/host-kernel.js';
 import { MS } from '../policy/kernel/mount-flags.js';
 import type { HostInfo } from './results.js';
+import { readMountinfo } from '../core/cgroup-layout.js';
 import type { Profile } from '../policy/profile/types.js';
 import { namespaceInodes, parseMountinfo } from './probe/observe.js';
 import { GENERATED_SYSCTLS } from './generators/sysctl.js';
@@ -156,7 +157,7 @@ const FIXTURE_NAME = new RegExp(`^${FIXTURE_PREFIX}(\\d+)-[^/]+$`);
  */
 function sweepStaleFixtureDirs(): void {
   const inTmp = fs.readdirSync(os.tmpdir()).map((name) => path.join(os.tmpdir(), name));
-  const mounted = parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')).map((m) => m.mountPoint);
+  const mounted = readMountinfo().map((m) => m.mountPoint);
   for (const dir of new Set([...inTmp, ...mounted])) {
     const pid = Number(FIXTURE_NAME.exec(path.basename(dir))?.[1]);
     if (!pid || fs.existsSync(`/proc/${pid}`)) continue;

@@ -10,7 +10,7 @@ import { TargetError } from './target.js';
 import { encodeRequest, PROBE_REQUEST_FLAG, type Observations, type ProbeRequest } from './probe/protocol.js';
 import type { HookRun, HostChangePlan } from './invariant.js';
 import { HookRecorder, RUNTIME_NAMESPACE_HOOKS, stateOf, type HookRecord, type HookRecording } from './hook-recorder.js';
-import { parseMountinfo } from './probe/observe.js';
+import { readCgroupLayout } from '../core/cgroup-layout.js';
 import { PROBE_IN_CONTAINER } from './probe-rig.js';
 
 /** The probe's entry point on the host; inside containers it is PROBE_IN_CONTAINER (probe-rig.ts). */
@@ -197,7 +197,7 @@ function hostPidLeftovers(records: HookRecord[]): HookRun['leftovers'] {
       seen.set(pid, seen.get(pid) ?? r.stateCgroup);
     }
   }
-  const cgroupRoot = cgroup2Mount();
+  const cgroupRoot = readCgroupLayout().unifiedMount;
   return [...seen].map(([pid, cgroup]) => ({
     pid,
     alive: fs.existsSync(`/proc/${pid}`),
@@ -206,6 +206,3 @@ function hostPidLeftovers(records: HookRecord[]): HookRun['leftovers'] {
   }));
 }
 
-function cgroup2Mount(): string | undefined {
-  return parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')).find((m) => m.fsType === 'cgroup2')?.mountPoint;
-}
