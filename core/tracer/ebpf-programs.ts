@@ -15,9 +15,13 @@
 // Maps: counts {tgid, nr} → {calls, errors} (per-CPU hash); procs tgid → {first seen, parent,
 // comm}; lost (per-CPU array) counts calls that found the counts table full; watch nr → how many
 // more calls of nr to sample, and samples (nr * SAMPLES_PER_CALL + i) → {tgid, nr, registers},
-// for the calls a checked policy may refuse.
+// for the calls a checked policy refuses: a call the policy refuses only for some arguments is
+// judged in the program, by the policy's own conditions on its argument registers, so the calls it
+// lets through (socket(AF_UNIX) in every shell before the one socket(AF_INET)) spend no sample.
 import { Assembler, type Label } from '../../policy/ebpf/assembler.js';
 import type { Instruction } from '../../policy/ebpf/isa.js';
+import type { RefusalRules } from '../../policy/seccomp/violating-calls.js';
+import type { ResolvedCondition } from '../../policy/seccomp/resolve.js';
 import { syscallNumber } from '../../policy/kernel/syscall-table.js';
 
 export const PHASE = { idle: 0, armed: 1, execing: 2, running: 3 } as const;
@@ -35,7 +39,11 @@ export const PROC_VALUE = { firstSeen: 0, parent: 8, comm: 16, size: 32 } as con
 export const SAMPLE_VALUE = { tgid: 0, nr: 4, regs: 8, size: 8 + 72 } as const;
 /** Byte offsets in struct pt_regs (x86_64) and where the argument registers land in a sample. */
 const PT_REGS = { r10: 56, si: 104, di: 112, origAx: 120 } as const;
-export const SAMPLE_ARG_OFFSETS = [112, 104, 96, 56, 72, 64].map((o) => SAMPLE_VALUE.regs + o - PT_REGS.r10);
+const ARG_REGISTERS = [112, 104, 96, 56, 72, 64].map((o) => o - PT_REGS.r10);
+export const SAMPLE_ARG_OFFSETS = ARG_REGISTERS.map((o) => SAMPLE_VALUE.regs + o);
+/** Where sys_enter reads a watched call's registers (r10 to di) to judge them, then copies them. */
+const REGS_BUFFER = -112;
+const REGS_SIZE = SAMPLE_VALUE.size - SAMPLE_VALUE.regs;
 
 const EXECVE = syscallNumber('execve', 'x86_64')!;
 const EXECVEAT = syscallNumber('execveat', 'x86_64')!;
@@ -51,6 +59,8 @@ export interface ProgramOptions {
   execPath?: string;
   /** Sample the arguments of watched calls (the watch and samples maps exist). */
   sampling: boolean;
+  /** Per x86_64 number, which of its calls are sampled; a watched number not here: every call. */
+  sampleWhen?: ReadonlyMap<number, RefusalRules>;
   /** offsetof(struct task_struct, tgid), for the fork program. */
   taskTgidOffset: number;
 }
@@ -98,6 +108,47 @@ function onlyExecOf(a: Assembler, path: string, out: Label): void {
     a.ldx('DW', 'r1', 'r10', PATH_BUFFER + 8 * i);
     a.ldImm64('r2', padded.readBigUInt64LE(8 * i));
     a.jump('jne', 'r1', 'r2', out);
+  }
+}
+
+/**
+ * On to `take` when the call (r9) is one the policy refuses with the arguments in the registers at
+ * REGS_BUFFER, else `out`: the rules of each conditional number in their order, as seccomp's
+ * filter takes them, comparing 64-bit registers unsigned. Numbers without rules go to `take`.
+ */
+function onlyRefused(a: Assembler, sampleWhen: ReadonlyMap<number, RefusalRules> | undefined, take: Label, out: Label): void {
+  const judged = [...(sampleWhen ?? [])].map(([nr, rules]) => ({ nr, rules, at: a.label(`refused_${nr}`) }));
+  for (const { nr, at } of judged) a.jump('jeq', 'r9', nr, at);
+  a.ja(take);
+  for (const { rules, at } of judged) {
+    a.place(at);
+    for (const rule of rules.rules) {
+      const next = a.label();
+      for (const c of rule.conditions) unlessHolds(a, c, next);
+      a.ja(rule.refuses ? take : out);
+      a.place(next);
+    }
+    a.ja(rules.otherwise ? take : out);
+  }
+}
+
+/** Jumps to `fails` unless condition `c` holds for the argument at REGS_BUFFER. Clobbers r1, r2. */
+function unlessHolds(a: Assembler, c: ResolvedCondition, fails: Label): void {
+  const register = ARG_REGISTERS[c.index];
+  if (register === undefined) throw new RangeError(`a seccomp condition names argument ${c.index}; system calls have 6 (0 to 5)`);
+  a.ldx('DW', 'r1', 'r10', REGS_BUFFER + register);
+  a.ldImm64('r2', c.value);
+  switch (c.op) {
+    case 'SCMP_CMP_EQ': return a.jump('jne', 'r1', 'r2', fails);
+    case 'SCMP_CMP_NE': return a.jump('jeq', 'r1', 'r2', fails);
+    case 'SCMP_CMP_LT': return a.jump('jge', 'r1', 'r2', fails);
+    case 'SCMP_CMP_LE': return a.jump('jgt', 'r1', 'r2', fails);
+    case 'SCMP_CMP_GE': return a.jump('jlt', 'r1', 'r2', fails);
+    case 'SCMP_CMP_GT': return a.jump('jle', 'r1', 'r2', fails);
+    case 'SCMP_CMP_MASKED_EQ':
+      a.alu64('and', 'r1', 'r2');
+      a.ldImm64('r2', c.valueTwo);
+      return a.jump('jne', 'r1', 'r2', fails);
   }
 }
 
@@ -253,6 +304,7 @@ export function sysEnterProgram(o: ProgramOptions): Instruction[] {
 
   a.place(sample);
   if (o.sampling) {
+    const take = a.label('take');
     // watch[nr] is how many more calls of nr to sample; most calls read 0 here and stop.
     a.jump('jge', 'r9', SAMPLED_NUMBERS, out);
     a.stx('W', 'r10', -4, 'r9');
@@ -260,6 +312,19 @@ export function sysEnterProgram(o: ProgramOptions): Instruction[] {
     a.jump('jeq', 'r0', 0, out);
     a.ldx('W', 'r1', 'r0', 0);
     a.jump32('jsle', 'r1', 0, out);
+    // The registers, read once: judged first, then kept as the sample.
+    a.mov64('r1', 'r10');
+    a.add64('r1', REGS_BUFFER);
+    a.mov64('r2', REGS_SIZE);
+    a.ldx('DW', 'r3', 'r6', 0);
+    a.add64('r3', PT_REGS.r10);
+    a.call('probe_read_kernel');
+    a.jump('jne', 'r0', 0, out);
+    onlyRefused(a, o.sampleWhen, take, out);
+    a.place(take);
+    a.stx('W', 'r10', -4, 'r9');
+    a.lookup('watch', -4);
+    a.jump('jeq', 'r0', 0, out);
     a.mov64('r1', -1);
     a.atomic('fetch_add', 'W', 'r0', 0, 'r1');
     a.jump32('jsle', 'r1', 0, out);
@@ -276,12 +341,10 @@ export function sysEnterProgram(o: ProgramOptions): Instruction[] {
     a.alu64('rsh', 'r1', 32);
     a.stx('W', 'r0', SAMPLE_VALUE.tgid, 'r1');
     a.stx('W', 'r0', SAMPLE_VALUE.nr, 'r9');
-    a.mov64('r1', 'r0');
-    a.add64('r1', SAMPLE_VALUE.regs);
-    a.mov64('r2', SAMPLE_VALUE.size - SAMPLE_VALUE.regs);
-    a.ldx('DW', 'r3', 'r6', 0);
-    a.add64('r3', PT_REGS.r10);
-    a.call('probe_read_kernel');
+    for (let off = 0; off < REGS_SIZE; off += 8) {
+      a.ldx('DW', 'r1', 'r10', REGS_BUFFER + off);
+      a.stx('DW', 'r0', SAMPLE_VALUE.regs + off, 'r1');
+    }
   }
   finish(a, out);
   return a.assemble();

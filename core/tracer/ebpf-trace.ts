@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { encode } from '../../policy/ebpf/isa.js';
 import { AUDIT_ARCH_X86_64 } from '../../policy/kernel/syscall-table.js';
+import type { RefusalRules } from '../../policy/seccomp/violating-calls.js';
 import { BpfMap, attachRawTracepoint, closeFd, loadProgram, type MapSpec } from '../native/bpf.js';
 import { readCgroupLayout } from '../cgroup-layout.js';
 import { taskTgidOffset } from './btf.js';
@@ -30,8 +31,11 @@ export interface EbpfTraceOptions {
   root?: number;
   /** Without a root: only the execve of this path starts the count (see ProgramOptions.execPath). */
   execPath?: string;
-  /** x86_64 numbers of calls whose arguments are sampled (the first SAMPLES_PER_CALL of each). */
-  sampleCalls?: readonly number[];
+  /**
+   * x86_64 numbers of calls whose arguments are sampled: the first SAMPLES_PER_CALL of each, or
+   * with refusedWhen, the first of those the rules refuse.
+   */
+  sampleCalls?: readonly { nr: number; refusedWhen?: RefusalRules }[];
 }
 
 /** The arguments of one call, as the kernel saw them at entry. */
@@ -98,7 +102,7 @@ export class EbpfTrace {
     if (sampling) {
       const watch = this.createMap({ type: 'array', name: 'watch', keySize: 4, valueSize: 4, maxEntries: SAMPLED_NUMBERS });
       this.createMap({ type: 'array', name: 'samples', keySize: 4, valueSize: SAMPLE_VALUE.size, maxEntries: SAMPLED_NUMBERS * SAMPLES_PER_CALL });
-      for (const nr of this.options.sampleCalls!) if (nr >= 0 && nr < SAMPLED_NUMBERS) watch.update(u32(nr), u32(SAMPLES_PER_CALL));
+      for (const { nr } of this.options.sampleCalls!) if (nr >= 0 && nr < SAMPLED_NUMBERS) watch.update(u32(nr), u32(SAMPLES_PER_CALL));
     }
     const initial = Buffer.alloc(STATE.size);
     initial.writeUInt32LE(this.options.root === undefined ? PHASE.armed : PHASE.idle, STATE.phase);
@@ -108,6 +112,7 @@ export class EbpfTrace {
     const fds = new Map([...this.maps].map(([name, m]) => [name, m.fd]));
     const o: ProgramOptions = {
       cgroupId: this.options.cgroupId, sampling, taskTgidOffset: taskTgidOffset(),
+      sampleWhen: new Map((this.options.sampleCalls ?? []).flatMap((c) => (c.refusedWhen ? [[c.nr, c.refusedWhen] as const] : []))),
       ...(this.options.root === undefined && this.options.execPath !== undefined ? { execPath: this.options.execPath } : {}),
     };
     // Exit, fork and exec first: by the time sys_enter can start the count, they are all listening.
@@ -178,7 +183,7 @@ export class EbpfTrace {
     const samples = this.maps.get('samples');
     if (samples === undefined) return [];
     const out: CallSample[] = [];
-    for (const nr of this.options.sampleCalls ?? []) {
+    for (const { nr } of this.options.sampleCalls ?? []) {
       for (let i = 0; i < SAMPLES_PER_CALL && nr < SAMPLED_NUMBERS; i++) {
         const v = samples.lookup(u32(nr * SAMPLES_PER_CALL + i));
         if (v === undefined || v.readUInt32LE(SAMPLE_VALUE.tgid) === 0) break;

@@ -14,6 +14,7 @@ import type { SyscallCount, TracedProcess } from './syscall-tally.js';
 import type { EbpfSummary } from './ebpf-trace.js';
 import { UnknownSyscallError } from './filter.js';
 import { syscallName, syscallNumber } from '../../policy/kernel/syscall-table.js';
+import type { CallToRecord } from '../../policy/seccomp/violating-calls.js';
 
 export type { SyscallCount, TracedProcess } from './syscall-tally.js';
 export type { TraceSummary } from './stop-loop.js';
@@ -47,8 +48,11 @@ export interface TraceOptions {
   seccompPrograms?: Buffer[];
   /** ptrace unless given. */
   backend?: TraceBackend;
-  /** ebpf only: x86_64 names of calls whose arguments and pid are recorded (the first 8 of each). */
-  sampleCalls?: readonly string[];
+  /**
+   * ebpf only: x86_64 calls whose arguments and pid are recorded, the first 8 of each name, or
+   * with refusedWhen the first 8 the rules refuse.
+   */
+  sampleCalls?: readonly CallToRecord[];
 }
 
 /** One recorded call: who made it and its six argument registers at entry. */
@@ -129,10 +133,10 @@ function onlyWanted(counts: SyscallCount[], only: ReadonlySet<string> | undefine
 
 async function traceWithEbpf(profile: Profile, options: TraceOptions): Promise<TraceResult> {
   const countErrors = options.countErrors ?? true;
-  const sampleCalls = (options.sampleCalls ?? []).map((name) => {
+  const sampleCalls = (options.sampleCalls ?? []).map(({ name, refusedWhen }) => {
     const nr = syscallNumber(name, 'x86_64');
     if (nr === undefined) throw new UnknownSyscallError([name]);
-    return nr;
+    return refusedWhen ? { nr, refusedWhen } : { nr };
   });
   let trace: EbpfTrace | undefined;
   let container: Container;

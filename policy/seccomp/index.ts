@@ -22,7 +22,7 @@ export { checkTrace } from './trace-check.js';
 export type { SyscallCount, TraceViolation } from './trace-check.js';
 export { generatePolicy, RUNTIME_AFTER_FILTER } from './generate.js';
 export { callsPolicyMayRefuse, withViolatingCalls } from './violating-calls.js';
-export type { RecordedCall, ViolatingCall, ViolationWithCalls } from './violating-calls.js';
+export type { CallToRecord, RecordedCall, RefusalRules, ViolatingCall, ViolationWithCalls } from './violating-calls.js';
 export type { GenerateOptions } from './generate.js';
 export { ACTION_NAMES, OPERATOR_NAMES, ARCH_NAMES, FILTER_FLAGS } from './types.js';
 export type * from './types.js';

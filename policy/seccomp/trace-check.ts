@@ -32,7 +32,8 @@ export interface TraceViolation {
   known: boolean;
 }
 
-function lets(action: Action): boolean {
+/** Whether `action` lets the call run (ALLOW, LOG); every other action refuses it. */
+export function letsThrough(action: Action): boolean {
   return action.kind === 'ALLOW' || action.kind === 'LOG';
 }
 
@@ -61,7 +62,7 @@ export function checkTrace(policy: SeccompPolicy | ResolvedPolicy, counts: reado
   for (const [name, count] of totals) {
     if (count <= 0) continue; // listed but never made: nothing to refuse
     const outcomes = possibleActions(resolved, name);
-    const refusing = outcomes.filter((a) => !lets(a));
+    const refusing = outcomes.filter((a) => !letsThrough(a));
     if (refusing.length === 0) continue;
     violations.push({
       name,
