@@ -35,9 +35,13 @@ test.before(async () => {
   preparation = prepareHostForCrun();
 });
 test.after.always(async () => {
-  await fixtures?.close();
-  if (preparation !== undefined) undoHostPreparation(preparation);
-  fs.rmSync(privateTmp, { recursive: true, force: true });
+  try {
+    await fixtures?.close();
+    if (preparation !== undefined) undoHostPreparation(preparation);
+  } finally {
+    // A failed undo is reported by ava; the temp dir goes either way.
+    fs.rmSync(privateTmp, { recursive: true, force: true });
+  }
 });
 
 /** Every namespace of the classic model, a user namespace with a mapped root, the runtime-spec's default mounts. */

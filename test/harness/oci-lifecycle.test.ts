@@ -22,8 +22,11 @@ test.before(() => {
   if (crunHostProblem() !== undefined) preparation = prepareHostForCrun();
 });
 test.after.always(() => {
-  if (preparation !== undefined) undoHostPreparation(preparation);
-  fs.rmSync(privateTmp, { recursive: true, force: true });
+  try {
+    if (preparation !== undefined) undoHostPreparation(preparation);
+  } finally {
+    fs.rmSync(privateTmp, { recursive: true, force: true });
+  }
 });
 
 const RUNTIMES = ['runc', 'crun'] as const;
