@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import type { DeviceRule } from '../policy/profile/types.js';
 import { deviceProgram } from '../policy/ebpf/device-program.js';
 import { encode } from '../policy/ebpf/isa.js';
-import { ATTACH_TYPE, attachToCgroup, closeFd, loadProgram } from './native/bpf.js';
+import { ATTACH_TYPE, attachToCgroup, loadProgram } from './native/bpf.js';
+import { closeFd } from './native/process.js';
 
 export function attachDeviceProgram(cgroupDir: string, rules: readonly DeviceRule[]): void {
   const programFd = loadProgram({

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { raw, lastErrno } from './libc.js';
 import { NR } from '../../policy/kernel/syscall-table.js';
 import { SyscallError } from './syscall-error.js';
+import { closeFd } from './process.js';
 
 const CMD = {
   MAP_CREATE: 0, MAP_LOOKUP_ELEM: 1, MAP_UPDATE_ELEM: 2, MAP_DELETE_ELEM: 3, MAP_GET_NEXT_KEY: 4,
@@ -23,7 +24,6 @@ export const UPDATE = { ANY: 0, NOEXIST: 1, EXIST: 2 } as const;
 
 const ENOENT = 2;
 const ENOSPC = 28;
-const EBADF = 9;
 const PERF_TYPE_TRACEPOINT = 2;
 const PERF_SAMPLE_RAW = 1 << 10;
 const PERF_ATTR_SIZE = 136;
@@ -62,10 +62,6 @@ function bpfErrno(cmd: number, attr: Buffer, keep: unknown[] = []): number {
   const result = Number(raw.syscall(NR.bpf, 'int', cmd, 'void *', attr, 'unsigned int', attr.length));
   void keep;
   return result < 0 ? lastErrno() : 0;
-}
-
-export function closeFd(fd: number): void {
-  if (raw.close(fd) === -1 && lastErrno() === EBADF) throw new SyscallError('close', EBADF, `fd ${fd}`);
 }
 
 let possibleCpus: number | undefined;

@@ -7,6 +7,7 @@ import { CLONE } from '../../policy/kernel/clone-flags.js';
 import { F, PR } from '../../policy/kernel/process-control.js';
 import { NR } from '../../policy/kernel/syscall-table.js';
 import { SIGNALS, signalName } from '../../policy/kernel/signals.js';
+import { errnoName } from '../../policy/kernel/errno.js';
 
 export interface ClonedProcess {
   pid: number;
@@ -244,8 +245,15 @@ export function duplicateCloseOnExec(fd: number): number {
   return check(raw.fcntl(fd, F.DUPFD_CLOEXEC, 'int', 3) as number, 'fcntl F_DUPFD_CLOEXEC', `fd ${fd}`);
 }
 
+/**
+ * close(2). Linux releases the descriptor whatever close reports, so only EBADF is an error: the
+ * number was not open, a second close of it (which could have closed someone else's descriptor).
+ * EINTR or EIO come after the descriptor is gone; retrying or throwing then would be wrong.
+ */
 export function closeFd(fd: number): void {
-  check(raw.close(fd) as number, 'close', `fd ${fd}`);
+  if ((raw.close(fd) as number) !== -1) return;
+  const errno = lastErrno();
+  if (errnoName(errno) === 'EBADF') throw new SyscallError('close', errno, `fd ${fd}`);
 }
 
 /** A pipe whose both ends are close-on-exec: [read, write]. */

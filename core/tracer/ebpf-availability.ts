@@ -1,7 +1,8 @@
 // Whether this host can trace with eBPF, and if not, the one reason a person can act on. Asked
 // before a trace (nsrig trace falls back to ptrace) and by nsrig doctor.
 import { readCgroupLayout } from '../cgroup-layout.js';
-import { BpfMap, attachRawTracepoint, closeFd, loadProgram } from '../native/bpf.js';
+import { BpfMap, attachRawTracepoint, loadProgram } from '../native/bpf.js';
+import { closeFd } from '../native/process.js';
 import { Assembler } from '../../policy/ebpf/assembler.js';
 import { encode } from '../../policy/ebpf/isa.js';
 import { taskTgidOffset } from './btf.js';

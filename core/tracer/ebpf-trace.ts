@@ -7,7 +7,8 @@ import path from 'node:path';
 import { encode } from '../../policy/ebpf/isa.js';
 import { AUDIT_ARCH_X86_64 } from '../../policy/kernel/syscall-table.js';
 import type { RefusalRules } from '../../policy/seccomp/violating-calls.js';
-import { BpfMap, attachRawTracepoint, closeFd, loadProgram, type MapSpec } from '../native/bpf.js';
+import { BpfMap, attachRawTracepoint, loadProgram, type MapSpec } from '../native/bpf.js';
+import { closeFd } from '../native/process.js';
 import { readCgroupLayout } from '../cgroup-layout.js';
 import { taskTgidOffset } from './btf.js';
 import {

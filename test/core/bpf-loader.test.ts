@@ -6,9 +6,10 @@ import fs from 'node:fs';
 import { Assembler } from '../../policy/ebpf/assembler.js';
 import { encode } from '../../policy/ebpf/isa.js';
 import {
-  BpfMap, ProgramRefusedError, UPDATE, attachRawTracepoint, attachTracepointEvent, closeFd, loadProgram,
+  BpfMap, ProgramRefusedError, UPDATE, attachRawTracepoint, attachTracepointEvent, loadProgram,
   possibleCpuCount, testRun,
 } from '../../core/native/bpf.js';
+import { closeFd } from '../../core/native/process.js';
 import { mount, unmountDetached } from '../../core/native/mount.js';
 import { rawSyscall } from '../../core/native/seccomp.js';
 

@@ -247,3 +247,14 @@ test('the child closes every descriptor from 3 up but those it inherits: the ran
   t.deepEqual(descriptorGaps([0, 1, 2, 3, 4]), [[5, 0xffffffff]]);
   t.deepEqual(descriptorGaps([9, 5, 5, 6]), [[3, 4], [7, 8], [10, 0xffffffff]]);
 });
+
+test('closeFd releases a descriptor; a second close of the same number is a SyscallError with EBADF', (t) => {
+  const [r, w] = makePipe();
+  closeFd(w);
+  closeFd(r);
+  t.false(fs.existsSync(`/proc/self/fd/${r}`));
+  // Only when nothing reopened the number in between: the one thread here opens nothing.
+  const error = t.throws(() => closeFd(r), { instanceOf: SyscallError });
+  t.is(error?.code, 'EBADF');
+  t.regex(error?.message ?? '', new RegExp(`fd ${r}`));
+});
