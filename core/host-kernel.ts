@@ -5,6 +5,7 @@
 import { rawSyscall, type RawSyscallResult } from './native/seccomp.js';
 import { seize } from './native/ptrace.js';
 import { SyscallError } from './native/syscall-error.js';
+import { makeNode } from './native/mount.js';
 
 export { interfaceFlags } from './native/system.js';
 export { sysvGet, sysvRemove, mqueueOpen, mqueueRemove, type SysvKind } from './native/ipc.js';
@@ -26,8 +27,17 @@ export function trySyscall(nr: number, args: readonly number[] = []): RawSyscall
  * stopped, and is detached when the caller exits.
  */
 export function ptraceSeizeErrno(pid: number): number {
+  return errnoOf(() => seize(pid, 0));
+}
+
+/** mknod(2) of a character device node with mode 0666: the errno it met, 0 when it was made. */
+export function makeCharDeviceErrno(path: string, major: number, minor: number): number {
+  return errnoOf(() => makeNode(path, 'c', 0o666, major, minor));
+}
+
+function errnoOf(call: () => void): number {
   try {
-    seize(pid, 0);
+    call();
     return 0;
   } catch (e) {
     if (e instanceof SyscallError) return e.errno;

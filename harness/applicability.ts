@@ -18,7 +18,7 @@ type Requirement = Exclude<keyof GenerationOptions, TargetLimitOption>;
  * (undefined when it meets it). Typed over every option, so adding one to GenerationOptions
  * without saying here what it means for a fixed profile does not compile.
  */
-const SHORT_OF: Record<Requirement, (profile: Profile, host: Pick<HostFacts, 'fixtureDir'>) => string | undefined> = {
+const SHORT_OF: Record<Requirement, (profile: Profile, host: Pick<HostFacts, 'fixtureDir'>, generate: GenerationOptions) => string | undefined> = {
   requireNamespaces: () => undefined, // needs the list itself; see namespacesMissing
   names: (p) => (!p.namespaces.includes('uts') ? 'it declares no UTS namespace'
     : p.hostname === undefined ? 'it declares a UTS namespace but no hostname' : undefined),
@@ -45,6 +45,15 @@ const SHORT_OF: Record<Requirement, (profile: Profile, host: Pick<HostFacts, 'fi
   sysctl: (p) => (p.sysctl && Object.keys(p.sysctl).length > 0 ? undefined : 'it declares no kernel parameters'),
   cgroupMount: (p) => (hasCgroupMount(p) ? undefined : 'it mounts no cgroup filesystem at /sys/fs/cgroup'),
   maskPathsWithContent: (p) => (p.maskedPaths.length > 0 ? undefined : 'it masks no paths'),
+  userNamespace: (p, _host, g) => (g.userNamespace === 'absent' && p.namespaces.includes('user')
+    ? 'it declares a user namespace, in which the kernel refuses to make the device node the probe would try' : undefined),
+  hostRootCapabilities: (p, _host, g) => {
+    const missing = p.namespaces.includes('user') ? [] : (g.hostRootCapabilities ?? []).filter((c) => !p.process.capabilities.effective.includes(c));
+    return missing.length ? `its process does not hold ${missing.join(', ')}` : undefined;
+  },
+  setuidTrial: (p) => (p.process.noNewPrivileges ? 'it sets no_new_privs, under which no set-user-ID program raises privilege whatever the mount says'
+    : ['CAP_SETUID', 'CAP_SETGID'].every((c) => p.process.capabilities.effective.includes(c)) ? undefined
+      : 'its process does not hold CAP_SETUID and CAP_SETGID, needed to run the set-user-ID copy as another uid'),
 };
 
 /**
@@ -76,7 +85,7 @@ export function notApplicable(invariant: Invariant, profile: Profile, host: Pick
   if (ns) reasons.push(ns);
   for (const key of Object.keys(SHORT_OF) as Requirement[]) {
     if (key === 'requireNamespaces' || !generate[key]) continue;
-    const why = SHORT_OF[key](profile, host);
+    const why = SHORT_OF[key](profile, host, generate);
     if (why) reasons.push(why);
   }
   return reasons.length ? `not applicable to this config: ${reasons.join('; ')}` : undefined;

@@ -12,3 +12,16 @@ export const capabilitySets = fc.subarray(POOL).chain((bounding) =>
   fc.subarray(bounding).chain((permitted) =>
     fc.subarray(permitted).chain((inheritable) =>
       fc.subarray(inheritable).map((ambient) => ({ bounding, effective: permitted, permitted, inheritable, ambient })))));
+
+type CapabilitySets = { bounding: string[]; effective: string[]; permitted: string[]; inheritable: string[]; ambient: string[] };
+
+/** Exactly these capabilities bounding, effective and permitted; none inheritable or ambient. */
+export function fixedCapabilities(caps: string[]): CapabilitySets {
+  return { bounding: [...caps], effective: [...caps], permitted: [...caps], inheritable: [], ambient: [] };
+}
+
+/** The same sets with `caps` added to bounding, effective and permitted. */
+export function withCapabilities(sets: CapabilitySets, caps: string[]): CapabilitySets {
+  const add = (set: string[]) => [...new Set([...set, ...caps])];
+  return { ...sets, bounding: add(sets.bounding), effective: add(sets.effective), permitted: add(sets.permitted) };
+}

@@ -8,7 +8,7 @@ import { hostname, domainname } from './hostname.js';
 import { idMappings, mappedId } from './id-mappings.js';
 import { mountSet } from './mount-set.js';
 import { environment } from './environment.js';
-import { capabilitySets } from './capability-set.js';
+import { capabilitySets, fixedCapabilities, withCapabilities } from './capability-set.js';
 import { argumentFilterPolicy, denyingPolicy } from './seccomp-policy.js';
 import { pidsLimit } from './pids-limit.js';
 import { rlimits } from './rlimits.js';
@@ -40,6 +40,16 @@ export interface GenerationOptions {
   processLimits?: boolean;
   /** Mount the cgroup filesystem (type cgroup, read-only) at /sys/fs/cgroup. */
   cgroupMount?: boolean;
+  /**
+   * Generate profiles without a user namespace too ('optional') or only without one ('absent').
+   * Without one the process is the host's root, so it keeps only `hostRootCapabilities`: only for
+   * invariants whose probe changes nothing on the host.
+   */
+  userNamespace?: 'optional' | 'absent';
+  /** The capabilities a process without a user namespace keeps (none when absent). */
+  hostRootCapabilities?: string[];
+  /** No no_new_privs, and CAP_SETUID and CAP_SETGID kept, so the probe can run a set-user-ID copy as another uid. */
+  setuidTrial?: boolean;
   /** Mask, besides the defaults, procfs files that always have content (see MASKABLE_WITH_CONTENT). */
   maskPathsWithContent?: boolean;
   /** Namespaces the target cannot create (from Target.constraints). */
@@ -81,7 +91,12 @@ export function profileDocument(options: GenerationOptions, ctx: GenerationConte
   const required = [...(options.requireNamespaces ?? []), ...(options.names ? ['uts' as const] : []), ...(options.timeOffsets ? ['time' as const] : [])];
   const allowed = (field: OptionalProfileField) => !(options.excludeFields ?? []).includes(field);
   const clocks = ctx.clocks ?? readHostClocks();
-  return namespaceSet(required, options.excludeNamespaces ?? []).chain((namespaces) => {
+  const userChoice = options.userNamespace === 'absent' ? fc.constant(false) : options.userNamespace === 'optional' ? fc.boolean() : fc.constant(true);
+  const namespaces = fc.tuple(namespaceSet(required, options.excludeNamespaces ?? []), userChoice)
+    // Without a user namespace, no time namespace either: crun 1.8.1 fails to start that pair here ("write to sync socket"),
+    // unrelated to what such invariants judge (notes/cgroupfs-mountflags.md).
+    .map(([set, user]) => (user ? set : set.filter((ns) => ns !== 'user' && (required.includes('time') || ns !== 'time'))));
+  return namespaces.chain((namespaces) => {
     const has = (ns: NamespaceType) => namespaces.includes(ns);
     const domain = !allowed('domainname') ? fc.constant(undefined) : options.names ? domainname : fc.option(domainname, { nil: undefined });
     return fc.record({
@@ -95,8 +110,9 @@ export function profileDocument(options: GenerationOptions, ctx: GenerationConte
       limits: options.processLimits ? fc.record({ rlimits: rlimits(), umask: fc.integer({ min: 0, max: 0o777 }) }) : fc.constant(undefined),
       env: environment,
       cwd: fc.constantFrom('/', '/tmp', '/usr'),
-      capabilities: capabilitySets,
-      noNewPrivileges: fc.boolean(),
+      capabilities: !has('user') ? fc.constant(fixedCapabilities(options.hostRootCapabilities ?? []))
+        : options.setuidTrial ? capabilitySets.map((c) => withCapabilities(c, ['CAP_SETUID', 'CAP_SETGID'])) : capabilitySets,
+      noNewPrivileges: options.setuidTrial ? fc.constant(false) : fc.boolean(),
       seccomp: options.seccomp ? denyingPolicy(options.undeniableSyscalls) : options.seccompArgumentFilter ? argumentFilterPolicy() : fc.constant(undefined),
       maskedPaths: options.maskPathsWithContent
         ? fc.subarray(MASKABLE_WITH_CONTENT, { minLength: 1 }).map((extra) => [...DEFAULT_MASKED_PATHS, ...extra])
@@ -105,14 +121,14 @@ export function profileDocument(options: GenerationOptions, ctx: GenerationConte
         ? fc.record({ monotonic: fc.integer({ min: -negativeOffsetRoom(clocks.monotonic), max: 100000 }), boottime: fc.integer({ min: 0, max: 100000 }) })
         : fc.constant(undefined),
     }).chain((p) => fc.record({
-      uid: options.root ? fc.constant(0) : mappedId(p.uidMappings),
-      gid: options.root ? fc.constant(0) : mappedId(p.gidMappings),
-      additionalGids: p.setgroups === 'allow' ? fc.array(mappedId(p.gidMappings), { maxLength: 2 }).map((g) => [...new Set(g)]) : fc.constant([]),
+      uid: options.root || !has('user') ? fc.constant(0) : mappedId(p.uidMappings),
+      gid: options.root || !has('user') ? fc.constant(0) : mappedId(p.gidMappings),
+      additionalGids: p.setgroups === 'allow' && has('user') ? fc.array(mappedId(p.gidMappings), { maxLength: 2 }).map((g) => [...new Set(g)]) : fc.constant([]),
     }).map((user): ProfileDocument => ({
       name: 'generated',
       namespaces,
       ...p.names,
-      user: { uidMappings: p.uidMappings, gidMappings: p.gidMappings, setgroups: p.setgroups },
+      ...(has('user') ? { user: { uidMappings: p.uidMappings, gidMappings: p.gidMappings, setgroups: p.setgroups } } : {}),
       mounts: p.mounts,
       ...(p.maskedPaths ? { maskedPaths: p.maskedPaths } : {}),
       ...(has('net') ? { network: { loopback: true } } : {}),

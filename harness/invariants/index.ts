@@ -59,6 +59,7 @@ import { failingPrestartStopsStart } from './hooks/failing-prestart-stops-start.
 import { limitsAsDeclared } from './process/limits-as-declared.js';
 import { valuesApplied } from './sysctl/values-applied.js';
 import { editAfterCreateIgnored } from './lifecycle/edit-after-create-ignored.js';
+import { cgroupFilesystemReadonly } from './cgroup/filesystem-readonly.js';
 
 export const INVARIANTS: readonly Invariant[] = [
   initIsPid1,
@@ -120,4 +121,5 @@ export const INVARIANTS: readonly Invariant[] = [
   limitsAsDeclared,
   valuesApplied,
   editAfterCreateIgnored,
+  cgroupFilesystemReadonly,
 ];

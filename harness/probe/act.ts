@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import type { IpcObjects, MountEntry, Observations, Outcome, ProbeRequest } from './protocol.js';
 import { errnoName, errnoNumber } from '../../policy/kernel/errno.js';
 import {
-  describeKeyErrno, mqueueOpen, ptraceSeizeErrno, searchSessionKeyringErrno, sessionKeyringSerial, sysvGet, trySyscall, type SysvKind,
+  describeKeyErrno, makeCharDeviceErrno, mqueueOpen, ptraceSeizeErrno, searchSessionKeyringErrno, sessionKeyringSerial, sysvGet, trySyscall, type SysvKind,
 } from '../../core/host-kernel.js';
 
 const ok: Outcome = { errno: null, code: null };
@@ -231,10 +231,71 @@ function execCopy(dir: string): Observations['execCopy'][number] {
   }
 }
 
-export type ActionObservations = Pick<Observations, 'bind' | 'connect' | 'ipcCreated' | 'ipcLookup' | 'writeInto' | 'read'
-  | 'writeFile' | 'signal' | 'syscalls' | 'created' | 'stats' | 'traceHost' | 'keyring' | 'orphan' | 'forkLimit' | 'execCopy' | 'texts'>;
+/** The cgroup filesystems the probe can reach: no later mount sits on their mount point or above it. */
+function visibleCgroupMounts(mounts: MountEntry[]): MountEntry[] {
+  const covers = (upper: string, lower: string) => upper === lower || lower.startsWith(upper === '/' ? '/' : `${upper}/`);
+  return mounts.filter((m, i) => (m.fsType === 'cgroup' || m.fsType === 'cgroup2')
+    && !mounts.slice(i + 1).some((later) => covers(later.mountPoint, m.mountPoint)));
+}
 
-/** `mounts`: the container's mount table as observed, where the pids controller is looked for. */
+/**
+ * Whether the container could steer its cgroups: each file opened for writing is closed unwritten
+ * (the open alone meets a read-only mount), and a child cgroup that could be made is removed at once.
+ */
+function cgroupWrites(mounts: MountEntry[]): Observations['cgroupWrites'] {
+  return visibleCgroupMounts(mounts).map((m) => {
+    const file = (name: string) => (fs.existsSync(`${m.mountPoint}/${name}`) ? writeFile(`${m.mountPoint}/${name}`) : null);
+    const child = `${m.mountPoint}/nsrig-probe-${process.pid}`;
+    const mkdir = attempt(() => fs.mkdirSync(child));
+    if (mkdir.errno === null) fs.rmdirSync(child);
+    return {
+      mountPoint: m.mountPoint, fsType: m.fsType, readonly: m.options.includes('ro'),
+      releaseAgent: file('release_agent'), notifyOnRelease: file('notify_on_release'), procs: file('cgroup.procs'), mkdir,
+    };
+  });
+}
+
+/** A program every host root has that prints the effective uid it runs with (`id -u`). */
+const ID_PROGRAM = ['/usr/bin/id', '/bin/id'];
+
+/**
+ * Copies id(1) into `dir` as a set-user-ID program owned by root and runs it as `uid`:
+ * the effective uid it prints says whether the mount let the set-user-ID bit raise it.
+ */
+function setuidCopy(dir: string, uid: number, gid: number): Observations['setuidCopy'][number] {
+  const file = `${dir.replace(/\/$/, '')}/.nsrig-setuid-${process.pid}`;
+  const source = ID_PROGRAM.find((p) => fs.existsSync(p)) ?? ID_PROGRAM[0]!;
+  const copy = attempt(() => {
+    fs.copyFileSync(source, file);
+    fs.chownSync(file, 0, 0);
+    fs.chmodSync(file, 0o4755);
+  });
+  try {
+    if (copy.errno !== null) return { dir, copy, run: ok, euid: null };
+    const r = spawnSync(file, ['-u'], { uid, gid, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10000 });
+    const euid = r.status === 0 && /^\d+$/.test(r.stdout.trim()) ? Number(r.stdout.trim()) : null;
+    return { dir, copy, run: r.error ? fromError(r.error) : ok, euid };
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+}
+
+/** Makes the null device (1:3) in `dir` and opens it: whether the mount lets a device node be used, tried rather than read. */
+function deviceNode(dir: string): Observations['deviceNode'][number] {
+  const file = `${dir.replace(/\/$/, '')}/.nsrig-null-${process.pid}`;
+  const made = makeCharDeviceErrno(file, 1, 3);
+  try {
+    return { dir, mknod: fromErrno(made === 0 ? null : made), open: made === 0 ? attempt(() => fs.closeSync(fs.openSync(file, 'r+'))) : null };
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+}
+
+export type ActionObservations = Pick<Observations, 'bind' | 'connect' | 'ipcCreated' | 'ipcLookup' | 'writeInto' | 'read'
+  | 'writeFile' | 'signal' | 'syscalls' | 'created' | 'stats' | 'traceHost' | 'keyring' | 'orphan' | 'forkLimit' | 'execCopy' | 'texts'
+  | 'cgroupWrites' | 'setuidCopy' | 'deviceNode'>;
+
+/** `mounts`: the container's mount table as observed, where the cgroup filesystems are looked for. */
 export async function act(request: ProbeRequest, mounts: MountEntry[] = []): Promise<ActionObservations> {
   const bound = [];
   for (const b of request.bind ?? []) bound.push({ ...b, ...(await bind(b.proto, b.port)) });
@@ -260,6 +321,9 @@ export async function act(request: ProbeRequest, mounts: MountEntry[] = []): Pro
     orphan: request.orphan ? await startOrphan(request.orphan) : null,
     execCopy: (request.execCopy ?? []).map(execCopy),
     texts: (request.readText ?? []).map(readText),
+    cgroupWrites: request.cgroupWrites ? cgroupWrites(mounts) : [],
+    setuidCopy: request.setuidCopy ? request.setuidCopy.dirs.map((d) => setuidCopy(d, request.setuidCopy!.uid, request.setuidCopy!.gid)) : [],
+    deviceNode: (request.deviceNode ?? []).map(deviceNode),
     forkLimit: request.forkUntilRefused ? await forkUntilRefused(request.forkUntilRefused.max, mounts) : null,
   };
 }

@@ -41,6 +41,15 @@ export interface ProbeRequest {
   readText?: string[];
   /** Directories to copy a small program (true(1)) into and run it from, then remove it. */
   execCopy?: string[];
+  /**
+   * In each cgroup filesystem the container sees: open its release_agent, notify_on_release and
+   * cgroup.procs for writing (closed unwritten) and make a child cgroup (removed at once).
+   */
+  cgroupWrites?: boolean;
+  /** Directories to copy id(1) into as a set-user-ID root program, and run it as `uid` to see the effective uid it gets. */
+  setuidCopy?: { dirs: string[]; uid: number; gid: number };
+  /** Directories to make a character device node (1:3, null) in and open it, then remove it. */
+  deviceNode?: string[];
   /** Also report a child and a grandchild (namespace inheritance). */
   children?: boolean;
   /** After reporting, keep running until stdin closes (two containers alive at once). */
@@ -146,6 +155,17 @@ export interface Observations {
   texts: ({ path: string; text: string | null } & Outcome)[];
   /** What became of each `execCopy`: the copy, and the run (its exit code when it ran; null exit when it did not). */
   execCopy: { dir: string; copy: Outcome; run: Outcome; exit: number | null }[];
+  /**
+   * What became of `cgroupWrites`, per cgroup filesystem mount point the probe sees (the topmost
+   * mount there): whether its mount options say ro, each open for writing (null when the file is
+   * absent) and the child cgroup's creation.
+   */
+  cgroupWrites: { mountPoint: string; fsType: string; readonly: boolean; releaseAgent: Outcome | null; notifyOnRelease: Outcome | null;
+    procs: Outcome | null; mkdir: Outcome }[];
+  /** What became of each `setuidCopy` directory: the copy (made set-user-ID root), the run, and the effective uid id(1) printed. */
+  setuidCopy: { dir: string; copy: Outcome; run: Outcome; euid: number | null }[];
+  /** What became of each `deviceNode` directory: making the node, and opening it. */
+  deviceNode: { dir: string; mknod: Outcome; open: Outcome | null }[];
   /** The process started by `orphan` (its marker and pid inside), or null when none was asked for. */
   orphan: ({ marker: string; pid: number | null } & Outcome) | null;
   children: ProcessView[];

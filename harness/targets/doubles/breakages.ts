@@ -230,6 +230,16 @@ export const BREAKAGES: readonly Breakage[] = [
     }),
   },
   {
+    name: 'writable-cgroupfs',
+    // Without a user namespace the container's root owns its own cgroup's files: the probe opens them unwritten, and removes the child cgroup it could make.
+    breaks: 'mounts the cgroup filesystem read-write whatever its options say',
+    caughtBy: ['cgroup.filesystem-readonly'],
+    unaffected: ['cgroup.namespace-root', 'env.exact'],
+    alter: alterProfile((p) => {
+      p.mounts = p.mounts.map((m) => (m.type === 'cgroup' || m.type === 'cgroup2' ? remountedWith(m, [...m.options.filter((o) => o !== 'ro'), 'rw']) : m));
+    }),
+  },
+  {
     name: 'runs-as-root',
     breaks: 'runs the program as uid 0 and gid 0 of the container instead of the declared user',
     caughtBy: ['user.ids-equal-profile'],
