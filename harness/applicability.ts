@@ -38,6 +38,17 @@ const SHORT_OF: Record<Requirement, (profile: Profile, host: Pick<HostFacts, 'fi
     }
     return hasCgroupMount(p) ? undefined : 'it mounts no cgroup filesystem at /sys/fs/cgroup, where the probe reads pids.max';
   },
+  memoryLimit: (p) => {
+    const m = p.resources?.memory;
+    if (m?.limit === undefined || m.limit <= 0) return 'it declares no memory limit';
+    if (m.limit > MOST_BYTES_ALLOCATED) return `its memory limit ${m.limit} is above ${MOST_BYTES_ALLOCATED} bytes: passing it would take that much of this host's memory`;
+    if (m.swap !== m.limit) return 'its memory+swap limit is not the memory limit, so passing the limit may swap rather than OOM-kill';
+    return hasCgroupMount(p) ? undefined : 'it mounts no cgroup filesystem at /sys/fs/cgroup, where the probe reads the limit';
+  },
+  cpuResources: (p) => (p.resources?.cpu === undefined ? 'it declares no cpu resources'
+    : hasCgroupMount(p) ? undefined : 'it mounts no cgroup filesystem at /sys/fs/cgroup, where the probe reads them'),
+  blockIOWeight: (p) => (p.resources?.blockIO?.weight === undefined ? 'it declares no blockIO weight'
+    : hasCgroupMount(p) ? undefined : 'it mounts no cgroup filesystem at /sys/fs/cgroup, where the probe reads it'),
   flaggedTmpfs: (p) => (p.mounts.some((m) => m.type === 'tmpfs' && !m.readonly && m.destination === FLAGGED_TMPFS) ? undefined
     : `it mounts no writable tmpfs at ${FLAGGED_TMPFS}, where the probe copies a program to run`),
   // Whatever rlimits, umask and cwd a fixed profile declares (none included) are what it must start with.
@@ -61,6 +72,9 @@ const SHORT_OF: Record<Requirement, (profile: Profile, host: Pick<HostFacts, 'fi
  * below 40 (generators/pids-limit.ts); a real config's 2048 would be that many on a shared host.
  */
 const MOST_PROCESSES_STARTED = 64;
+
+/** resources.memory-limit-oom-kills allocates past the limit: a real config's gigabytes would be taken from a shared host. */
+const MOST_BYTES_ALLOCATED = 256 * 1024 * 1024;
 
 function hasCgroupMount(profile: Profile): boolean {
   return profile.mounts.some((m) => (m.type === 'cgroup' || m.type === 'cgroup2') && m.destination === '/sys/fs/cgroup');

@@ -31,9 +31,8 @@ export const UNCOVERED: readonly UncoveredChecks[] = [
   },
   {
     suite: 'runtimeTools',
-    checks: ['linux_cgroups_blkio', 'linux_cgroups_cpus', 'linux_cgroups_hugetlb', 'linux_cgroups_memory', 'linux_cgroups_network',
-      'linux_cgroups_devices', 'linux_cgroups_relative_*'],
-    why: 'linux.resources beyond pids: memory (OOM), cpu, blockIO, hugetlb and the network classes are applied but not judged yet',
+    checks: ['linux_cgroups_hugetlb', 'linux_cgroups_network', 'linux_cgroups_devices', 'linux_cgroups_relative_*'],
+    why: 'linux.resources beyond pids, memory, cpu and the blockIO weight: hugetlb, the network classes, the device allow-list and relative cgroupsPath are applied but not judged yet',
   },
   { suite: 'runtimeTools', checks: ['validateOOMScoreAdj'], why: 'oomScoreAdj is applied but not judged yet' },
   { suite: 'runtimeTools', checks: ['validateMountsExist', 'validateDefaultFS', 'validateDefaultSymlinks'], why: '/dev/pts, /dev/shm and the /dev symlinks are not mounted by the engine yet' },

@@ -11,6 +11,8 @@ import { environment } from './environment.js';
 import { capabilitySets, fixedCapabilities, withCapabilities } from './capability-set.js';
 import { argumentFilterPolicy, denyingPolicy } from './seccomp-policy.js';
 import { pidsLimit } from './pids-limit.js';
+import { memoryLimit } from './memory-limit.js';
+import { blockIOWeight, cpuResources } from './cpu-resources.js';
 import { rlimits } from './rlimits.js';
 import { sysctl } from './sysctl.js';
 import { offsetRange, readHostClocks, type HostClocks } from '../../core/time-offsets.js';
@@ -32,6 +34,12 @@ export interface GenerationOptions {
   timeOffsets?: boolean;
   /** Declare a pids limit (resources.pids.limit); also mounts the cgroup filesystem, so the probe can read it. */
   pidsLimit?: boolean;
+  /** Declare a memory limit with swap equal to it (memory-limit.ts); also mounts the cgroup filesystem. */
+  memoryLimit?: boolean;
+  /** Declare cpu shares, and maybe a CFS quota and period, cpus and mems (cpu-resources.ts); also mounts the cgroup filesystem. */
+  cpuResources?: boolean;
+  /** Declare a blockIO weight; also mounts the cgroup filesystem. */
+  blockIOWeight?: boolean;
   /** A tmpfs at /opt with a generated subset of nosuid, nodev and noexec (mount-set.ts FLAGGED_TMPFS). */
   flaggedTmpfs?: boolean;
   /** Declare kernel parameters (sysctl.ts); the invariant requires the net and ipc namespaces they belong to. */
@@ -104,8 +112,11 @@ export function profileDocument(options: GenerationOptions, ctx: GenerationConte
       gidMappings: idMappings,
       setgroups: options.setgroups ? fc.constant(options.setgroups) : fc.constantFrom('deny', 'allow'),
       names: has('uts') ? fc.record({ hostname: options.names ? hostname : fc.option(hostname, { nil: undefined }), domainname: domain }) : fc.constant({}),
-      mounts: mountSet({ namespaces, rwBindSource: options.rwBind ? ctx.fixtureDir : undefined, cgroup: options.cgroupMount || options.pidsLimit, flaggedTmpfs: options.flaggedTmpfs }),
+      mounts: mountSet({ namespaces, rwBindSource: options.rwBind ? ctx.fixtureDir : undefined, cgroup: options.cgroupMount || options.pidsLimit || options.memoryLimit || options.cpuResources || options.blockIOWeight, flaggedTmpfs: options.flaggedTmpfs }),
       pidsLimit: options.pidsLimit ? pidsLimit : fc.constant(undefined),
+      memory: options.memoryLimit ? memoryLimit : fc.constant(undefined),
+      cpu: options.cpuResources ? cpuResources : fc.constant(undefined),
+      blockIOWeight: options.blockIOWeight ? blockIOWeight : fc.constant(undefined),
       sysctl: options.sysctl ? sysctl : fc.constant(undefined),
       limits: options.processLimits ? fc.record({ rlimits: rlimits(), umask: fc.integer({ min: 0, max: 0o777 }) }) : fc.constant(undefined),
       env: environment,
@@ -144,7 +155,14 @@ export function profileDocument(options: GenerationOptions, ctx: GenerationConte
       },
       ...(p.timeOffsets ? { timeOffsets: p.timeOffsets } : {}),
       ...(p.sysctl ? { sysctl: p.sysctl } : {}),
-      ...(p.pidsLimit !== undefined ? { resources: { pids: { limit: p.pidsLimit } } } : {}),
+      ...(p.pidsLimit !== undefined || p.memory || p.cpu || p.blockIOWeight !== undefined ? {
+        resources: {
+          ...(p.pidsLimit !== undefined ? { pids: { limit: p.pidsLimit } } : {}),
+          ...(p.memory ? { memory: p.memory } : {}),
+          ...(p.cpu ? { cpu: p.cpu } : {}),
+          ...(p.blockIOWeight !== undefined ? { blockIO: { weight: p.blockIOWeight } } : {}),
+        },
+      } : {}),
       ...(p.seccomp ? { seccomp: p.seccomp } : {}),
     })));
   });

@@ -60,6 +60,9 @@ import { limitsAsDeclared } from './process/limits-as-declared.js';
 import { valuesApplied } from './sysctl/values-applied.js';
 import { editAfterCreateIgnored } from './lifecycle/edit-after-create-ignored.js';
 import { cgroupFilesystemReadonly } from './cgroup/filesystem-readonly.js';
+import { memoryLimitOomKills } from './resources/memory-limit-oom-kills.js';
+import { cpuAsDeclared } from './resources/cpu-as-declared.js';
+import { blockIOWeightAsDeclared } from './resources/blockio-weight-as-declared.js';
 
 export const INVARIANTS: readonly Invariant[] = [
   initIsPid1,
@@ -122,4 +125,7 @@ export const INVARIANTS: readonly Invariant[] = [
   valuesApplied,
   editAfterCreateIgnored,
   cgroupFilesystemReadonly,
+  memoryLimitOomKills,
+  cpuAsDeclared,
+  blockIOWeightAsDeclared,
 ];

@@ -157,11 +157,14 @@ function keyring(key: { serial: number; description: string }): NonNullable<Obse
   return { sessionSerial: sessionKeyringSerial().serial, describe: fromErrno(describeKeyErrno(key.serial)), search: fromErrno(searchSessionKeyringErrno(key.description)) };
 }
 
-/** The pids controller's directory in the container's cgroup mount: a v1 hierarchy holding pids, or cgroup2 with pids.max. */
-function pidsControllerDir(mounts: MountEntry[]): string | null {
-  const v1 = mounts.find((m) => m.fsType === 'cgroup' && m.superOptions.includes('pids'));
+/**
+ * A controller's directory in the container's cgroup mount: the v1 hierarchy holding it, or the
+ * cgroup2 mount when `file` exists there (a controller the container's cgroup2 directory lacks has no files).
+ */
+function controllerDir(mounts: MountEntry[], controller: string, file: string): string | null {
+  const v1 = mounts.find((m) => m.fsType === 'cgroup' && m.superOptions.includes(controller));
   if (v1) return v1.mountPoint;
-  const v2 = mounts.find((m) => m.fsType === 'cgroup2' && fs.existsSync(`${m.mountPoint}/pids.max`));
+  const v2 = mounts.find((m) => m.fsType === 'cgroup2' && fs.existsSync(`${m.mountPoint}/${file}`));
   return v2 ? v2.mountPoint : null;
 }
 
@@ -181,7 +184,7 @@ function readTrimmed(path: string): string | null {
  */
 async function forkUntilRefused(max: number, mounts: MountEntry[]): Promise<NonNullable<Observations['forkLimit']>> {
   await fs.promises.access('/');
-  const dir = pidsControllerDir(mounts);
+  const dir = controllerDir(mounts, 'pids', 'pids.max');
   const limit = dir === null ? null : readTrimmed(`${dir}/pids.max`);
   const children: ReturnType<typeof spawn>[] = [];
   let refused: Outcome | null = null;
@@ -209,6 +212,44 @@ function readText(path: string): Observations['texts'][number] {
   } catch (e) {
     return { path, text: null, ...fromError(e) };
   }
+}
+
+function cgroupFile(file: string, mounts: MountEntry[]): Observations['cgroupFiles'][number] {
+  const dir = controllerDir(mounts, file.split('.')[0]!, file);
+  if (dir === null) return { file, dir, text: null, errno: null, code: null };
+  try {
+    return { file, dir, text: fs.readFileSync(`${dir}/${file}`, 'utf8').trim(), ...ok };
+  } catch (e) {
+    return { file, dir, text: null, ...fromError(e) };
+  }
+}
+
+/** The oom_kill count of the container's memory controller: memory.events on v2, memory.oom_control on v1 (Linux 4.13+). */
+function oomKills(mounts: MountEntry[]): number | null {
+  for (const file of ['memory.events', 'memory.oom_control']) {
+    const dir = controllerDir(mounts, 'memory', file);
+    const text = dir === null ? null : readTrimmed(`${dir}/${file}`);
+    const count = text?.match(/^oom_kill (\d+)$/m)?.[1];
+    if (count !== undefined) return Number(count);
+  }
+  return null;
+}
+
+/**
+ * Raises its own oom_score_adj to the most (no privilege needed to raise it), so the OOM killer
+ * takes it rather than the probe, then holds `mib` MiB, each page written. It ends by itself
+ * when nothing limits it: what it allocates is bounded by its argument.
+ */
+const ALLOCATOR = `try { require('fs').writeFileSync('/proc/self/oom_score_adj', '1000'); } catch {}
+const held = [];
+for (let i = 0; i < Number(process.argv[1]); i++) held.push(Buffer.alloc(1 << 20, 1));`;
+
+function allocate(mib: number, mounts: MountEntry[]): NonNullable<Observations['allocation']> {
+  const oomKillsBefore = oomKills(mounts);
+  const r = spawnSync(process.execPath, ['-e', ALLOCATOR, String(mib)], { stdio: 'ignore', timeout: 30000 });
+  return {
+    mib, start: r.error ? fromError(r.error) : ok, exit: r.status, signal: r.signal, oomKillsBefore, oomKillsAfter: oomKills(mounts),
+  };
 }
 
 /** A program every host root has, needing no arguments and no files: it only exits 0. */
@@ -293,7 +334,7 @@ function deviceNode(dir: string): Observations['deviceNode'][number] {
 
 export type ActionObservations = Pick<Observations, 'bind' | 'connect' | 'ipcCreated' | 'ipcLookup' | 'writeInto' | 'read'
   | 'writeFile' | 'signal' | 'syscalls' | 'created' | 'stats' | 'traceHost' | 'keyring' | 'orphan' | 'forkLimit' | 'execCopy' | 'texts'
-  | 'cgroupWrites' | 'setuidCopy' | 'deviceNode'>;
+  | 'cgroupWrites' | 'setuidCopy' | 'deviceNode' | 'cgroupFiles' | 'allocation'>;
 
 /** `mounts`: the container's mount table as observed, where the cgroup filesystems are looked for. */
 export async function act(request: ProbeRequest, mounts: MountEntry[] = []): Promise<ActionObservations> {
@@ -324,6 +365,8 @@ export async function act(request: ProbeRequest, mounts: MountEntry[] = []): Pro
     cgroupWrites: request.cgroupWrites ? cgroupWrites(mounts) : [],
     setuidCopy: request.setuidCopy ? request.setuidCopy.dirs.map((d) => setuidCopy(d, request.setuidCopy!.uid, request.setuidCopy!.gid)) : [],
     deviceNode: (request.deviceNode ?? []).map(deviceNode),
+    cgroupFiles: (request.cgroupRead ?? []).map((file) => cgroupFile(file, mounts)),
+    allocation: request.allocate ? allocate(request.allocate.mib, mounts) : null,
     forkLimit: request.forkUntilRefused ? await forkUntilRefused(request.forkUntilRefused.max, mounts) : null,
   };
 }

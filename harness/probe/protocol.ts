@@ -39,6 +39,17 @@ export interface ProbeRequest {
   forkUntilRefused?: { max: number };
   /** Files whose text to report (kernel parameters under /proc/sys). */
   readText?: string[];
+  /**
+   * cgroup interface files to read in the container's own cgroup mount ("memory.max", "cpu.shares"):
+   * the name's first part is the controller, looked for as a v1 hierarchy, else in the cgroup2 mount.
+   */
+  cgroupRead?: string[];
+  /**
+   * Start a process that makes itself the OOM killer's first choice and allocates (and touches)
+   * this many MiB, one at a time, then exits; report how it ended and the memory controller's
+   * oom_kill count before and after.
+   */
+  allocate?: { mib: number };
   /** Directories to copy a small program (true(1)) into and run it from, then remove it. */
   execCopy?: string[];
   /**
@@ -151,6 +162,14 @@ export interface Observations {
    * (null when unreadable), how many processes started, and the refusal (null when none came).
    */
   forkLimit: { dir: string | null; max: string | null; currentAtRefusal: string | null; started: number; refused: Outcome | null } | null;
+  /** Each `cgroupRead` file: the directory it was looked for in (null: no mount holds that controller) and its text, trimmed. */
+  cgroupFiles: ({ file: string; dir: string | null; text: string | null } & Outcome)[];
+  /**
+   * What became of `allocate`: the allocating process's exit code or signal (null exit and signal
+   * when it could not start: see start), and the oom_kill count of the memory controller's
+   * memory.events (v2) or memory.oom_control (v1) before and after (null when unreadable).
+   */
+  allocation: { mib: number; start: Outcome; exit: number | null; signal: string | null; oomKillsBefore: number | null; oomKillsAfter: number | null } | null;
   /** Each `readText` file's text, trimmed; null when it could not be read. */
   texts: ({ path: string; text: string | null } & Outcome)[];
   /** What became of each `execCopy`: the copy, and the run (its exit code when it ran; null exit when it did not). */

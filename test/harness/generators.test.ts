@@ -46,6 +46,18 @@ test('every invariant gets valid profiles that honour its generation options', (
         const limit = profile.resources?.pids?.limit ?? 0;
         t.true(limit >= 20 && limit <= 40, `${inv.id} declares a pids limit with room for the probe: ${limit}`);
       }
+      if (g.memoryLimit) {
+        const m = profile.resources?.memory;
+        t.true(m !== undefined && m.limit! >= 32 * 2 ** 20 && m.limit! <= 64 * 2 ** 20 && m.limit! % 2 ** 20 === 0 && m.swap === m.limit, `${inv.id} declares a small memory limit, swap equal to it: ${JSON.stringify(m)}`);
+      }
+      if (g.cpuResources) {
+        const c = profile.resources?.cpu;
+        t.true(c?.shares !== undefined && (c.quota === undefined) === (c.period === undefined) && (c.quota ?? 1) >= (c.period ?? 2) / 2, `${inv.id} declares shares and at least half a CPU: ${JSON.stringify(c)}`);
+      }
+      if (g.blockIOWeight) {
+        const w = profile.resources?.blockIO?.weight ?? 0;
+        t.true(w >= 10 && w <= 1000, `${inv.id} declares a blockIO weight: ${w}`);
+      }
       if (g.flaggedTmpfs) {
         const flagged = profile.mounts.filter((m) => m.type === 'tmpfs' && m.destination === '/opt');
         t.is(flagged.length, 1, `${inv.id} mounts one tmpfs at /opt`);
@@ -60,7 +72,7 @@ test('every invariant gets valid profiles that honour its generation options', (
         t.true(profile.process.umask !== undefined && profile.process.rlimits.length >= 1, `${inv.id} declares a umask and rlimits`);
         for (const r of profile.process.rlimits) t.true(r.soft <= r.hard && r.hard <= hard[r.type]! && r.type !== 'RLIMIT_NOFILE', `${inv.id}: ${r.type} ${r.soft}/${r.hard} only lowers nsrig's own`);
       }
-      if (g.pidsLimit || g.cgroupMount) {
+      if (g.pidsLimit || g.cgroupMount || g.memoryLimit || g.cpuResources || g.blockIOWeight) {
         t.true(profile.mounts.some((m) => m.type === 'cgroup' && m.destination === '/sys/fs/cgroup' && m.options.includes('ro')), `${inv.id} mounts cgroupfs read-only`);
       }
       if (g.maskPathsWithContent) {

@@ -1,7 +1,7 @@
 // The deliberately broken wrapper runtimes: each really breaks its one property, in config.json and
 // in the container it runs, and the container still runs. (That each is caught by the right
 // invariant is the harness's test.) Every fact is compared with plain runc on the same profile.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -65,6 +65,8 @@ function strictForRunc(): Profile {
   profile.process = { ...strict.process, args: ['/bin/sh', '-c', FACTS_SCRIPT], umask: 0o027 };
   // A limit the facts script stays far below, for runc-ignores-pids-limit to drop.
   profile.resources = { ...strict.resources, pids: { limit: 64 } };
+  // A memory limit, cpu shares and a blkio weight, for runc-ignores-memory-limit, -cpu-resources and -blockio-weight to drop.
+  profile.resources = { ...profile.resources, memory: { limit: 128 * 1024 * 1024 }, cpu: { shares: 512 }, blockIO: { weight: 300 } };
   // A noexec tmpfs, for runc-ignores-noexec to make executable.
   profile.mounts = strict.mounts.map((m) => (m.type === 'tmpfs' && m.destination === '/tmp' ? remountedWith(m, [...m.options, 'noexec']) : m));
   // A kernel parameter of the container's own network namespace (7200 in a new one), for runc-ignores-sysctl to drop.
@@ -122,6 +124,19 @@ test('plain runc gives the strict profile everything it asks for (the baseline e
   t.is(facts.Umask, '0027');
   t.is(facts.keepalive, '1234');
 });
+
+/** A wrapper that drops one linux.resources section the strict profile declares, and nothing else. */
+function droppedResource(t: ExecutionContext, section: string, declared: unknown): Breakage {
+  return {
+    config: (c, plain) => {
+      const of = (config: OciRuntimeConfig) => (config.linux.resources as Record<string, unknown> | undefined)?.[section];
+      t.deepEqual(of(plain), declared);
+      t.is(of(c), undefined);
+    },
+    facts: () => undefined,
+    changes: [],
+  };
+}
 
 interface Breakage {
   /** What config.json says after the wrapper ran, against what plain runc was given. */
@@ -247,6 +262,10 @@ const BREAKAGES: Record<string, (t: import('ava').ExecutionContext) => Breakage>
     facts: () => undefined,
     changes: [],
   }),
+  // The facts script reads no cgroup: only the config shows these, doubles-oci shows them caught.
+  'runc-ignores-memory-limit': (t) => droppedResource(t, 'memory', { limit: 128 * 1024 * 1024 }),
+  'runc-ignores-cpu-resources': (t) => droppedResource(t, 'cpu', { shares: 512 }),
+  'runc-ignores-blockio-weight': (t) => droppedResource(t, 'blockIO', { weight: 300 }),
   'runc-ignores-noexec': (t) => ({
     config: (c) => t.true(c.mounts.filter((m) => m.type === 'tmpfs').every((m) => !m.options?.includes('noexec'))),
     facts: (f) => t.is(f['tmp.noexec'], '0'),

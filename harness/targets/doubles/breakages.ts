@@ -3,7 +3,7 @@
 // host: a double that leaves a namespace shared also drops what would act on the host's copy
 // (hostnames, proc/sysfs/mqueue mounts), and nothing it makes writable is writable to the
 // container's ids (they map to unprivileged host ids that own none of the host's files).
-import { DEVICE_NAMES, type NamespaceType, type Profile } from '../../../policy/profile/types.js';
+import { DEVICE_NAMES, type NamespaceType, type Profile, type Resources } from '../../../policy/profile/types.js';
 import { readonlyBind, remountedWith } from '../../../policy/profile/mounts.js';
 import type { LaunchRequest } from '../../target.js';
 import type { Breakage } from './broken-target.js';
@@ -17,6 +17,13 @@ function alterProfile(alter: (p: Profile) => void): (r: LaunchRequest) => Launch
     alter(request.profile);
     return request;
   };
+}
+
+/** Leaves one section of resources out, as a runtime that does not apply it would. */
+function dropResource(section: keyof Resources): (r: LaunchRequest) => LaunchRequest {
+  return alterProfile((p) => {
+    if (p.resources) delete p.resources[section];
+  });
 }
 
 export const BREAKAGES: readonly Breakage[] = [
@@ -195,9 +202,29 @@ export const BREAKAGES: readonly Breakage[] = [
     breaks: 'sets no pids limit on the container\'s cgroup',
     caughtBy: ['resources.pids-limit-holds'],
     unaffected: ['cgroup.namespace-root', 'env.exact'],
-    alter: alterProfile((p) => {
-      if (p.resources) delete p.resources.pids;
-    }),
+    alter: dropResource('pids'),
+  },
+  {
+    name: 'ignores-memory-limit',
+    // What the probe then allocates is bounded (the limit plus a few MiB), so the host is not pressed.
+    breaks: "sets no memory limit on the container's cgroup",
+    caughtBy: ['resources.memory-limit-oom-kills'],
+    unaffected: ['resources.pids-limit-holds', 'env.exact'],
+    alter: dropResource('memory'),
+  },
+  {
+    name: 'ignores-cpu-resources',
+    breaks: 'sets no cpu shares, quota, period, cpus or mems',
+    caughtBy: ['resources.cpu-as-declared'],
+    unaffected: ['resources.pids-limit-holds', 'env.exact'],
+    alter: dropResource('cpu'),
+  },
+  {
+    name: 'ignores-blockio-weight',
+    breaks: 'sets no blockIO weight',
+    caughtBy: ['resources.blockio-weight-as-declared'],
+    unaffected: ['resources.cpu-as-declared', 'env.exact'],
+    alter: dropResource('blockIO'),
   },
   {
     name: 'ignores-noexec',
