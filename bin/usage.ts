@@ -24,10 +24,16 @@ export function exitOnInterrupt(): void {
 
 /** `nsrig COMMAND --help`: what the command does, its arguments, its options and its exit status. */
 export const COMMAND_USAGE: Record<string, string> = {
-  run: `Usage: nsrig run PROFILE [-- CMD ARGS...]
+  run: `Usage: nsrig run [--console-socket PATH] PROFILE [-- CMD ARGS...]
 
 Runs one container from PROFILE in the foreground, stdio passed through; CMD replaces the
 profile's process.args. Ctrl-C or SIGTERM tears the container down.
+With process.terminal the program's stdio is a pty from the container's own devpts, relayed to
+nsrig's stdio (a terminal stdin is put in raw mode, restored on exit, and its size followed).
+
+Options:
+  --console-socket PATH   with process.terminal: send the pty master to the unix socket listening
+                          at PATH (SCM_RIGHTS, as runc's --console-socket) instead of relaying it
 
 Exit status: the program's own code; 128+N when it was killed by signal N; 125 when the container
 could not be set up; 127 when the program cannot be found or run; 2 on a usage or profile error.

@@ -24,6 +24,7 @@ import { networkHub, type VethAttachment } from './network-hub.js';
 import { LaunchError } from './launch-error.js';
 import { assertTimeOffsetsFit } from './time-offsets.js';
 import { openHostHandles } from './host-handles.js';
+import { consoleChannel } from './container-console.js';
 import {
   HookError, runHooksOrFail, runHooksWarning, STATE_OCI_VERSION, type ContainerState as OciState,
 } from './container-hooks.js';
@@ -65,6 +66,8 @@ export interface LaunchOptions {
    * throw, or destroying the container here, ends the launch with nothing left.
    */
   created?: (container: Container) => void | Promise<void>;
+  /** With a terminal: its size before the program starts, over the profile's consoleSize (the user's own terminal's, for nsrig run). */
+  consoleSize?: { height: number; width: number };
 }
 
 export type ContainerState = 'created' | 'starting' | 'running' | 'exited' | 'destroyed';
@@ -88,6 +91,8 @@ export class Container {
   private timer: NodeJS.Timeout | undefined;
   private timedOut = false;
   private destroyed: Promise<void> | undefined;
+  /** The pty master of a container with a terminal, until takeConsole(); closed by destroy(). */
+  private console: number | undefined;
   /** Runs once everything is removed: the profile's poststop hooks (runtime.md "Lifecycle" step 13). */
   afterDestroy: (() => Promise<void>) | undefined;
 
@@ -102,6 +107,18 @@ export class Container {
     this.stdout = streams.stdout;
     this.stderr = streams.stderr;
     this.stdin = streams.stdin;
+  }
+
+  /** Hands the terminal's pty master (profile.process.terminal) to the caller, who closes it; undefined without one. */
+  takeConsole(): number | undefined {
+    const master = this.console;
+    this.console = undefined;
+    return master;
+  }
+
+  /** Set once by the launch. */
+  holdConsole(master: number): void {
+    this.console = master;
   }
 
   /** The first process's exit, reaped once however many callers wait. */
@@ -152,6 +169,7 @@ export class Container {
       await this.cgroup?.remove();
       await this.cgroups?.remove();
       closeFd(this.pidfd);
+      if (this.console !== undefined) closeFd(this.takeConsole()!);
       liveContainers.delete(this);
       this.stdin?.destroy();
       // The pair would die with the container's network namespace, but only once the kernel gets
@@ -266,7 +284,10 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
   try {
     const [controlRead, controlWrite] = pipe();
     const [reportRead, reportWrite] = pipe();
-    const inherit = options.stdio === 'inherit';
+    // With a terminal the program's stdio is the pty, so stage 2 just keeps nsrig's own until it swaps them.
+    const terminal = profile.process.terminal === true ? consoleChannel() : undefined;
+    if (terminal) opened.push(terminal.parentEnd, terminal.childEnd);
+    const inherit = options.stdio === 'inherit' || terminal !== undefined;
     const [stdinRead, stdinWrite] = inherit ? [0, -1] : options.stdin === 'pipe' ? pipe() : [fs.openSync('/dev/null', 'r'), -1];
     if (!inherit && options.stdin !== 'pipe') opened.push(stdinRead);
     const [stdoutRead, stdoutWrite] = inherit ? [-1, 1] : pipe();
@@ -276,12 +297,15 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
     // What stage 2 writes on its own stderr before it sets up the program's: Node's words when it
     // cannot even load stage 2. Its tail goes into the LaunchError.
     const [diagnosticsRead, diagnosticsWrite] = pipe();
-    const fds: LaunchPlan['fds'] = { report: reportWrite, stdin: stdinRead, stdout: stdoutWrite, stderr: stderrWrite };
+    const fds: LaunchPlan['fds'] = {
+      report: reportWrite, stdin: stdinRead, stdout: stdoutWrite, stderr: stderrWrite, ...(terminal ? { console: terminal.childEnd } : {}),
+    };
     const policyProgram = compileProfilePolicy(profile, options.warn);
     const seccompPrograms = [...(policyProgram ? [policyProgram] : []), ...(options.seccompPrograms ?? [])];
     // What hooks run from stage 2 read on stdin, less the pid, which only stage 2 knows as the container sees it.
     const hookState = { ociVersion: STATE_OCI_VERSION, id, status: 'creating' as const, bundle: bundleOf(profile, options), annotations: {} };
-    const plan = compilePlan(profile, fds, {
+    const sized = terminal && options.consoleSize ? { ...profile, process: { ...profile.process, consoleSize: options.consoleSize } } : profile;
+    const plan = compilePlan(sized, fds, {
       args: options.args, seccompPrograms, noNewKeyring: options.noNewKeyring, traceStartMarker: options.traceStartMarker, hookState,
     });
     const handles = openHostHandles(plan.rootfs ? options.nsrigTreeAt : undefined);
@@ -303,7 +327,7 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
       argv: ['nsrig-stage2', ...handles.stage2Args, String(controlRead), String(reportWrite)],
       envp: handles.stage2Env,
       namespaceFlags: cloneFlagsFor(createdNamespaces(profile)),
-      inheritFds: [controlRead, reportWrite, stdinRead, stdoutWrite, stderrWrite, ...handles.fds],
+      inheritFds: [controlRead, reportWrite, stdinRead, stdoutWrite, stderrWrite, ...(terminal ? [terminal.childEnd] : []), ...handles.fds],
       waitFd: controlRead,
       stderrFd: diagnosticsWrite,
     });
@@ -321,7 +345,9 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
     container.warnings = cgroups.warnings;
     liveContainers.add(container);
     // The child's ends belong to it now.
-    closeAll([controlRead, reportWrite, stdoutWrite, stderrWrite, diagnosticsWrite, ...(inherit ? [] : [stdinRead]), ...handles.fds]);
+    closeAll([
+      controlRead, reportWrite, stdoutWrite, stderrWrite, diagnosticsWrite, ...(inherit ? [] : [stdinRead]), ...(terminal ? [terminal.childEnd] : []), ...handles.fds,
+    ]);
 
     // Placed in its cgroup before setup, so it enters its cgroup namespace there and nothing escapes teardown.
     cgroups.add(child.pid);
@@ -381,6 +407,11 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
       throw new LaunchError(said ? `${message}\nstage 2's stderr ended with:\n${said}` : message, failure?.step ?? 'stage2', failure);
     }
     diagnostics.stop();
+    // Stage 2 sent the master before it reported exec, so it is waiting on the socket already.
+    if (terminal) {
+      container.holdConsole(terminal.receiveMaster());
+      closeAll([terminal.parentEnd]);
+    }
     container.state = 'running';
     container.armTimeout(profile.process.timeoutMs);
     await runHooksWarning(profile.hooks, 'poststart', state('running', child.pid), warn);

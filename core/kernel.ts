@@ -74,6 +74,16 @@ export interface KernelCalls {
   setsid: { args: Record<string, never>; result: void };
   /** dup2, except from === to clears close-on-exec (dup2 onto itself would keep it). */
   dup2: { args: { from: number; to: number }; result: void };
+  /** A new pty master, close-on-exec, from the devpts the path leads to (posix_openpt + unlockpt). */
+  open_pty_master: { args: { ptmx: string }; result: number };
+  /** ioctl TIOCGPTPEER: the master's slave, close-on-exec, opened through the master (no /dev/pts path lookup). */
+  open_pty_peer: { args: { master: number }; result: number };
+  /** ioctl TIOCSWINSZ. */
+  set_window_size: { args: { fd: number; height: number; width: number }; result: void };
+  /** sendmsg(2) of one descriptor (SCM_RIGHTS) over a connected unix socket, name as the message's bytes. */
+  send_fd: { args: { socket: number; fd: number; name: string }; result: void };
+  /** ioctl TIOCSCTTY: the terminal becomes the controlling terminal of this session. */
+  set_controlling_terminal: { args: { fd: number }; result: void };
   /** close_range(first, ~0, CLOSE_RANGE_CLOEXEC). */
   close_range: { args: { first: number }; result: void };
   /** Ignored signals back to SIG_DFL, none blocked: what the contained program should start with. */

@@ -13,7 +13,7 @@ import { capabilityNames, CAPABILITY_NAMES } from '../policy/kernel/capabilities
 import { signalName, SIGNALS } from '../policy/kernel/signals.js';
 
 /** Descriptor numbers in the view: the launcher's are whatever the kernel hands out at the time. */
-const EXAMPLE_FDS = { report: 3, stdin: 4, stdout: 5, stderr: 6 };
+const EXAMPLE_FDS = { report: 3, stdin: 4, stdout: 5, stderr: 6, console: 7 };
 
 /** A call as the view shows it: the parent's include calls stage 2 never makes (clone, the cgroup write). */
 export interface ViewCall {

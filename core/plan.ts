@@ -92,7 +92,10 @@ export interface LaunchPlan {
   args: string[];
   env: string[];
   /** Descriptor numbers stage 2 receives (its own fd table). */
-  fds: { report: number; stdin: number; stdout: number; stderr: number };
+  /** console: stage 2's end of the unix socket the pty master is sent back on, with terminal only. */
+  fds: { report: number; stdin: number; stdout: number; stderr: number; console?: number };
+  /** The program's stdio is a pty from the container's devpts, its controlling terminal. */
+  terminal?: { consoleSize?: { height: number; width: number } };
 }
 
 const NAMESPACE_FLAGS: Readonly<Record<NamespaceType, number>> = {
@@ -208,6 +211,7 @@ export function compilePlan(
     homeFromPasswd: !Object.hasOwn(p.env, 'HOME'),
     ...(p.umask === undefined ? {} : { umask: p.umask }),
     ...(p.personality === undefined ? {} : { personality: p.personality }),
+    ...(p.terminal === true ? { terminal: p.consoleSize === undefined ? {} : { consoleSize: { ...p.consoleSize } } } : {}),
     hostname: profile.hostname,
     domainname: profile.domainname,
     rootfs: hasMnt ? { ...profile.rootfs } : undefined,

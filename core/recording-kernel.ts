@@ -27,6 +27,8 @@ export function recordingKernel(options: RecordingKernelOptions = {}): Recording
   let nextDev = 1;
   const results: Partial<{ [K in CallName]: (args: KernelCalls[K]['args']) => KernelCalls[K]['result'] }> = {
     open_tree: () => nextFd++,
+    open_pty_master: () => nextFd++,
+    open_pty_peer: () => nextFd++,
     stat: (a) => options.files?.[a.path] ?? 'missing',
     // Unless told otherwise, as if no component were a symlink: the path under root.
     resolve_in_root: (a) => (options.resolved && a.path in options.resolved ? options.resolved[a.path] ?? null : path.join(a.root, a.path)),

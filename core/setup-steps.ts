@@ -13,6 +13,7 @@ import { CLONE } from '../policy/kernel/clone-flags.js';
 import { CLOCK } from '../policy/kernel/clocks.js';
 import { SIGNALS } from '../policy/kernel/signals.js';
 import { OCI_DEFAULT_DEVICES } from '../policy/profile/oci-spec.js';
+import { StepListError } from './launch-error.js';
 
 /** Where the new root is assembled: a directory every host has, covered only in our mount namespace. */
 export const STAGING_ROOT = '/tmp';
@@ -176,10 +177,13 @@ export function launchSteps(plan: LaunchPlan, host: HostView = readHostView()): 
   add('set-personality', undefined, [call('personality', { domain: plan.personality! })], plan.personality !== undefined);
   add('change-directory', undefined, [call('chdir', { path: plan.cwd })]);
   add('new-session', 'its own session: a signal or hangup meant for nsrig\'s terminal session never reaches the container', [call('setsid', {})]);
+  const pty: Ref = { ref: 'pty' };
+  add('open-console', 'after pivot_root, so /dev/ptmx is the container\'s own devpts, and after setsid, which a controlling terminal needs; the master goes to the parent, and none of it stays in the container',
+    plan.terminal ? consoleCalls(plan, pty) : [], plan.terminal !== undefined);
   add('prepare-stdio', 'everything but 0, 1 and 2, Node\'s own descriptors included, closes at execve', [
-    call('dup2', { from: plan.fds.stdin, to: 0 }),
-    call('dup2', { from: plan.fds.stdout, to: 1 }),
-    call('dup2', { from: plan.fds.stderr, to: 2 }),
+    call('dup2', { from: plan.terminal ? pty : plan.fds.stdin, to: 0 }),
+    call('dup2', { from: plan.terminal ? pty : plan.fds.stdout, to: 1 }),
+    call('dup2', { from: plan.terminal ? pty : plan.fds.stderr, to: 2 }),
     call('close_range', { first: 3 }),
   ]);
   add('reset-signals', undefined, [call('reset_signals', {})]);
@@ -230,6 +234,23 @@ const devFilesystem = (index: number) => `dev-filesystem-${index}`;
 /** The st_dev of every /dev tmpfs the mounts make, as recorded right after each is mounted. */
 function devFilesystemRefs(plan: LaunchPlan): Ref[] {
   return plan.mounts.flatMap(({ mount: m }, i) => (m.type === 'dev' ? [{ ref: devFilesystem(i) }] : []));
+}
+
+/** The container's pty: master and slave from its devpts, the master sent to the parent and closed here. */
+function consoleCalls(plan: LaunchPlan, pty: Ref): KernelCall[] {
+  const socket = plan.fds.console;
+  if (socket === undefined) throw new StepListError('a terminal needs the console socket descriptor (LaunchPlan.fds.console)');
+  const master: Ref = { ref: 'pty-master' };
+  const size = plan.terminal?.consoleSize;
+  return [
+    call('open_pty_master', { ptmx: '/dev/ptmx' }, { out: master.ref }),
+    call('open_pty_peer', { master }, { out: pty.ref }),
+    ...(size ? [call('set_window_size', { fd: pty, height: size.height, width: size.width })] : []),
+    call('send_fd', { socket, fd: master, name: '/dev/ptmx' }),
+    call('close', { fd: master }),
+    call('close', { fd: socket }),
+    call('set_controlling_terminal', { fd: pty }),
+  ];
 }
 
 function timeNamespaceCalls(plan: LaunchPlan): KernelCall[] {

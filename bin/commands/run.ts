@@ -1,5 +1,6 @@
 // nsrig run PROFILE [-- CMD ARGS...]: one container in the foreground, stdio passed through.
 import { launchContainer, LaunchError } from '../../core/container.js';
+import { relayConsole, sendConsoleToSocket, type ConsoleRelay } from '../../core/container-console.js';
 import { killLiveContainersOnExit } from '../../core/live-containers.js';
 import { SIGNALS } from '../../policy/kernel/signals.js';
 import { loadProfile } from '../../policy/load-profile.js';
@@ -9,6 +10,8 @@ import { warnOnStderr } from '../warnings.js';
 /** Launch failures, as container runtimes report them: 127 when the program cannot be found or run. */
 const EXIT_LAUNCH_FAILED = 125;
 const EXIT_NOT_EXECUTABLE = 127;
+/** Past the container's end, how long its last output may take to come out of the pty. */
+const RELAY_DRAIN_MS = 2000;
 
 /** 127 when the program cannot be found or run, else 125: the container could not be set up. */
 export function exitCodeForLaunchError(e: LaunchError): number {
@@ -17,22 +20,44 @@ export function exitCodeForLaunchError(e: LaunchError): number {
 
 export async function run(args: string[]): Promise<number> {
   const dash = args.indexOf('--');
-  const own = dash >= 0 ? args.slice(0, dash) : args;
+  const own = dash >= 0 ? args.slice(0, dash) : [...args];
   const command = dash >= 0 ? args.slice(dash + 1) : undefined;
-  if (own.length !== 1) throw new UsageError('usage: nsrig run PROFILE [-- CMD ARGS...]');
+  const socketAt = own.indexOf('--console-socket');
+  const consoleSocket = socketAt >= 0 ? own.splice(socketAt, 2)[1] : undefined;
+  if (socketAt >= 0 && !consoleSocket) throw new UsageError('--console-socket needs the path of a listening unix socket');
+  if (own.length !== 1) throw new UsageError('usage: nsrig run [--console-socket PATH] PROFILE [-- CMD ARGS...]');
   if (command && command.length === 0) throw new UsageError('nothing to run after --');
   const profile = loadProfile(own[0], warnOnStderr);
+  if (consoleSocket !== undefined && profile.process.terminal !== true) {
+    throw new UsageError(`--console-socket: ${own[0]} asks for no terminal (process.terminal is not true), so there is no pty master to send`);
+  }
   killLiveContainersOnExit();
 
   let container;
   try {
-    container = await launchContainer(profile, { stdio: 'inherit', args: command, warn: warnOnStderr });
+    // The pty starts at the size of the user's terminal, as the program may read it first thing.
+    const consoleSize = process.stdout.isTTY && consoleSocket === undefined ? { height: process.stdout.rows, width: process.stdout.columns } : undefined;
+    container = await launchContainer(profile, { stdio: 'inherit', args: command, warn: warnOnStderr, consoleSize });
   } catch (e) {
     if (!(e instanceof LaunchError)) throw e;
     process.stderr.write(`nsrig run: ${e.message}\n`);
     return exitCodeForLaunchError(e);
   }
   for (const warning of container.warnings) process.stderr.write(`nsrig run: warning: ${warning}\n`);
+  let relay: ConsoleRelay | undefined;
+  const master = container.takeConsole();
+  if (master !== undefined) {
+    if (consoleSocket === undefined) relay = relayConsole(master);
+    else {
+      try {
+        sendConsoleToSocket(consoleSocket, master);
+      } catch (e) {
+        process.stderr.write(`nsrig run: --console-socket ${consoleSocket}: ${(e as Error).message}\n`);
+        await container.destroy();
+        return EXIT_LAUNCH_FAILED;
+      }
+    }
+  }
   // The container has its own session, so Ctrl-C reaches only us: tear it down, then leave as killed.
   let interrupted: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -43,6 +68,9 @@ export async function run(args: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
   const exit = await container.wait();
+  // What the program wrote last may still sit in the pty: it is read until the pty hangs up.
+  if (relay) await Promise.race([relay.finished, new Promise((resolve) => setTimeout(resolve, RELAY_DRAIN_MS).unref())]);
+  relay?.restore();
   if (interrupted) return 128 + SIGNALS[interrupted];
   if (exit.timedOut) process.stderr.write(`nsrig run: killed after the profile's timeout of ${profile.process.timeoutMs / 1000} s\n`);
   return exit.code ?? 128 + (SIGNALS[exit.signal ?? 'SIGKILL'] ?? 9);

@@ -83,6 +83,13 @@ export const raw = {
   send: lib.func('long send(int fd, const void *buf, size_t len, int flags)'),
   recv: lib.func('long recv(int fd, void *buf, size_t len, int flags)'),
   setsockopt: lib.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t length)'),
+  socketpair: lib.func('int socketpair(int domain, int type, int protocol, _Out_ int *fds)'),
+  bind: lib.func('int bind(int fd, const void *addr, uint32_t length)'),
+  connect: lib.func('int connect(int fd, const void *addr, uint32_t length)'),
+  listen: lib.func('int listen(int fd, int backlog)'),
+  accept4: lib.func('int accept4(int fd, void *addr, void *length, int flags)'),
+  sendmsg: lib.func('long sendmsg(int fd, const void *msg, int flags)'),
+  recvmsg: lib.func('long recvmsg(int fd, void *msg, int flags)'),
 
   // System V IPC and POSIX message queues (probes of the IPC namespace).
   shmget: lib.func('int shmget(int key, size_t size, int flags)'),

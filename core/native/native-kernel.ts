@@ -22,6 +22,7 @@ import {
 import { installSeccompFilter, rawSyscall } from './seccomp.js';
 import { joinNewSessionKeyring } from './keyring.js';
 import { RouteNetlink } from './netlink.js';
+import { openPtyMaster, openPtyPeer, sendFd, setControllingTerminal, setWindowSize } from './terminal.js';
 import { SyscallError } from './syscall-error.js';
 import { NR } from '../../policy/kernel/syscall-table.js';
 
@@ -113,6 +114,11 @@ export const nativeKernel: Kernel = {
   prlimit: (a) => setRlimit(a.resource, a.soft, a.hard),
   setsid: () => newSession(),
   dup2: (a) => duplicateFd(a.from, a.to),
+  open_pty_master: (a) => openPtyMaster(a.ptmx),
+  open_pty_peer: (a) => openPtyPeer(a.master),
+  set_window_size: (a) => setWindowSize(a.fd, { height: a.height, width: a.width }),
+  send_fd: (a) => sendFd(a.socket, a.fd, a.name),
+  set_controlling_terminal: (a) => setControllingTerminal(a.fd),
   close_range: (a) => closeOnExecFrom(a.first),
   reset_signals: () => resetSignalsForExec(),
   prctl: (a) => {

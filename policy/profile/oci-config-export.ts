@@ -20,7 +20,8 @@ export function ociConfigFromProfile(profile: Profile, opts: OciConfigOptions): 
   const config: OciRuntimeConfig = {
     ociVersion: needsSpec11(profile) ? '1.1.0' : '1.0.2',
     process: {
-      terminal: false,
+      terminal: process.terminal ?? false,
+      ...(process.consoleSize === undefined ? {} : { consoleSize: { ...process.consoleSize } }),
       user: {
         uid: process.uid, gid: process.gid, ...(process.additionalGids.length > 0 ? { additionalGids: [...process.additionalGids] } : {}),
         ...(process.umask === undefined ? {} : { umask: process.umask }),

@@ -329,10 +329,11 @@ function processFromConfig(conv: Conversion, value: unknown, annotations: Record
   const { errs, paths } = conv;
   const fields = readSection(errs, value, 'process', PROCESS_FIELDS, PROCESS_UNSUPPORTED);
   if (fields === undefined) return {};
-  if (fields.terminal !== undefined && fields.terminal !== false) {
-    errs.add('process.terminal', 'false (nsrig passes stdio through and allocates no terminal)', fields.terminal);
-  }
   const process: Fields = { args: fields.args, cwd: valueOr(fields.cwd, '/'), env: envFromConfig(conv, fields.env) };
+  // false is every config's default (runc spec writes it either way): absent in the profile.
+  if (fields.terminal !== undefined && fields.terminal !== false) process.terminal = fields.terminal;
+  // Without a terminal runc and crun ignore consoleSize: there is nothing to size.
+  if (fields.consoleSize !== undefined && fields.terminal === true) process.consoleSize = fields.consoleSize;
   process.capabilities = fields.capabilities === undefined ? {} : raisableCapabilities(conv, fields.capabilities);
   process.noNewPrivileges = valueOr(fields.noNewPrivileges, false);
   if (fields.user !== undefined) {

@@ -26,6 +26,7 @@ export interface OciRuntimeConfig {
   ociVersion: string;
   process: {
     terminal: boolean;
+    consoleSize?: { height: number; width: number };
     user: { uid: number; gid: number; additionalGids?: number[]; umask?: number };
     args: string[];
     env: string[];

@@ -10,7 +10,8 @@ import { MAX_ID } from './id-mappings.js';
 import { LARGEST_FINITE_RLIMIT, RLIMIT_NAMES, UNLIMITED } from './rlimits.js';
 import type { ProfileErrorList } from './profile-error.js';
 
-const PROCESS_FIELDS = ['args', 'env', 'cwd', 'user', 'capabilities', 'noNewPrivileges', 'rlimits', 'timeout', 'umask', 'oomScoreAdj', 'personality'];
+const PROCESS_FIELDS = ['args', 'env', 'cwd', 'user', 'capabilities', 'noNewPrivileges', 'rlimits', 'timeout', 'umask', 'oomScoreAdj', 'personality',
+  'terminal', 'consoleSize'];
 /** proc(5): oom_score_adj ranges from -1000 (never chosen) to 1000 (chosen first). */
 export const OOM_SCORE_ADJ_RANGE = [-1000, 1000] as const;
 export const DEFAULT_TIMEOUT_SECONDS = 30;
@@ -35,6 +36,9 @@ export function readProcess(errs: ProfileErrorList, value: unknown, path: string
   const oomScoreAdj = fields.oomScoreAdj === undefined ? undefined
     : readInteger(errs, fields.oomScoreAdj, at('oomScoreAdj'), ...OOM_SCORE_ADJ_RANGE);
   const personality = fields.personality === undefined ? undefined : readChoice(errs, fields.personality, at('personality'), PERSONALITIES);
+  const terminal = fields.terminal === undefined ? undefined : readBoolean(errs, fields.terminal, at('terminal'));
+  const consoleSize = fields.consoleSize === undefined ? undefined : readConsoleSize(errs, fields.consoleSize, at('consoleSize'));
+  if (consoleSize !== undefined && terminal !== true) errs.add(at('consoleSize'), 'no consoleSize without terminal: true (there is no terminal to size)', fields.consoleSize);
   if (errs.count !== before || args === undefined || env === undefined || cwd === undefined || user === undefined
     || capabilities === undefined || noNewPrivileges === undefined || rlimits === undefined || timeoutMs === undefined) {
     return undefined;
@@ -42,7 +46,26 @@ export function readProcess(errs: ProfileErrorList, value: unknown, path: string
   return {
     args, env, cwd, ...user, capabilities, noNewPrivileges, rlimits, timeoutMs, ...(umask === undefined ? {} : { umask }),
     ...(oomScoreAdj === undefined ? {} : { oomScoreAdj }), ...(personality === undefined ? {} : { personality }),
+    ...(terminal === undefined ? {} : { terminal }), ...(consoleSize === undefined ? {} : { consoleSize }),
   };
+}
+
+/** struct winsize holds each dimension in an unsigned short (TIOCSWINSZ, ioctl_tty(2)). */
+const MAX_CONSOLE_DIMENSION = 0xffff;
+
+function readConsoleSize(errs: ProfileErrorList, value: unknown, path: string): { height: number; width: number } | undefined {
+  const fields = readObject(errs, value, path, ['height', 'width']);
+  if (fields === undefined) return undefined;
+  const dimension = (key: 'height' | 'width'): number | undefined => {
+    if (fields[key] === undefined) {
+      errs.add(childPath(path, key), `a number of ${key === 'height' ? 'rows' : 'columns'} (required)`, undefined);
+      return undefined;
+    }
+    return readInteger(errs, fields[key], childPath(path, key), 0, MAX_CONSOLE_DIMENSION);
+  };
+  const height = dimension('height');
+  const width = dimension('width');
+  return height === undefined || width === undefined ? undefined : { height, width };
 }
 
 const UMASK_EXPECTED = 'a umask from 0 to 0777, written "0022" (quoted) or 0o22';

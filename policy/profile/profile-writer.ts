@@ -40,6 +40,8 @@ export function profileToDocument(profile: Profile): Record<string, unknown> {
     ...(process.umask === undefined ? {} : { umask: `0${process.umask.toString(8).padStart(3, '0')}` }),
     ...(process.oomScoreAdj === undefined ? {} : { oomScoreAdj: process.oomScoreAdj }),
     ...(process.personality === undefined ? {} : { personality: process.personality }),
+    ...(process.terminal === undefined ? {} : { terminal: process.terminal }),
+    ...(process.consoleSize === undefined ? {} : { consoleSize: { ...process.consoleSize } }),
   };
   if (profile.sysctl !== undefined) doc.sysctl = { ...profile.sysctl };
   if (profile.namespacePaths !== undefined) doc.namespacePaths = { ...profile.namespacePaths };

@@ -115,6 +115,13 @@ export interface ProcessConfig {
   oomScoreAdj?: number;
   /** The execution domain (personality(2)): linux32 makes uname(2) report a 32-bit machine. Absent leaves it as inherited. */
   personality?: Personality;
+  /**
+   * The program's stdio is a pseudo-terminal from the container's own devpts, its controlling
+   * terminal; `nsrig run` relays it to the user's terminal (or hands the master to a console socket).
+   */
+  terminal?: boolean;
+  /** The terminal's size in characters, set before the program starts; only with terminal. */
+  consoleSize?: { height: number; width: number };
 }
 
 export const PERSONALITIES = ['linux', 'linux32'] as const;

@@ -47,6 +47,11 @@ type Config = Record<string, any>;
 /** Takes out what nsrig refuses because another piece of work brings it, and says why; fails on any other refusal. */
 function withoutNotYetComparable(config: Config, source: string): string[] {
   const notYet: string[] = [];
+  if (config.process.terminal === true) {
+    // nsrig run relays the pty; runc and crun in the foreground would too, but a detached run with a console socket is what the harness needs first.
+    config.process.terminal = false;
+    notYet.push('process.terminal: runc and crun are run here without a console socket receiver yet');
+  }
   if (config.hooks !== undefined) {
     notYet.push(`hooks: Docker's libnetwork-setkey hook needs its daemon, which this test does not run`);
     delete config.hooks;
@@ -66,9 +71,6 @@ function withoutNotYetComparable(config: Config, source: string): string[] {
     if (mount) {
       mountIndexes.add(Number(mount[1]));
       notYet.push(`${field}: the mount work (oci-mounts) has not landed: ${message}`);
-    } else if (field === 'process.terminal') {
-      config.process.terminal = false;
-      notYet.push(`process.terminal: a pty is the mount work's (oci-mounts): ${message}`);
     } else {
       unexpected.push(message);
     }

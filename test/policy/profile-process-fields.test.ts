@@ -121,3 +121,22 @@ test('the new fields survive profile → config.json → profile and profile →
     t.deepEqual(again.namespacePaths, profile.namespacePaths);
   }
 });
+
+test('terminal and consoleSize: a boolean, and a size only with a terminal, each dimension an unsigned short', (t) => {
+  const profile = parseProfile({ process: { ...ARGS, terminal: true, consoleSize: { height: 24, width: 80 } } }, 'p.yaml');
+  t.true(profile.process.terminal);
+  t.deepEqual(profile.process.consoleSize, { height: 24, width: 80 });
+  t.deepEqual(errorsOf({ process: { ...ARGS, terminal: 'yes' } }), ['process.terminal: expected true or false, got "yes"']);
+  t.deepEqual(errorsOf({ process: { ...ARGS, terminal: true, consoleSize: { height: 70000, width: -1 } } }), [
+    'process.consoleSize.height: expected an integer from 0 to 65535, got 70000',
+    'process.consoleSize.width: expected an integer from 0 to 65535, got -1',
+  ]);
+  t.deepEqual(errorsOf({ process: { ...ARGS, consoleSize: { height: 1, width: 1 } } }),
+    ['process.consoleSize: expected no consoleSize without terminal: true (there is no terminal to size), got an object']);
+  // runc spec writes terminal: true; a config's consoleSize without a terminal is ignored, as runc and crun ignore it.
+  const config = readRealConfig('runc spec') as { process: Record<string, unknown> };
+  t.true(parseProfile(config, '/b/config.json', { checkPaths: false }).process.terminal);
+  const plain = parseProfile({ ...config, process: { ...config.process, terminal: false, consoleSize: { height: 1, width: 2 } } }, '/b/config.json', { checkPaths: false });
+  t.is(plain.process.terminal, undefined);
+  t.is(plain.process.consoleSize, undefined);
+});

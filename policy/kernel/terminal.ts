@@ -1,0 +1,24 @@
+// Pseudo-terminal ioctls (ioctl_tty(2), pty(7); include/uapi/asm-generic/ioctls.h) and the unix
+// socket constants a pty master travels with (unix(7) SCM_RIGHTS; include/linux/socket.h).
+export const TIOC = {
+  /** Makes the terminal the calling session leader's controlling terminal. */
+  SCTTY: 0x540e,
+  GWINSZ: 0x5413,
+  SWINSZ: 0x5414,
+  /** _IOW('T', 0x31, int): 0 unlocks the slave of a fresh master (unlockpt(3)). */
+  SPTLCK: 0x40045431,
+  /** _IOR('T', 0x30, unsigned int): the pty's number in its devpts instance. */
+  GPTN: 0x80045430,
+  /** _IO('T', 0x41): opens the master's slave without a path lookup, in the master's own devpts. */
+  GPTPEER: 0x5441,
+} as const;
+
+export const AF_UNIX = 1;
+export const SOCK_STREAM = 1;
+export const SOCK_CLOEXEC = 0o2000000;
+export const SOL_SOCKET = 1;
+export const SCM_RIGHTS = 1;
+export const MSG_DONTWAIT = 0x40;
+export const MSG_CMSG_CLOEXEC = 0x40000000;
+/** sockaddr_un's sun_path holds 108 bytes, the terminating NUL included. */
+export const UNIX_PATH_MAX = 108;
