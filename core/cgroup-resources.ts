@@ -300,13 +300,10 @@ export class ContainerCgroups {
     }
   }
 
-  /** Puts a process (the container's first, before it starts) into every one of the container's cgroups. */
-  add(pid: number): void {
-    this.cgroup2?.add(pid);
-    for (const dir of new Set(this.v1Dirs.values())) fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
-  }
-
-  /** Every directory this container's cgroups have, for tests and messages. */
+  /**
+   * Every directory this container's cgroups have, the v2 one first: the launch's place-in-cgroup
+   * step (core/parent-steps.ts) writes the first process into each; tests and messages read them.
+   */
   get directories(): string[] {
     return [...new Set([...(this.cgroup2 ? [this.cgroup2.dir] : []), ...this.v1Dirs.values()])];
   }

@@ -6,7 +6,7 @@
 // namespaces through runHookInside (a run_hook step, core/setup-steps.ts), where a failure stops
 // the start too.
 import { spawn, spawnSync } from 'node:child_process';
-import type { Hook, HookKind, Hooks } from '../policy/profile/types.js';
+import type { HookKind, Hooks } from '../policy/profile/types.js';
 
 /** The runtime-spec version whose state the hooks are given (runtime.md "State"). */
 export const STATE_OCI_VERSION = '1.0.2';
@@ -27,6 +27,11 @@ export class HookError extends Error {
   constructor(readonly what: string, readonly path: string, readonly reason: string) {
     super(`${what} (${path}) failed: ${reason}`);
     this.name = 'HookError';
+  }
+
+  /** The hook list it belongs to ("hooks.createRuntime"): the step a failed start names. */
+  get list(): string {
+    return this.what.replace(/\[\d+\]$/, '');
   }
 }
 
@@ -80,22 +85,21 @@ export function runHookInside(hook: PlannedHook, state: Omit<ContainerState, 'pi
 const STDERR_KEPT_BYTES = 2048;
 
 /**
- * Runs one hook to its end. Its own process group, so a timeout kills whatever it started too
+ * Runs one hook to its end from nsrig, in its own namespaces. Its own process group, so a timeout kills whatever it started too
  * (a hook that exits 0 may leave a daemon behind, as runc lets it);
  * its stdout is dropped (the spec gives it no meaning), the end of its stderr goes into the error.
  */
-export function runHook(kind: HookKind, index: number, hook: Hook, state: ContainerState): Promise<void> {
-  const argv = hook.args.length > 0 ? hook.args : [hook.path];
+export function runHookOutside(hook: PlannedHook, state: ContainerState): Promise<void> {
   const env = environment(hook.env);
   return new Promise((resolve, reject) => {
     let settled = false;
-    const child = spawn(hook.path, argv.slice(1), { argv0: argv[0], env, stdio: ['pipe', 'ignore', 'pipe'], detached: true });
+    const child = spawn(hook.path, hook.argv.slice(1), { argv0: hook.argv[0], env, stdio: ['pipe', 'ignore', 'pipe'], detached: true });
     let stderr = '';
     let timedOut = false;
-    const timer = hook.timeoutSeconds === undefined ? undefined : setTimeout(() => {
+    const timer = hook.timeoutMs === null ? undefined : setTimeout(() => {
       timedOut = true;
       killGroup(child.pid);
-    }, hook.timeoutSeconds * 1000);
+    }, hook.timeoutMs);
     child.stderr.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_KEPT_BYTES);
     });
@@ -107,12 +111,12 @@ export function runHook(kind: HookKind, index: number, hook: Hook, state: Contai
       if (settled) return;
       settled = true;
       const said = stderrEnd(stderr);
-      reject(new HookError(`hooks.${kind}[${index}]`, hook.path, said === '' ? reason : `${reason}; its stderr ended with: ${said}`));
+      reject(new HookError(hook.what, hook.path, said === '' ? reason : `${reason}; its stderr ended with: ${said}`));
     };
     child.on('error', (e: NodeJS.ErrnoException) => fail(`cannot run it (${e.code ?? e.message})`));
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
-      if (timedOut) fail(`still running after its timeout of ${hook.timeoutSeconds} s; killed`);
+      if (timedOut) fail(`still running after its timeout of ${hook.timeoutMs! / 1000} s; killed`);
       else if (code !== 0) fail(signal === null ? `exit code ${code}` : `killed by ${signal}`);
       else if (!settled) {
         settled = true;
@@ -131,19 +135,12 @@ function killGroup(pid: number | undefined): void {
   }
 }
 
-/** The hooks of one kind in order; the first failure stops the rest and is thrown. */
-export async function runHooksOrFail(hooks: Hooks | undefined, kind: HookKind, state: ContainerState): Promise<void> {
-  const list = hooks?.[kind] ?? [];
-  for (const [i, hook] of list.entries()) await runHook(kind, i, hook, state);
-}
-
 /** The hooks of one kind in order; each failure is one warning and the rest still run. */
 export async function runHooksWarning(hooks: Hooks | undefined, kind: HookKind, state: ContainerState,
   warn: (message: string) => void): Promise<void> {
-  const list = hooks?.[kind] ?? [];
-  for (const [i, hook] of list.entries()) {
+  for (const hook of plannedHooks(hooks, kind)) {
     try {
-      await runHook(kind, i, hook, state);
+      await runHookOutside(hook, state);
     } catch (e) {
       if (!(e instanceof HookError)) throw e;
       warn(e.message);

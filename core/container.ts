@@ -1,14 +1,20 @@
-// The parent side of a launch, top to bottom: clone stage 2 into the new namespaces, place it in
-// its cgroup, write its id maps, hand it the plan, and learn whether it reached execve.
-// A Container is the handle on the result; destroy() leaves nothing behind.
+// The parent side of a launch: prepare what the child will inherit (pipes, host handles, cgroups),
+// carry out the parent's steps (core/parent-steps.ts: clone, cgroup, id maps, veth, hooks, the
+// release that sends stage 2 its steps) through this launch's own executor, and learn whether
+// stage 2 reached execve. A Container is the handle on the result; destroy() leaves nothing behind.
 import fs from 'node:fs';
 import path from 'node:path';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import type { Profile, NamespaceType } from '../policy/profile/types.js';
-import { compilePlan, cloneFlagsFor, createdNamespaces, idMapWrites, namespaceFlag, type LaunchPlan } from './plan.js';
+import { compilePlan, namespaceFlag, type LaunchPlan } from './plan.js';
 import { launchSteps } from './setup-steps.js';
+import { parentSteps, stage2Part } from './parent-steps.js';
+import { runStepsAsync, type Executor } from './launch-interpreter.js';
+import { nativeKernel } from './native/native-kernel.js';
+import { CLONE } from '../policy/kernel/clone-flags.js';
+import { SIGNALS } from '../policy/kernel/signals.js';
 import type { Stage2Report } from './stage2-run.js';
 import type { ContainerCgroup } from './cgroup.js';
 import { CgroupSetupError, ContainerCgroups } from './cgroup-resources.js';
@@ -21,18 +27,21 @@ export { describeExit };
 import { namespaceTypeAt } from './native/system.js';
 import { compileProfilePolicy } from './seccomp-program.js';
 import { networkHub, type VethAttachment } from './network-hub.js';
-import { LaunchError } from './launch-error.js';
+import { LaunchError, StepListError } from './launch-error.js';
 import { assertTimeOffsetsFit } from './time-offsets.js';
 import { openHostHandles } from './host-handles.js';
 import { consoleChannel } from './container-console.js';
 import {
-  HookError, runHooksOrFail, runHooksWarning, STATE_OCI_VERSION, type ContainerState as OciState,
+  HookError, runHookOutside, runHooksWarning, STATE_OCI_VERSION, type ContainerState as OciState,
 } from './container-hooks.js';
 
 export { LaunchError };
 
 /** Setup normally takes well under a second; past this, something is stuck. */
 const SETUP_DEADLINE_MS = 20_000;
+
+/** clone's low byte is the signal the parent gets when the child exits, not a flag. */
+const EXIT_SIGNAL_MASK = 0xff;
 
 export interface LaunchOptions {
   /**
@@ -201,15 +210,6 @@ function bundleOf(profile: Profile, options: LaunchOptions): string {
   return fs.existsSync(profile.source) ? path.dirname(path.resolve(profile.source)) : process.cwd();
 }
 
-/** Written from the host, as runc does: lowering it needs CAP_SYS_RESOURCE, which a user namespace's root lacks. */
-function writeOomScoreAdj(pid: number, profile: Profile): void {
-  if (profile.process.oomScoreAdj !== undefined) fs.writeFileSync(`/proc/${pid}/oom_score_adj`, String(profile.process.oomScoreAdj));
-}
-
-function writeIdMaps(pid: number, profile: Profile): void {
-  for (const { file, data } of idMapWrites(profile)) fs.writeFileSync(`/proc/${pid}/${file}`, data);
-}
-
 const STDERR_TAIL_LINES = 12;
 const STDERR_TAIL_WAIT_MS = 500;
 
@@ -321,101 +321,125 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
       if (e instanceof CgroupSetupError) throw new LaunchError(e.message, 'cgroup');
       throw e;
     }
-
-    const child = cloneExec({
-      path: process.execPath,
-      argv: ['nsrig-stage2', ...handles.stage2Args, String(controlRead), String(reportWrite)],
-      envp: handles.stage2Env,
-      namespaceFlags: cloneFlagsFor(createdNamespaces(profile)),
-      inheritFds: [controlRead, reportWrite, stdinRead, stdoutWrite, stderrWrite, ...(terminal ? [terminal.childEnd] : []), ...handles.fds],
-      waitFd: controlRead,
-      stderrFd: diagnosticsWrite,
-    });
-    diagnostics = stderrTail(diagnosticsRead);
-    opened.splice(opened.indexOf(diagnosticsRead), 1);
-    const cgroup = cgroups.cgroup;
-    const streams = inherit ? {} : {
-      stdout: new net.Socket({ fd: stdoutRead, readable: true, writable: false }),
-      stderr: new net.Socket({ fd: stderrRead, readable: true, writable: false }),
-      stdin: stdinWrite >= 0 ? new net.Socket({ fd: stdinWrite, readable: false, writable: true }) : undefined,
+    const made = cgroups;
+    // The whole launch, the parent's steps first: what `nsrig plan` prints, carried out here up to the release.
+    const order = [...parentSteps(profile, plan, {
+      cgroupDirectories: made.directories, hookState,
+      callerActs: { beforeSetup: options.beforeSetup !== undefined, created: options.created !== undefined },
+    }), ...steps];
+    const held = (): Container => {
+      if (!container) throw new StepListError('a call on the child comes before the clone');
+      return container;
     };
-    for (const fd of [stdoutRead, stderrRead, stdinWrite]) if (fd >= 0) opened.splice(opened.indexOf(fd), 1);
-    container = new Container(id, child.pid, child.pidfd, cgroup, profile.namespaces.includes('pid'), streams);
-    container.cgroups = cgroups;
-    container.warnings = cgroups.warnings;
-    liveContainers.add(container);
-    // The child's ends belong to it now.
-    closeAll([
-      controlRead, reportWrite, stdoutWrite, stderrWrite, diagnosticsWrite, ...(inherit ? [] : [stdinRead]), ...(terminal ? [terminal.childEnd] : []), ...handles.fds,
-    ]);
-
-    // Placed in its cgroup before setup, so it enters its cgroup namespace there and nothing escapes teardown.
-    cgroups.add(child.pid);
-    // Maps before the plan: stage 2 reads the plan only once it has ids to act with.
-    writeIdMaps(child.pid, profile);
-    writeOomScoreAdj(child.pid, profile);
-    // eth0 is in the container's namespace before the plan that tells stage 2 to configure it.
-    if (hub && plan.veth) {
-      container.veth = hub.attachVeth({ pid: child.pid, peerName: plan.veth.interfaceName, hostAddress: profile.network.veth!.hostAddress });
-    }
-    await options.beforeSetup?.(child.pid);
     const warn = options.warn ?? ((message: string) => process.stderr.write(`nsrig: warning: ${message}\n`));
     const state = (status: OciState['status'], pid?: number): OciState => ({
       ociVersion: STATE_OCI_VERSION, id, status, ...(pid === undefined ? {} : { pid }), bundle: bundleOf(profile, options), annotations: {},
     });
-    // The lifecycle goes on to poststop whatever fails from here (runtime.md "Lifecycle" steps 3-4, 12-13).
-    container.afterDestroy = () => runHooksWarning(profile.hooks, 'poststop', state('stopped'), warn);
-    // The namespaces made at clone exist, stage 2 has not started (so no pivot_root yet): runc runs
-    // these from its parent at the same point, in the runtime's namespaces.
-    for (const kind of ['prestart', 'createRuntime'] as const) {
-      try {
-        await runHooksOrFail(profile.hooks, kind, state('creating', child.pid));
-      } catch (e) {
-        if (e instanceof HookError) throw new LaunchError(e.message, `hooks.${kind}`);
-        throw e;
-      }
-    }
-    if (options.created) {
-      container.state = 'created';
-      await options.created(container);
-      if (container.state !== 'created') throw new LaunchError(`the container was ${container.state} before start`, 'start');
-      container.state = 'starting';
-    }
-    const reportsText = readAllFromFd(reportRead);
-    opened.splice(opened.indexOf(reportRead), 1);
-    opened.splice(opened.indexOf(controlWrite), 1);
-    // The first byte releases the child to become namespace root and exec stage 2; its step list follows.
-    await writeAllToFd(controlWrite, 'G' + JSON.stringify(steps));
+    // The lifecycle goes on to poststop whatever fails from the first hook, the created hand-over or
+    // the release on (runtime.md "Lifecycle" steps 3-4, 12-13), whichever the list reaches first.
+    const armPoststop = () => {
+      held().afterDestroy ??= () => runHooksWarning(profile.hooks, 'poststop', state('stopped'), warn);
+    };
+    let reportsText: Promise<string> | undefined;
+    const launcher: Executor = {
+      write_file: nativeKernel.write_file,
+      clone: ({ flags }) => {
+        // cloneExec always asks for both: the container is held by its pidfd and reaped on SIGCHLD.
+        if ((flags & CLONE.PIDFD) === 0 || (flags & EXIT_SIGNAL_MASK) !== SIGNALS.SIGCHLD) {
+          throw new StepListError('clone must carry CLONE_PIDFD and SIGCHLD');
+        }
+        const child = cloneExec({
+          path: process.execPath,
+          argv: ['nsrig-stage2', ...handles.stage2Args, String(controlRead), String(reportWrite)],
+          envp: handles.stage2Env,
+          namespaceFlags: flags & ~CLONE.PIDFD & ~EXIT_SIGNAL_MASK,
+          inheritFds: [controlRead, reportWrite, stdinRead, stdoutWrite, stderrWrite, ...(terminal ? [terminal.childEnd] : []), ...handles.fds],
+          waitFd: controlRead,
+          stderrFd: diagnosticsWrite,
+        });
+        diagnostics = stderrTail(diagnosticsRead);
+        opened.splice(opened.indexOf(diagnosticsRead), 1);
+        const streams = inherit ? {} : {
+          stdout: new net.Socket({ fd: stdoutRead, readable: true, writable: false }),
+          stderr: new net.Socket({ fd: stderrRead, readable: true, writable: false }),
+          stdin: stdinWrite >= 0 ? new net.Socket({ fd: stdinWrite, readable: false, writable: true }) : undefined,
+        };
+        for (const fd of [stdoutRead, stderrRead, stdinWrite]) if (fd >= 0) opened.splice(opened.indexOf(fd), 1);
+        container = new Container(id, child.pid, child.pidfd, made.cgroup, profile.namespaces.includes('pid'), streams);
+        container.cgroups = made;
+        container.warnings = made.warnings;
+        liveContainers.add(container);
+        // The child's ends belong to it now.
+        closeAll([
+          controlRead, reportWrite, stdoutWrite, stderrWrite, diagnosticsWrite, ...(inherit ? [] : [stdinRead]), ...(terminal ? [terminal.childEnd] : []),
+          ...handles.fds,
+        ]);
+        return child.pid;
+      },
+      attach_veth: (a) => {
+        if (!hub) throw new StepListError('attach_veth without a network hub: the profile has no veth');
+        held().veth = hub.attachVeth(a);
+      },
+      await_caller: async ({ point }) => {
+        const c = held();
+        if (point === 'before-setup') return options.beforeSetup?.(c.pid);
+        armPoststop();
+        if (!options.created) return;
+        c.state = 'created';
+        await options.created(c);
+        if (c.state !== 'created') throw new LaunchError(`the container was ${c.state} before start`, 'start');
+        c.state = 'starting';
+      },
+      run_hook: async ({ hook, state: hookStateNow }) => {
+        armPoststop();
+        try {
+          await runHookOutside(hook, { ...hookStateNow, pid: held().pid });
+        } catch (e) {
+          if (e instanceof HookError) throw new LaunchError(e.message, e.list);
+          throw e;
+        }
+      },
+      release: async () => {
+        armPoststop();
+        reportsText = readAllFromFd(reportRead);
+        opened.splice(opened.indexOf(reportRead), 1);
+        opened.splice(opened.indexOf(controlWrite), 1);
+        await writeAllToFd(controlWrite, 'G' + JSON.stringify(stage2Part(order)));
+      },
+    };
+    await runStepsAsync(order.filter((s) => s.phase === 'parent'), launcher);
+    const launched = held();
+    if (reportsText === undefined) throw new StepListError('the parent\'s steps end without a release');
 
     // Setup has a deadline of its own: a stage 2 that never reaches execve is killed, not waited on.
     let setupTimedOut = false;
     const deadline = setTimeout(() => {
       setupTimedOut = true;
-      container?.killAll();
+      launched.killAll();
     }, Math.min(SETUP_DEADLINE_MS, profile.process.timeoutMs));
     const reports = parseReports(await reportsText);
     clearTimeout(deadline);
     const failure = reports.find((r) => r.event === 'error');
     if (failure || setupTimedOut || !reports.some((r) => r.event === 'exec')) {
-      const exit = await container.wait();
+      const exit = await launched.wait();
       const message = failure
         ? `setup step ${failure.step} failed: ${failure.message}`
         : setupTimedOut
           ? `setup did not reach execve within ${Math.min(SETUP_DEADLINE_MS, profile.process.timeoutMs)} ms; the container was killed`
           : `stage 2 died before exec (${describeExit(exit)})`;
-      const said = await diagnostics.tail();
+      const said = await diagnostics?.tail();
       throw new LaunchError(said ? `${message}\nstage 2's stderr ended with:\n${said}` : message, failure?.step ?? 'stage2', failure);
     }
-    diagnostics.stop();
+    diagnostics?.stop();
     // Stage 2 sent the master before it reported exec, so it is waiting on the socket already.
     if (terminal) {
-      container.holdConsole(terminal.receiveMaster());
+      launched.holdConsole(terminal.receiveMaster());
       closeAll([terminal.parentEnd]);
     }
-    container.state = 'running';
-    container.armTimeout(profile.process.timeoutMs);
-    await runHooksWarning(profile.hooks, 'poststart', state('running', child.pid), warn);
-    return container;
+    launched.state = 'running';
+    launched.armTimeout(profile.process.timeoutMs);
+    await runHooksWarning(profile.hooks, 'poststart', state('running', launched.pid), warn);
+    return launched;
   } catch (e) {
     diagnostics?.stop();
     closeAll([...opened]);

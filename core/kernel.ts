@@ -7,6 +7,11 @@
 // not in camelCase: a record prints as the call an auditor would find in strace. A few are small
 // fixed sequences named for what they do (ensure_mount_point, configure_interface, reset_signals):
 // each is one decision on the container's filesystem or one netlink conversation.
+//
+// Two sides: StageCalls are what stage 2 makes inside the new namespaces (nativeKernel carries
+// them out); LauncherCalls are what nsrig makes from outside around the child it clones (the
+// launch's own executor in core/container.ts, which also makes write_file and run_hook). A
+// recording kernel answers both.
 import type { Propagation } from '../policy/kernel/mount-flags.js';
 import type { DeviceNode, Personality } from '../policy/profile/types.js';
 import type { PlannedMount } from './plan.js';
@@ -17,8 +22,27 @@ export type PrctlOption =
   | 'PR_SET_KEEPCAPS' | 'PR_SET_NO_NEW_PRIVS' | 'PR_SET_PDEATHSIG' | 'PR_CAPBSET_DROP'
   | 'PR_CAP_AMBIENT_CLEAR_ALL' | 'PR_CAP_AMBIENT_RAISE';
 
-/** Every call's arguments and result. */
-export interface KernelCalls {
+/** The calls made from nsrig itself, on the child: clone, the hand-over points, the release. */
+export interface LauncherCalls {
+  /**
+   * clone3 of stage 2 (nsrig's own Node) with flags, held before exec until the release. The
+   * program and the descriptors it inherits are the launch's own (its pipes), not the list's.
+   * The result is the child's pid.
+   */
+  clone: { args: { flags: number }; result: number };
+  /** A veth pair between the network hub (hostAddress on its end) and pid's net namespace (peerName there). */
+  attach_veth: { args: { pid: number; peerName: string; hostAddress: string }; result: void };
+  /**
+   * The launch's caller acts on the held child: before-setup (a tracer attaching), created (the
+   * create-start lifecycle: its return is the start).
+   */
+  await_caller: { args: { point: 'before-setup' | 'created' }; result: void };
+  /** The first byte on the control pipe lets the child exec stage 2; the list's stage 2 steps follow it. */
+  release: { args: Record<string, never>; result: void };
+}
+
+/** Every call stage 2 makes, with its arguments and result. */
+export interface StageCalls {
   mount: { args: { source: string | null; target: string; fstype: string | null; flags: number; data: string | null }; result: void };
   umount2: { args: { target: string; flags: number }; result: void };
   /** A detached copy of the mount tree at path (OPEN_TREE_CLONE), as a close-on-exec descriptor. */
@@ -112,6 +136,15 @@ export interface KernelCalls {
   run_hook: { args: { hook: PlannedHook; state: Omit<ContainerState, 'pid'> }; result: void };
 }
 
+/** Every call's arguments and result, either side. */
+export interface KernelCalls extends StageCalls, LauncherCalls {}
+
 export type CallName = keyof KernelCalls;
 
-export type Kernel = { [K in CallName]: (args: KernelCalls[K]['args']) => KernelCalls[K]['result'] };
+/** An executor of some of the calls; the launcher's may answer later (a hook, the release). */
+export type KernelOf<N extends CallName> = { [K in N]: (args: KernelCalls[K]['args']) => KernelCalls[K]['result'] | Promise<KernelCalls[K]['result']> };
+
+/** Stage 2's calls, carried out synchronously: the process ends in execve. */
+export type StageKernel = { [K in keyof StageCalls]: (args: StageCalls[K]['args']) => StageCalls[K]['result'] };
+
+export type Kernel = KernelOf<CallName>;

@@ -1,7 +1,7 @@
 // A Kernel that makes no system call and writes each call down: the launch's order, calls and
 // arguments can then be read back without root (youki's recording syscall, in TypeScript).
 // Descriptors it hands out are numbered from 1000 up, filesystems (st_dev) from 1; stat answers
-// from a given map of paths.
+// from a given map of paths; clone answers childPid (default 4242).
 import path from 'node:path';
 import type { CallName, Kernel, KernelCalls } from './kernel.js';
 
@@ -15,6 +15,8 @@ export interface RecordingKernelOptions {
   files?: Readonly<Record<string, 'dir' | 'non-dir'>>;
   /** What resolve_in_root answers per container path (null: some part missing); otherwise the path under root. */
   resolved?: Readonly<Record<string, string | null>>;
+  /** The pid clone answers. */
+  childPid?: number;
 }
 
 export interface RecordingKernel extends Kernel {
@@ -29,6 +31,7 @@ export function recordingKernel(options: RecordingKernelOptions = {}): Recording
     open_tree: () => nextFd++,
     open_pty_master: () => nextFd++,
     open_pty_peer: () => nextFd++,
+    clone: () => options.childPid ?? 4242,
     stat: (a) => options.files?.[a.path] ?? 'missing',
     // Unless told otherwise, as if no component were a symlink: the path under root.
     resolve_in_root: (a) => (options.resolved && a.path in options.resolved ? options.resolved[a.path] ?? null : path.join(a.root, a.path)),

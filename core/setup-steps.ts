@@ -18,7 +18,7 @@ import { StepListError } from './launch-error.js';
 /** Where the new root is assembled: a directory every host has, covered only in our mount namespace. */
 export const STAGING_ROOT = '/tmp';
 
-/** The result of an earlier call in the same list, by the name that call gave it (`out`). */
+/** The result of an earlier call in the same list, by the name that call gave it (`out`), else by the call's name. */
 export interface Ref {
   ref: string;
 }
@@ -45,15 +45,27 @@ export type KernelCall = {
     when?: Condition;
     /** When the call fails with this errno name, the fallback call is made instead. */
     orElse?: { code: string; fallback: KernelCall };
+    /**
+     * Words that stand for earlier results inside text arguments: each "/"-separated part of a
+     * string argument equal to a key becomes that result (the child's pid in "/proc/PID/uid_map").
+     */
+    fill?: Record<string, Ref>;
   };
 }[CallName];
+
+/** What a call may carry besides its name and arguments. */
+export type CallExtra = { out?: string; when?: Condition; orElse?: { code: string; fallback: KernelCall }; fill?: Record<string, Ref> };
 
 export interface SetupStep {
   name: string;
   /** Why the step is there and there, for a person reading the plan. */
   why?: string;
-  /** "setup" prepares the container; "exec" resolves the program, tells the parent, and execs it. */
-  phase: 'setup' | 'exec';
+  /**
+   * "parent": made by nsrig from outside (core/parent-steps.ts), up to the release that hands the
+   * rest to stage 2; "setup" prepares the container; "exec" resolves the program, tells the
+   * parent, and execs it.
+   */
+  phase: 'parent' | 'setup' | 'exec';
   calls: KernelCall[];
 }
 
@@ -78,9 +90,7 @@ export function readHostView(): HostView {
   };
 }
 
-export function call<K extends CallName>(
-  name: K, args: WithRefs<KernelCalls[K]['args']>, extra: { out?: string; when?: Condition; orElse?: { code: string; fallback: KernelCall } } = {},
-): KernelCall {
+export function call<K extends CallName>(name: K, args: WithRefs<KernelCalls[K]['args']>, extra: CallExtra = {}): KernelCall {
   return { call: name, args, ...extra } as KernelCall;
 }
 

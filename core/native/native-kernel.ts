@@ -1,8 +1,9 @@
-// The Kernel interface carried out through libc: each method is one of the typed wrappers beside
-// it. Stage 2 runs its step list on this; so does anything else in nsrig that needs the kernel.
+// Stage 2's side of the Kernel interface carried out through libc: each method is one of the
+// typed wrappers beside it. Stage 2 runs its step list on this; the launcher makes its own
+// write_file through it too.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Kernel, PrctlOption } from '../kernel.js';
+import type { PrctlOption, StageKernel } from '../kernel.js';
 import { MountPointError, Stage2InputError, StepListError } from '../launch-error.js';
 import { cloneFlagNames } from '../../policy/kernel/clone-flags.js';
 import { attachMountTree, chdir, cloneMountTree, makeNode, mount, pivotRoot, setMountAttributes, unmount } from './mount.js';
@@ -48,7 +49,7 @@ function findExecutable(name: string, pathVar: string): string {
   throw new Stage2InputError(`executable not found in the container: ${name} (searched PATH=${pathVar})`);
 }
 
-export const nativeKernel: Kernel = {
+export const nativeKernel: StageKernel = {
   mount: (a) => mount(a.source, a.target, a.fstype, a.flags, a.data),
   umount2: (a) => unmount(a.target, a.flags),
   open_tree: (a) => cloneMountTree(a.path, a.recursive),

@@ -1,0 +1,73 @@
+// What nsrig does from outside, before stage 2 runs a single step: clone it into the new
+// namespaces, place it in its cgroups, write its id maps, give it its veth, run the hooks that
+// run from here, and release it. The same {name, why, calls} records as stage 2's steps
+// (core/setup-steps.ts), carried out by the same interpreter: the launcher runs them against its
+// own executor, `nsrig plan` prints them, tests run them on the recording kernel. The child's pid
+// is the clone's result: a whole argument refers to it ({ ref: "clone" }), a path or text names
+// it as the word PID (fill).
+import path from 'node:path';
+import type { Profile } from '../policy/profile/types.js';
+import { cloneFlagsFor, createdNamespaces, idMapWrites, type LaunchPlan } from './plan.js';
+import { plannedHooks, type ContainerState } from './container-hooks.js';
+import { call, launchSteps, type HostView, type KernelCall, type Ref, type SetupStep } from './setup-steps.js';
+import { CLONE } from '../policy/kernel/clone-flags.js';
+import { SIGNALS } from '../policy/kernel/signals.js';
+
+const CHILD: Ref = { ref: 'clone' };
+const PID = { PID: CHILD };
+
+export interface ParentContext {
+  /** The container's cgroup directories, each of which the child joins (a plan shows where they would be). */
+  cgroupDirectories: string[];
+  /** The state the parent's hooks read, less the pid, which is the child's. */
+  hookState: Omit<ContainerState, 'pid'>;
+  /** Where the launch's caller acts on the held child (LaunchOptions.beforeSetup, .created). */
+  callerActs?: { beforeSetup?: boolean; created?: boolean };
+}
+
+/** The parent's steps for a profile, in order, ending with the release. */
+export function parentSteps(profile: Profile, plan: LaunchPlan, context: ParentContext): SetupStep[] {
+  const steps: SetupStep[] = [];
+  const add = (name: string, why: string, calls: KernelCall[], when = true) => {
+    if (when) steps.push({ name, why, phase: 'parent', calls });
+  };
+  add('clone', 'stage 2 starts in the new namespaces; cgroup and time are entered from inside',
+    [call('clone', { flags: cloneFlagsFor(createdNamespaces(profile)) | CLONE.PIDFD | SIGNALS.SIGCHLD! })]);
+  add('place-in-cgroup', 'before setup, so stage 2 enters its cgroup namespace there and nothing escapes teardown',
+    context.cgroupDirectories.map((dir) => call('write_file', { path: path.join(dir, 'cgroup.procs'), data: 'PID' }, { fill: PID })),
+    context.cgroupDirectories.length > 0);
+  const maps = idMapWrites(profile);
+  add('write-id-maps', 'before the release: stage 2 acts only once it has ids to act with',
+    maps.map((m) => call('write_file', { path: `/proc/PID/${m.file}`, data: m.data }, { fill: PID })), maps.length > 0);
+  add('write-oom-score-adj', 'from the host, as runc does: lowering it needs CAP_SYS_RESOURCE, which a user namespace\'s root lacks',
+    [call('write_file', { path: '/proc/PID/oom_score_adj', data: String(profile.process.oomScoreAdj) }, { fill: PID })],
+    profile.process.oomScoreAdj !== undefined);
+  add('attach-veth', 'eth0 is in the container\'s namespace before the list that tells stage 2 to configure it',
+    plan.veth ? [call('attach_veth', { pid: CHILD, peerName: plan.veth.interfaceName, hostAddress: profile.network.veth!.hostAddress })] : [],
+    plan.veth !== undefined);
+  add('before-setup', 'the caller (a tracer) acts on the child before it makes any setup call',
+    [call('await_caller', { point: 'before-setup' })], context.callerActs?.beforeSetup === true);
+  const hookCalls = (kind: 'prestart' | 'createRuntime') => plannedHooks(profile.hooks, kind)
+    .map((hook) => call('run_hook', { hook, state: { ...context.hookState, status: 'creating' } }));
+  const prestart = hookCalls('prestart');
+  const createRuntime = hookCalls('createRuntime');
+  // runc runs these from its parent at the same point, in the runtime's namespaces.
+  add('run-prestart-hooks', 'in nsrig\'s own namespaces once the container\'s exist, before stage 2 starts; a failure stops the start',
+    prestart, prestart.length > 0);
+  add('run-create-runtime-hooks', 'after prestart, at the same point (runtime.md "Lifecycle" step 4)', createRuntime, createRuntime.length > 0);
+  add('created', 'the create-start lifecycle: the container is created and held; the caller\'s start is the release',
+    [call('await_caller', { point: 'created' })], context.callerActs?.created === true);
+  add('release', 'the first byte lets the child become namespace root and exec stage 2; the step list that follows is stage 2\'s, below',
+    [call('release', {})]);
+  return steps;
+}
+
+/** The whole launch in order: the parent's steps, then stage 2's (which the release sends). */
+export function launchOrder(profile: Profile, plan: LaunchPlan, context: ParentContext, host?: HostView): SetupStep[] {
+  return [...parentSteps(profile, plan, context), ...launchSteps(plan, host)];
+}
+
+/** The part of a launch order the release hands to stage 2. */
+export function stage2Part(order: SetupStep[]): SetupStep[] {
+  return order.filter((s) => s.phase !== 'parent');
+}
