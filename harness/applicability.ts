@@ -62,6 +62,8 @@ const SHORT_OF: Record<Requirement, (profile: Profile, host: Pick<HostFacts, 'fi
     const missing = p.namespaces.includes('user') ? [] : (g.hostRootCapabilities ?? []).filter((c) => !p.process.capabilities.effective.includes(c));
     return missing.length ? `its process does not hold ${missing.join(', ')}` : undefined;
   },
+  flaggedTmpfsExec: (p) => (p.mounts.some((m) => m.destination === FLAGGED_TMPFS && m.options.includes('noexec'))
+    ? `its tmpfs at ${FLAGGED_TMPFS} is noexec, so the probe cannot run the program it copies there` : undefined),
   setuidTrial: (p) => (p.process.noNewPrivileges ? 'it sets no_new_privs, under which no set-user-ID program raises privilege whatever the mount says'
     : ['CAP_SETUID', 'CAP_SETGID'].every((c) => p.process.capabilities.effective.includes(c)) ? undefined
       : 'its process does not hold CAP_SETUID and CAP_SETGID, needed to run the set-user-ID copy as another uid'),

@@ -15,6 +15,8 @@ export interface MountSetOptions {
   rwBindSource?: string;
   /** A tmpfs at FLAGGED_TMPFS any uid can write, with a generated set of nosuid, nodev and noexec. */
   flaggedTmpfs?: boolean;
+  /** That tmpfs is never noexec: the probe runs a program from it to try another flag. */
+  flaggedTmpfsExec?: boolean;
   /** Mount the cgroup filesystem read-only at /sys/fs/cgroup, last (over a sysfs at /sys). */
   cgroup?: boolean;
 }
@@ -36,7 +38,7 @@ export function mountSet(options: MountSetOptions): fc.Arbitrary<Record<string, 
     roBinds,
     mqueue: fc.boolean(),
     sysfs: fc.boolean(),
-    flags: options.flaggedTmpfs ? fc.subarray(MOUNT_FLAGS) : fc.constant([]),
+    flags: options.flaggedTmpfs ? fc.subarray(MOUNT_FLAGS.filter((f) => !(options.flaggedTmpfsExec && f === 'noexec'))) : fc.constant([]),
   }).map(({ devices, tmpfs: t, roBinds: binds, mqueue, sysfs, flags }) => {
     const mounts: Record<string, unknown>[] = [];
     if (has('pid')) mounts.push({ type: 'proc', destination: '/proc' });

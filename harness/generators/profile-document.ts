@@ -56,6 +56,8 @@ export interface GenerationOptions {
   userNamespace?: 'optional' | 'absent';
   /** The capabilities a process without a user namespace keeps (none when absent). */
   hostRootCapabilities?: string[];
+  /** The tmpfs of flaggedTmpfs is never noexec. */
+  flaggedTmpfsExec?: boolean;
   /** No no_new_privs, and CAP_SETUID and CAP_SETGID kept, so the probe can run a set-user-ID copy as another uid. */
   setuidTrial?: boolean;
   /** Mask, besides the defaults, procfs files that always have content (see MASKABLE_WITH_CONTENT). */
@@ -95,6 +97,11 @@ export function negativeOffsetRoom(seconds: number): number {
   return Math.min(MOST_NEGATIVE_OFFSET, Math.max(0, -offsetRange(seconds).lowest - OFFSET_MARGIN_SECONDS));
 }
 
+/** Whether the mappings give the namespace an id besides 0, for a process that is not root. */
+function mapsBeyondRoot(mappings: { size: number }[]): boolean {
+  return mappings.reduce((n, m) => n + m.size, 0) > 1;
+}
+
 export function profileDocument(options: GenerationOptions, ctx: GenerationContext): fc.Arbitrary<ProfileDocument> {
   const required = [...(options.requireNamespaces ?? []), ...(options.names ? ['uts' as const] : []), ...(options.timeOffsets ? ['time' as const] : [])];
   const allowed = (field: OptionalProfileField) => !(options.excludeFields ?? []).includes(field);
@@ -108,11 +115,11 @@ export function profileDocument(options: GenerationOptions, ctx: GenerationConte
     const has = (ns: NamespaceType) => namespaces.includes(ns);
     const domain = !allowed('domainname') ? fc.constant(undefined) : options.names ? domainname : fc.option(domainname, { nil: undefined });
     return fc.record({
-      uidMappings: idMappings,
-      gidMappings: idMappings,
+      uidMappings: options.setuidTrial ? idMappings.filter(mapsBeyondRoot) : idMappings,
+      gidMappings: options.setuidTrial ? idMappings.filter(mapsBeyondRoot) : idMappings,
       setgroups: options.setgroups ? fc.constant(options.setgroups) : fc.constantFrom('deny', 'allow'),
       names: has('uts') ? fc.record({ hostname: options.names ? hostname : fc.option(hostname, { nil: undefined }), domainname: domain }) : fc.constant({}),
-      mounts: mountSet({ namespaces, rwBindSource: options.rwBind ? ctx.fixtureDir : undefined, cgroup: options.cgroupMount || options.pidsLimit || options.memoryLimit || options.cpuResources || options.blockIOWeight, flaggedTmpfs: options.flaggedTmpfs }),
+      mounts: mountSet({ namespaces, rwBindSource: options.rwBind ? ctx.fixtureDir : undefined, cgroup: options.cgroupMount || options.pidsLimit || options.memoryLimit || options.cpuResources || options.blockIOWeight, flaggedTmpfs: options.flaggedTmpfs, flaggedTmpfsExec: options.flaggedTmpfsExec }),
       pidsLimit: options.pidsLimit ? pidsLimit : fc.constant(undefined),
       memory: options.memoryLimit ? memoryLimit : fc.constant(undefined),
       cpu: options.cpuResources ? cpuResources : fc.constant(undefined),

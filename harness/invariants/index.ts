@@ -63,6 +63,8 @@ import { cgroupFilesystemReadonly } from './cgroup/filesystem-readonly.js';
 import { memoryLimitOomKills } from './resources/memory-limit-oom-kills.js';
 import { cpuAsDeclared } from './resources/cpu-as-declared.js';
 import { blockIOWeightAsDeclared } from './resources/blockio-weight-as-declared.js';
+import { nosuidIgnoresSetuid } from './mnt/nosuid-ignores-setuid.js';
+import { nodevRefusesDevices } from './mnt/nodev-refuses-devices.js';
 
 export const INVARIANTS: readonly Invariant[] = [
   initIsPid1,
@@ -128,4 +130,6 @@ export const INVARIANTS: readonly Invariant[] = [
   memoryLimitOomKills,
   cpuAsDeclared,
   blockIOWeightAsDeclared,
+  nosuidIgnoresSetuid,
+  nodevRefusesDevices,
 ];

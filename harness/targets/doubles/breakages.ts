@@ -237,6 +237,26 @@ export const BREAKAGES: readonly Breakage[] = [
     }),
   },
   {
+    name: 'ignores-nosuid',
+    // The set-user-ID copy the probe runs is owned by the container's root, an unprivileged id on the host.
+    breaks: 'mounts every tmpfs without nosuid',
+    caughtBy: ['mnt.nosuid-ignores-setuid'],
+    unaffected: ['mnt.tmpfs-mode-applied', 'env.exact'],
+    alter: alterProfile((p) => {
+      p.mounts = p.mounts.map((m) => (m.type === 'tmpfs' ? remountedWith(m, m.options.filter((o) => o !== 'nosuid')) : m));
+    }),
+  },
+  {
+    name: 'ignores-nodev',
+    // The only device node made on a tmpfs is the probe's null (1:3), removed once opened.
+    breaks: 'mounts every tmpfs without nodev',
+    caughtBy: ['mnt.nodev-refuses-devices'],
+    unaffected: ['mnt.tmpfs-mode-applied', 'env.exact'],
+    alter: alterProfile((p) => {
+      p.mounts = p.mounts.map((m) => (m.type === 'tmpfs' ? remountedWith(m, m.options.filter((o) => o !== 'nodev')) : m));
+    }),
+  },
+  {
     name: 'ignores-rlimits-umask',
     // The limits and umask left are the ones nsrig itself runs with.
     breaks: 'sets no rlimits and no umask',
