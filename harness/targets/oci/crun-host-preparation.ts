@@ -181,7 +181,9 @@ function undoMounts(record: PreparationRecord): string[] {
   const stuck: string[] = [];
   for (const { controller, mountPoint, createdDirs } of [...record.mounts].reverse()) {
     if (!(readCgroupLayout().v1Mounts.get(controller) ?? []).includes(mountPoint)) {
-      undone.push(`${mountPoint} was already unmounted`);
+      // Unmounted by hand or by a holder that died mid-undo: the directories made for it go still.
+      const removed = createdDirs.filter((dir) => removeIfEmpty(dir));
+      undone.push(`${mountPoint} was already unmounted${removed.length > 0 ? `; rmdir ${removed.join(' ')}` : ''}`);
       continue;
     }
     if (!waitUntil(() => controllerState(controller)?.cgroups === 1, 5000)) {
@@ -270,12 +272,13 @@ function withLock<T>(body: () => T): T {
   }
 }
 
-/** Nothing held, nothing to undo: the state directory goes too (another process may be recreating it). */
-function removeIfEmpty(dir: string): void {
+/** Removes `dir` if it is empty; false when it is not, or is already gone (another process may be recreating it). */
+function removeIfEmpty(dir: string): boolean {
   try {
     fs.rmdirSync(dir);
+    return true;
   } catch {
-    // not empty, or already gone
+    return false;
   }
 }
 
