@@ -1,7 +1,8 @@
 // A Profile compiled into what the launcher and stage 2 need: plain JSON data, checked once on
 // the host, so stage 2 only executes and never interprets a profile.
 import type { DeviceNode, IdMapping, Mount, NamespaceType, Personality, Profile, Rlimit } from '../policy/profile/types.js';
-import { sysctlPath } from '../policy/profile/sysctl.js';
+import { sysctlNamespace, sysctlPath } from '../policy/profile/sysctl.js';
+import { LaunchError } from './launch-error.js';
 import { CAPABILITY_NAMES, capabilityMask } from '../policy/kernel/capabilities.js';
 import { CLONE } from '../policy/kernel/clone-flags.js';
 import { MOUNT_ATTR, MS } from '../policy/kernel/mount-flags.js';
@@ -146,6 +147,22 @@ export function capabilityPlan(caps: Profile['process']['capabilities']): Capabi
   };
 }
 
+/**
+ * Each sysctl is written from inside the container's namespaces, so one of a namespace it shares
+ * would land in the host's: refused, as runc and crun refuse it (the loader refuses it too; this
+ * holds for a Profile built in code).
+ */
+function sysctlPlan(profile: Profile): LaunchPlan['sysctl'] {
+  return Object.entries(profile.sysctl ?? {}).map(([name, value]) => {
+    const ns = sysctlNamespace(name);
+    if (ns === undefined || !profile.namespaces.includes(ns)) {
+      throw new LaunchError(`sysctl ${name} ${ns === undefined ? 'is not namespaced' : `belongs to the ${ns} namespace, which this container shares with the host`}: `
+        + `writing it would change the host's; ${ns === undefined ? 'leave it out' : `declare ${ns} in namespaces`}`, 'sysctl');
+    }
+    return { path: sysctlPath(name), value };
+  });
+}
+
 /** The container's end of a veth pair is always eth0, as a container expects. */
 function vethPlan(profile: Profile): LaunchPlan['veth'] {
   const veth = profile.network.veth;
@@ -207,7 +224,7 @@ export function compilePlan(
   return {
     namespaces: [...profile.namespaces],
     joinNamespaces: joined.map(([type, path]) => ({ type, path, flag: namespaceFlag(type) })),
-    sysctl: Object.entries(profile.sysctl ?? {}).map(([name, value]) => ({ path: sysctlPath(name), value })),
+    sysctl: sysctlPlan(profile),
     homeFromPasswd: !Object.hasOwn(p.env, 'HOME'),
     ...(p.umask === undefined ? {} : { umask: p.umask }),
     ...(p.personality === undefined ? {} : { personality: p.personality }),

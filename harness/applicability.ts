@@ -6,6 +6,7 @@ import type { Invariant } from './invariant.js';
 import type { GenerationOptions } from './generators/profile-document.js';
 import { ARGUMENT_FILTERED_CALL } from './generators/seccomp-policy.js';
 import { FLAGGED_TMPFS } from './generators/mount-set.js';
+import { HOST_HARMLESS_SYSCTLS } from './generators/sysctl.js';
 import { deniedCalls } from './invariants/seccomp/denied-syscalls.js';
 import { fixtureDestination, type HostFacts } from './host-facts.js';
 
@@ -54,6 +55,13 @@ const SHORT_OF: Record<Requirement, (profile: Profile, host: Pick<HostFacts, 'fi
   // Whatever rlimits, umask and cwd a fixed profile declares (none included) are what it must start with.
   processLimits: () => undefined,
   sysctl: (p) => (p.sysctl && Object.keys(p.sysctl).length > 0 ? undefined : 'it declares no kernel parameters'),
+  hostHarmlessSysctl: (p) => {
+    const keys = Object.keys(p.sysctl ?? {});
+    if (keys.length === 0) return 'it declares no kernel parameters';
+    const other = keys.filter((k) => !HOST_HARMLESS_SYSCTLS.includes(k));
+    return other.length === 0 ? undefined
+      : `it declares ${other.join(', ')}, which a target that fails to refuse it would write into the host's namespace (only ${HOST_HARMLESS_SYSCTLS.join(', ')} are tried)`;
+  },
   cgroupMount: (p) => (hasCgroupMount(p) ? undefined : 'it mounts no cgroup filesystem at /sys/fs/cgroup'),
   maskPathsWithContent: (p) => (p.maskedPaths.length > 0 ? undefined : 'it masks no paths'),
   userNamespace: (p, _host, g) => (g.userNamespace === 'absent' && p.namespaces.includes('user')

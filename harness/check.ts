@@ -15,7 +15,7 @@ import { TargetError } from './target.js';
 import { HostFixtures, snapshotHost, type HostFacts } from './host-facts.js';
 import { profileDocument, type GenerationOptions, type ProfileDocument } from './generators/profile-document.js';
 import { DENIABLE_SYSCALLS } from './generators/seccomp-policy.js';
-import { ProbeError, runHostChange, runPair, runSingle, runWithHooks, type SyscallTotals } from './scenario.js';
+import { ProbeError, runHostChange, runPair, runRefusal, runSingle, runWithHooks, type SyscallTotals } from './scenario.js';
 import { TOOL_VERSION } from './tool-version.js';
 import { execRequestFor, runExec } from './exec-scenario.js';
 
@@ -66,6 +66,10 @@ async function runCase(invariant: Invariant, target: Target, profile: Profile, h
     const launch = invariant.createStart ? { lifecycle: 'create-start' as const, ...(edit ? { editAfterCreate: edit } : {}) } : { lifecycle };
     const { observed, syscalls } = await runSingle(target, profile, invariant.request(profile, host), { trace, ...launch });
     return { verdict: invariant.check(observed, profile, host, snapshotHost()), syscalls };
+  }
+  if (invariant.scenario === 'refusal') {
+    const run = await runRefusal(target, invariant.refusable(profile), invariant.request(profile, host));
+    return { verdict: invariant.check(run, profile, host, snapshotHost()) };
   }
   if (invariant.scenario === 'exec') {
     const given = execRequestFor(profile);

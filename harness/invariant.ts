@@ -131,7 +131,24 @@ export interface HooksInvariant extends InvariantBase {
   check(run: HookRun, profile: Profile, host: HostFacts): Verdict;
 }
 
-export type Invariant = SingleInvariant | PairInvariant | HostChangeInvariant | ExecInvariant | HooksInvariant;
+/** A launch the target must refuse: the error it gave (undefined when it started) and, when it started anyway, what the probe saw. */
+export interface RefusalRun {
+  startError: string | undefined;
+  observed: Observations | undefined;
+}
+
+/**
+ * A predicate over a launch of a profile the target must refuse, made from a generated (valid) one
+ * by `refusable`; the host is looked at after it. The counterexample is the generated profile.
+ */
+export interface RefusalInvariant extends InvariantBase {
+  scenario: 'refusal';
+  refusable(profile: Profile): Profile;
+  request(profile: Profile, host: HostFacts): ProbeRequest;
+  check(run: RefusalRun, profile: Profile, host: HostFacts, after: HostSnapshot): Verdict;
+}
+
+export type Invariant = SingleInvariant | PairInvariant | HostChangeInvariant | ExecInvariant | HooksInvariant | RefusalInvariant;
 
 export function areaOf(invariant: Invariant): string {
   return invariant.id.split('.')[0];

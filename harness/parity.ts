@@ -57,9 +57,8 @@ export const UNCOVERED: readonly UncoveredChecks[] = [
   {
     suite: 'crun',
     checks: ['test_devices.py::test_mknod_device', 'test_devices.py::test_allow_device',
-      'test_uid_gid.py::test_dev_null_no_chown', 'test_start.py::test_not_allowed_ipc_sysctl',
-      'test_start.py::test_not_allowed_net_sysctl'],
-    why: 'the device allow-list, and a namespaced sysctl refused on a shared namespace: not judged yet (sysctl.values-applied reads declared values back)',
+      'test_uid_gid.py::test_dev_null_no_chown'],
+    why: 'the device allow-list: not judged yet',
   },
   {
     suite: 'crun',

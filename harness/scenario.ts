@@ -8,7 +8,7 @@ import type { Profile } from '../policy/profile/types.js';
 import type { ConfigEdit, ContainerSession, Lifecycle, Target } from './target.js';
 import { TargetError } from './target.js';
 import { encodeRequest, PROBE_REQUEST_FLAG, type Observations, type ProbeRequest } from './probe/protocol.js';
-import type { HookRun, HostChangePlan } from './invariant.js';
+import type { HookRun, HostChangePlan, RefusalRun } from './invariant.js';
 import { HookRecorder, RUNTIME_NAMESPACE_HOOKS, stateOf, type HookRecord, type HookRecording } from './hook-recorder.js';
 import { readCgroupLayout } from '../core/cgroup-layout.js';
 import { PROBE_IN_CONTAINER } from './probe-rig.js';
@@ -185,6 +185,20 @@ export async function runWithHooks(target: Target, profile: Profile, recording: 
     return { recording, observed, startError, records, leftovers: hostPidLeftovers(records) };
   } finally {
     recorder.remove();
+  }
+}
+
+/**
+ * One container of a profile the target must refuse. A refusal is what is observed here, not an
+ * error; a start that went through is probed, so the report shows what the container got.
+ */
+export async function runRefusal(target: Target, profile: Profile, request: ProbeRequest): Promise<RefusalRun> {
+  try {
+    const { observed } = await runSingle(target, profile, request);
+    return { startError: undefined, observed };
+  } catch (e) {
+    if (!(e instanceof TargetError)) throw e;
+    return { startError: e.message + (e.detail ? `: ${e.detail}` : ''), observed: undefined };
   }
 }
 

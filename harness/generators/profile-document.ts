@@ -14,7 +14,7 @@ import { pidsLimit } from './pids-limit.js';
 import { memoryLimit } from './memory-limit.js';
 import { blockIOWeight, cpuResources } from './cpu-resources.js';
 import { rlimits } from './rlimits.js';
-import { sysctl } from './sysctl.js';
+import { hostHarmlessSysctl, sysctl } from './sysctl.js';
 import { offsetRange, readHostClocks, type HostClocks } from '../../core/time-offsets.js';
 
 export interface GenerationOptions {
@@ -44,6 +44,8 @@ export interface GenerationOptions {
   flaggedTmpfs?: boolean;
   /** Declare kernel parameters (sysctl.ts); the invariant requires the net and ipc namespaces they belong to. */
   sysctl?: boolean;
+  /** Declare kernel parameters a broken target could write into the host's namespaces harmlessly (sysctl.ts HOST_HARMLESS_SYSCTLS). */
+  hostHarmlessSysctl?: boolean;
   /** Declare rlimits (rlimits.ts) and a umask. */
   processLimits?: boolean;
   /** Mount the cgroup filesystem (type cgroup, read-only) at /sys/fs/cgroup. */
@@ -124,7 +126,7 @@ export function profileDocument(options: GenerationOptions, ctx: GenerationConte
       memory: options.memoryLimit ? memoryLimit : fc.constant(undefined),
       cpu: options.cpuResources ? cpuResources : fc.constant(undefined),
       blockIOWeight: options.blockIOWeight ? blockIOWeight : fc.constant(undefined),
-      sysctl: options.sysctl ? sysctl : fc.constant(undefined),
+      sysctl: options.sysctl ? sysctl : options.hostHarmlessSysctl ? hostHarmlessSysctl : fc.constant(undefined),
       limits: options.processLimits ? fc.record({ rlimits: rlimits(), umask: fc.integer({ min: 0, max: 0o777 }) }) : fc.constant(undefined),
       env: environment,
       cwd: fc.constantFrom('/', '/tmp', '/usr'),

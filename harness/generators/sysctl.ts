@@ -12,7 +12,20 @@ export const GENERATED_SYSCTLS: Readonly<Record<string, fc.Arbitrary<string>>> =
   'kernel.shmmni': fc.integer({ min: 256, max: 4096 }).map(String),
 };
 
+function someOf(names: string[]): fc.Arbitrary<Record<string, string>> {
+  return fc.subarray(names, { minLength: 1 })
+    .chain((keys) => fc.tuple(...keys.map((k) => GENERATED_SYSCTLS[k]!.map((v) => [k, v] as const))))
+    .map((pairs) => Object.fromEntries(pairs));
+}
+
 /** One to four of them, each with a value. */
-export const sysctl: fc.Arbitrary<Record<string, string>> = fc.subarray(Object.keys(GENERATED_SYSCTLS), { minLength: 1 })
-  .chain((keys) => fc.tuple(...keys.map((k) => GENERATED_SYSCTLS[k]!.map((v) => [k, v] as const))))
-  .map((pairs) => Object.fromEntries(pairs));
+export const sysctl: fc.Arbitrary<Record<string, string>> = someOf(Object.keys(GENERATED_SYSCTLS));
+
+/**
+ * The ones a broken target could write into the host's namespaces without opening the host up
+ * (a keepalive interval, IPC sizes): not net.ipv4.ip_forward, which would make the host a router.
+ * For invariants that hand a target a kernel parameter of a namespace it shares with the host.
+ */
+export const HOST_HARMLESS_SYSCTLS: readonly string[] = Object.keys(GENERATED_SYSCTLS).filter((k) => k !== 'net.ipv4.ip_forward');
+
+export const hostHarmlessSysctl: fc.Arbitrary<Record<string, string>> = someOf([...HOST_HARMLESS_SYSCTLS]);

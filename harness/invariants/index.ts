@@ -58,6 +58,7 @@ import { runInSpecifiedNamespaces } from './hooks/run-in-specified-namespaces.js
 import { failingPrestartStopsStart } from './hooks/failing-prestart-stops-start.js';
 import { limitsAsDeclared } from './process/limits-as-declared.js';
 import { valuesApplied } from './sysctl/values-applied.js';
+import { sharedNamespaceRefused } from './sysctl/shared-namespace-refused.js';
 import { editAfterCreateIgnored } from './lifecycle/edit-after-create-ignored.js';
 import { cgroupFilesystemReadonly } from './cgroup/filesystem-readonly.js';
 import { memoryLimitOomKills } from './resources/memory-limit-oom-kills.js';
@@ -125,6 +126,7 @@ export const INVARIANTS: readonly Invariant[] = [
   failingPrestartStopsStart,
   limitsAsDeclared,
   valuesApplied,
+  sharedNamespaceRefused,
   editAfterCreateIgnored,
   cgroupFilesystemReadonly,
   memoryLimitOomKills,

@@ -83,6 +83,19 @@ test.serial('sysctls are written in the container\'s namespaces: read back insid
   t.deepEqual(HOST_SYSCTLS.map((f) => fs.readFileSync(f, 'utf8')), hostBefore);
 });
 
+test.serial('a sysctl of a namespace the container shares with the host is refused before anything is made, the host\'s value unchanged', async (t) => {
+  // The loader refuses such a profile; one built in code reaches the engine, which must refuse it too.
+  const valid = profileOf({ namespaces: ['pid', 'net', 'ipc', 'mnt'], sysctl: { 'net.ipv4.tcp_keepalive_time': '4321', 'kernel.shmmni': '2345' }, process: { args: ['/bin/true'] } });
+  const before = ['net/ipv4/tcp_keepalive_time', 'kernel/shmmni'].map((f) => fs.readFileSync(`/proc/sys/${f}`, 'utf8'));
+  for (const shared of ['net', 'ipc'] as const) {
+    const profile = { ...valid, namespaces: valid.namespaces.filter((ns) => ns !== shared) };
+    const e = await t.throwsAsync(launchContainer(profile, { stdio: 'pipe' }), { instanceOf: LaunchError });
+    t.is(e?.step, 'sysctl');
+    t.regex(e?.message ?? '', new RegExp(`${shared === 'net' ? 'net\\.ipv4\\.tcp_keepalive_time' : 'kernel\\.shmmni'} belongs to the ${shared} namespace`));
+  }
+  t.deepEqual(['net/ipv4/tcp_keepalive_time', 'kernel/shmmni'].map((f) => fs.readFileSync(`/proc/sys/${f}`, 'utf8')), before);
+});
+
 /** A network namespace of the test's own, made and always removed with ip-netns(8). */
 function withNetns(name: string): { path: string; remove: () => void } | string {
   try {

@@ -47,7 +47,7 @@ const CAUGHT_BY: Record<string, string[]> = {
   'runc-ignores-blockio-weight': ['resources.blockio-weight-as-declared'],
   'runc-hook-wrong-namespace': ['hooks.run-in-specified-namespaces'],
   'runc-ignores-rlimits-umask': ['process.limits-as-declared'],
-  'runc-ignores-sysctl': ['sysctl.values-applied'],
+  'runc-ignores-sysctl': ['sysctl.values-applied', 'sysctl.shared-namespace-refused'],
   'runc-start-rereads-config': ['lifecycle.edit-after-create-ignored'],
   // runc 1.1 itself, claiming 1.1.0: its ignored domainname is a violation, not a target limit.
   'runc-claims-spec-1.1': ['uts.hostname-isolated'],

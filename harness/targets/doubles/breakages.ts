@@ -5,6 +5,7 @@
 // container's ids (they map to unprivileged host ids that own none of the host's files).
 import { DEVICE_NAMES, type NamespaceType, type Profile, type Resources } from '../../../policy/profile/types.js';
 import { readonlyBind, remountedWith } from '../../../policy/profile/mounts.js';
+import { sysctlNamespace } from '../../../policy/profile/sysctl.js';
 import type { LaunchRequest } from '../../target.js';
 import type { Breakage } from './broken-target.js';
 
@@ -270,7 +271,7 @@ export const BREAKAGES: readonly Breakage[] = [
   {
     name: 'ignores-sysctl',
     breaks: 'writes no declared kernel parameter',
-    caughtBy: ['sysctl.values-applied'],
+    caughtBy: ['sysctl.values-applied', 'sysctl.shared-namespace-refused'],
     unaffected: ['net.only-loopback', 'ipc.host-objects-invisible'],
     alter: alterProfile((p) => {
       delete p.sysctl;
@@ -284,6 +285,16 @@ export const BREAKAGES: readonly Breakage[] = [
     unaffected: ['cgroup.namespace-root', 'env.exact'],
     alter: alterProfile((p) => {
       p.mounts = p.mounts.map((m) => (m.type === 'cgroup' || m.type === 'cgroup2' ? remountedWith(m, [...m.options.filter((o) => o !== 'ro'), 'rw']) : m));
+    }),
+  },
+  {
+    name: 'drops-refused-sysctl',
+    // Nothing is written to the host's namespaces: the parameter is left out instead of refused.
+    breaks: 'leaves out, instead of refusing the container, a kernel parameter of a namespace it shares with the host',
+    caughtBy: ['sysctl.shared-namespace-refused'],
+    unaffected: ['sysctl.values-applied', 'net.only-loopback'],
+    alter: alterProfile((p) => {
+      p.sysctl = Object.fromEntries(Object.entries(p.sysctl ?? {}).filter(([name]) => p.namespaces.includes(sysctlNamespace(name)!)));
     }),
   },
   {
