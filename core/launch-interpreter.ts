@@ -43,13 +43,22 @@ export class StepRunner {
     return Object.fromEntries(Object.entries(c.args).map(([key, value]) => [key, this.resolveArg(value, `${c.call}.${key}`, c.fill)]));
   }
 
-  /** A path an earlier call resolved to null (resolve_in_root: some part missing) is missing. */
-  private holds(when: Condition): boolean {
+  /** What is at a condition's path, as stat answers; a path an earlier call resolved to null (resolve_in_root: some part missing) is missing. */
+  private kindAt(when: Condition): ReturnType<NonNullable<Executor['stat']>> {
     const target = isRef(when.path) ? this.value(when.path, 'when.path') : when.path;
-    const kind = target === null ? 'missing' : this.kernel.stat?.({ path: target as string });
-    if (kind === undefined) throw new StepListError('a condition needs stat, which this executor does not make');
-    if (isPromise(kind)) throw new StepListError('stat answered later; conditions need it at once');
+    if (target === null) return 'missing';
+    if (!this.kernel.stat) throw new StepListError('a condition needs stat, which this executor does not make');
+    return this.kernel.stat({ path: target as string });
+  }
+
+  private static met(when: Condition, kind: unknown): boolean {
     return when.is === 'present' ? kind !== 'missing' : kind === when.is;
+  }
+
+  private holds(when: Condition): boolean {
+    const kind = this.kindAt(when);
+    if (isPromise(kind)) throw new StepListError('stat answered later; this list must run with runAsync');
+    return StepRunner.met(when, kind);
   }
 
   private make(c: KernelCall): unknown {
@@ -95,7 +104,7 @@ export class StepRunner {
   /** As run, each call's answer awaited before the next call is made. */
   async runAsync(step: SetupStep): Promise<void> {
     for (const c of step.calls) {
-      if (c.when && !this.holds(c.when)) continue;
+      if (c.when && !StepRunner.met(c.when, await this.kindAt(c.when))) continue;
       const result = await (c.orElse ? this.attemptAsync(c, c.orElse) : this.make(c));
       this.remember(c, result);
     }
