@@ -9,6 +9,7 @@ import type { Profile } from '../policy/profile/types.js';
 import { readCgroupLayout, type CgroupLayout } from './cgroup-layout.js';
 import { CgroupBusyError, ContainerCgroup } from './cgroup.js';
 import { attachDeviceProgram } from './cgroup-device-program.js';
+import { O } from '../policy/kernel/process-control.js';
 import {
   cgroupWritePlan, CgroupResourceRefusal, DEFAULT_DEVICE_RULES, type CgroupController, type CgroupWrite, type ControllerPlacement,
 } from './cgroup-resource-writes.js';
@@ -17,8 +18,11 @@ const RECORDS = '/run/nsrig-cgroups';
 
 /**
  * Stage 2 (a Node process: main thread, V8 and libuv workers) is in the container's cgroups from
- * before setup until it execs the program, so it counts against pids.max. 11 tasks sufficed on the
- * development host; a lower limit kills setup with "pthread_create: Resource temporarily unavailable".
+ * before setup until it execs the program, so it counts against pids.max: it needed 12 tasks on
+ * the development host, and below that setup dies ("pthread_create: Resource temporarily
+ * unavailable"). A smaller limit is therefore written as this first and lowered by stage 2 itself
+ * right before execve, as runc sets its limits once its own init is running: the kernel lets
+ * pids.max go below the tasks already there and only refuses new ones.
  */
 export const STAGE2_MIN_TASKS = 16;
 
@@ -89,6 +93,7 @@ function ownCgroup(controller: string | undefined): string {
 export class ContainerCgroups {
   private readonly made: string[] = [];
   private readonly v1Dirs = new Map<string, string>();
+  private lowered: { write: CgroupWrite; value: string } | undefined;
   private readonly v1ByMount = new Map<string, string>();
   private cgroup2: ContainerCgroup | undefined;
   warnings: string[] = [];
@@ -141,9 +146,10 @@ export class ContainerCgroups {
     }
     this.warnings = plan.warnings;
     const pidsLimit = resources.pids?.limit ?? 0;
-    if (pidsLimit > 0 && pidsLimit < STAGE2_MIN_TASKS) {
-      throw new CgroupSetupError(`${prefix}resources.pids.limit`, `${pidsLimit} is below the ${STAGE2_MIN_TASKS} tasks nsrig's own setup process ` +
-        '(Node, in the container\'s cgroup until it execs the program) needs; ask for at least that many');
+    const pidsWrite = plan.writes.find((w) => w.controller === 'pids' && w.file === 'pids.max');
+    if (pidsLimit > 0 && pidsLimit < STAGE2_MIN_TASKS && pidsWrite) {
+      pidsWrite.value = String(STAGE2_MIN_TASKS);
+      this.lowered = { write: pidsWrite, value: String(pidsLimit) };
     }
     const writes = [...plan.writes, ...this.unifiedWrites(profile, layout, prefix)];
     this.makeV2Dir(profile, layout, prefix);
@@ -276,6 +282,18 @@ export class ContainerCgroups {
     this.makeDirs(mount, leaf, chosen ? `${prefix}cgroupsPath` : `${prefix}resources`, chosen, fillCpuset);
     this.v1Dirs.set(controller, leaf);
     this.v1ByMount.set(mount, leaf);
+  }
+
+  /**
+   * A pids.max below what stage 2 needs: the file opened for writing (close-on-exec; permission is
+   * the opener's, so stage 2 may write it from inside a user namespace) and the declared value,
+   * which stage 2 writes before execve. Undefined when the limit was written as declared.
+   */
+  openLoweredPidsLimit(): { fd: number; value: string } | undefined {
+    if (this.lowered === undefined) return undefined;
+    const { write, value } = this.lowered;
+    const dir = write.version === 1 ? this.v1Dirs.get(write.controller)! : this.cgroup2!.dir;
+    return { fd: fs.openSync(path.join(dir, write.file), O.WRONLY | O.CLOEXEC), value };
   }
 
   private apply(write: CgroupWrite): void {

@@ -304,16 +304,6 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
     const seccompPrograms = [...(policyProgram ? [policyProgram] : []), ...(options.seccompPrograms ?? [])];
     // What hooks run from stage 2 read on stdin, less the pid, which only stage 2 knows as the container sees it.
     const hookState = { ociVersion: STATE_OCI_VERSION, id, status: 'creating' as const, bundle: bundleOf(profile, options), annotations: {} };
-    const sized = terminal && options.consoleSize ? { ...profile, process: { ...profile.process, consoleSize: options.consoleSize } } : profile;
-    const plan = compilePlan(sized, fds, {
-      args: options.args, seccompPrograms, noNewKeyring: options.noNewKeyring, traceStartMarker: options.traceStartMarker, hookState,
-    });
-    const handles = openHostHandles(plan.rootfs ? options.nsrigTreeAt : undefined);
-    opened.push(...handles.fds);
-    plan.treeBinds = handles.treeBinds;
-    // Built while the host handles are still open here: the list reads whether each is a directory.
-    const steps = launchSteps(plan);
-    const hub = plan.veth ? await networkHub() : undefined;
     // Made and limited before the container's process exists: a value the kernel refuses fails here, with nothing to undo but the cgroups.
     try {
       cgroups = ContainerCgroups.create(id, profile);
@@ -321,6 +311,19 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
       if (e instanceof CgroupSetupError) throw new LaunchError(e.message, 'cgroup');
       throw e;
     }
+    // A pids.max below what stage 2 needs is lowered by stage 2 itself right before execve.
+    const lowerPidsLimit = cgroups.openLoweredPidsLimit();
+    if (lowerPidsLimit) opened.push(lowerPidsLimit.fd);
+    const sized = terminal && options.consoleSize ? { ...profile, process: { ...profile.process, consoleSize: options.consoleSize } } : profile;
+    const plan = compilePlan(sized, fds, {
+      args: options.args, seccompPrograms, noNewKeyring: options.noNewKeyring, traceStartMarker: options.traceStartMarker, hookState, lowerPidsLimit,
+    });
+    const handles = openHostHandles(plan.rootfs ? options.nsrigTreeAt : undefined);
+    opened.push(...handles.fds);
+    plan.treeBinds = handles.treeBinds;
+    // Built while the host handles are still open here: the list reads whether each is a directory.
+    const steps = launchSteps(plan);
+    const hub = plan.veth ? await networkHub() : undefined;
     const made = cgroups;
     // The whole launch, the parent's steps first: what `nsrig plan` prints, carried out here up to the release.
     const order = [...parentSteps(profile, plan, {
@@ -353,7 +356,8 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
           argv: ['nsrig-stage2', ...handles.stage2Args, String(controlRead), String(reportWrite)],
           envp: handles.stage2Env,
           namespaceFlags: flags & ~CLONE.PIDFD & ~EXIT_SIGNAL_MASK,
-          inheritFds: [controlRead, reportWrite, stdinRead, stdoutWrite, stderrWrite, ...(terminal ? [terminal.childEnd] : []), ...handles.fds],
+          inheritFds: [controlRead, reportWrite, stdinRead, stdoutWrite, stderrWrite, ...(terminal ? [terminal.childEnd] : []),
+            ...(lowerPidsLimit ? [lowerPidsLimit.fd] : []), ...handles.fds],
           waitFd: controlRead,
           stderrFd: diagnosticsWrite,
         });
@@ -372,7 +376,7 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
         // The child's ends belong to it now.
         closeAll([
           controlRead, reportWrite, stdoutWrite, stderrWrite, diagnosticsWrite, ...(inherit ? [] : [stdinRead]), ...(terminal ? [terminal.childEnd] : []),
-          ...handles.fds,
+          ...(lowerPidsLimit ? [lowerPidsLimit.fd] : []), ...handles.fds,
         ]);
         return child.pid;
       },

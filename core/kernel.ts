@@ -108,6 +108,8 @@ export interface StageCalls {
   send_fd: { args: { socket: number; fd: number; name: string }; result: void };
   /** ioctl TIOCSCTTY: the terminal becomes the controlling terminal of this session. */
   set_controlling_terminal: { args: { fd: number }; result: void };
+  /** write(2) of data to a descriptor the parent opened (a cgroup file stage 2 could not open itself). */
+  write_fd: { args: { fd: number; data: string }; result: void };
   /** close_range(first, ~0, CLOSE_RANGE_CLOEXEC). */
   close_range: { args: { first: number }; result: void };
   /** Ignored signals back to SIG_DFL, none blocked: what the contained program should start with. */

@@ -95,6 +95,8 @@ export interface LaunchPlan {
   /** Descriptor numbers stage 2 receives (its own fd table). */
   /** console: stage 2's end of the unix socket the pty master is sent back on, with terminal only. */
   fds: { report: number; stdin: number; stdout: number; stderr: number; console?: number };
+  /** pids.max as declared, written by stage 2 through fd (the parent's) once it needs no new task: below what stage 2 itself runs with. */
+  lowerPidsLimit?: { fd: number; value: string };
   /** The program's stdio is a pty from the container's devpts, its controlling terminal. */
   terminal?: { consoleSize?: { height: number; width: number } };
 }
@@ -215,7 +217,10 @@ export function plannedMount(mount: Mount): PlannedMount {
 export function compilePlan(
   profile: Profile,
   fds: LaunchPlan['fds'],
-  options: { args?: string[]; seccompPrograms?: Buffer[]; noNewKeyring?: boolean; traceStartMarker?: number; hookState?: Omit<ContainerState, 'pid'> } = {},
+  options: {
+    args?: string[]; seccompPrograms?: Buffer[]; noNewKeyring?: boolean; traceStartMarker?: number; hookState?: Omit<ContainerState, 'pid'>;
+    lowerPidsLimit?: { fd: number; value: string };
+  } = {},
 ): LaunchPlan {
   const p = profile.process;
   const hasMnt = profile.namespaces.includes('mnt');
@@ -228,6 +233,7 @@ export function compilePlan(
     homeFromPasswd: !Object.hasOwn(p.env, 'HOME'),
     ...(p.umask === undefined ? {} : { umask: p.umask }),
     ...(p.personality === undefined ? {} : { personality: p.personality }),
+    ...(options.lowerPidsLimit === undefined ? {} : { lowerPidsLimit: options.lowerPidsLimit }),
     ...(p.terminal === true ? { terminal: p.consoleSize === undefined ? {} : { consoleSize: { ...p.consoleSize } } } : {}),
     hostname: profile.hostname,
     domainname: profile.domainname,

@@ -199,6 +199,9 @@ export function launchSteps(plan: LaunchPlan, host: HostView = readHostView()): 
   add('reset-signals', undefined, [call('reset_signals', {})]);
   add('run-start-container-hooks', 'config.md: inside the container before the program, after pivot_root (their paths resolve in the container) and before any seccomp filter or privilege drop, which they would inherit',
     hookCalls('startContainer', 'created'), (plan.hooks?.startContainer.length ?? 0) > 0);
+  add('lower-pids-limit', 'after the last step that may start a task (hooks fork, Node starts threads), before any seccomp filter that may deny write(2): from here to execve stage 2 only shrinks to one task',
+    plan.lowerPidsLimit ? [call('write_fd', { fd: plan.lowerPidsLimit.fd, data: plan.lowerPidsLimit.value }), call('close', { fd: plan.lowerPidsLimit.fd })] : [],
+    plan.lowerPidsLimit !== undefined);
   const seccomp = plan.seccompPrograms.map((program) => call('seccomp', { program }));
   const earlyFilter = seccomp.length > 0 && !plan.noNewPrivileges;
   add('join-session-keyring', 'before a filter that may deny keyctl (Docker\'s default policy does, with EPERM): as runc does, the keyring is then joined while still root, and the contained user reaches it as its possessor',

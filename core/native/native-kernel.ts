@@ -120,6 +120,9 @@ export const nativeKernel: StageKernel = {
   set_window_size: (a) => setWindowSize(a.fd, { height: a.height, width: a.width }),
   send_fd: (a) => sendFd(a.socket, a.fd, a.name),
   set_controlling_terminal: (a) => setControllingTerminal(a.fd),
+  write_fd: (a) => {
+    fs.writeSync(a.fd, a.data);
+  },
   close_range: (a) => closeOnExecFrom(a.first),
   reset_signals: () => resetSignalsForExec(),
   prctl: (a) => {

@@ -68,10 +68,22 @@ except OSError as e:
   t.regex(stdout, new RegExp(`forked ${limit - 1} errno 11\\b`));
 });
 
-v1Test(['pids'])(`pids.limit below what stage 2 needs (${STAGE2_MIN_TASKS}): refused naming the field, nothing made`, async (t) => {
-  const e = await launchError({ namespaces: NAMESPACES, resources: { pids: { limit: 5 } }, process: { args: ['/bin/true'] } });
-  t.regex(e.message, /resources\.pids\.limit: 5 is below the 16 tasks/);
-});
+for (const limit of [1, 2]) {
+  v1Test(['pids'])(`pids.limit ${limit}, below the ${STAGE2_MIN_TASKS} tasks stage 2 runs with: lowered before execve, so pids.max reads ${limit} and fork ${limit === 1 ? 'fails' : 'works once'}`, async (t) => {
+    // The shell is one task; with a limit of 1 it cannot fork /bin/true, with 2 it can.
+    const { stdout, stderr, outside } = await run({ namespaces: NAMESPACES, resources: { pids: { limit } }, process: { args: ['/bin/true'] } }, {
+      args: ['/bin/sh', '-c', 'echo held; read _; /bin/true && echo forked'],
+      launch: { stdin: 'pipe' }, ready: heldReady, outside: (c) => readFile(cgroupDir(c, 'pids'), 'pids.max'),
+    });
+    t.is(outside, String(limit), 'pids.max as declared, seen from the host while the program runs');
+    if (limit === 1) {
+      t.false(stdout.includes('forked'));
+      t.regex(stderr, /fork/i, 'the shell says it cannot fork');
+    } else {
+      t.is(stdout.trim().split('\n').at(-1), 'forked');
+    }
+  });
+}
 
 v1Test(['memory'])('memory: limit, reservation and swappiness in the v1 files; a program past the limit is OOM-killed', async (t) => {
   const limit = 32 * 1024 * 1024;
