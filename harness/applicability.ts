@@ -30,6 +30,8 @@ const SHORT_OF: Record<Requirement, (profile: Profile, host: Pick<HostFacts, 'fi
     : deniedCalls(p).length === 0 ? 'its seccomp policy denies, unconditionally with SCMP_ACT_ERRNO, none of the calls the probe may make harmlessly' : undefined),
   seccompArgumentFilter: (p) => (hasArgumentRule(p) ? undefined
     : `its seccomp policy has no rule denying ${ARGUMENT_FILTERED_CALL} for one argument value`),
+  // seccomp.actions-as-declared says why through its own appliesTo.
+  seccompActions: (p) => (p.seccomp ? undefined : 'it declares no seccomp policy'),
   timeOffsets: (p) => (p.timeOffsets ? undefined : 'it declares no time offsets'),
   pidsLimit: (p) => {
     const limit = p.resources?.pids?.limit;

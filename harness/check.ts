@@ -14,7 +14,7 @@ import type { Lifecycle, ProfileConstraints, Target, TargetInfo } from './target
 import { TargetError } from './target.js';
 import { HostFixtures, snapshotHost, type HostFacts } from './host-facts.js';
 import { profileDocument, type GenerationOptions, type ProfileDocument } from './generators/profile-document.js';
-import { DENIABLE_SYSCALLS } from './generators/seccomp-policy.js';
+import { ACTION_CALLS, DENIABLE_SYSCALLS } from './generators/seccomp-policy.js';
 import { ProbeError, runHostChange, runPair, runRefusal, runSingle, runWithHooks, type SyscallTotals } from './scenario.js';
 import { TOOL_VERSION } from './tool-version.js';
 import { execRequestFor, runExec } from './exec-scenario.js';
@@ -112,7 +112,8 @@ function constraintSkip(invariant: Invariant, constraints: ProfileConstraints): 
   // of generated profiles instead, and the uts invariants then expect the host's copy.
   const field = invariant.generate?.timeOffsets ? constraints.excludeFields?.find((e) => e.field === 'timeOffsets') : undefined;
   const undeniable = constraints.undeniableSyscalls ?? [];
-  const nothingToDeny = invariant.generate?.seccomp && DENIABLE_SYSCALLS.every((n) => undeniable.some((u) => u.name === n))
+  const callable = invariant.generate?.seccomp ? DENIABLE_SYSCALLS : invariant.generate?.seccompActions ? ACTION_CALLS : undefined;
+  const nothingToDeny = callable?.every((n) => undeniable.some((u) => u.name === n))
     ? undeniable.map((u) => u.reason).join('; ') : undefined;
   return missing?.reason ?? field?.reason ?? nothingToDeny;
 }

@@ -9,7 +9,7 @@ import { idMappings, mappedId } from './id-mappings.js';
 import { mountSet } from './mount-set.js';
 import { environment } from './environment.js';
 import { capabilitySets, fixedCapabilities, withCapabilities } from './capability-set.js';
-import { argumentFilterPolicy, denyingPolicy } from './seccomp-policy.js';
+import { actionPolicy, argumentFilterPolicy, denyingPolicy } from './seccomp-policy.js';
 import { pidsLimit } from './pids-limit.js';
 import { memoryLimit } from './memory-limit.js';
 import { blockIOWeight, cpuResources } from './cpu-resources.js';
@@ -29,6 +29,12 @@ export interface GenerationOptions {
   seccomp?: boolean;
   /** Attach a seccomp policy whose one rule denies a call for one argument value only (seccomp-policy.ts). */
   seccompArgumentFilter?: boolean;
+  /**
+   * Attach a seccomp policy giving harmless calls one action each, KILL, TRAP, LOG or ERRNO
+   * (seccomp-policy.ts actionPolicy), with noNewPrivileges: a runtime then installs the filter as its
+   * last step, so no call of its own meets a kill.
+   */
+  seccompActions?: boolean;
   /** Calls the target cannot start a container without (from Target.constraints): never denied. */
   undeniableSyscalls?: string[];
   timeOffsets?: boolean;
@@ -132,8 +138,10 @@ export function profileDocument(options: GenerationOptions, ctx: GenerationConte
       cwd: fc.constantFrom('/', '/tmp', '/usr'),
       capabilities: !has('user') ? fc.constant(fixedCapabilities(options.hostRootCapabilities ?? []))
         : options.setuidTrial ? capabilitySets.map((c) => withCapabilities(c, ['CAP_SETUID', 'CAP_SETGID'])) : capabilitySets,
-      noNewPrivileges: options.setuidTrial ? fc.constant(false) : fc.boolean(),
-      seccomp: options.seccomp ? denyingPolicy(options.undeniableSyscalls) : options.seccompArgumentFilter ? argumentFilterPolicy() : fc.constant(undefined),
+      noNewPrivileges: options.setuidTrial ? fc.constant(false) : options.seccompActions ? fc.constant(true) : fc.boolean(),
+      seccomp: options.seccomp ? denyingPolicy(options.undeniableSyscalls)
+        : options.seccompArgumentFilter ? argumentFilterPolicy()
+          : options.seccompActions ? actionPolicy(options.undeniableSyscalls) : fc.constant(undefined),
       maskedPaths: options.maskPathsWithContent
         ? fc.subarray(MASKABLE_WITH_CONTENT, { minLength: 1 }).map((extra) => [...DEFAULT_MASKED_PATHS, ...extra])
         : fc.constant(undefined),

@@ -63,3 +63,45 @@ export function argumentFilterPolicy(): fc.Arbitrary<DenyingPolicy> {
     names: [ARGUMENT_FILTERED_CALL], action: 'SCMP_ACT_ERRNO', ...(errnoRet === undefined ? {} : { errnoRet }), args: [{ index: 0, value, op: 'SCMP_CMP_EQ' }],
   }]));
 }
+
+/** The OCI actions an action policy gives, besides ALLOW (SCMP_ACT_KILL is libseccomp's name for KILL_THREAD). */
+export const TRIED_ACTIONS = ['SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_KILL', 'SCMP_ACT_TRAP', 'SCMP_ACT_LOG', 'SCMP_ACT_ERRNO'] as const;
+export type TriedAction = typeof TRIED_ACTIONS[number];
+
+/**
+ * Calls an action policy puts one action on each: of DENIABLE_SYSCALLS, those that succeed when
+ * made with zero arguments (so an action that lets the call through is told by its success).
+ */
+export const ACTION_CALLS = ['getppid', 'getpgrp', 'getsid', 'times', 'getpriority'] as const;
+
+export interface ActionRule {
+  names: string[];
+  action: TriedAction;
+  errnoRet?: number;
+}
+
+export interface ActionPolicy {
+  defaultAction: 'SCMP_ACT_ALLOW';
+  architectures: string[];
+  syscalls: ActionRule[];
+}
+
+/**
+ * OCI seccomp policies giving one to five harmless calls one action each, every action of
+ * TRIED_ACTIONS possible (an ERRNO rule with or without errnoRet); never a call the target cannot
+ * run without. The probe makes each call in a child process of its own, which the action may end.
+ */
+export function actionPolicy(undeniable: readonly string[] = []): fc.Arbitrary<ActionPolicy> {
+  const calls = ACTION_CALLS.filter((n) => !undeniable.includes(n));
+  return fc.shuffledSubarray(calls, { minLength: 1, maxLength: calls.length })
+    .chain((names) => fc.tuple(
+      fc.array(fc.constantFrom(...TRIED_ACTIONS), { minLength: names.length, maxLength: names.length }),
+      fc.option(fc.constantFrom(...ERRNOS), { nil: undefined }),
+    ).map(([actions, errnoRet]) => ({
+      defaultAction: 'SCMP_ACT_ALLOW' as const,
+      architectures: ['SCMP_ARCH_X86_64'],
+      syscalls: names.map((name, i): ActionRule => ({
+        names: [name], action: actions[i]!, ...(actions[i] === 'SCMP_ACT_ERRNO' && errnoRet !== undefined ? { errnoRet } : {}),
+      })),
+    })));
+}

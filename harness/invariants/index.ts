@@ -66,6 +66,7 @@ import { cpuAsDeclared } from './resources/cpu-as-declared.js';
 import { blockIOWeightAsDeclared } from './resources/blockio-weight-as-declared.js';
 import { nosuidIgnoresSetuid } from './mnt/nosuid-ignores-setuid.js';
 import { nodevRefusesDevices } from './mnt/nodev-refuses-devices.js';
+import { actionsAsDeclared } from './seccomp/actions-as-declared.js';
 
 export const INVARIANTS: readonly Invariant[] = [
   initIsPid1,
@@ -134,4 +135,5 @@ export const INVARIANTS: readonly Invariant[] = [
   blockIOWeightAsDeclared,
   nosuidIgnoresSetuid,
   nodevRefusesDevices,
+  actionsAsDeclared,
 ];

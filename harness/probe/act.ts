@@ -5,6 +5,7 @@ import dgram from 'node:dgram';
 import { spawn, spawnSync } from 'node:child_process';
 import type { IpcObjects, MountEntry, Observations, Outcome, ProbeRequest } from './protocol.js';
 import { errnoName, errnoNumber } from '../../policy/kernel/errno.js';
+import { callInChild } from './seccomp-action.js';
 import {
   describeKeyErrno, makeCharDeviceErrno, mqueueOpen, ptraceSeizeErrno, searchSessionKeyringErrno, sessionKeyringSerial, sysvGet, trySyscall, type SysvKind,
 } from '../../core/host-kernel.js';
@@ -332,12 +333,22 @@ function deviceNode(dir: string): Observations['deviceNode'][number] {
   }
 }
 
+/** One child at a time: a kill in one cannot disturb another's report. */
+async function seccompCalls(calls: { name: string; nr: number }[], self: string): Promise<Observations['seccompCalls']> {
+  const outcomes = [];
+  for (const c of calls) outcomes.push({ name: c.name, outcome: await callInChild(self, c.nr) });
+  return outcomes;
+}
+
 export type ActionObservations = Pick<Observations, 'bind' | 'connect' | 'ipcCreated' | 'ipcLookup' | 'writeInto' | 'read'
   | 'writeFile' | 'signal' | 'syscalls' | 'created' | 'stats' | 'traceHost' | 'keyring' | 'orphan' | 'forkLimit' | 'execCopy' | 'texts'
-  | 'cgroupWrites' | 'setuidCopy' | 'deviceNode' | 'cgroupFiles' | 'allocation'>;
+  | 'cgroupWrites' | 'setuidCopy' | 'deviceNode' | 'cgroupFiles' | 'allocation' | 'seccompCalls'>;
 
-/** `mounts`: the container's mount table as observed, where the cgroup filesystems are looked for. */
-export async function act(request: ProbeRequest, mounts: MountEntry[] = []): Promise<ActionObservations> {
+/**
+ * `mounts`: the container's mount table as observed, where the cgroup filesystems are looked for;
+ * `self`: the probe's own file, which `seccompCalls` runs as children.
+ */
+export async function act(request: ProbeRequest, mounts: MountEntry[] = [], self = ''): Promise<ActionObservations> {
   const bound = [];
   for (const b of request.bind ?? []) bound.push({ ...b, ...(await bind(b.proto, b.port)) });
   const connected = [];
@@ -367,6 +378,7 @@ export async function act(request: ProbeRequest, mounts: MountEntry[] = []): Pro
     deviceNode: (request.deviceNode ?? []).map(deviceNode),
     cgroupFiles: (request.cgroupRead ?? []).map((file) => cgroupFile(file, mounts)),
     allocation: request.allocate ? allocate(request.allocate.mib, mounts) : null,
+    seccompCalls: await seccompCalls(request.seccompCalls ?? [], self),
     forkLimit: request.forkUntilRefused ? await forkUntilRefused(request.forkUntilRefused.max, mounts) : null,
   };
 }

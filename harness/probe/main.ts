@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { observe, observeProcess } from './observe.js';
 import { act, releaseHeldSockets } from './act.js';
+import { makeCallAsChild, SECCOMP_CALL_FLAG } from './seccomp-action.js';
 import { decodeRequest, PROBE_REQUEST_FLAG, type Observations, type ProcessView } from './protocol.js';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -22,11 +23,15 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(views));
     return;
   }
+  if (args[0] === SECCOMP_CALL_FLAG) {
+    makeCallAsChild(Number(args[1]));
+    return;
+  }
   const i = args.indexOf(PROBE_REQUEST_FLAG);
   const request = i >= 0 ? decodeRequest(args[i + 1]) : {};
   // Passive observations first, before our own actions change what there is to see.
   const passive = observe();
-  const actions = await act(request, passive.mounts);
+  const actions = await act(request, passive.mounts, SELF);
   const observations: Observations = { ...passive, ...actions, children: request.children ? spawnChild(2) : [] };
   process.stdout.write(JSON.stringify(observations) + '\n');
   if (request.linger) {

@@ -50,6 +50,8 @@ export interface ProbeRequest {
    * oom_kill count before and after.
    */
   allocate?: { mib: number };
+  /** Calls to make each in a child process of its own (no arguments), reporting how each went (seccomp-action.ts). */
+  seccompCalls?: { name: string; nr: number }[];
   /** Directories to copy a small program (true(1)) into and run it from, then remove it. */
   execCopy?: string[];
   /**
@@ -170,6 +172,8 @@ export interface Observations {
    * memory.events (v2) or memory.oom_control (v1) before and after (null when unreadable).
    */
   allocation: { mib: number; start: Outcome; exit: number | null; signal: string | null; oomKillsBefore: number | null; oomKillsAfter: number | null } | null;
+  /** How each `seccompCalls` call went in its child: 'returned', 'errno:EPERM', 'trapped', 'killed:SIGSYS', 'thread-killed', ... */
+  seccompCalls: { name: string; outcome: string }[];
   /** Each `readText` file's text, trimmed; null when it could not be read. */
   texts: ({ path: string; text: string | null } & Outcome)[];
   /** What became of each `execCopy`: the copy, and the run (its exit code when it ran; null exit when it did not). */

@@ -1,6 +1,7 @@
 // prctl(2), open(2) and fcntl(2) constants (include/uapi/linux/prctl.h, asm-generic/fcntl.h).
 export const PR = {
   SET_PDEATHSIG: 1,
+  SET_DUMPABLE: 4,
   SET_KEEPCAPS: 8,
   CAPBSET_READ: 23,
   CAPBSET_DROP: 24,

@@ -99,6 +99,16 @@ test('what a target cannot do is never generated: excluded fields, refused names
   }
 });
 
+test('action policies give each call one action, never an undeniable call, always with noNewPrivileges; they compile', (t) => {
+  for (const document of fc.sample(profileDocument({ seccompActions: true, undeniableSyscalls: ['getppid'] }, { fixtureDir }), { seed: 7, numRuns: 100 })) {
+    const profile = parseProfile(document, '<generated>', { checkPaths: true });
+    t.true(profile.process.noNewPrivileges);
+    const names = (document.seccomp as { syscalls: { names: string[] }[] }).syscalls.flatMap((r) => r.names);
+    t.true(names.length > 0 && !names.includes('getppid') && new Set(names).size === names.length, names.join());
+    t.notThrows(() => compilePolicy(parsePolicy(document.seccomp, 'generated.json'), { arch: 'x86_64', capabilities: [], kernel: os.release() }));
+  }
+});
+
 test('with every deniable call denied, the probe still observes and acts, and each denied call returns the errno', async (t) => {
   const profile = parseProfile({
     name: 'deny-all-deniable',

@@ -199,6 +199,21 @@ export const BREAKAGES: readonly Breakage[] = [
     }),
   },
   {
+    name: 'seccomp-actions-as-errno',
+    // What a runtime that knows only ERRNO would do; the calls the generated rules name are harmless when made.
+    breaks: 'gives every seccomp rule with another action SCMP_ACT_ERRNO (EPERM) instead',
+    caughtBy: ['seccomp.actions-as-declared'],
+    unaffected: ['seccomp.denied-returns-errno', 'env.exact'],
+    alter: alterProfile((p) => {
+      for (const rule of (p.seccomp?.policy as { syscalls?: { action?: string; errnoRet?: number }[] } | undefined)?.syscalls ?? []) {
+        if (rule.action !== 'SCMP_ACT_ERRNO' && rule.action !== 'SCMP_ACT_ALLOW') {
+          rule.action = 'SCMP_ACT_ERRNO';
+          delete rule.errnoRet;
+        }
+      }
+    }),
+  },
+  {
     name: 'ignores-pids-limit',
     breaks: 'sets no pids limit on the container\'s cgroup',
     caughtBy: ['resources.pids-limit-holds'],
