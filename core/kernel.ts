@@ -106,6 +106,8 @@ export interface StageCalls {
   set_window_size: { args: { fd: number; height: number; width: number }; result: void };
   /** sendmsg(2) of one descriptor (SCM_RIGHTS) over a connected unix socket, name as the message's bytes. */
   send_fd: { args: { socket: number; fd: number; name: string }; result: void };
+  /** The master's slave (/dev/pts/N by the master's TIOCGPTN) bound over target, made as an empty file when missing: /dev/console, as config-linux.md asks with a terminal. */
+  bind_terminal: { args: { master: number; target: string }; result: void };
   /** ioctl TIOCSCTTY: the terminal becomes the controlling terminal of this session. */
   set_controlling_terminal: { args: { fd: number }; result: void };
   /** write(2) of data to a descriptor the parent opened (a cgroup file stage 2 could not open itself). */

@@ -259,6 +259,8 @@ function consoleCalls(plan: LaunchPlan, pty: Ref): KernelCall[] {
     call('open_pty_master', { ptmx: '/dev/ptmx' }, { out: master.ref }),
     call('open_pty_peer', { master }, { out: pty.ref }),
     ...(size ? [call('set_window_size', { fd: pty, height: size.height, width: size.width })] : []),
+    // config-linux.md, "Default Devices": with a terminal, /dev/console is the pty bound there (runc and crun do so).
+    ...(plan.mounts.some(({ mount: m }) => m.type === 'dev') ? [call('bind_terminal', { master, target: '/dev/console' })] : []),
     call('send_fd', { socket, fd: master, name: '/dev/ptmx' }),
     call('close', { fd: master }),
     call('close', { fd: socket }),

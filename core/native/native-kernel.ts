@@ -23,9 +23,10 @@ import {
 import { installSeccompFilter, rawSyscall } from './seccomp.js';
 import { joinNewSessionKeyring } from './keyring.js';
 import { RouteNetlink } from './netlink.js';
-import { openPtyMaster, openPtyPeer, sendFd, setControllingTerminal, setWindowSize } from './terminal.js';
+import { openPtyMaster, openPtyPeer, ptyNumber, sendFd, setControllingTerminal, setWindowSize } from './terminal.js';
 import { SyscallError } from './syscall-error.js';
 import { NR } from '../../policy/kernel/syscall-table.js';
+import { MS } from '../../policy/kernel/mount-flags.js';
 
 const PRCTL: Readonly<Record<PrctlOption, (value: number) => void>> = {
   PR_SET_KEEPCAPS: (value) => setKeepCapabilities(value !== 0),
@@ -120,6 +121,10 @@ export const nativeKernel: StageKernel = {
   set_window_size: (a) => setWindowSize(a.fd, { height: a.height, width: a.width }),
   send_fd: (a) => sendFd(a.socket, a.fd, a.name),
   set_controlling_terminal: (a) => setControllingTerminal(a.fd),
+  bind_terminal: (a) => {
+    if (!fs.existsSync(a.target)) fs.writeFileSync(a.target, '');
+    mount(`/dev/pts/${ptyNumber(a.master)!}`, a.target, null, MS.BIND, null);
+  },
   write_fd: (a) => {
     fs.writeSync(a.fd, a.data);
   },
