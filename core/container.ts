@@ -102,13 +102,16 @@ export class Container {
   private destroyed: Promise<void> | undefined;
   /** The pty master of a container with a terminal, until takeConsole(); closed by destroy(). */
   private console: number | undefined;
+  /** What it was launched from, for a process joined to it later (core/container-exec.ts). */
+  launchedFrom: { profile: Profile; noNewKeyring: boolean } | undefined;
   /** Runs once everything is removed: the profile's poststop hooks (runtime.md "Lifecycle" step 13). */
   afterDestroy: (() => Promise<void>) | undefined;
 
   constructor(
     readonly id: string,
     readonly pid: number,
-    private readonly pidfd: number,
+    /** A pidfd for the first process (a recycled pid is never signalled or joined); closed by destroy(). */
+    readonly pidfd: number,
     private readonly cgroup: ContainerCgroup | undefined,
     private readonly ownsPidNamespace: boolean,
     streams: { stdout?: Readable; stderr?: Readable; stdin?: Writable },
@@ -214,7 +217,7 @@ const STDERR_TAIL_LINES = 12;
 const STDERR_TAIL_WAIT_MS = 500;
 
 /** Keeps the last lines written to fd; tail() waits briefly for end-of-file (the writer's exit). */
-function stderrTail(fd: number): { tail(): Promise<string>; stop(): void } {
+export function stderrTail(fd: number): { tail(): Promise<string>; stop(): void } {
   const socket = new net.Socket({ fd, readable: true, writable: false });
   let text = '';
   const ended = new Promise<void>((resolve) => {
@@ -234,7 +237,7 @@ function stderrTail(fd: number): { tail(): Promise<string>; stop(): void } {
   };
 }
 
-function readAllFromFd(fd: number): Promise<string> {
+export function readAllFromFd(fd: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = new net.Socket({ fd, readable: true, writable: false });
     const chunks: Buffer[] = [];
@@ -244,7 +247,7 @@ function readAllFromFd(fd: number): Promise<string> {
   });
 }
 
-function writeAllToFd(fd: number, text: string): Promise<void> {
+export function writeAllToFd(fd: number, text: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = new net.Socket({ fd, readable: false, writable: true });
     socket.on('error', reject);
@@ -252,7 +255,7 @@ function writeAllToFd(fd: number, text: string): Promise<void> {
   });
 }
 
-function parseReports(text: string): Stage2Report[] {
+export function parseReports(text: string): Stage2Report[] {
   return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Stage2Report);
 }
 
@@ -371,6 +374,7 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
         for (const fd of [stdoutRead, stderrRead, stdinWrite]) if (fd >= 0) opened.splice(opened.indexOf(fd), 1);
         container = new Container(id, child.pid, child.pidfd, made.cgroup, profile.namespaces.includes('pid'), streams);
         container.cgroups = made;
+        container.launchedFrom = { profile, noNewKeyring: options.noNewKeyring ?? false };
         container.warnings = made.warnings;
         liveContainers.add(container);
         // The child's ends belong to it now.

@@ -13,7 +13,7 @@ import { cloneMountTree, setMountAttributes } from './native/mount.js';
 import { MOUNT_ATTR } from '../policy/kernel/mount-flags.js';
 
 /** The directory holding package.json ("type": "module"), dist/ and node_modules/. */
-const NSRIG_TREE = fileURLToPath(new URL('../../', import.meta.url));
+export const NSRIG_TREE = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface HostHandles {
   /** argv of stage 2's node, from its first argument on (argv[0] is a name). */

@@ -75,6 +75,11 @@ export interface StageCalls {
   /** mkdir -p (dir), or an empty file in mkdir -p'd parents (file), when path is missing; destination names it in the error. */
   ensure_mount_point: { args: { path: string; kind: 'dir' | 'file'; destination: string }; result: void };
   unshare: { args: { flags: number }; result: void };
+  /**
+   * Each /proc/self/ns link reads exactly as given ("net:[4026531840]"): a process that was to join
+   * a container's namespaces proves it did before it does anything else; throws NamespaceJoinError.
+   */
+  expect_namespaces: { args: { links: Record<string, string> }; result: void };
   /** open(2) read-only and close-on-exec, as a namespace file is opened for setns. */
   open: { args: { path: string }; result: number };
   /** setns(2) into the namespace fd refers to; what names it in an error. */

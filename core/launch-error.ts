@@ -46,3 +46,11 @@ export class DevicePlacementError extends Error {
     this.name = 'DevicePlacementError';
   }
 }
+
+/** A process that was to join a container is not in one of its namespaces: nothing may run in it. */
+export class NamespaceJoinError extends Error {
+  constructor(readonly namespace: string, readonly expected: string, readonly actual: string) {
+    super(`the joined process is in ${namespace} namespace ${actual}, not the container's ${expected}: the join did not happen, so nothing was run`);
+    this.name = 'NamespaceJoinError';
+  }
+}

@@ -13,7 +13,7 @@ export type ExecGiven = Omit<ExecRequest, 'args'>;
 
 /** Targets that cannot join a process to a running container: nothing for an exec invariant to check. */
 export function execUnsupported(_host: unknown, target: TargetInfo): string | undefined {
-  return target.kind === 'oci' ? undefined : `${target.name} cannot join a process to a running container (exec) yet`;
+  return target.kind === 'oci' || target.kind === 'builtin' ? undefined : `${target.name} cannot join a process to a running container (exec) yet`;
 }
 
 type IdMap = Profile['user']['uidMappings'];

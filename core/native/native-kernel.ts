@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { PrctlOption, StageKernel } from '../kernel.js';
-import { MountPointError, Stage2InputError, StepListError } from '../launch-error.js';
+import { MountPointError, NamespaceJoinError, Stage2InputError, StepListError } from '../launch-error.js';
 import { cloneFlagNames } from '../../policy/kernel/clone-flags.js';
 import { attachMountTree, chdir, cloneMountTree, makeNode, mount, pivotRoot, setMountAttributes, unmount } from './mount.js';
 import { mountCgroupFilesystem } from '../cgroup-mount.js';
@@ -81,6 +81,17 @@ export const nativeKernel: StageKernel = {
     }
   },
   unshare: (a) => unshare(a.flags, cloneFlagNames(a.flags).join('|')),
+  expect_namespaces: (a) => {
+    for (const [type, expected] of Object.entries(a.links)) {
+      let actual: string;
+      try {
+        actual = fs.readlinkSync(`/proc/self/ns/${type}`);
+      } catch (e) {
+        actual = `unreadable (${(e as NodeJS.ErrnoException).code}; is procfs mounted at /proc?)`;
+      }
+      if (actual !== expected) throw new NamespaceJoinError(type, expected, actual);
+    }
+  },
   open: (a) => openNamespace(a.path),
   setns: (a) => setns(a.fd, a.nstype, a.what),
   mknod: (a) => makeNode(a.path, a.type, a.mode, a.major, a.minor),

@@ -34,6 +34,20 @@ export interface CloneExecRequest {
    * up its own stdio (Node's "Cannot find module", a crash) reaches the parent. Inherited.
    */
   stderrFd?: number;
+  /**
+   * Become the child's descriptors 0 and 1 before exec, as stderrFd becomes 2: a child exec'd
+   * into another mount namespace may find no /dev/null there for Node to put on a closed one. Inherited.
+   */
+  stdinFd?: number;
+  stdoutFd?: number;
+  /**
+   * Right after the read of waitFd, before becoming uid 0 and gid 0: setns(pidfd, flags), joining
+   * the namespaces of the process behind pidfd in one call (Linux 5.8+: all or none, the user
+   * namespace first). A chain cannot branch, so a refused join does not stop the exec: the program
+   * exec'd must check where it is before it does anything else (core/container-exec.ts).
+   * Needs waitFd. The pidfd is inherited.
+   */
+  join?: { pidfd: number; flags: number };
 }
 
 // x86_64 glibc ucontext_t layout (sys/ucontext.h); checked by test/core/clone-exec.test.ts.
@@ -138,7 +152,7 @@ function buildChain(arena: NativeArena, links: ChainLink[]): unknown {
  * CLONE_NEWUSER, but glibc's clone wrapper calls fn(arg) in the child. We make fn libc's
  * setcontext and arg the head of a chain of libc calls built with makecontext:
  * prctl(PR_SET_PDEATHSIG) -> close_range(what is not inherited) ->
- * [read(waitFd) -> setresgid(0) -> setresuid(0) -> prctl(PR_SET_PDEATHSIG) ->]
+ * [read(waitFd) -> [setns(join.pidfd) ->] setresgid(0) -> setresuid(0) -> prctl(PR_SET_PDEATHSIG) ->]
  * execve(path, argv, envp) -> _exit(127), all but the last two as raw syscall(2)s.
  * Only libc runs in the child, on libc-malloc'd memory. The chain's _exit(127) runs only when
  * execve fails, so 127 means "could not execute", as in a shell.
@@ -162,12 +176,16 @@ export function cloneExec(request: CloneExecRequest): ClonedProcess {
     // created at the moment of clone).
     const parentDeathSignal: ChainLink = { fn: sym.syscall, args: [BigInt(NR.prctl), BigInt(PR.SET_PDEATHSIG), BigInt(SIGNALS.SIGKILL), 0n, 0n, 0n] };
     const links: ChainLink[] = [parentDeathSignal];
-    const keep = [...request.inheritFds, ...[request.waitFd, request.stderrFd].filter((fd): fd is number => fd !== undefined)];
+    if (request.join && request.waitFd === undefined) throw new InvalidArgumentError('cloneExec: join needs waitFd (the joined ids are set after the wait)');
+    const keep = [...request.inheritFds, ...[request.waitFd, request.stdinFd, request.stdoutFd, request.stderrFd, request.join?.pidfd].filter((fd): fd is number => fd !== undefined)];
     for (const [first, last] of descriptorGaps(keep)) links.push({ fn: sym.syscall, args: [BigInt(NR.close_range), BigInt(first), BigInt(last), 0n] });
-    if (request.stderrFd !== undefined && request.stderrFd !== 2) links.push({ fn: sym.syscall, args: [BigInt(NR.dup3), BigInt(request.stderrFd), 2n, 0n] });
+    for (const [fd, to] of [[request.stdinFd, 0n], [request.stdoutFd, 1n], [request.stderrFd, 2n]] as const) {
+      if (fd !== undefined && BigInt(fd) !== to) links.push({ fn: sym.syscall, args: [BigInt(NR.dup3), BigInt(fd), to, 0n] });
+    }
     if (request.waitFd !== undefined) {
       const scratch = arena.alloc(8);
       links.push({ fn: sym.syscall, args: [BigInt(NR.read), BigInt(request.waitFd), scratch.address, 1n] });
+      if (request.join) links.push({ fn: sym.syscall, args: [BigInt(NR.setns), BigInt(request.join.pidfd), BigInt(request.join.flags)] });
       links.push({ fn: sym.syscall, args: [BigInt(NR.setresgid), 0n, 0n, 0n] });
       links.push({ fn: sym.syscall, args: [BigInt(NR.setresuid), 0n, 0n, 0n] });
       links.push(parentDeathSignal);

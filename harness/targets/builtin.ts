@@ -2,7 +2,8 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { launchContainer, LaunchError, type Container } from '../../core/container.js';
 import { killLiveContainersOnExit } from '../../core/live-containers.js';
-import type { ContainerSession, ExitStatus, LaunchRequest, Lifecycle, LifecycleRecord, Target, TargetInfo } from '../target.js';
+import { ExecError, execInContainer } from '../../core/container-exec.js';
+import type { ContainerSession, ExecRequest, ExecSession, ExitStatus, LaunchRequest, Lifecycle, LifecycleRecord, Target, TargetInfo } from '../target.js';
 import { LIFECYCLES, TargetError } from '../target.js';
 import { processArgs } from '../host-facts.js';
 import { hostPrerequisites } from './host-prerequisites.js';
@@ -42,6 +43,21 @@ class BuiltinSession implements ContainerSession {
   }
   destroy(): Promise<void> {
     return this.container.destroy();
+  }
+  async exec(request: ExecRequest): Promise<ExecSession> {
+    // Refused rather than half-done: the engine hands over no descriptor and makes no sub-cgroup.
+    if (request.preserveFd !== undefined) throw new TargetError('builtin', 'exec: preserving a descriptor is not supported by the engine');
+    if (request.subCgroup !== undefined) throw new TargetError('builtin', 'exec: a sub-cgroup (exec --cgroup) is not supported by the engine');
+    try {
+      const joined = await execInContainer(this.container, { args: request.args, env: request.env, cwd: request.cwd, user: request.user });
+      return {
+        hostPid: joined.pid, stdout: joined.stdout, stderr: joined.stderr,
+        wait: async () => ({ ...(await joined.wait()), timedOut: false }),
+      };
+    } catch (e) {
+      if (e instanceof ExecError) throw new TargetError('builtin', `exec into ${this.container.id}: ${e.message}`, e.detail ? JSON.stringify(e.detail) : undefined);
+      throw e;
+    }
   }
   async syscalls() {
     if (!this.tracer) return undefined;

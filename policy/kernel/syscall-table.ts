@@ -99,4 +99,5 @@ export const NR = Object.freeze({
   mount_setattr: x86_64('mount_setattr'),
   add_key: x86_64('add_key'),
   keyctl: x86_64('keyctl'),
+  setns: x86_64('setns'),
 });
