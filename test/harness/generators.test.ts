@@ -52,7 +52,7 @@ test('every invariant gets valid profiles that honour its generation options', (
       }
       if (g.cpuResources) {
         const c = profile.resources?.cpu;
-        t.true(c?.shares !== undefined && (c.quota === undefined) === (c.period === undefined) && (c.quota ?? 1) >= (c.period ?? 2) / 2, `${inv.id} declares shares and at least half a CPU: ${JSON.stringify(c)}`);
+        t.true(c?.shares !== undefined && c.shares >= 256 && (c.quota === undefined) === (c.period === undefined) && (c.quota ?? 1) >= (c.period ?? 2) / 2, `${inv.id} declares shares and at least half a CPU: ${JSON.stringify(c)}`);
       }
       if (g.blockIOWeight) {
         const w = profile.resources?.blockIO?.weight ?? 0;
