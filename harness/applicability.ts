@@ -1,6 +1,7 @@
 // Whether an invariant says anything about one fixed profile (`nsrig check --config`): the
 // profile must already be what the invariant's `generate` asks generated profiles to be. Read
 // from the same data, so a new invariant needs no second description of what it needs.
+import path from 'node:path';
 import type { Profile } from '../policy/profile/types.js';
 import type { Invariant } from './invariant.js';
 import type { GenerationOptions } from './generators/profile-document.js';
@@ -25,6 +26,8 @@ const SHORT_OF: Record<Requirement, (profile: Profile, host: Pick<HostFacts, 'fi
     : p.hostname === undefined ? 'it declares a UTS namespace but no hostname' : undefined),
   rwBind: (p, host) => (fixtureDestination(p, host) ? undefined
     : "it needs a read-write bind of the harness's own fixture directory (made for each run), which only generated profiles declare"),
+  recursiveReadonlyBind: (p, host) => (p.mounts.some((m) => m.type === 'bind' && m.readonly && m.recursive && path.resolve(m.source) === path.dirname(path.resolve(host.fixtureDir)))
+    ? undefined : "it needs a recursive read-only bind of the directory holding the harness's own fixture directory (made for each run), which only generated profiles declare"),
   root: (p) => (p.process.uid === 0 && p.process.gid === 0 ? undefined : `its process runs as ${p.process.uid}:${p.process.gid}, not as the namespace root 0:0`),
   seccomp: (p) => (!p.seccomp ? 'it declares no seccomp policy'
     : deniedCalls(p).length === 0 ? 'its seccomp policy denies, unconditionally with SCMP_ACT_ERRNO, none of the calls the probe may make harmlessly' : undefined),

@@ -4,6 +4,8 @@ import type { NamespaceType } from '../../policy/profile/types.js';
 /** Directories that exist in every Debian-like host root, usable as bind destinations. */
 export const BIND_DESTINATIONS = ['/mnt', '/srv', '/opt', '/media'];
 const BIND_SOURCES = ['/usr/share/doc', '/usr/share/common-licenses', '/etc/default', '/var/lib'];
+/** Where the recursive read-only bind of the directory holding the fixture directory goes (its submounts with it). */
+export const RECURSIVE_READONLY_BIND = '/srv';
 /** Where the flag-trying tmpfs goes; no read-only bind is generated there with it. */
 export const FLAGGED_TMPFS = '/opt';
 const MOUNT_FLAGS = ['nosuid', 'nodev', 'noexec'];
@@ -13,6 +15,8 @@ export interface MountSetOptions {
   namespaces: NamespaceType[];
   /** A host directory to bind read-write at /mnt. */
   rwBindSource?: string;
+  /** A host directory to bind recursively read-only (rbind, ro, rro) at RECURSIVE_READONLY_BIND. */
+  recursiveReadonlySource?: string;
   /** A tmpfs at FLAGGED_TMPFS any uid can write, with a generated set of nosuid, nodev and noexec. */
   flaggedTmpfs?: boolean;
   /** That tmpfs is never noexec: the probe runs a program from it to try another flag. */
@@ -29,7 +33,8 @@ export function mountSet(options: MountSetOptions): fc.Arbitrary<Record<string, 
     // Every mode lets any uid traverse: the probe's own files may lie below /tmp (a checkout there).
     mode: fc.constantFrom('1777', '755', '711'),
   });
-  const taken = (d: string) => (options.rwBindSource !== undefined && d === '/mnt') || (options.flaggedTmpfs === true && d === FLAGGED_TMPFS);
+  const taken = (d: string) => (options.rwBindSource !== undefined && d === '/mnt') || (options.flaggedTmpfs === true && d === FLAGGED_TMPFS)
+    || (options.recursiveReadonlySource !== undefined && d === RECURSIVE_READONLY_BIND);
   const roBinds = fc.subarray(BIND_DESTINATIONS.filter((d) => !taken(d)), { maxLength: 2 })
     .chain((dests) => fc.tuple(...dests.map((d) => fc.constantFrom(...BIND_SOURCES).map((source) => ({ type: 'bind', source, destination: d, readonly: true })))));
   return fc.record({
@@ -46,6 +51,9 @@ export function mountSet(options: MountSetOptions): fc.Arbitrary<Record<string, 
     mounts.push({ type: 'tmpfs', destination: '/tmp', size: t.size, mode: t.mode });
     mounts.push(...binds);
     if (options.rwBindSource) mounts.push({ type: 'bind', source: options.rwBindSource, destination: '/mnt', readonly: false });
+    if (options.recursiveReadonlySource) {
+      mounts.push({ type: 'bind', source: options.recursiveReadonlySource, destination: RECURSIVE_READONLY_BIND, readonly: true, recursive: true });
+    }
     if (mqueue && has('ipc')) mounts.push({ type: 'mqueue', destination: '/dev/mqueue' });
     if (sysfs && has('net')) mounts.push({ type: 'sysfs', destination: '/sys', readonly: true });
     if (options.flaggedTmpfs) mounts.push({ type: 'tmpfs', destination: FLAGGED_TMPFS, options: [...flags, 'mode=1777', 'size=1m'] });

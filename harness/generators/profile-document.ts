@@ -1,5 +1,6 @@
 // Whole profile documents (our YAML/JSON format), always valid: they go through the real loader,
 // and a shrunk counterexample is a file a person can run with `nsrig run`.
+import path from 'node:path';
 import fc from 'fast-check';
 import { DEFAULT_MASKED_PATHS, type NamespaceType } from '../../policy/profile/types.js';
 import type { OptionalProfileField } from '../target.js';
@@ -23,6 +24,12 @@ export interface GenerationOptions {
   names?: boolean;
   /** Bind the host fixture directory read-write at /mnt. */
   rwBind?: boolean;
+  /**
+   * Bind the directory holding the host fixture directory recursively read-only (rbind, ro, rro) at /srv
+   * (mount-set.ts RECURSIVE_READONLY_BIND): the fixture directory is a mount point below it, and the
+   * parent outlives the run, so a counterexample still names an existing source.
+   */
+  recursiveReadonlyBind?: boolean;
   /** The process runs as container root. */
   root?: boolean;
   /** Attach a seccomp policy (OCI JSON) that denies a few harmless calls. */
@@ -127,7 +134,8 @@ export function profileDocument(options: GenerationOptions, ctx: GenerationConte
       gidMappings: options.setuidTrial ? idMappings.filter(mapsBeyondRoot) : idMappings,
       setgroups: options.setgroups ? fc.constant(options.setgroups) : fc.constantFrom('deny', 'allow'),
       names: has('uts') ? fc.record({ hostname: options.names ? hostname : fc.option(hostname, { nil: undefined }), domainname: domain }) : fc.constant({}),
-      mounts: mountSet({ namespaces, rwBindSource: options.rwBind ? ctx.fixtureDir : undefined, cgroup: options.cgroupMount || options.pidsLimit || options.memoryLimit || options.cpuResources || options.blockIOWeight, flaggedTmpfs: options.flaggedTmpfs, flaggedTmpfsExec: options.flaggedTmpfsExec }),
+      mounts: mountSet({ namespaces, rwBindSource: options.rwBind ? ctx.fixtureDir : undefined, recursiveReadonlySource: options.recursiveReadonlyBind ? path.dirname(ctx.fixtureDir) : undefined,
+        cgroup: options.cgroupMount || options.pidsLimit || options.memoryLimit || options.cpuResources || options.blockIOWeight, flaggedTmpfs: options.flaggedTmpfs, flaggedTmpfsExec: options.flaggedTmpfsExec }),
       pidsLimit: options.pidsLimit ? pidsLimit : fc.constant(undefined),
       memory: options.memoryLimit ? memoryLimit : fc.constant(undefined),
       cpu: options.cpuResources ? cpuResources : fc.constant(undefined),

@@ -67,6 +67,7 @@ import { blockIOWeightAsDeclared } from './resources/blockio-weight-as-declared.
 import { nosuidIgnoresSetuid } from './mnt/nosuid-ignores-setuid.js';
 import { nodevRefusesDevices } from './mnt/nodev-refuses-devices.js';
 import { actionsAsDeclared } from './seccomp/actions-as-declared.js';
+import { recursiveReadonlySubmounts } from './mnt/recursive-readonly-submounts.js';
 
 export const INVARIANTS: readonly Invariant[] = [
   initIsPid1,
@@ -136,4 +137,5 @@ export const INVARIANTS: readonly Invariant[] = [
   nosuidIgnoresSetuid,
   nodevRefusesDevices,
   actionsAsDeclared,
+  recursiveReadonlySubmounts,
 ];

@@ -273,6 +273,16 @@ export const BREAKAGES: readonly Breakage[] = [
     }),
   },
   {
+    name: 'ignores-rro',
+    // What the bind's submounts expose is the harness's own tmpfs, which any uid may write anyway.
+    breaks: 'makes a recursive read-only bind read-only at its top only (drops rro)',
+    caughtBy: ['mnt.recursive-readonly-submounts'],
+    unaffected: ['mnt.readonly-refuses-writes', 'env.exact'],
+    alter: alterProfile((p) => {
+      p.mounts = p.mounts.map((m) => (m.type === 'bind' ? remountedWith(m, m.options.filter((o) => o !== 'rro')) : m));
+    }),
+  },
+  {
     name: 'ignores-rlimits-umask',
     // The limits and umask left are the ones nsrig itself runs with.
     breaks: 'sets no rlimits and no umask',
