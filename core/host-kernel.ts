@@ -16,6 +16,7 @@ export {
 export { mount, setPropagation, unmountDetached } from './native/mount.js';
 export { assertCloneExecSupported, cloneExec, closeFd, openPidfd, waitForExit } from './native/process.js';
 export { becomeChildSubreaper } from './native/identity.js';
+export { acceptUnix, listenUnix, ptyNumber, receiveFd } from './native/terminal.js';
 
 /** A system call by number with integer arguments only (a probe's attempt): its result and errno, never thrown. */
 export function trySyscall(nr: number, args: readonly number[] = []): RawSyscallResult {

@@ -10,8 +10,7 @@ import path from 'node:path';
 import tty from 'node:tty';
 import { spawn, spawnSync } from 'node:child_process';
 import { launchContainer } from '../../core/container.js';
-import { acceptUnix, listenUnix, ptyNumber, receiveFd } from '../../core/native/terminal.js';
-import { closeFd } from '../../core/native/process.js';
+import { acceptUnix, closeFd, listenUnix, ptyNumber, receiveFd } from '../../core/host-kernel.js';
 import { assertNoLeftovers, profileOf } from './container-run.js';
 import { NSRIG } from '../cli/nsrig-cli.js';
 

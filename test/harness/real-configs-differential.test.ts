@@ -1,9 +1,9 @@
 // The configs runc spec, runc spec --rootless, Podman and Docker wrote, with only host paths
 // adapted (root.path → a rootfs this test builds, args → one observer script, bind sources → files
 // of the test's own, cgroupsPath → a test-owned cgroup), run under runc, crun and `nsrig run`.
-// Wherever runc and crun agree, nsrig must agree. What nsrig does not carry out yet (a mount type
-// or terminal the mount work brings, OCI hooks) is taken out of the config for all three runtimes
-// and logged as "not yet comparable" with the reason; everything else is asserted.
+// Wherever runc and crun agree, nsrig must agree. What nsrig does not carry out yet (OCI hooks that
+// need a daemon) is taken out of the config for all three runtimes and logged as "not yet
+// comparable" with the reason; everything else is asserted. runc spec's terminal stays true.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,6 +13,7 @@ import { profileFromOciConfig } from '../../policy/profile/oci-config.js';
 import { ProfileErrors } from '../../policy/profile/profile-error.js';
 import { crunHostProblem, prepareHostForCrun, undoHostPreparation, type HostPreparation } from '../../harness/targets/oci/crun-host-preparation.js';
 import { projectRoot } from '../../harness/probe-rig.js';
+import { openConsoleSocket } from '../../harness/targets/oci/console-socket.js';
 import { REAL_CONFIG_NAMES, adaptHostPaths, readRealConfig, type RealConfigName } from '../fixtures/oci-configs/real-configs.js';
 import { buildTinyRootfs, tinyRootfsProblem } from '../fixtures/oci-configs/tiny-rootfs.js';
 import { hostNamespaceLinks, observerScript, parseObservations } from '../fixtures/oci-configs/differential-observer.js';
@@ -47,11 +48,6 @@ type Config = Record<string, any>;
 /** Takes out what nsrig refuses because another piece of work brings it, and says why; fails on any other refusal. */
 function withoutNotYetComparable(config: Config, source: string): string[] {
   const notYet: string[] = [];
-  if (config.process.terminal === true) {
-    // nsrig run relays the pty; runc and crun in the foreground would too, but a detached run with a console socket is what the harness needs first.
-    config.process.terminal = false;
-    notYet.push('process.terminal: runc and crun are run here without a console socket receiver yet');
-  }
   if (config.hooks !== undefined) {
     notYet.push(`hooks: Docker's libnetwork-setkey hook needs its daemon, which this test does not run`);
     delete config.hooks;
@@ -104,22 +100,30 @@ function bundleFor(name: RealConfigName): { dir: string; config: Config; notYet:
   return { dir, config, notYet };
 }
 
-/** One run on one runtime, with a cgroup path of its own; the runtime's state is removed whatever happens. */
-function runOn(runtime: 'runc' | 'crun' | 'nsrig', bundle: string, config: Config): string {
+/**
+ * One run on one runtime, with a cgroup path of its own; the runtime's state is removed whatever
+ * happens. With process.terminal, runc and crun run detached and send the pty master to a console
+ * socket (their only way without a terminal of our own), nsrig run relays it to its stdout.
+ */
+async function runOn(runtime: 'runc' | 'crun' | 'nsrig', bundle: string, config: Config): Promise<string> {
   const id = `nsrig-differential-${process.pid}-${runtime}`;
   const own = structuredClone(config);
   if (own.linux.cgroupsPath !== undefined) own.linux.cgroupsPath = `/nsrig-differential-${process.pid}/${runtime}`;
   fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(own, null, 2));
   const stateRoot = path.join(top, `state-${runtime}`);
+  const terminal = own.process.terminal === true && runtime !== 'nsrig'
+    ? await openConsoleSocket(path.join(top, `console-${runtime}.sock`)) : undefined;
   const command = runtime === 'nsrig'
     ? [process.execPath, [path.join(projectRoot(), 'bin', 'nsrig.js'), 'run', path.join(bundle, 'config.json')]] as const
-    : [runtime, ['--root', stateRoot, 'run', '--bundle', bundle, id]] as const;
+    : [runtime, ['--root', stateRoot, 'run', ...(terminal ? ['-d', '--console-socket', terminal.path] : []), '--bundle', bundle, id]] as const;
   try {
     // stdin is an empty pipe, never the host's /dev/null, which crun 1.8.1 would chown to the container's user (containers/crun#1845).
     const result = spawnSync(command[0], [...command[1]], { encoding: 'utf8', timeout: RUN_TIMEOUT_MS, input: '', stdio: ['pipe', 'pipe', 'pipe'] });
     if (result.status !== 0) throw new Error(`${runtime} exited ${result.status ?? result.signal}: ${result.stderr}`);
-    return result.stdout;
+    // A pty turns each \n into \r\n on the way out.
+    return (terminal ? await terminal.output(RUN_TIMEOUT_MS) : result.stdout).replace(/\r\n/g, '\n');
   } finally {
+    terminal?.close();
     if (runtime !== 'nsrig') spawnSync(runtime, ['--root', stateRoot, 'delete', '--force', id], { stdio: 'ignore' });
     removeCgroups(`nsrig-differential-${process.pid}`);
   }
@@ -158,11 +162,12 @@ function removeCgroups(prefix: string): void {
 
 for (const name of REAL_CONFIG_NAMES) {
   const maybe = problem === undefined ? test.serial : test.skip;
-  maybe(`${name}: wherever runc and crun agree, nsrig run agrees`, (t) => {
+  maybe(`${name}: wherever runc and crun agree, nsrig run agrees`, async (t) => {
     const { dir, config, notYet } = bundleFor(name);
     for (const line of notYet) t.log(`not yet comparable: ${line}`);
     const host = hostNamespaceLinks();
-    const seen = Object.fromEntries((['runc', 'crun', 'nsrig'] as const).map((r) => [r, parseObservations(runOn(r, dir, config), host)]));
+    const seen: Record<string, Map<string, string>> = {};
+    for (const r of ['runc', 'crun', 'nsrig'] as const) seen[r] = parseObservations(await runOn(r, dir, config), host);
     let agreed = 0;
     let matched = 0;
     const differences: string[] = [];
