@@ -68,6 +68,7 @@ import { nosuidIgnoresSetuid } from './mnt/nosuid-ignores-setuid.js';
 import { nodevRefusesDevices } from './mnt/nodev-refuses-devices.js';
 import { actionsAsDeclared } from './seccomp/actions-as-declared.js';
 import { recursiveReadonlySubmounts } from './mnt/recursive-readonly-submounts.js';
+import { nestedMapWithinParent } from './user/nested-map-within-parent.js';
 
 export const INVARIANTS: readonly Invariant[] = [
   initIsPid1,
@@ -138,4 +139,5 @@ export const INVARIANTS: readonly Invariant[] = [
   nodevRefusesDevices,
   actionsAsDeclared,
   recursiveReadonlySubmounts,
+  nestedMapWithinParent,
 ];

@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import type { IpcObjects, MountEntry, Observations, Outcome, ProbeRequest } from './protocol.js';
 import { errnoName, errnoNumber } from '../../policy/kernel/errno.js';
 import { callInChild } from './seccomp-action.js';
+import { nestedUidMap } from './nested-userns.js';
 import {
   describeKeyErrno, makeCharDeviceErrno, mqueueOpen, ptraceSeizeErrno, searchSessionKeyringErrno, sessionKeyringSerial, sysvGet, trySyscall, type SysvKind,
 } from '../../core/host-kernel.js';
@@ -340,9 +341,15 @@ async function seccompCalls(calls: { name: string; nr: number }[], self: string)
   return outcomes;
 }
 
+async function nestedUidMaps(ids: number[]): Promise<Observations['nestedUidMaps']> {
+  const maps = [];
+  for (const id of ids) maps.push(await nestedUidMap(id));
+  return maps;
+}
+
 export type ActionObservations = Pick<Observations, 'bind' | 'connect' | 'ipcCreated' | 'ipcLookup' | 'writeInto' | 'read'
   | 'writeFile' | 'signal' | 'syscalls' | 'created' | 'stats' | 'traceHost' | 'keyring' | 'orphan' | 'forkLimit' | 'execCopy' | 'texts'
-  | 'cgroupWrites' | 'setuidCopy' | 'deviceNode' | 'cgroupFiles' | 'allocation' | 'seccompCalls'>;
+  | 'cgroupWrites' | 'setuidCopy' | 'deviceNode' | 'cgroupFiles' | 'allocation' | 'seccompCalls' | 'nestedUidMaps'>;
 
 /**
  * `mounts`: the container's mount table as observed, where the cgroup filesystems are looked for;
@@ -379,6 +386,7 @@ export async function act(request: ProbeRequest, mounts: MountEntry[] = [], self
     cgroupFiles: (request.cgroupRead ?? []).map((file) => cgroupFile(file, mounts)),
     allocation: request.allocate ? allocate(request.allocate.mib, mounts) : null,
     seccompCalls: await seccompCalls(request.seccompCalls ?? [], self),
+    nestedUidMaps: await nestedUidMaps(request.nestedUidMap ?? []),
     forkLimit: request.forkUntilRefused ? await forkUntilRefused(request.forkUntilRefused.max, mounts) : null,
   };
 }

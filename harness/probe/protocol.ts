@@ -50,6 +50,8 @@ export interface ProbeRequest {
    * oom_kill count before and after.
    */
   allocate?: { mib: number };
+  /** Container uids to map to root of a nested user namespace, each in a new one (nested-userns.ts). */
+  nestedUidMap?: number[];
   /** Calls to make each in a child process of its own (no arguments), reporting how each went (seccomp-action.ts). */
   seccompCalls?: { name: string; nr: number }[];
   /** Directories to copy a small program (true(1)) into and run it from, then remove it. */
@@ -172,6 +174,11 @@ export interface Observations {
    * memory.events (v2) or memory.oom_control (v1) before and after (null when unreadable).
    */
   allocation: { mib: number; start: Outcome; exit: number | null; signal: string | null; oomKillsBefore: number | null; oomKillsAfter: number | null } | null;
+  /**
+   * Each `nestedUidMap` id: whether the child reached a user namespace of its own, what became of
+   * writing "0 ID 1" to its uid_map, and the map read back from the container (words joined by one space; "" when empty).
+   */
+  nestedUidMaps: { id: number; unshared: boolean; write: Outcome; readBack: string | null }[];
   /** How each `seccompCalls` call went in its child: 'returned', 'errno:EPERM', 'trapped', 'killed:SIGSYS', 'thread-killed', ... */
   seccompCalls: { name: string; outcome: string }[];
   /** Each `readText` file's text, trimmed; null when it could not be read. */

@@ -39,6 +39,7 @@ const CAUGHT_BY: Record<string, string[]> = {
   'runc-no-new-keyring': ['keyring.host-key-invisible'],
   'runc-ignores-seccomp-args': ['seccomp.argument-filter-applies'],
   'runc-seccomp-actions-as-errno': ['seccomp.actions-as-declared'],
+  'runc-maps-extra-uid': ['user.nested-map-within-parent'],
   'runc-exec-adds-cap': ['exec.caps-as-declared'],
   'runc-exec-leaks-fd': ['exec.only-stdio-fds'],
   'runc-ignores-pids-limit': ['resources.pids-limit-holds'],

@@ -241,6 +241,12 @@ const BREAKAGES: Record<string, (t: import('ava').ExecutionContext) => Breakage>
     facts: () => undefined,
     changes: [],
   }),
+  'runc-maps-extra-uid': (t) => ({
+    config: (c, plain) => t.deepEqual(c.linux.uidMappings, [...(plain.linux.uidMappings ?? []), { containerID: 65536, hostID: 365536, size: 1 }]),
+    // The facts script reads the first range only, which stays: doubles-oci shows the extra one caught.
+    facts: (f) => t.is(f.uid_map, '0 300000 1000'),
+    changes: [],
+  }),
   // The strict profile's policy has only an errno rule, which stays: doubles-oci shows it caught.
   'runc-seccomp-actions-as-errno': (t) => ({
     config: (c, plain) => t.deepEqual(c, plain),

@@ -49,6 +49,19 @@ export const BREAKAGES: readonly Breakage[] = [
     }),
   },
   {
+    name: 'maps-extra-uid',
+    // One more unprivileged host id, past every declared host range, owning nothing on the host.
+    breaks: 'maps one container uid more than declared, right past the highest declared range',
+    caughtBy: ['user.nested-map-within-parent', 'user.maps-equal-profile'],
+    unaffected: ['user.ids-equal-profile', 'env.exact'],
+    alter: alterProfile((p) => {
+      const end = (ids: number[]) => Math.max(...ids);
+      p.user.uidMappings = [...p.user.uidMappings, {
+        containerId: end(p.user.uidMappings.map((m) => m.containerId + m.size)), hostId: end(p.user.uidMappings.map((m) => m.hostId + m.size)), size: 1,
+      }];
+    }),
+  },
+  {
     name: 'shares-host-ipc',
     breaks: "leaves the host's IPC namespace shared (and mounts no mqueue)",
     caughtBy: ['ipc.host-objects-invisible', 'ipc.pair-objects-separate'],

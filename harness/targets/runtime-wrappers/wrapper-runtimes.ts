@@ -31,6 +31,7 @@ export const WRAPPER_RUNTIMES: readonly WrapperRuntime[] = [
   { name: 'runc-claims-spec-1.1', kind: 'isolation', breaks: 'claims runtime-spec 1.1.0 yet ignores domainname, which 1.1.0 added' },
   { name: 'runc-no-new-keyring', kind: 'isolation', breaks: "the container keeps the caller's session keyring and possesses its keys" },
   { name: 'runc-ignores-seccomp-args', kind: 'isolation', breaks: 'seccomp rules lose their argument conditions: a call is denied whatever its arguments' },
+  { name: 'runc-maps-extra-uid', kind: 'isolation', breaks: 'one container uid more than declared is mapped, past the highest declared range' },
   { name: 'runc-seccomp-actions-as-errno', kind: 'isolation', breaks: 'seccomp rules that kill, trap or log become SCMP_ACT_ERRNO (EPERM) rules' },
   { name: 'runc-exec-adds-cap', kind: 'isolation', breaks: 'a process joined with exec gains CAP_SYS_ADMIN in its bounding, permitted and effective sets' },
   { name: 'runc-exec-leaks-fd', kind: 'isolation', breaks: 'a process joined with exec gets fd 3, an open host directory, passed in with --preserve-fds' },
