@@ -111,6 +111,21 @@ test.serial('a container whose first process has exited cannot be joined: ExecEr
   }
 });
 
+test.serial('a joined process that cannot start inside the container runs nothing: ExecError, the container untouched', async (t) => {
+  // No procfs at /proc inside: stage 2, reached through /proc/self/fd, cannot even load there.
+  const marker = path.join(dir, 'ran-unstarted');
+  const container = await held(profileOf({ name: 'exec-no-proc', namespaces: ['user', 'pid', 'mnt'], rootfs: { path: '/', readonly: true }, mounts: [], process: { args: ['true'] } }));
+  try {
+    const error = await t.throwsAsync(execInContainer(container, { args: shell(`touch ${marker}`) }), { instanceOf: ExecError });
+    t.is(error!.step, 'stage2');
+    t.regex(error!.message, /died before exec/);
+    t.false(fs.existsSync(marker));
+    t.is(container.state, 'running');
+  } finally {
+    await container.destroy();
+  }
+});
+
 test('the joined process proves its joins before any other step: a namespace that is not the expected one stops it', (t) => {
   // The filter's content is not looked at by the recording kernel.
   const plan = compilePlan(strict(), { report: 3, stdin: 4, stdout: 5, stderr: 6 }, { seccompPrograms: [Buffer.alloc(8)] });
