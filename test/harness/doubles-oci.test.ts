@@ -44,6 +44,7 @@ const CAUGHT_BY: Record<string, string[]> = {
   'runc-exec-leaks-fd': ['exec.only-stdio-fds'],
   'runc-ignores-pids-limit': ['resources.pids-limit-holds'],
   'runc-ignores-noexec': ['mnt.noexec-refuses-exec'],
+  'runc-writable-cgroupfs': ['cgroup.filesystem-readonly'],
   'runc-ignores-memory-limit': ['resources.memory-limit-oom-kills'],
   'runc-ignores-cpu-resources': ['resources.cpu-as-declared'],
   'runc-ignores-blockio-weight': ['resources.blockio-weight-as-declared'],

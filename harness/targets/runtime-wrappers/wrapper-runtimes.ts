@@ -36,6 +36,7 @@ export const WRAPPER_RUNTIMES: readonly WrapperRuntime[] = [
   { name: 'runc-exec-adds-cap', kind: 'isolation', breaks: 'a process joined with exec gains CAP_SYS_ADMIN in its bounding, permitted and effective sets' },
   { name: 'runc-exec-leaks-fd', kind: 'isolation', breaks: 'a process joined with exec gets fd 3, an open host directory, passed in with --preserve-fds' },
   { name: 'runc-ignores-noexec', kind: 'isolation', breaks: 'tmpfs mounts lose noexec: a program copied there runs' },
+  { name: 'runc-writable-cgroupfs', kind: 'isolation', breaks: 'cgroup mounts lose ro: the container\'s cgroup files open for writing (CVE-2022-0492)' },
   { name: 'runc-ignores-rlimits-umask', kind: 'isolation', breaks: 'process.rlimits and process.user.umask are dropped: the runtime\'s own limits and umask apply' },
   { name: 'runc-ignores-sysctl', kind: 'isolation', breaks: 'linux.sysctl is dropped: no declared kernel parameter is written' },
   { name: 'runc-ignores-pids-limit', kind: 'isolation', breaks: 'linux.resources.pids is dropped: the container has no pids limit' },
