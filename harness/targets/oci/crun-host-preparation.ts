@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { mount, unmountDetached } from '../../../core/host-kernel.js';
+import { startTicksOf } from '../../../core/process-start.js';
 import { MS } from '../../../policy/kernel/mount-flags.js';
 import { readCgroupLayout, type CgroupLayout } from './cgroup-layout.js';
 
@@ -40,6 +41,8 @@ const LOCK = path.join(STATE_DIR, 'lock');
  * tmpfs and writes a plain cgroup.procs file in each: no limit applies and its rmdir cannot remove them.
  */
 const MOUNT_PARENT = '/sys/fs/cgroup';
+/** The directory the built-in engine makes its containers' cgroups in, in each hierarchy (core/cgroup.ts). */
+const ENGINE_CGROUP_PARENT = 'nsrig';
 
 interface MountStep {
   controller: string;
@@ -100,7 +103,8 @@ export function prepareHostForCrun(): HostPreparation {
       }
       fs.writeFileSync(RECORD, JSON.stringify(record));
     }
-    const lease = `${process.pid}-${randomBytes(4).toString('hex')}`;
+    // pid and start time: a pid alone is reused once its holder is gone, and would hold the lease.
+    const lease = `${process.pid}-${startTicksOf('self')}-${randomBytes(4).toString('hex')}`;
     fs.writeFileSync(path.join(LEASES, lease), '');
     return { lease, changes };
   });
@@ -186,6 +190,9 @@ function undoMounts(record: PreparationRecord): string[] {
       undone.push(`${mountPoint} was already unmounted${removed.length > 0 ? `; rmdir ${removed.join(' ')}` : ''}`);
       continue;
     }
+    // The built-in engine's parent for its containers' cgroups stays after its last container; empty,
+    // it is nobody's, and it would keep the hierarchy alive. rmdir fails (EBUSY) while it is in use.
+    removeIfEmpty(path.join(mountPoint, ENGINE_CGROUP_PARENT));
     if (!waitUntil(() => controllerState(controller)?.cgroups === 1, 5000)) {
       const live = fs.readdirSync(mountPoint, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
       stuck.push(`the ${controller} hierarchy at ${mountPoint} still has ${controllerState(controller)?.cgroups ?? '?'} cgroups` +
@@ -236,11 +243,17 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** A lease whose process has died (killed mid-run) no longer holds the preparation. */
+/** Whether the process that took `lease` (PID-STARTTICKS-RANDOM) still runs: same pid, same start. */
+function holderAlive(lease: string): boolean {
+  const [pid, started] = lease.split('-').map(Number) as [number, number];
+  return startTicksOf(pid) === started;
+}
+
+/** A lease whose process has died (killed mid-run), or whose pid another process now has, no longer holds the preparation. */
 function pruneDeadLeases(): void {
   fs.mkdirSync(LEASES, { recursive: true, mode: 0o700 });
   for (const lease of fs.readdirSync(LEASES)) {
-    if (!isAlive(Number(lease.split('-')[0]))) fs.rmSync(path.join(LEASES, lease), { force: true });
+    if (!holderAlive(lease)) fs.rmSync(path.join(LEASES, lease), { force: true });
   }
 }
 
