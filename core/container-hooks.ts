@@ -5,6 +5,7 @@
 // 3, 4, 9 and 13); stage 2 runs createContainer and startContainer inside the container's
 // namespaces through runHookInside (a run_hook step, core/setup-steps.ts), where a failure stops
 // the start too.
+import fs from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import type { HookKind, Hooks } from '../policy/profile/types.js';
 
@@ -64,8 +65,12 @@ function stderrEnd(text: string): string {
  * with the state's pid this process's own as the container sees it (runtime.md "State"). A
  * timeout kills the hook; whatever it left behind is in the container, and goes with it.
  */
-export function runHookInside(hook: PlannedHook, state: Omit<ContainerState, 'pid'>): void {
-  const r = spawnSync(hook.path, hook.argv.slice(1), {
+export function runHookInside(hook: PlannedHook, state: Omit<ContainerState, 'pid'>, fd?: number): void {
+  // Through this process's own descriptor, by its pid in the procfs mounted at /proc (the host's
+  // until pivot_root): /proc/self would be the hook's, which has no such descriptor once it execs,
+  // so a script's interpreter could not open it again.
+  const executable = fd === undefined ? hook.path : `/proc/${fs.readlinkSync('/proc/self')}/fd/${fd}`;
+  const r = spawnSync(executable, hook.argv.slice(1), {
     argv0: hook.argv[0], env: environment(hook.env), input: JSON.stringify({ ...state, pid: process.pid }),
     // Pipes, not /dev/null: before pivot_root or without a dev mount there may be none.
     stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 16 * 1024 * 1024,

@@ -140,9 +140,10 @@ export interface StageCalls {
   /**
    * One OCI hook run from here, in the container's namespaces (createContainer, startContainer):
    * the state on its stdin with this process's pid added, killed past its timeout; a hook that
-   * fails throws, naming hook.what.
+   * fails throws, naming hook.what. fd: the hook's executable, opened while its path still
+   * resolved as the runtime sees it (createContainer's, which the staging root may cover).
    */
-  run_hook: { args: { hook: PlannedHook; state: Omit<ContainerState, 'pid'> }; result: void };
+  run_hook: { args: { hook: PlannedHook; state: Omit<ContainerState, 'pid'>; fd?: number }; result: void };
 }
 
 /** Every call's arguments and result, either side. */

@@ -29,6 +29,7 @@ export function recordingKernel(options: RecordingKernelOptions = {}): Recording
   let nextDev = 1;
   const results: Partial<{ [K in CallName]: (args: KernelCalls[K]['args']) => KernelCalls[K]['result'] }> = {
     open_tree: () => nextFd++,
+    open: () => nextFd++,
     open_pty_master: () => nextFd++,
     open_pty_peer: () => nextFd++,
     clone: () => options.childPid ?? 4242,

@@ -75,6 +75,8 @@ export interface HostView {
   rootEntries: { name: string; kind: 'dir' | 'symlink' | 'other'; link?: string }[];
   /** Whether a bind source is a directory (its mount point is then a directory, else a file). */
   isDirectory(source: string): boolean;
+  /** Whether something is at path (a hook's executable), as nsrig sees it; a view without it takes every path as there. */
+  exists?(path: string): boolean;
 }
 
 /** Host root entries that are the host's live state, not its system: never shown, only mount points. */
@@ -87,6 +89,7 @@ export function readHostView(): HostView {
       : { name: e.name, kind: e.isDirectory() ? 'dir' as const : 'other' as const })),
     // A missing source is left to open_tree, which fails first and names it.
     isDirectory: (source) => fs.statSync(source, { throwIfNoEntry: false })?.isDirectory() ?? true,
+    exists: (p) => fs.existsSync(p),
   };
 }
 
@@ -137,6 +140,10 @@ export function launchSteps(plan: LaunchPlan, host: HostView = readHostView()): 
     plan.sysctl.map(({ path: file, value }) => call('write_file', { path: file, data: value })), plan.sysctl.length > 0);
   add('clone-bind-sources', 'bind sources are cloned while their host paths are still visible (the root will cover /tmp)',
     plan.mounts.flatMap(({ mount: m }, i) => (m.type === 'bind' ? [call('open_tree', { path: m.source, recursive: m.recursive }, { out: bindTree(i) })] : [])), mnt);
+  // A path that is missing now is left to run_hook, which fails naming the hook (ENOENT).
+  const openedHooks = new Set(mnt ? (plan.hooks?.createContainer ?? []).flatMap((h, i) => (host.exists?.(h.path) ?? true ? [i] : [])) : []);
+  add('open-create-container-hooks', 'config.md: a createContainer hook\'s path resolves in the runtime\'s namespace, and the staging root about to be attached covers /tmp: each is opened now and run through its descriptor',
+    [...openedHooks].map((i) => call('open', { path: plan.hooks!.createContainer[i]!.path }, { out: createContainerHook(i) })), openedHooks.size > 0);
   add('clone-rootfs', 'a directory rootfs is cloned whole, and locked read-only before it is attached anywhere',
     mnt && !hostRoot ? cloneRootfsCalls(plan) : [], mnt && !hostRoot);
   add('attach-rootfs', undefined, [call('move_mount', { from: { ref: 'rootfs-tree' }, target: STAGING_ROOT })], mnt && !hostRoot);
@@ -159,7 +166,9 @@ export function launchSteps(plan: LaunchPlan, host: HostView = readHostView()): 
   add('make-root-readonly', 'last of the mount steps: mount points in the new root are created up to here',
     [call('mount_setattr', { target: STAGING_ROOT, attrSet: MOUNT_ATTR.RDONLY, recursive: false })], mnt && plan.rootfs!.readonly);
   const hookCalls = (kind: 'createContainer' | 'startContainer', status: 'creating' | 'created'): KernelCall[] =>
-    (plan.hooks?.[kind] ?? []).map((hook) => call('run_hook', { hook, state: { ...plan.hooks!.state, status } }));
+    (plan.hooks?.[kind] ?? []).map((hook, i) => call('run_hook', {
+      hook, state: { ...plan.hooks!.state, status }, ...(kind === 'createContainer' && openedHooks.has(i) ? { fd: { ref: createContainerHook(i) } } : {}),
+    }));
   add('run-create-container-hooks', 'config.md: in the container\'s namespaces once its mounts are made, before pivot_root, while the runtime\'s paths (all but the staging root) still resolve',
     hookCalls('createContainer', 'creating'), (plan.hooks?.createContainer.length ?? 0) > 0);
   add('pivot-root', 'pivot_root(".", ".") stacks the old root under the new one; detaching it leaves only ours', [
@@ -242,6 +251,7 @@ export function setupSteps(plan: LaunchPlan, host: HostView = readHostView()): S
 }
 
 const bindTree = (index: number) => `bind-tree-${index}`;
+const createContainerHook = (index: number) => `create-container-hook-${index}`;
 const devFilesystem = (index: number) => `dev-filesystem-${index}`;
 
 /** The st_dev of every /dev tmpfs the mounts make, as recorded right after each is mounted. */

@@ -168,6 +168,6 @@ export const nativeKernel: StageKernel = {
     // The hook gets stage 2's descriptors only as its stdio: the report and control pipes must not
     // outlive stage 2 in whatever a hook leaves running.
     closeOnExecFrom(3);
-    runHookInside(a.hook, a.state);
+    runHookInside(a.hook, a.state, a.fd);
   },
 };

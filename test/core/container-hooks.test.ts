@@ -174,3 +174,24 @@ test.serial('a failing startContainer hook stops the start: a LaunchError naming
   t.deepEqual(records(log).map((r) => r.kind), ['startContainer', 'poststop']);
   t.deepEqual(leftovers(), []);
 });
+
+test.serial('a createContainer hook whose path is below /tmp (which the staging root covers there) runs, opened as the runtime sees it', async (t) => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-hooks-tmp-'));
+  try {
+    const script = path.join(tmp, 'record.sh');
+    fs.copyFileSync(SCRIPT, script);
+    fs.chmodSync(script, 0o755);
+    const log = logFile();
+    const c = await launchContainer(profile({
+      createContainer: [{ path: script, args: ['record.sh', log, 'createContainer', '0'], env: ['PATH=/usr/bin:/bin'] }],
+    }), { stdio: 'pipe' });
+    await c.wait();
+    const seen = records(log);
+    t.is(seen.length, 1);
+    t.is(seen[0]!.kind, 'createContainer');
+    // In the container's mount namespace, not the host's.
+    t.not(seen[0]!.mnt, hostNs('mnt'));
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});

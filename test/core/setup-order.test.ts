@@ -363,6 +363,9 @@ test('devices: made after the /dev tmpfs is mounted and its filesystem recorded,
   t.deepEqual(recorded({ ...PLANS.devices!.doc, namespaces: ALL_NAMESPACES }).find((c) => c.call === 'create_device')!.args.inUserNamespace, true);
 });
 
+/** The step that covers /tmp with the container's root: a directory rootfs attached, or the host-root view built. */
+const mntStagingStep = (list: string[]) => (list.includes('attach-rootfs') ? 'attach-rootfs' : 'build-host-root-view');
+
 test('createContainer hooks run right before pivot_root, startContainer hooks after the stdio and signals are set and before any filter or privilege drop', (t) => {
   const hooks = {
     createContainer: [{ path: '/usr/bin/env', args: ['env'], timeout: 2 }],
@@ -379,8 +382,13 @@ test('createContainer hooks run right before pivot_root, startContainer hooks af
     }
     const kernel = recordingKernel();
     runSteps(launchSteps(plan, HOST), kernel);
+    // createContainer's executable is opened before the staging root is attached, and run through that descriptor.
+    const opened = kernel.calls.find((c) => c.call === 'open' && c.args.path === '/usr/bin/env');
+    t.truthy(opened, title);
+    const list2 = launchSteps(plan, HOST).map((s) => s.name);
+    t.true(before(list2, 'open-create-container-hooks', mntStagingStep(list2)), title);
     t.deepEqual(kernel.calls.filter((c) => c.call === 'run_hook').map((c) => c.args), [
-      { hook: { what: 'hooks.createContainer[0]', path: '/usr/bin/env', argv: ['env'], env: [], timeoutMs: 2000 }, state },
+      { hook: { what: 'hooks.createContainer[0]', path: '/usr/bin/env', argv: ['env'], env: [], timeoutMs: 2000 }, state, fd: 1000 + kernel.calls.filter((c) => c.call === 'open_tree' || c.call === 'open').indexOf(opened!) },
       { hook: { what: 'hooks.startContainer[0]', path: '/bin/true', argv: ['/bin/true'], env: [], timeoutMs: null }, state: { ...state, status: 'created' } },
       { hook: { what: 'hooks.startContainer[1]', path: '/bin/false', argv: ['/bin/false'], env: ['A=1'], timeoutMs: null }, state: { ...state, status: 'created' } },
     ], title);
