@@ -94,6 +94,8 @@ export class Container {
   veth: VethAttachment | undefined;
   /** Every cgroup of the container (the v2 one and any v1 ones its resources need). */
   cgroups: ContainerCgroups | undefined;
+  /** The bundle its state names (LaunchOptions.bundle), as its hooks are told. */
+  bundle: string | undefined;
   /** Settings the host carried out differently from what the profile says, one line each (nsrig run prints them). */
   warnings: string[] = [];
   private reaped: Promise<ExitInfo> | undefined;
@@ -375,6 +377,7 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
         container = new Container(id, child.pid, child.pidfd, made.cgroup, profile.namespaces.includes('pid'), streams);
         container.cgroups = made;
         container.launchedFrom = { profile, noNewKeyring: options.noNewKeyring ?? false };
+        container.bundle = bundleOf(profile, options);
         container.warnings = made.warnings;
         liveContainers.add(container);
         // The child's ends belong to it now.

@@ -18,6 +18,7 @@ import { ACTION_CALLS, DENIABLE_SYSCALLS } from './generators/seccomp-policy.js'
 import { ProbeError, runHostChange, runPair, runRefusal, runSingle, runWithHooks, type SyscallTotals } from './scenario.js';
 import { TOOL_VERSION } from './tool-version.js';
 import { execRequestFor, runExec } from './exec-scenario.js';
+import { runLifecycle } from './lifecycle-scenario.js';
 
 export interface CheckOptions {
   target: Target;
@@ -55,11 +56,14 @@ export function shardOf<T extends { id: string }>(items: T[], shard?: { index: n
 }
 
 async function runCase(invariant: Invariant, target: Target, profile: Profile, host: HostFacts, trace: boolean,
-  constraints: ProfileConstraints, lifecycle: Lifecycle): Promise<{ verdict: Verdict; syscalls?: SyscallTotals }> {
+  constraints: ProfileConstraints, lifecycle: Lifecycle, signal: NodeJS.Signals | undefined): Promise<{ verdict: Verdict; syscalls?: SyscallTotals }> {
+  if (invariant.scenario === 'lifecycle') {
+    return { verdict: invariant.check(await runLifecycle(target, profile, signal), profile, host) };
+  }
   if (invariant.scenario === 'hooks') {
     const unsupported = (constraints.unsupportedHooks ?? []).map((u) => u.kind);
     const recording = invariant.recording(HOOK_KINDS.filter((k) => !unsupported.includes(k)));
-    return { verdict: invariant.check(await runWithHooks(target, profile, recording), profile, host) };
+    return { verdict: invariant.check(await runWithHooks(target, profile, recording, { lifecycle }), profile, host) };
   }
   if (invariant.scenario === 'single') {
     const edit = invariant.createStart?.editAfterCreate?.(profile);
@@ -131,7 +135,8 @@ async function checkInvariant(invariant: Invariant, options: CheckOptions, host:
     id: invariant.id, area: areaOf(invariant), level: invariant.level, title: invariant.title, reference: invariant.reference,
   };
   const lifecycles = options.target.lifecycles?.() ?? ['run'];
-  const lifecycleSkip = invariant.scenario === 'single' && invariant.createStart && !lifecycles.includes('create-start')
+  const createStartOnly = (invariant.scenario === 'single' && invariant.createStart !== undefined) || invariant.scenario === 'lifecycle';
+  const lifecycleSkip = createStartOnly && !lifecycles.includes('create-start')
     ? `${info.name} launches containers only with ${lifecycles.join(', ')}, not create then start` : undefined;
   const skip = invariant.skipWhen?.(host, info)
     ?? lifecycleSkip
@@ -153,7 +158,13 @@ async function checkInvariant(invariant: Invariant, options: CheckOptions, host:
   // A fixed config is never varied: each run repeats its case, the probe drawing fresh marker names.
   const config = options.config;
   const documents = config ? fc.constant<ProfileDocument>({ config: config.file, sha256: config.sha256 }) : profileDocument(generation, { fixtureDir: host.fixtureDir });
-  const property = fc.asyncProperty(documents, async (document) => {
+  // A signal to kill with is drawn beside the profile; the others' cases stay the profile alone
+  // (map keeps the shrink tree, so their replay paths are what they were).
+  const signals = invariant.scenario === 'lifecycle' ? invariant.killSignals : undefined;
+  const inputs: fc.Arbitrary<[ProfileDocument, NodeJS.Signals | undefined]> = signals
+    ? fc.tuple(documents, fc.constantFrom(...signals))
+    : documents.map((d): [ProfileDocument, undefined] => [d, undefined]);
+  const property = fc.asyncProperty(inputs, async ([document, signal]) => {
     const profile = config ? config.profile : parseProfile(document, '<generated>', { checkPaths: true });
     cases++;
     try {
@@ -161,8 +172,8 @@ async function checkInvariant(invariant: Invariant, options: CheckOptions, host:
       // One retry for a probe that produced nothing: a crash that repeats is reported, a passing one
       // (a starved machine) does not cost minutes of shrinking.
       const lifecycle = options.lifecycle ?? 'run';
-      const { verdict, syscalls } = await runCase(invariant, options.target, profile, host, traceThis, constraints, lifecycle)
-        .catch((e) => (e instanceof ProbeError ? runCase(invariant, options.target, profile, host, false, constraints, lifecycle) : Promise.reject(e)));
+      const { verdict, syscalls } = await runCase(invariant, options.target, profile, host, traceThis, constraints, lifecycle, signal)
+        .catch((e) => (e instanceof ProbeError ? runCase(invariant, options.target, profile, host, false, constraints, lifecycle, signal) : Promise.reject(e)));
       if (syscalls) profiles.push(syscallProfile(`${invariant.id}#1`, profile, syscalls));
       if (!verdict.holds) lastFailure = { expected: verdict.expected, observed: verdict.observed, document };
       return verdict.holds;
@@ -188,7 +199,7 @@ async function checkInvariant(invariant: Invariant, options: CheckOptions, host:
     return {
       ...base, status: 'fail', cases, durationMs,
       counterexample: {
-        profile: details.counterexample?.[0] ?? lastFailure?.document,
+        profile: details.counterexample?.[0]?.[0] ?? lastFailure?.document,
         expected: lastFailure?.expected ?? 'the property to hold',
         observed: lastFailure?.observed ?? thrown,
         path,

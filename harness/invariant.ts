@@ -8,6 +8,7 @@ import type { ConfigEdit, TargetInfo } from './target.js';
 import type { HostFacts, HostSnapshot } from './host-facts.js';
 import type { GenerationOptions } from './generators/profile-document.js';
 import type { ExecGiven } from './exec-scenario.js';
+import type { LifecycleRun } from './lifecycle-scenario.js';
 
 export type Verdict = { holds: true } | { holds: false; expected: string; observed: string };
 
@@ -117,6 +118,11 @@ export interface HookRun {
   /** In the order the hooks ran, read once the container was deleted (or its start failed). */
   records: HookRecord[];
   /**
+   * Launched create-start: how many records there were when start was invoked (the hooks that ran
+   * during create); undefined when launched with run, or when the launch never reached start.
+   */
+  recordsBeforeStart: number | undefined;
+  /**
    * Each host pid a runtime-namespace hook's state named, with its v2 cgroup, looked at from the
    * host once everything returned: whether the process and the cgroup directory still exist.
    */
@@ -148,7 +154,20 @@ export interface RefusalInvariant extends InvariantBase {
   check(run: RefusalRun, profile: Profile, host: HostFacts, after: HostSnapshot): Verdict;
 }
 
-export type Invariant = SingleInvariant | PairInvariant | HostChangeInvariant | ExecInvariant | HooksInvariant | RefusalInvariant;
+
+/**
+ * A predicate over one container taken through create, start, state, (kill,) delete
+ * (lifecycle-scenario.ts): what the target reported at each step and what the host held.
+ * Always launched create-start; targets without it skip.
+ */
+export interface LifecycleInvariant extends InvariantBase {
+  scenario: 'lifecycle';
+  /** Send the program one of these with kill, drawn by fast-check beside the profile. */
+  killSignals?: readonly NodeJS.Signals[];
+  check(run: LifecycleRun, profile: Profile, host: HostFacts): Verdict;
+}
+
+export type Invariant = SingleInvariant | PairInvariant | HostChangeInvariant | ExecInvariant | HooksInvariant | RefusalInvariant | LifecycleInvariant;
 
 export function areaOf(invariant: Invariant): string {
   return invariant.id.split('.')[0];

@@ -85,6 +85,8 @@ export interface ScenarioOptions {
   lifecycle?: Lifecycle;
   /** With create-start: written into the configuration between create and start. */
   editAfterCreate?: ConfigEdit;
+  /** With create-start: called right before start. */
+  beforeStart?: () => void;
 }
 
 export type SyscallTotals = { name: string; count: number; errors: number }[];
@@ -104,6 +106,7 @@ export async function startProbe(target: Target, declared: Profile, request: Pro
     profile, args: probeCommand(request), stdin: request.hold ? 'pipe' : 'null', traceSyscalls: options.trace ?? false,
     ...(options.lifecycle === undefined || options.lifecycle === 'run' ? {} : { lifecycle: options.lifecycle }),
     ...(options.editAfterCreate === undefined ? {} : { editAfterCreate: options.editAfterCreate }),
+    ...(options.beforeStart === undefined ? {} : { beforeStart: options.beforeStart }),
   });
   return { session, nextReport: reportReader(session) };
 }
@@ -168,21 +171,26 @@ export function isTargetError(e: unknown): e is TargetError {
  * the target refuses is part of what is observed here (a failing hook must stop it), not an error;
  * the records are read once the container is deleted, so poststop's are in.
  */
-export async function runWithHooks(target: Target, profile: Profile, recording: HookRecording): Promise<HookRun> {
+export async function runWithHooks(target: Target, profile: Profile, recording: HookRecording, options: ScenarioOptions = {}): Promise<HookRun> {
   const recorder = new HookRecorder();
   try {
     const hooked = recorder.hooked(profile, recording);
     let observed: Observations | undefined;
     let startError: string | undefined;
+    // With create-start, the moment start is invoked splits the hooks of create from those of start.
+    let recordsBeforeStart: number | undefined;
+    const beforeStart = (): void => {
+      recordsBeforeStart = recorder.records().length;
+    };
     try {
       // The probe holds until released: the container lives through start and its hooks whatever the timing.
-      ({ observed } = await runSingle(target, hooked, { hold: true }));
+      ({ observed } = await runSingle(target, hooked, { hold: true }, { lifecycle: options.lifecycle, beforeStart }));
     } catch (e) {
       if (!(e instanceof TargetError)) throw e;
       startError = e.message;
     }
     const records = recorder.records();
-    return { recording, observed, startError, records, leftovers: hostPidLeftovers(records) };
+    return { recording, observed, startError, records, recordsBeforeStart, leftovers: hostPidLeftovers(records) };
   } finally {
     recorder.remove();
   }

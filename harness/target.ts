@@ -26,12 +26,24 @@ export interface ConfigEdit {
   env?: Record<string, string>;
 }
 
-/** What a create-start launch saw between its steps. */
+/** A container's state as the target reports it (runtime-spec runtime.md, State): the fields the rig reads. */
+export interface ReportedState {
+  status: string;
+  pid?: number;
+  bundle?: string;
+}
+
+/**
+ * What a create-start launch saw between its steps, recorded as it was, not judged: the
+ * lifecycle invariants judge it (a runtime whose create already runs the program still starts).
+ */
 export interface LifecycleRecord {
+  /** The bundle directory the target made for this container; undefined where it makes none. */
+  bundle: string | undefined;
   /** The state right after create, and the init's command line then (not yet the program's). */
-  created: { status: string; initArgs: string[] };
+  created: ReportedState & { initArgs: string[] };
   /** The state right after start: "running", or "stopped" when the program had already ended. */
-  started: { status: string };
+  started: ReportedState;
 }
 
 export interface LaunchRequest {
@@ -53,6 +65,8 @@ export interface LaunchRequest {
    * started container must not follow it. A target without a configuration file holds nothing to edit.
    */
   editAfterCreate?: ConfigEdit;
+  /** With create-start: called once the container is created, right before it is started (a mark in a hook log). */
+  beforeStart?: () => void;
 }
 
 export interface ExitStatus {
@@ -77,6 +91,11 @@ export interface ContainerSession {
   destroy(): Promise<void>;
   /** With create-start: what the launch saw between create and start. */
   readonly lifecycle?: LifecycleRecord;
+  /**
+   * The container's state as the target reports it now (`RUNTIME state`); undefined once the target
+   * no longer knows the container (after destroy). Absent where the target cannot say.
+   */
+  state?(): Promise<ReportedState | undefined>;
   /** With traceSyscalls: the calls of every process of the container, once it is gone; else undefined. */
   syscalls?(): Promise<{ name: string; count: number; errors: number }[] | undefined>;
   /**

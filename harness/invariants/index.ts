@@ -69,6 +69,9 @@ import { nodevRefusesDevices } from './mnt/nodev-refuses-devices.js';
 import { actionsAsDeclared } from './seccomp/actions-as-declared.js';
 import { recursiveReadonlySubmounts } from './mnt/recursive-readonly-submounts.js';
 import { nestedMapWithinParent } from './user/nested-map-within-parent.js';
+import { stateAsSpecified } from './lifecycle/state-as-specified.js';
+import { killDeliversSignal } from './lifecycle/kill-delivers-signal.js';
+import { deleteLeavesNothing } from './lifecycle/delete-leaves-nothing.js';
 
 export const INVARIANTS: readonly Invariant[] = [
   initIsPid1,
@@ -140,4 +143,7 @@ export const INVARIANTS: readonly Invariant[] = [
   actionsAsDeclared,
   recursiveReadonlySubmounts,
   nestedMapWithinParent,
+  stateAsSpecified,
+  killDeliversSignal,
+  deleteLeavesNothing,
 ];

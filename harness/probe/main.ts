@@ -15,6 +15,25 @@ function spawnChild(depth: number): ProcessView[] {
   return JSON.parse(r.stdout) as ProcessView[];
 }
 
+/** How long after the first caught signal the probe waits for more before reporting what it caught. */
+const CATCH_WINDOW_MS = 300;
+
+function catchSignals(signals: NodeJS.Signals[]): void {
+  const caught: string[] = [];
+  for (const signal of signals) {
+    process.on(signal, () => {
+      caught.push(signal);
+      if (caught.length > 1) return;
+      setTimeout(() => {
+        void act({}).then((actions) => {
+          const look: Observations = { ...observe(), ...actions, children: [], caughtSignals: [...caught] };
+          process.stdout.write(JSON.stringify(look) + '\n');
+        });
+      }, CATCH_WINDOW_MS);
+    });
+  }
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args[0] === '--child') {
@@ -29,6 +48,8 @@ async function main(): Promise<void> {
   }
   const i = args.indexOf(PROBE_REQUEST_FLAG);
   const request = i >= 0 ? decodeRequest(args[i + 1]) : {};
+  // Armed before the first report: the host signals once it has read that report.
+  if (request.catchSignals) catchSignals(request.catchSignals);
   // Passive observations first, before our own actions change what there is to see.
   const passive = observe();
   const actions = await act(request, passive.mounts, SELF);

@@ -77,7 +77,19 @@ export interface ProbeRequest {
   lookAgain?: boolean;
   /** After reporting, keep running until killed: stdin closing does not end the probe. */
   linger?: boolean;
+  /**
+   * Catch these signals from the start (before the first report), and once one arrives report
+   * again, with every signal caught in a short window after it (`caughtSignals`).
+   */
+  catchSignals?: NodeJS.Signals[];
 }
+
+/**
+ * Signals the probe can catch and survive: Node installs a handler for these. SIGKILL and SIGSTOP
+ * cannot be caught at all; SIGSEGV, SIGBUS, SIGFPE and SIGILL not from JavaScript; SIGCHLD and
+ * SIGPIPE are Node's own business.
+ */
+export const CATCHABLE_SIGNALS: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGTERM', 'SIGWINCH', 'SIGURG'];
 
 export interface IpcObjects {
   shmKey?: number;
@@ -199,6 +211,8 @@ export interface Observations {
   /** The process started by `orphan` (its marker and pid inside), or null when none was asked for. */
   orphan: ({ marker: string; pid: number | null } & Outcome) | null;
   children: ProcessView[];
+  /** With catchSignals, in the report a signal prompted: the signals caught so far, in arrival order. */
+  caughtSignals?: string[];
 }
 
 export const PROBE_REQUEST_FLAG = '--request';

@@ -3,7 +3,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { launchContainer, LaunchError, type Container } from '../../core/container.js';
 import { killLiveContainersOnExit } from '../../core/live-containers.js';
 import { ExecError, execInContainer } from '../../core/container-exec.js';
-import type { ContainerSession, ExecRequest, ExecSession, ExitStatus, LaunchRequest, Lifecycle, LifecycleRecord, Target, TargetInfo } from '../target.js';
+import type { ContainerSession, ExecRequest, ExecSession, ExitStatus, LaunchRequest, Lifecycle, LifecycleRecord, ReportedState, Target, TargetInfo } from '../target.js';
 import { LIFECYCLES, TargetError } from '../target.js';
 import { processArgs } from '../host-facts.js';
 import { hostPrerequisites } from './host-prerequisites.js';
@@ -17,7 +17,13 @@ function specStatus(container: Container): string {
   return container.state === 'exited' ? 'stopped' : container.state;
 }
 
+/** The engine's state of a container as `state` would report it: pid while it has one, the bundle its hooks are told. */
+function reportedState(container: Container): ReportedState {
+  return { status: specStatus(container), ...(container.state === 'exited' ? {} : { pid: container.pid }), ...(container.bundle === undefined ? {} : { bundle: container.bundle }) };
+}
+
 class BuiltinSession implements ContainerSession {
+  private deleted = false;
   constructor(private readonly container: Container, private readonly tracer?: Tracer, readonly lifecycle?: LifecycleRecord) {}
   get id(): string {
     return this.container.id;
@@ -42,6 +48,7 @@ class BuiltinSession implements ContainerSession {
     this.container.kill(signal);
   }
   destroy(): Promise<void> {
+    this.deleted = true;
     return this.container.destroy();
   }
   async exec(request: ExecRequest): Promise<ExecSession> {
@@ -58,6 +65,16 @@ class BuiltinSession implements ContainerSession {
       if (e instanceof ExecError) throw new TargetError('builtin', `exec into ${this.container.id}: ${e.message}`, e.detail ? JSON.stringify(e.detail) : undefined);
       throw e;
     }
+  }
+  /**
+   * The engine tears a container down as soon as its program ends (Container.wait); until the
+   * caller destroys the session it is still this session's stopped container, as a runtime keeps
+   * a stopped one until `delete`.
+   */
+  async state(): Promise<ReportedState | undefined> {
+    if (this.deleted) return undefined;
+    if (this.container.state === 'destroyed') return { status: 'stopped', ...(this.container.bundle === undefined ? {} : { bundle: this.container.bundle }) };
+    return reportedState(this.container);
   }
   async syscalls() {
     if (!this.tracer) return undefined;
@@ -86,13 +103,13 @@ export class BuiltinTarget implements Target {
   async start(request: LaunchRequest): Promise<ContainerSession> {
     const tracer = request.traceSyscalls ? await Tracer.start({ countErrors: true }) : undefined;
     // create-start: the engine's create is everything up to releasing stage 2, start the release.
-    // It has no configuration file: the profile was compiled at create, so an edit has nothing to change.
+    // It has no configuration file: the profile was compiled at create, so an edit has nothing to
+    // change; and no bundle directory of its own.
     let created: LifecycleRecord['created'] | undefined;
     const createStart = request.lifecycle === 'create-start' ? {
       created: (container: Container) => {
-        created = { status: specStatus(container), initArgs: processArgs(container.pid) ?? [] };
-        const program = request.args ?? request.profile.process.args;
-        if (created.initArgs.join('\0') === program.join('\0')) throw new LaunchError(`the program already runs before start (pid ${container.pid})`, 'create');
+        created = { ...reportedState(container), initArgs: processArgs(container.pid) ?? [] };
+        request.beforeStart?.();
       },
     } : {};
     try {
@@ -103,7 +120,7 @@ export class BuiltinTarget implements Target {
         ...(tracer ? { seccompPrograms: [tracer.filter], beforeSetup: (pid: number) => tracer.attach(pid) } : {}),
         ...createStart,
       });
-      const record = created && { created, started: { status: specStatus(container) } };
+      const record = created && { bundle: undefined, created, started: reportedState(container) };
       return new BuiltinSession(container, tracer, record);
     } catch (e) {
       if (tracer && !tracer.isAttached) await tracer.abandon();

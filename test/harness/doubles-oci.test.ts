@@ -1,9 +1,11 @@
 // The broken wrapper runtimes of harness/targets/runtime-wrappers (each breaks one property, then
 // runs runc) against the catalogue: the invariant guarding the broken property catches each.
-// runc-leaks-fd, the runc-exec-* wrappers and runc-start-rereads-config run always: they are the
+// runc-leaks-fd, the runc-exec-* wrappers and the lifecycle ones run always: they are the
 // breakages the built-in doubles cannot make (a host directory handed in as a descriptor; an exec,
 // which the engine does not do yet; a start that follows a config.json edited after create, where
-// the engine has no file to edit). The rest run with NSRIG_THOROUGH=1 (about ten seconds each).
+// the engine has no file to edit; a create that runs the program, a kill that sends another
+// signal, a delete that leaves a cgroup: operations of the runtime's own command line). The rest
+// run with NSRIG_THOROUGH=1 (about ten seconds each).
 import test from 'ava';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -52,6 +54,9 @@ const CAUGHT_BY: Record<string, string[]> = {
   'runc-ignores-rlimits-umask': ['process.limits-as-declared'],
   'runc-ignores-sysctl': ['sysctl.values-applied', 'sysctl.shared-namespace-refused'],
   'runc-start-rereads-config': ['lifecycle.edit-after-create-ignored'],
+  'runc-create-runs-program': ['lifecycle.state-as-specified'],
+  'runc-kill-sends-other-signal': ['lifecycle.kill-delivers-signal'],
+  'runc-delete-leaves-cgroup': ['lifecycle.delete-leaves-nothing'],
   // runc 1.1 itself, claiming 1.1.0: its ignored domainname is a violation, not a target limit.
   'runc-claims-spec-1.1': ['uts.hostname-isolated'],
 };
@@ -62,8 +67,11 @@ test('every isolation wrapper has the invariant meant to catch it', (t) => {
 
 const runcMissing = new OciTarget('runc').preflight();
 
+/** Wrappers that break a lifecycle operation itself (create, start, kill, delete), which no built-in double reaches. */
+const LIFECYCLE_OPERATIONS = ['runc-start-rereads-config', 'runc-create-runs-program', 'runc-kill-sends-other-signal', 'runc-delete-leaves-cgroup'];
+
 for (const [wrapper, ids] of Object.entries(CAUGHT_BY)) {
-  const always = wrapper === 'runc-leaks-fd' || wrapper.startsWith('runc-exec-') || wrapper === 'runc-start-rereads-config';
+  const always = wrapper === 'runc-leaks-fd' || wrapper.startsWith('runc-exec-') || LIFECYCLE_OPERATIONS.includes(wrapper);
   (always || THOROUGH ? test.serial : test.skip)(`${wrapper} is caught by ${ids.join(' and ')}, shrunk and replayed`, async (t) => {
     t.deepEqual(await runcMissing, [], 'runc runs containers here (the suite needs it)');
     const options = {

@@ -75,6 +75,8 @@ function strictForRunc(): Profile {
 }
 
 interface Observed {
+  /** The container's id, which names its cgroups. */
+  id: string;
   facts: Record<string, string>;
   config: OciRuntimeConfig;
   code: number | null;
@@ -97,7 +99,7 @@ async function observe(runtime: string, launch: Partial<LaunchRequest> = {}): Pr
     // Each container's own namespaces are new each run; what matters is whether they are the host's.
     facts[key] = key.startsWith('ns.') ? (value === hostNamespace(key.slice(3)) ? 'host' : 'private') : value;
   }
-  return { facts, config, code: status.code, stderr };
+  return { id: session.id, facts, config, code: status.code, stderr };
 }
 
 function hostNamespace(type: string): string {
@@ -147,6 +149,8 @@ interface Breakage {
   changes: string[];
   /** How the container is launched, when the breakage needs more than `run`. */
   launch?: Partial<LaunchRequest>;
+  /** What the wrapper left once the container was deleted (its id given), checked and removed. */
+  afterDelete?(id: string): void;
 }
 
 const hasNamespace = (c: OciRuntimeConfig, type: string): boolean => c.linux.namespaces.some((n) => n.type === type);
@@ -319,6 +323,38 @@ const BREAKAGES: Record<string, (t: import('ava').ExecutionContext) => Breakage>
     changes: ['hostname'],
     launch: { lifecycle: 'create-start', editAfterCreate: { hostname: 'edited-after-create' } },
   }),
+  // What they break is an operation, not the container: doubles-oci shows each caught by its
+  // lifecycle invariant. Here each still runs the container, launched create then start.
+  'runc-create-runs-program': (t) => ({
+    config: (c, plain) => t.deepEqual(c, plain),
+    facts: () => undefined,
+    changes: [],
+    launch: { lifecycle: 'create-start' },
+  }),
+  'runc-kill-sends-other-signal': (t) => ({
+    config: (c, plain) => t.deepEqual(c, plain),
+    facts: () => undefined,
+    changes: [],
+    launch: { lifecycle: 'create-start' },
+  }),
+  // The cgroup it leaves is checked, then removed, so the file's own leftover check holds.
+  'runc-delete-leaves-cgroup': (t) => ({
+    config: (c, plain) => t.deepEqual(c, plain),
+    facts: () => undefined,
+    changes: [],
+    launch: { lifecycle: 'create-start' },
+    afterDelete: (id) => {
+      const left = fs.readdirSync('/sys/fs/cgroup').flatMap((h) => {
+        try {
+          return fs.readdirSync(path.join('/sys/fs/cgroup', h)).filter((c) => c === id).map((c) => path.join('/sys/fs/cgroup', h, c));
+        } catch {
+          return [];
+        }
+      });
+      t.is(left.length, 1, `one cgroup of ${id} left: ${left.join(', ')}`);
+      for (const dir of left) fs.rmdirSync(dir);
+    },
+  }),
   // What changes is the claim alone: see the test below.
   'runc-claims-spec-1.1': (t) => ({
     config: (c, plain) => t.deepEqual(c, plain),
@@ -342,7 +378,8 @@ for (const wrapper of WRAPPER_RUNTIMES.filter((w) => w.kind === 'isolation')) {
     const breakage = BREAKAGES[wrapper.name];
     if (breakage === undefined) return t.fail(`no expectation written for ${wrapper.name}`);
     const expected = breakage(t);
-    const { facts, config, code, stderr } = await observe(wrapperRuntimePath(wrapper.name), expected.launch);
+    const { id, facts, config, code, stderr } = await observe(wrapperRuntimePath(wrapper.name), expected.launch);
+    expected.afterDelete?.(id);
     t.is(code, 0, stderr);
     const plain = await plainRunc();
     expected.config(config, plain.config);

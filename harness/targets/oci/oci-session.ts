@@ -16,7 +16,7 @@ import path from 'node:path';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
-import { TargetError, type ContainerSession, type ExecRequest, type ExitStatus, type LaunchRequest, type LifecycleRecord } from '../../target.js';
+import { TargetError, type ContainerSession, type ExecRequest, type ExitStatus, type LaunchRequest, type LifecycleRecord, type ReportedState } from '../../target.js';
 import { writeBundle, type Bundle } from './bundle-writer.js';
 import { RuntimeDriver } from './runtime-driver.js';
 import { describeFailure, killGroup } from './runtime-command.js';
@@ -26,7 +26,7 @@ import { recordOwner, removeSessionDir, SESSION_DIR_PREFIX } from './session-dir
 import { startOciExec, type OciExec } from './oci-exec.js';
 import { TracedCgroup, untraceableReason } from './traced-cgroup.js';
 import type { SyscallTotals } from '../../scenario.js';
-import { createReport, startCreated, type CreateOutcome } from './create-then-start.js';
+import { createReport, reported, startCreated, type CreateOutcome } from './create-then-start.js';
 
 export interface SessionTimeouts {
   /** How long the runtime may take to start the program. */
@@ -160,9 +160,10 @@ export class OciSession implements ContainerSession, SyncTeardown {
     return this.record;
   }
 
-  /** What `RUNTIME state` says of this container now. */
-  state(): ReturnType<RuntimeDriver['state']> {
-    return this.driver.state(this.id);
+  /** What `RUNTIME state` says of this container now; undefined when it knows no such container. */
+  async state(): Promise<ReportedState | undefined> {
+    const state = await this.driver.state(this.id);
+    return 'problem' in state ? undefined : reported(state);
   }
 
   private recordExit(exit: RuntimeExit, resolve: (e: RuntimeExit) => void): void {
@@ -218,7 +219,7 @@ export class OciSession implements ContainerSession, SyncTeardown {
       return { started: false, why: said ?? `create exited (${how}) without creating the container and without saying why` };
     }
     this.pid = created.pid;
-    const step = await startCreated(this.driver, this.id, created.pid, this.bundle.config.process.args ?? [], this.bundle.configPath, request.editAfterCreate);
+    const step = await startCreated(this.driver, this.id, created.pid, this.bundle.dir, this.bundle.configPath, request.editAfterCreate, request.beforeStart);
     if (!step.started) return step;
     this.record = step.record;
     return { started: true, pid: created.pid };

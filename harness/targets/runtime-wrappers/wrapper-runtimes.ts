@@ -45,6 +45,9 @@ export const WRAPPER_RUNTIMES: readonly WrapperRuntime[] = [
   { name: 'runc-ignores-blockio-weight', kind: 'isolation', breaks: 'linux.resources.blockIO is dropped: no blkio weight is set' },
   { name: 'runc-hook-wrong-namespace', kind: 'isolation', breaks: 'createContainer hooks run on the host, in the runtime\'s namespaces, as the last createRuntime hooks' },
   { name: 'runc-start-rereads-config', kind: 'isolation', breaks: 'start applies the hostname of a config.json edited after create' },
+  { name: 'runc-create-runs-program', kind: 'isolation', breaks: 'create already starts the program; start then does nothing' },
+  { name: 'runc-kill-sends-other-signal', kind: 'isolation', breaks: 'kill sends SIGTERM instead of the signal asked for (SIGHUP instead of SIGTERM); SIGKILL passes' },
+  { name: 'runc-delete-leaves-cgroup', kind: 'isolation', breaks: 'delete leaves the container\'s pids cgroup (or its unified one) behind' },
   { name: 'runc-hangs', kind: 'runtime-failure', breaks: 'create and run hang without starting the container' },
 ];
 
