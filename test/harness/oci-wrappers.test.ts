@@ -287,6 +287,29 @@ const BREAKAGES: Record<string, (t: import('ava').ExecutionContext) => Breakage>
     facts: (f) => t.is(f['tmp.noexec'], '0'),
     changes: ['tmp.noexec'],
   }),
+  // The facts script runs no set-user-ID program and makes no node: only the config shows these, doubles-oci shows them caught.
+  'runc-ignores-nosuid': (t) => ({
+    config: (c, plain) => {
+      t.true(plain.mounts.some((m) => m.type === 'tmpfs' && m.options?.includes('nosuid')));
+      t.true(c.mounts.filter((m) => m.type === 'tmpfs').every((m) => !m.options?.includes('nosuid')));
+    },
+    facts: () => undefined,
+    changes: [],
+  }),
+  'runc-ignores-nodev': (t) => ({
+    config: (c, plain) => {
+      t.true(plain.mounts.some((m) => m.type === 'tmpfs' && m.options?.includes('nodev')));
+      t.true(c.mounts.filter((m) => m.type === 'tmpfs').every((m) => !m.options?.includes('nodev')));
+    },
+    facts: () => undefined,
+    changes: [],
+  }),
+  // The strict profile may have no recursive bind: doubles-oci shows it caught.
+  'runc-ignores-rro': (t) => ({
+    config: (c) => t.true(c.mounts.every((m) => !m.options?.includes('rro'))),
+    facts: () => undefined,
+    changes: [],
+  }),
   // Every cgroup mount loses ro (the strict profile may have none): doubles-oci shows it caught.
   'runc-writable-cgroupfs': (t) => ({
     config: (c) => t.true(c.mounts.filter((m) => m.type === 'cgroup').every((m) => !m.options?.includes('ro'))),
