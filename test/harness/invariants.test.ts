@@ -14,6 +14,9 @@ import { parseProfile } from '../../policy/profile/load.js';
 import { processesWithArgument } from '../../harness/host-facts.js';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import type { HookRun } from '../../harness/invariant.js';
+import type { HostFacts } from '../../harness/host-facts.js';
+import { runInLifecycleOrder } from '../../harness/invariants/hooks/run-in-lifecycle-order.js';
 
 const CATALOGUE = fileURLToPath(new URL('../../harness/invariants/', import.meta.url));
 
@@ -137,4 +140,22 @@ test('every invariant quotes the sentence it rests on, and claims no more than t
     if (strongest === 'SHOULD' || strongest === 'MAY') t.not(inv.level, 'MUST', `${inv.id} claims MUST on a ${strongest} sentence`);
     if (/^[a-z_-]+\(\d\)/.test(inv.reference.label)) t.regex(inv.reference.label, /^[a-z_-]+\(\d\): .+/, `${inv.id}: a man page is cited by section`);
   }
+});
+
+test('launched create then start, the hook order also demands the create operation\'s hooks before start and the others after', (t) => {
+  const kinds = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
+  const run = (recordsBeforeStart: number | undefined): HookRun => ({
+    recording: { kinds: [...kinds] }, observed: undefined, startError: undefined, leftovers: [], recordsBeforeStart,
+    records: kinds.map((kind) => ({ kind, failing: false, namespaces: {}, stdin: null, stateCgroup: null, earlierPidsAlive: {} })),
+  });
+  const profile = parseProfile({ name: 'order', process: { args: ['/bin/true'] } }, '<order>', { checkPaths: false });
+  const host = {} as HostFacts;
+  t.true(runInLifecycleOrder.check(run(undefined), profile, host).holds, 'run: the order alone');
+  t.true(runInLifecycleOrder.check(run(3), profile, host).holds, 'create-start: three hooks before start');
+  // The engine's create today: createContainer only runs once start releases stage 2.
+  const late = runInLifecycleOrder.check(run(2), profile, host);
+  t.false(late.holds);
+  t.is(late.holds ? '' : late.observed, 'prestart → createRuntime | start | createContainer → startContainer → poststart → poststop');
+  // A startContainer hook run during create fails it too.
+  t.false(runInLifecycleOrder.check(run(4), profile, host).holds);
 });
