@@ -25,6 +25,7 @@ import { trackSession, untrackSession, type SyncTeardown } from './live-sessions
 import { recordOwner, removeSessionDir, SESSION_DIR_PREFIX } from './session-dir.js';
 import { startOciExec, type OciExec } from './oci-exec.js';
 import { TracedCgroup, untraceableReason } from './traced-cgroup.js';
+import { removeContainerCgroups } from './runtime-cgroups.js';
 import type { SyscallTotals } from '../../scenario.js';
 import { createReport, reported, startCreated, type CreateOutcome } from './create-then-start.js';
 
@@ -330,6 +331,9 @@ export class OciSession implements ContainerSession, SyncTeardown {
     if (left.length > 0) {
       this.killHostPid();
       problems.push(`the runtime still lists ${left.join(', ')} after delete --force (${describeFailure(deleted, this.timeouts.commandMs)})`);
+    } else {
+      // What a create that failed half-way left: the runtime does not know the container any more.
+      problems.push(...removeContainerCgroups(this.id));
     }
     untrackSession(this);
     try {
@@ -347,6 +351,7 @@ export class OciSession implements ContainerSession, SyncTeardown {
     for (const exec of this.execs) exec.kill();
     this.killHostPid();
     spawnSync(this.driver.binary, ['--root', this.driver.stateRoot, 'delete', '--force', this.id], { timeout: this.timeouts.commandMs, stdio: 'ignore' });
+    removeContainerCgroups(this.id);
     this.traced?.closeNow();
     removeSessionDir(this.bundle.dir);
   }

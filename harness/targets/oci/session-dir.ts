@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { readMountinfo } from './cgroup-layout.js';
 import { isSameOrBelow } from './host-root-view.js';
 import { startTicksOf } from '../../../core/process-start.js';
+import { removeContainerCgroups } from './runtime-cgroups.js';
 
 export const SESSION_DIR_PREFIX = 'nsrig-bundle-';
 const OWNER_FILE = 'owner.json';
@@ -71,6 +72,7 @@ export function sweepStaleSessions(tmpdir: string = os.tmpdir(), commandTimeoutM
     const owner = readOwner(dir);
     if (owner === undefined || startTicksOf(owner.pid) === owner.startTicks) continue;
     spawnSync(owner.runtime, ['--root', owner.stateRoot, 'delete', '--force', owner.id], { timeout: commandTimeoutMs, stdio: 'ignore' });
+    removeContainerCgroups(owner.id);
     let left: string[] = [];
     try {
       left = fs.readdirSync(owner.stateRoot);

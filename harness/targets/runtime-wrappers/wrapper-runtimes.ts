@@ -52,6 +52,7 @@ export const WRAPPER_RUNTIMES: readonly WrapperRuntime[] = [
   { name: 'runc-kill-sends-other-signal', kind: 'isolation', breaks: 'kill sends SIGTERM instead of the signal asked for (SIGHUP instead of SIGTERM); SIGKILL passes' },
   { name: 'runc-delete-leaves-cgroup', kind: 'isolation', breaks: 'delete leaves the container\'s pids cgroup (or its unified one) behind' },
   { name: 'runc-hangs', kind: 'runtime-failure', breaks: 'create and run hang without starting the container' },
+  { name: 'runc-fails-leaving-cgroups', kind: 'runtime-failure', breaks: 'create and run fail after making the container\'s cgroups, which its delete does not remove' },
 ];
 
 /** The wrappers live in the source tree (tsc does not copy them to dist/). */
