@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { loadProfileFile, parseProfile } from '../../policy/profile/load.js';
 import type { Profile } from '../../policy/profile/types.js';
 import { TargetError, type ExitStatus } from '../../harness/target.js';
+import { cgroupsOfContainer } from '../../harness/targets/oci/runtime-cgroups.js';
 import { OciTarget } from '../../harness/targets/oci/oci-target.js';
 import type { OciSession } from '../../harness/targets/oci/oci-session.js';
 import { readCgroupLayout, type CgroupLayout } from '../../harness/targets/oci/cgroup-layout.js';
@@ -114,27 +115,13 @@ function processesUsingPrivateTmp(): string[] {
   return found;
 }
 
-function cgroupsNamed(name: string, dir = '/sys/fs/cgroup', depth = 0): string[] {
-  if (depth > 4) return [];
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return [];
-  }
-  return entries.filter((e) => e.isDirectory()).flatMap((e) => {
-    const p = path.join(dir, e.name);
-    return e.name === name ? [p] : cgroupsNamed(name, p, depth + 1);
-  });
-}
-
 function assertNothingLeft(t: ExecutionContext, session?: OciSession): void {
   t.deepEqual(fs.readdirSync(privateTmp), [], 'no bundle, state root or log left in the temp directory');
   t.deepEqual(processesUsingPrivateTmp(), [], 'no runtime process left');
   t.deepEqual(fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(privateTmp)), [], 'no mount left');
   if (session === undefined) return;
   if (session.hostPid !== undefined) t.false(isRunning(session.hostPid), `container pid ${session.hostPid} is gone`);
-  t.deepEqual(cgroupsNamed(session.id), [], 'no cgroup left');
+  t.deepEqual(cgroupsOfContainer(session.id), [], 'no cgroup left');
 }
 
 test.serial('crun on this host: refused before preparation exactly when cgroup2 holds controllers, with a hint that names them', (t) => {
