@@ -17,7 +17,7 @@ import { profileDocument, type GenerationOptions, type ProfileDocument } from '.
 import { ACTION_CALLS, DENIABLE_SYSCALLS } from './generators/seccomp-policy.js';
 import { ProbeError, runHostChange, runPair, runRefusal, runSingle, runWithHooks, type SyscallTotals } from './scenario.js';
 import { TOOL_VERSION } from './tool-version.js';
-import { execRequestFor, runExec } from './exec-scenario.js';
+import { execRequestFor, execUnsupportedOnConfig, runExec } from './exec-scenario.js';
 import { runLifecycle } from './lifecycle-scenario.js';
 
 export interface CheckOptions {
@@ -141,6 +141,7 @@ async function checkInvariant(invariant: Invariant, options: CheckOptions, host:
   const skip = invariant.skipWhen?.(host, info)
     ?? lifecycleSkip
     ?? (options.config ? notApplicable(invariant, options.config.profile, host) : undefined)
+    ?? (options.config && invariant.scenario === 'exec' ? execUnsupportedOnConfig(info) : undefined)
     ?? constraintSkip(invariant, constraints);
   if (skip) return { ...base, status: 'skip', reason: skip, cases: 0, durationMs: 0 };
   const generation: GenerationOptions = {

@@ -16,6 +16,18 @@ export function execUnsupported(_host: unknown, target: TargetInfo): string | un
   return target.kind === 'oci' || target.kind === 'builtin' ? undefined : `${target.name} cannot join a process to a running container (exec) yet`;
 }
 
+/**
+ * A user's own config (nsrig check --config) on the engine: its exec runs nsrig's Node inside the
+ * container and, so that the container cannot choose code that runs before the joined process is
+ * confined, only the host's very files at their host paths, which a config's own rootfs does not
+ * hold. The generated profiles show the host's /usr, so there it runs.
+ */
+export function execUnsupportedOnConfig(target: TargetInfo): string | undefined {
+  return target.kind === 'builtin'
+    ? 'the engine\'s exec runs the host\'s own Node binary and libraries at their host paths inside the container, and a config\'s own rootfs does not hold them'
+    : undefined;
+}
+
 type IdMap = Profile['user']['uidMappings'];
 
 /** Another id than `id` the container can use (mapped, with a user namespace), or `id` when there is none. */
