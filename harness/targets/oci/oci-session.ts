@@ -331,8 +331,10 @@ export class OciSession implements ContainerSession, SyncTeardown {
     if (left.length > 0) {
       this.killHostPid();
       problems.push(`the runtime still lists ${left.join(', ')} after delete --force (${describeFailure(deleted, this.timeouts.commandMs)})`);
-    } else {
+    } else if (this.pid === undefined) {
       // What a create that failed half-way left: the runtime does not know the container any more.
+      // A container that did start is left as the runtime's delete left it: what a delete leaves
+      // behind is for lifecycle.delete-leaves-nothing to see, and its scenario sweeps it.
       problems.push(...removeContainerCgroups(this.id));
     }
     untrackSession(this);
