@@ -10,7 +10,7 @@ import { parseProfile } from '../../policy/profile/load.js';
 import { OciTarget } from '../../harness/targets/oci/oci-target.js';
 import { TargetError } from '../../harness/target.js';
 import { wrapperRuntimePath } from '../../harness/targets/runtime-wrappers/wrapper-runtimes.js';
-import { readMountinfo } from '../../harness/targets/oci/cgroup-layout.js';
+import { cgroupsNamedLike } from '../../harness/targets/oci/runtime-cgroups.js';
 import { crunHostProblem, prepareHostForCrun, undoHostPreparation, type HostPreparation } from '../../harness/targets/oci/crun-host-preparation.js';
 
 const privateTmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-oci-failed-start-test-'));
@@ -32,22 +32,7 @@ test.after.always(() => {
 /** This process's containers' cgroups (nsrig-oci-PID-*), anywhere in any cgroup hierarchy. */
 function ownContainerCgroups(): string[] {
   const prefix = `nsrig-oci-${process.pid}-`;
-  const found: string[] = [];
-  const walk = (dir: string, depth: number): void => {
-    if (depth > 5) return;
-    let entries: fs.Dirent[] = [];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries.filter((x) => x.isDirectory())) {
-      if (e.name.startsWith(prefix)) found.push(path.join(dir, e.name));
-      else walk(path.join(dir, e.name), depth + 1);
-    }
-  };
-  for (const m of readMountinfo().filter((x) => x.fsType === 'cgroup' || x.fsType === 'cgroup2')) walk(m.mountPoint, 0);
-  return found;
+  return cgroupsNamedLike((name) => name.startsWith(prefix));
 }
 
 for (const runtime of ['runc', 'crun', wrapperRuntimePath('runc-fails-leaving-cgroups')]) {

@@ -9,7 +9,7 @@ import { readMountinfo } from './cgroup-layout.js';
 /** How deep below a hierarchy's root a runtime puts a container's cgroup (runc: below nsrig's own). */
 const MAX_DEPTH = 5;
 
-function named(id: string, dir: string, depth: number): string[] {
+function matching(match: (name: string) => boolean, dir: string, depth: number): string[] {
   if (depth > MAX_DEPTH) return [];
   let entries: fs.Dirent[];
   try {
@@ -19,14 +19,19 @@ function named(id: string, dir: string, depth: number): string[] {
   }
   return entries.filter((e) => e.isDirectory()).flatMap((e) => {
     const p = path.join(dir, e.name);
-    return e.name === id ? [p] : named(id, p, depth + 1);
+    return match(e.name) ? [p] : matching(match, p, depth + 1);
   });
 }
 
-/** Every cgroup directory named `id`, in every hierarchy: v1 (named ones such as name=systemd too) and v2. */
-export function cgroupsOfContainer(id: string): string[] {
+/** Every cgroup directory whose name `match`es, in every hierarchy: v1 (named ones such as name=systemd too) and v2. */
+export function cgroupsNamedLike(match: (name: string) => boolean): string[] {
   const roots = new Set(readMountinfo().filter((m) => m.fsType === 'cgroup' || m.fsType === 'cgroup2').map((m) => m.mountPoint));
-  return [...roots].flatMap((root) => named(id, root, 0));
+  return [...roots].flatMap((root) => matching(match, root, 0));
+}
+
+/** Every cgroup directory named `id`, in every hierarchy. */
+export function cgroupsOfContainer(id: string): string[] {
+  return cgroupsNamedLike((name) => name === id);
 }
 
 /**
