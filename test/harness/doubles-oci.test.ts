@@ -7,21 +7,15 @@
 // signal, a delete that leaves a cgroup: operations of the runtime's own command line). The rest
 // run with NSRIG_THOROUGH=1 (about ten seconds each).
 import test from 'ava';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { runCheck } from '../../harness/check.js';
 import { INVARIANTS } from '../../harness/invariants/index.js';
 import { OciTarget } from '../../harness/targets/oci/oci-target.js';
 import { WRAPPER_RUNTIMES, wrapperRuntimePath } from '../../harness/targets/runtime-wrappers/wrapper-runtimes.js';
+import { OciTestHost } from './oci-test-host.js';
 
 const THOROUGH = process.env.NSRIG_THOROUGH === '1';
 
-// Bundles land here; the containers' root users (unprivileged host ids) must get through to them.
-const privateTmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-doubles-oci-test-'));
-fs.chmodSync(privateTmp, 0o711);
-process.env.TMPDIR = privateTmp;
-test.after.always(() => fs.rmSync(privateTmp, { recursive: true, force: true }));
+OciTestHost.create('doubles-oci-test');
 
 /** Which invariant guards the property each isolation wrapper breaks. */
 const CAUGHT_BY: Record<string, string[]> = {

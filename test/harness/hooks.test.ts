@@ -5,9 +5,6 @@
 // nothing; the runc-hook-wrong-namespace wrapper is caught. One fixed profile per case keeps this
 // fast; `nsrig check --only hooks` varies it (and doubles-oci shrinks the wrapper's failure).
 import test from 'ava';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { parseProfile } from '../../policy/profile/load.js';
 import { HOOK_KINDS } from '../../policy/profile/types.js';
 import { runWithHooks } from '../../harness/scenario.js';
@@ -15,33 +12,20 @@ import { HostFixtures } from '../../harness/host-facts.js';
 import { knownDefectMatching } from '../../harness/known-defects.js';
 import { BuiltinTarget } from '../../harness/targets/builtin.js';
 import { OciTarget } from '../../harness/targets/oci/oci-target.js';
-import { prepareHostForCrun, undoHostPreparation, type HostPreparation } from '../../harness/targets/oci/crun-host-preparation.js';
 import { wrapperRuntimePath } from '../../harness/targets/runtime-wrappers/wrapper-runtimes.js';
 import { runInLifecycleOrder } from '../../harness/invariants/hooks/run-in-lifecycle-order.js';
 import { stateOnStdin } from '../../harness/invariants/hooks/state-on-stdin.js';
 import { runInSpecifiedNamespaces } from '../../harness/invariants/hooks/run-in-specified-namespaces.js';
 import { failingPrestartStopsStart } from '../../harness/invariants/hooks/failing-prestart-stops-start.js';
 import type { Target } from '../../harness/target.js';
+import { OciTestHost } from './oci-test-host.js';
 
-// Bundles and recorders land here; the containers' root users must get through to them.
-const privateTmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-hooks-harness-test-'));
-fs.chmodSync(privateTmp, 0o711);
-process.env.TMPDIR = privateTmp;
-
+// Bundles and recorders land here.
+const host = OciTestHost.create('hooks-harness-test', { crun: true });
 let fixtures: HostFixtures;
-let preparation: HostPreparation | undefined;
 test.before(async () => {
   fixtures = await HostFixtures.create();
-  preparation = prepareHostForCrun();
-});
-test.after.always(async () => {
-  try {
-    await fixtures?.close();
-    if (preparation !== undefined) undoHostPreparation(preparation);
-  } finally {
-    // A failed undo is reported by ava; the temp dir goes either way.
-    fs.rmSync(privateTmp, { recursive: true, force: true });
-  }
+  host.defer(() => fixtures.close());
 });
 
 /** Every namespace of the classic model, a user namespace with a mapped root, the runtime-spec's default mounts. */

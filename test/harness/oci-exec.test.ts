@@ -4,7 +4,6 @@
 // whose defect is on record, is seen running outside). Serial: each test runs real containers.
 import test, { type ExecutionContext } from 'ava';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { loadProfileFile } from '../../policy/profile/load.js';
 import type { Profile } from '../../policy/profile/types.js';
@@ -14,7 +13,6 @@ import { TargetError, type ExecRequest } from '../../harness/target.js';
 import { OciTarget } from '../../harness/targets/oci/oci-target.js';
 import type { OciSession } from '../../harness/targets/oci/oci-session.js';
 import { processForExec } from '../../harness/targets/oci/oci-exec.js';
-import { prepareHostForCrun, undoHostPreparation, type HostPreparation } from '../../harness/targets/oci/crun-host-preparation.js';
 import { projectRoot } from '../../harness/targets/oci/host-root-view.js';
 import { execRequestFor, runExec } from '../../harness/exec-scenario.js';
 import { INVARIANTS } from '../../harness/invariants/index.js';
@@ -24,38 +22,23 @@ import { execOnlyStdioFds } from '../../harness/invariants/exec/only-stdio-fds.j
 import { HostFixtures } from '../../harness/host-facts.js';
 import type { Observations, ProbeRequest } from '../../harness/probe/protocol.js';
 import { readCgroupLayout } from '../../harness/targets/oci/cgroup-layout.js';
+import { OciTestHost } from './oci-test-host.js';
 
-const privateTmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-oci-exec-test-'));
-// The containers' root users (unprivileged host ids) must get through to the bundles.
-fs.chmodSync(privateTmp, 0o711);
-process.env.TMPDIR = privateTmp;
-
-let preparation: HostPreparation | undefined;
+const host = OciTestHost.create('oci-exec-test', { crun: true });
+const privateTmp = host.tmpdir;
 let fixtures: HostFixtures;
-test.before(async () => {
-  preparation = prepareHostForCrun();
-  fixtures = await HostFixtures.create();
-});
 let closed: Promise<void> | undefined;
 const closeFixtures = (): Promise<void> => (closed ??= fixtures?.close() ?? Promise.resolve());
-test.after.always(async () => {
-  await closeFixtures();
-  if (preparation !== undefined) undoHostPreparation(preparation);
+test.before(async () => {
+  fixtures = await HostFixtures.create();
+  host.defer(closeFixtures);
 });
 
 test.after('every session left nothing behind: no bundle, process.json, state root or runtime process', async (t) => {
   await closeFixtures();
   t.deepEqual(fs.readdirSync(privateTmp), []);
-  const left = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((pid) => {
-    try {
-      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(privateTmp);
-    } catch {
-      return false;
-    }
-  });
-  t.deepEqual(left, []);
+  t.deepEqual(host.processesUsingIt(), []);
 });
-test.after.always(() => fs.rmSync(privateTmp, { recursive: true, force: true }));
 
 const RUNTIMES = ['runc', 'crun'] as const;
 const EXEC_INVARIANTS = INVARIANTS.filter((i): i is ExecInvariant => i.scenario === 'exec');

@@ -3,31 +3,15 @@
 // removes them. runc and crun refusing a memory limit too low for their own init, and a wrapper that
 // fails half-way as crun 1.8.1 does on a host without blkio.weight, making cgroups its delete leaves.
 import test from 'ava';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseProfile } from '../../policy/profile/load.js';
 import { OciTarget } from '../../harness/targets/oci/oci-target.js';
 import { TargetError } from '../../harness/target.js';
 import { wrapperRuntimePath } from '../../harness/targets/runtime-wrappers/wrapper-runtimes.js';
 import { cgroupsNamedLike } from '../../harness/targets/oci/runtime-cgroups.js';
-import { crunHostProblem, prepareHostForCrun, undoHostPreparation, type HostPreparation } from '../../harness/targets/oci/crun-host-preparation.js';
+import { OciTestHost } from './oci-test-host.js';
 
-const privateTmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-oci-failed-start-test-'));
-fs.chmodSync(privateTmp, 0o711);
-process.env.TMPDIR = privateTmp;
-
-let preparation: HostPreparation | undefined;
-test.before(() => {
-  if (crunHostProblem() !== undefined) preparation = prepareHostForCrun();
-});
-test.after.always(() => {
-  try {
-    if (preparation !== undefined) undoHostPreparation(preparation);
-  } finally {
-    fs.rmSync(privateTmp, { recursive: true, force: true });
-  }
-});
+OciTestHost.create('oci-failed-start-test', { crun: true });
 
 /** This process's containers' cgroups (nsrig-oci-PID-*), anywhere in any cgroup hierarchy. */
 function ownContainerCgroups(): string[] {

@@ -3,31 +3,15 @@
 // nothing, kill delivering the signal asked for, and delete leaving nothing behind.
 import test from 'ava';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { parseProfile } from '../../policy/profile/load.js';
 import type { Profile } from '../../policy/profile/types.js';
 import { OciTarget, resolveRuntime } from '../../harness/targets/oci/oci-target.js';
 import type { OciSession } from '../../harness/targets/oci/oci-session.js';
-import { crunHostProblem, prepareHostForCrun, undoHostPreparation, type HostPreparation } from '../../harness/targets/oci/crun-host-preparation.js';
+import { OciTestHost } from './oci-test-host.js';
 import { containerLeftovers } from '../../harness/host-leftovers.js';
 
-// Bundles land here; the containers' root users (unprivileged host ids) must get through to them.
-const privateTmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-oci-lifecycle-test-'));
-fs.chmodSync(privateTmp, 0o711);
-process.env.TMPDIR = privateTmp;
-
-let preparation: HostPreparation | undefined;
-test.before(() => {
-  if (crunHostProblem() !== undefined) preparation = prepareHostForCrun();
-});
-test.after.always(() => {
-  try {
-    if (preparation !== undefined) undoHostPreparation(preparation);
-  } finally {
-    fs.rmSync(privateTmp, { recursive: true, force: true });
-  }
-});
+const host = OciTestHost.create('oci-lifecycle-test', { crun: true });
+const privateTmp = host.tmpdir;
 
 const RUNTIMES = ['runc', 'crun'] as const;
 

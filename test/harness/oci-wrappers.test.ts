@@ -15,22 +15,14 @@ import { projectRoot } from '../../harness/targets/oci/host-root-view.js';
 import type { OciRuntimeConfig } from '../../policy/profile/oci-config.js';
 import type { LaunchRequest } from '../../harness/target.js';
 import { WRAPPER_RUNTIMES, wrapperRuntimePath } from '../../harness/targets/runtime-wrappers/wrapper-runtimes.js';
+import { OciTestHost } from './oci-test-host.js';
 
-const privateTmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-oci-wrappers-test-'));
-fs.chmodSync(privateTmp, 0o711);
-process.env.TMPDIR = privateTmp;
-test.after.always(() => fs.rmSync(privateTmp, { recursive: true, force: true }));
+const host = OciTestHost.create('oci-wrappers-test');
+const privateTmp = host.tmpdir;
 
 test.after('every session left nothing behind: no bundle, state root, runtime process or cgroup', (t) => {
   t.deepEqual(fs.readdirSync(privateTmp), []);
-  const runtimes = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((pid) => {
-    try {
-      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(privateTmp);
-    } catch {
-      return false;
-    }
-  });
-  t.deepEqual(runtimes, []);
+  t.deepEqual(host.processesUsingIt(), []);
   const ours = `nsrig-oci-${process.pid}-`;
   const cgroups = fs.readdirSync('/sys/fs/cgroup').flatMap((h) => {
     try {
