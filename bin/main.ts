@@ -13,6 +13,10 @@ type Command = (args: string[]) => number | Promise<number>;
 // Each command loads only its own modules: `nsrig run` should not pay for fast-check or Handlebars.
 const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./commands/run.js')).run,
+  exec: async () => (await import('./commands/exec.js')).exec,
+  state: async () => (await import('./commands/state.js')).state,
+  list: async () => (await import('./commands/list.js')).list,
+  kill: async () => (await import('./commands/kill.js')).kill,
   validate: async () => (await import('./commands/validate.js')).validate,
   check: async () => (await import('./commands/check.js')).check,
   report: async () => (await import('./commands/report.js')).report,

@@ -24,7 +24,7 @@ export function exitOnInterrupt(): void {
 
 /** `nsrig COMMAND --help`: what the command does, its arguments, its options and its exit status. */
 export const COMMAND_USAGE: Record<string, string> = {
-  run: `Usage: nsrig run [--console-socket PATH] PROFILE [-- CMD ARGS...]
+  run: `Usage: nsrig run [--name ID] [--console-socket PATH] PROFILE [-- CMD ARGS...]
 
 Runs one container from PROFILE in the foreground, stdio passed through; CMD replaces the
 profile's process.args. Ctrl-C or SIGTERM tears the container down.
@@ -32,11 +32,57 @@ With process.terminal the program's stdio is a pty from the container's own devp
 nsrig's stdio (a terminal stdin is put in raw mode, restored on exit, and its size followed).
 
 Options:
+  --name ID               record the container as ID while it runs, for nsrig exec, state, list and
+                          kill from other processes (1-128 of A-Z a-z 0-9 _ . + -, first a letter or
+                          digit); an ID a running container holds is refused (exit 125). Records live
+                          in /run/nsrig-containers (root only, 0700; NSRIG_CONTAINERS_DIR overrides)
+                          and go with the container; a record whose nsrig was killed is swept, with
+                          its container, by the next nsrig that reads them
   --console-socket PATH   with process.terminal: send the pty master to the unix socket listening
                           at PATH (SCM_RIGHTS, as runc's --console-socket) instead of relaying it
 
 Exit status: the program's own code; 128+N when it was killed by signal N; 125 when the container
 could not be set up; 127 when the program cannot be found or run; 2 on a usage or profile error.
+`,
+  exec: `Usage: nsrig exec ID [--env K=V]... [--cwd DIR] [--user UID[:GID]] -- PROGRAM ARGS...
+
+Runs PROGRAM in the running container ID (see nsrig run --name), joined as its first process is:
+its namespaces and cgroups, capabilities within its bounding set, NoNewPrivileges, its seccomp
+filter, the launch's rlimits; only fds 0-2 (stdin /dev/null, stdout and stderr relayed). The
+program has its own session: Ctrl-C, SIGTERM and SIGHUP are passed on to it, never to the container.
+
+Options:
+  --env K=V               set K over the launch's environment; repeatable
+  --cwd DIR               the working directory inside (default: the launch's)
+  --user UID[:GID]        the ids inside (default: the launch's; GID defaults to UID)
+
+Exit status: the program's own code; 128+N when it was killed by signal N; 125 when the container
+cannot be joined (no container ID, not running, its nsrig gone); 127 when the program cannot be
+found or run; 2 on a usage error or an invalid ID.
+`,
+  state: `Usage: nsrig state ID
+
+Prints the state of the container ID (see nsrig run --name) as runc state does: ociVersion, id,
+status (creating, running, stopped), pid while running, bundle, rootfs, created, owner (the pid of
+the nsrig that runs it).
+
+Exit status: 0 printed, 1 no container ID, 2 usage error or an invalid ID.
+`,
+  list: `Usage: nsrig list [--json]
+
+Lists the containers named with nsrig run --name whose nsrig still runs: id, pid, status, owner,
+created, bundle (--json: each one's state as nsrig state prints it). Records of killed nsrig
+processes are swept first.
+
+Exit status: 0 listed, 2 usage error.
+`,
+  kill: `Usage: nsrig kill ID [SIGNAL]
+
+Sends SIGNAL (default SIGTERM; a name such as KILL or SIGUSR1, or a number) to the first process
+of the running container ID; its nsrig run tears the container down once that process exits.
+
+Exit status: 0 sent, 1 no container ID or not running, 2 usage error, an unknown signal or an
+invalid ID.
 `,
   validate: `Usage: nsrig validate PROFILE...
 
@@ -135,7 +181,12 @@ Exit status: 0 the host is ready, 3 a prerequisite is missing, 2 usage error.
 export const HELP = `nsrig — build containers from profiles, attack their isolation, police their syscalls
 
 Usage:
-  nsrig run PROFILE [-- CMD ARGS...]     run one container in the foreground
+  nsrig run [--name ID] PROFILE [-- CMD ARGS...]
+                                         run one container in the foreground
+  nsrig exec ID [options] -- PROGRAM ARGS...
+                                         run a program in the running container ID
+  nsrig state ID | nsrig list | nsrig kill ID [SIGNAL]
+                                         a named container's state, all of them, a signal to one
   nsrig validate PROFILE...              print OK or every error of each profile
   nsrig check [options]                  property-test isolation invariants on a target
   nsrig report RESULTS.json... [--html F] [--junit F] [--json F]

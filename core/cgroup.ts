@@ -119,15 +119,18 @@ export class CgroupBusyError extends Error {
   }
 }
 
+/** Sweeps the engine's container cgroups of dead nsrig processes now (the first launch of a process does it too). */
+export function sweepEngineCgroups(): void {
+  cachedRoot ??= cgroup2Root();
+  if (cachedRoot) sweepStaleCgroups(path.join(cachedRoot, 'nsrig'));
+}
+
 export class ContainerCgroup {
   private constructor(readonly dir: string) {}
 
   /** Creates nsrig/<id> under the cgroup v2 mount, or returns undefined when the host has none. */
   static create(id: string): ContainerCgroup | undefined {
-    if (cachedRoot === null) {
-      cachedRoot = cgroup2Root();
-      if (cachedRoot) sweepStaleCgroups(path.join(cachedRoot, 'nsrig'));
-    }
+    if (cachedRoot === null) sweepEngineCgroups();
     if (!cachedRoot) return undefined;
     const dir = path.join(cachedRoot, 'nsrig', id);
     fs.mkdirSync(dir, { recursive: true });

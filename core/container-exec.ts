@@ -20,7 +20,7 @@ import { NSRIG_TREE, openHostHandles } from './host-handles.js';
 import { resolveInRoot } from './path-in-root.js';
 import type { Stage2Report } from './stage2-run.js';
 import {
-  cloneExec, closeFd, makePipe, pollExit, signalPidfd, waitForExit, describeExit, type ExitInfo,
+  cloneExec, closeFd, makePipe, pidfdExited, signalPidfd, waitForExit, describeExit, type ExitInfo,
 } from './native/process.js';
 import { openNamespace, setns } from './native/system.js';
 import { parseReports, readAllFromFd, stderrTail, writeAllToFd, type Container } from './container.js';
@@ -40,6 +40,14 @@ export interface ExecProcess {
   /** Default: the init's. */
   user?: { uid: number; gid: number; additionalGids?: number[] };
 }
+
+/**
+ * What a join needs of a running container: a Container of this process, or one that another nsrig
+ * launched, rebuilt from its registry record (core/registered-container.ts).
+ */
+export type JoinableContainer = Pick<Container, 'id' | 'pid' | 'pidfd' | 'state' | 'launchedFrom'> & {
+  cgroups?: { readonly directories: readonly string[] };
+};
 
 /** A process that could not be joined to the container; nothing of it runs. */
 export class ExecError extends Error {
@@ -123,14 +131,14 @@ function withinBounding(plan: ReturnType<typeof compilePlan>, bounding: bigint):
  * Joins a process to a running engine container and returns once it has exec'd its program.
  * Throws ExecError, with nothing left running, when it cannot be joined or set up.
  */
-export async function execInContainer(container: Container, request: ExecProcess): Promise<JoinedProcess> {
+export async function execInContainer(container: JoinableContainer, request: ExecProcess): Promise<JoinedProcess> {
   const launched = container.launchedFrom;
   if (launched === undefined || container.state !== 'running') {
     throw new ExecError(`container ${container.id} is ${container.state}, not running: there is no process to join`, 'join');
   }
   const initPid = container.pid;
-  const exited = pollExit(container.pidfd);
-  if (exited) throw new ExecError(`the first process of container ${container.id} (pid ${initPid}) has exited (${describeExit(exited)}): there is nothing to join`, 'join');
+  // Its pidfd, not waitid: the container may be another nsrig's, whose first process is not our child.
+  if (pidfdExited(container.pidfd)) throw new ExecError(`the first process of container ${container.id} (pid ${initPid}) has exited: there is nothing to join`, 'join');
   let expected: Record<string, string>;
   let bounding: bigint;
   try {
@@ -140,7 +148,7 @@ export async function execInContainer(container: Container, request: ExecProcess
     throw new ExecError(`cannot read what container ${container.id}'s first process (pid ${initPid}) is in: ${(e as Error).message}`, 'read-init');
   }
   // Read while the pidfd still holds the process: a pid read after it exited could be another's.
-  if (pollExit(container.pidfd)) throw new ExecError(`the first process of container ${container.id} exited while being read`, 'join');
+  if (pidfdExited(container.pidfd)) throw new ExecError(`the first process of container ${container.id} exited while being read`, 'join');
   const own = namespaceLinks('self');
   // Joining one's own user namespace is refused (EINVAL); the others are joined only where they differ, as nsenter does.
   const joinFlags = NAMESPACE_TYPES.filter((t) => t !== 'pid' && own[t] !== expected[t]).reduce((acc, t) => acc | namespaceFlag(t), 0);

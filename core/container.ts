@@ -210,7 +210,7 @@ function checkNamespacePaths(profile: Profile): void {
   }
 }
 
-function bundleOf(profile: Profile, options: LaunchOptions): string {
+export function bundleOf(profile: Profile, options: Pick<LaunchOptions, 'bundle'>): string {
   if (options.bundle !== undefined) return options.bundle;
   return fs.existsSync(profile.source) ? path.dirname(path.resolve(profile.source)) : process.cwd();
 }

@@ -52,6 +52,7 @@ export const raw = {
   fchdir: lib.func('int fchdir(int fd)'),
   kill: lib.func('int kill(int pid, int sig)'),
   waitid: lib.func('int waitid(int idtype, int id, void *infop, int options)'),
+  poll: lib.func('int poll(void *fds, unsigned long nfds, int timeout)'),
   signal: lib.func('void *signal(int sig, void *handler)'),
   sigprocmask: lib.func('int pthread_sigmask(int how, const void *set, void *oldset)'),
   prctl: lib.func('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)'),

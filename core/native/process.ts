@@ -312,6 +312,22 @@ export function pollExit(pidfd: number): ExitInfo | undefined {
   return decodeSiginfo(info);
 }
 
+const POLLIN = 1;
+
+/**
+ * Has the process behind pidfd exited (a zombie included)? Unlike pollExit, also for a process that
+ * is not this one's child (waitid refuses those): its pidfd polls readable once it has (pidfd_open(2)).
+ */
+export function pidfdExited(pidfd: number): boolean {
+  // struct pollfd { int fd; short events; short revents; }
+  const entry = new DataView(new ArrayBuffer(8));
+  entry.setInt32(0, pidfd, true);
+  entry.setInt16(4, POLLIN, true);
+  const bytes = new Uint8Array(entry.buffer);
+  check(raw.poll(bytes, 1, 0) as number, 'poll', `pidfd ${pidfd}`);
+  return (new DataView(bytes.buffer).getInt16(6, true) & POLLIN) !== 0;
+}
+
 /** Reaps an exited process; returns undefined while it still runs. */
 export function reap(pidfd: number): ExitInfo | undefined {
   const info = new Uint8Array(128);

@@ -6,7 +6,7 @@ import { nsrig, printed } from './nsrig-cli.js';
 const COMMANDS = Object.keys(COMMAND_USAGE);
 
 test('every command has its usage', (t) => {
-  t.deepEqual([...COMMANDS].sort(), ['bundle', 'check', 'doctor', 'plan', 'report', 'run', 'trace', 'validate']);
+  t.deepEqual([...COMMANDS].sort(), ['bundle', 'check', 'doctor', 'exec', 'kill', 'list', 'plan', 'report', 'run', 'state', 'trace', 'validate']);
 });
 
 for (const command of COMMANDS) {
@@ -27,7 +27,7 @@ test('--help anywhere among a command\'s own options wins; after -- it belongs t
   t.true(r.stdout.startsWith('Usage: nsrig check'));
   const after = await nsrig(['run', '--', '/bin/echo', '--help']);
   t.is(after.code, 2, 'run without a profile is a usage error, not help');
-  t.regex(after.stderr, /usage: nsrig run \[--console-socket PATH\] PROFILE/);
+  t.regex(after.stderr, /usage: nsrig run \[--name ID\] \[--console-socket PATH\] PROFILE/);
 });
 
 test('nsrig --help, -h and help print the overview and exit 0; help COMMAND prints that command\'s usage', async (t) => {
