@@ -16,11 +16,14 @@ export interface CliOptions {
   cwd?: string;
   /** Killed (SIGKILL) after this long; the test then sees the signal. Default 150 s (a loaded CI host is slow; ava stops a test at 3 min). */
   timeoutMs?: number;
+  /** A command that runs nsrig, given its argv after these words (for example unshare(1) and its options). */
+  through?: string[];
 }
 
 export function nsrig(args: string[], options: CliOptions = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [NSRIG, ...args], {
+    const [command, ...prefix] = [...(options.through ?? []), process.execPath];
+    const child = spawn(command!, [...prefix, NSRIG, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env, cwd: options.cwd, timeout: options.timeoutMs ?? 150_000, killSignal: 'SIGKILL',
     });
     let stdout = '';

@@ -1,20 +1,17 @@
-import fs from 'node:fs';
 import { HOLDS, violated, type SingleInvariant } from '../../invariant.js';
 import type { Profile } from '../../../policy/profile/types.js';
+import { readHostClocks, type HostClocks as Clocks } from '../../../core/time-offsets.js';
 import { manSection } from '../references.js';
-
-interface Clocks {
-  monotonic: number;
-  boottime: number;
-}
 
 /** The host's clocks just before each case's container started. */
 const startedAt = new WeakMap<Profile, Clocks>();
 
-/** CLOCK_MONOTONIC from hrtime and CLOCK_BOOTTIME from /proc/uptime, in seconds: the probe reads the same two. */
-function hostClocks(): Clocks {
-  return { monotonic: Number(process.hrtime.bigint()) / 1e9, boottime: Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]) };
-}
+/**
+ * The host's clocks, not nsrig's own: offsets are relative to the initial time namespace, so where
+ * nsrig itself runs in a time namespace (a freshly booted host simulated with unshare --time), a
+ * container's clocks read the host's plus its offsets, whatever nsrig's own clocks read.
+ */
+const hostClocks = (): Clocks => readHostClocks();
 
 /** "monotonic 100 0\nboottime 5 0" → { monotonic: "100s 0ns", boottime: "5s 0ns" }. */
 function parseOffsets(text: string): Record<string, string> {
@@ -24,7 +21,11 @@ function parseOffsets(text: string): Record<string, string> {
   }));
 }
 
-/** Float noise of subtracting offsets from clock readings, far below /proc/uptime's 10 ms resolution. */
+/**
+ * How far below the host's "before" a reading may fall: float noise for CLOCK_MONOTONIC; for the
+ * boot-time clock, which the probe reads from /proc/uptime, that file's centiseconds, truncated.
+ */
+const RESOLUTION: Clocks = { monotonic: 1e-6, boottime: 0.01 };
 const EPSILON = 1e-6;
 
 export const offsetsApplied: SingleInvariant = {
@@ -56,7 +57,7 @@ export const offsetsApplied: SingleInvariant = {
     if (before) {
       for (const clock of ['monotonic', 'boottime'] as const) {
         const host = o.time[clock] - offsets[clock];
-        if (host < before[clock] - EPSILON || host > after[clock] + EPSILON) {
+        if (host < before[clock] - RESOLUTION[clock] || host > after[clock] + EPSILON) {
           wrong.push(`${clock} inside ${o.time[clock]} - ${offsets[clock]} = ${host.toFixed(3)}, outside the host's [${before[clock]}, ${after[clock]}] around the run`);
         }
       }
