@@ -55,9 +55,9 @@ interface Owner {
 
 const owners: number[] = [];
 
-/** `nsrig run --name ID` of the sleeper, once its record says running. */
-async function startNamed(id: string): Promise<Owner> {
-  const child = spawn(process.execPath, [NSRIG, 'run', '--name', id, sleeper], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+/** `nsrig run --name ID` of a profile (the sleeper), once its record says running. */
+async function startNamed(id: string, profile = sleeper): Promise<Owner> {
+  const child = spawn(process.execPath, [NSRIG, 'run', '--name', id, profile], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   owners.push(child.pid!);
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
@@ -184,10 +184,20 @@ test.serial('ids: a taken one is refused (125) and its holder runs on, an unknow
   t.is((await nsrig(['state', 'taken'], { env })).code, 1, 'gone once its nsrig tore it down');
 });
 
+// No pid namespace, and a process forked beside the first one: the parent-death signal ends only the
+// first process with its owner, the other is the sweep's to find (in the container's cgroup) and kill.
+const forks = path.join(dir, 'forks.yaml');
+fs.writeFileSync(forks, 'name: forks\nnamespaces: [mnt, uts, ipc, net]\nprocess:\n  args: [/bin/sh, -c, "sleep 600 & exec sleep 601"]\n  timeout: 900\n');
+
 test.serial('the record of a SIGKILLed owner is swept by the next command, with everything of its container', async (t) => {
-  const owner = await startNamed('orphan');
+  const owner = await startNamed('orphan', forks);
   const { init, cgroupDirectories } = owner.record;
   t.true(cgroupDirectories.length > 0);
+  let inside: number[] = [];
+  while (inside.length < 2) {
+    inside = fs.readFileSync(path.join(cgroupDirectories[0]!, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+    await sleep(50);
+  }
   owner.child.kill('SIGKILL');
   await owner.exited;
   t.true(fs.existsSync(recordFile('orphan')), 'a SIGKILLed owner cannot remove its record');
@@ -196,6 +206,7 @@ test.serial('the record of a SIGKILLed owner is swept by the next command, with 
   t.regex(state.stderr, /container "orphan" belonged to an nsrig process that is gone; its remains were swept/);
   t.false(fs.existsSync(path.join(registry, 'orphan')));
   t.false(processRuns(init!.pid));
+  for (const pid of inside) t.false(processRuns(pid), `process ${pid} of the container`);
   for (const d of cgroupDirectories) t.false(fs.existsSync(d), d);
   const exec = await nsrig(['exec', 'orphan', '--', '/bin/true'], { env });
   t.is(exec.code, 125, printed(exec));
