@@ -8,7 +8,7 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import type { Profile, NamespaceType } from '../policy/profile/types.js';
-import { compilePlan, namespaceFlag, type LaunchPlan } from './plan.js';
+import { compilePlan, createdNamespaces, namespaceFlag, type LaunchPlan } from './plan.js';
 import { launchSteps } from './setup-steps.js';
 import { parentSteps, stage2Part } from './parent-steps.js';
 import { runStepsAsync, type Executor } from './launch-interpreter.js';
@@ -24,7 +24,7 @@ import {
 import { liveContainers } from './live-containers.js';
 
 export { describeExit };
-import { namespaceTypeAt } from './native/system.js';
+import { namespaceTypeAt, openNamespace, setns } from './native/system.js';
 import { compileProfilePolicy } from './seccomp-program.js';
 import { networkHub, type VethAttachment } from './network-hub.js';
 import { LaunchError, StepListError } from './launch-error.js';
@@ -210,6 +210,36 @@ function checkNamespacePaths(profile: Profile): void {
   }
 }
 
+/**
+ * Runs clone with the joined namespaces' descriptors open (each closed again however it ends) and,
+ * for a joined pid namespace, with this thread's children going there: setns(CLONE_NEWPID) moves
+ * only pid_for_children, and only this thread's, so it goes back before anything else can clone.
+ */
+function withJoinedNamespaces<T>(join: { type: string; path: string }[], pidNamespace: string | undefined,
+  clone: (setnsBefore: { fd: number; nstype: number }[]) => T): T {
+  const fds: number[] = [];
+  let ownPid: number | undefined;
+  try {
+    const setnsBefore = join.map(({ type, path: file }) => {
+      const fd = openNamespace(file);
+      fds.push(fd);
+      return { fd, nstype: namespaceFlag(type as NamespaceType) };
+    });
+    if (pidNamespace === undefined) return clone(setnsBefore);
+    ownPid = openNamespace('/proc/thread-self/ns/pid_for_children');
+    const target = openNamespace(pidNamespace);
+    fds.push(target);
+    setns(target, CLONE.NEWPID, `pid namespace ${pidNamespace} for the container's first process`);
+    return clone(setnsBefore);
+  } finally {
+    if (ownPid !== undefined) {
+      setns(ownPid, CLONE.NEWPID, 'nsrig\'s own pid namespace for children');
+      closeFd(ownPid);
+    }
+    fds.forEach(closeFd);
+  }
+}
+
 export function bundleOf(profile: Profile, options: Pick<LaunchOptions, 'bundle'>): string {
   if (options.bundle !== undefined) return options.bundle;
   return fs.existsSync(profile.source) ? path.dirname(path.resolve(profile.source)) : process.cwd();
@@ -351,12 +381,12 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
     let reportsText: Promise<string> | undefined;
     const launcher: Executor = {
       write_file: nativeKernel.write_file,
-      clone: ({ flags }) => {
+      clone: ({ flags, join, pidNamespace }) => {
         // cloneExec always asks for both: the container is held by its pidfd and reaped on SIGCHLD.
         if ((flags & CLONE.PIDFD) === 0 || (flags & EXIT_SIGNAL_MASK) !== SIGNALS.SIGCHLD) {
           throw new StepListError('clone must carry CLONE_PIDFD and SIGCHLD');
         }
-        const child = cloneExec({
+        const child = withJoinedNamespaces(join ?? [], pidNamespace, (setnsBefore) => cloneExec({
           path: process.execPath,
           argv: ['nsrig-stage2', ...handles.stage2Args, String(controlRead), String(reportWrite)],
           envp: handles.stage2Env,
@@ -365,7 +395,8 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
             ...(lowerPidsLimit ? [lowerPidsLimit.fd] : []), ...handles.fds],
           waitFd: controlRead,
           stderrFd: diagnosticsWrite,
-        });
+          setnsBefore,
+        }));
         diagnostics = stderrTail(diagnosticsRead);
         opened.splice(opened.indexOf(diagnosticsRead), 1);
         const streams = inherit ? {} : {
@@ -374,7 +405,7 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
           stdin: stdinWrite >= 0 ? new net.Socket({ fd: stdinWrite, readable: false, writable: true }) : undefined,
         };
         for (const fd of [stdoutRead, stderrRead, stdinWrite]) if (fd >= 0) opened.splice(opened.indexOf(fd), 1);
-        container = new Container(id, child.pid, child.pidfd, made.cgroup, profile.namespaces.includes('pid'), streams);
+        container = new Container(id, child.pid, child.pidfd, made.cgroup, createdNamespaces(profile).includes('pid'), streams);
         container.cgroups = made;
         container.launchedFrom = { profile, noNewKeyring: options.noNewKeyring ?? false };
         container.bundle = bundleOf(profile, options);

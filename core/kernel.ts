@@ -29,7 +29,16 @@ export interface LauncherCalls {
    * program and the descriptors it inherits are the launch's own (its pipes), not the list's.
    * The result is the child's pid.
    */
-  clone: { args: { flags: number }; result: number };
+  clone: {
+    args: {
+      flags: number;
+      /** Namespace files the child enters with setns(2) before stage 2 runs, in this order (mnt, cgroup, time: core/plan.ts JoinPoint). */
+      join?: { type: string; path: string }[];
+      /** A pid namespace file: the cloning thread enters it for its children around the clone, so the child is born there. */
+      pidNamespace?: string;
+    };
+    result: number;
+  };
   /** A veth pair between the network hub (hostAddress on its end) and pid's net namespace (peerName there). */
   attach_veth: { args: { pid: number; peerName: string; hostAddress: string }; result: void };
   /**

@@ -7,7 +7,7 @@
 // it as the word PID (fill).
 import path from 'node:path';
 import type { Profile } from '../policy/profile/types.js';
-import { cloneFlagsFor, createdNamespaces, idMapWrites, type LaunchPlan } from './plan.js';
+import { cloneFlagsFor, createdNamespaces, idMapWrites, joinedAt, type LaunchPlan } from './plan.js';
 import { plannedHooks, type ContainerState } from './container-hooks.js';
 import { call, launchSteps, type HostView, type KernelCall, type Ref, type SetupStep } from './setup-steps.js';
 import { CLONE } from '../policy/kernel/clone-flags.js';
@@ -31,8 +31,13 @@ export function parentSteps(profile: Profile, plan: LaunchPlan, context: ParentC
   const add = (name: string, why: string, calls: KernelCall[], when = true) => {
     if (when) steps.push({ name, why, phase: 'parent', calls });
   };
-  add('clone', 'stage 2 starts in the new namespaces; cgroup and time are entered from inside',
-    [call('clone', { flags: cloneFlagsFor(createdNamespaces(profile)) | CLONE.PIDFD | SIGNALS.SIGCHLD! })]);
+  const chainJoins = joinedAt(profile, 'clone-chain');
+  const pidNamespace = joinedAt(profile, 'clone-thread')[0]?.path;
+  add('clone', 'stage 2 starts in the new namespaces and, before it runs, in the joined mount, cgroup and time namespaces; cgroup and time are created from inside',
+    [call('clone', {
+      flags: cloneFlagsFor(createdNamespaces(profile)) | CLONE.PIDFD | SIGNALS.SIGCHLD!,
+      ...(chainJoins.length > 0 ? { join: chainJoins } : {}), ...(pidNamespace !== undefined ? { pidNamespace } : {}),
+    })]);
   add('place-in-cgroup', 'before setup, so stage 2 enters its cgroup namespace there and nothing escapes teardown',
     context.cgroupDirectories.map((dir) => call('write_file', { path: path.join(dir, 'cgroup.procs'), data: 'PID' }, { fill: PID })),
     context.cgroupDirectories.length > 0);

@@ -1,5 +1,6 @@
 // A Profile compiled into what the launcher and stage 2 need: plain JSON data, checked once on
 // the host, so stage 2 only executes and never interprets a profile.
+import fs from 'node:fs';
 import type { DeviceNode, IdMapping, Mount, NamespaceType, Personality, Profile, Rlimit } from '../policy/profile/types.js';
 import { sysctlNamespace, sysctlPath } from '../policy/profile/sysctl.js';
 import { LaunchError } from './launch-error.js';
@@ -40,8 +41,14 @@ export interface PlannedMount {
 
 export interface LaunchPlan {
   namespaces: NamespaceType[];
-  /** Namespaces entered with setns(2) instead of created: the file and its CLONE_NEW* type. */
+  /** Namespaces stage 2 enters with setns(2) instead of creating them: the file and its CLONE_NEW* type (net, ipc, uts). */
   joinNamespaces: { type: NamespaceType; path: string; flag: number }[];
+  /**
+   * Every joined namespace as /proc/self/ns shows it ("net:[4026532008]"), which stage 2 checks
+   * before its first step: those joined before it ran were joined by the clone chain, which
+   * cannot stop on a refused setns.
+   */
+  joinedLinks: Record<string, string>;
   /** Files below /proc/sys and what is written to each, in the container's namespaces. */
   sysctl: { path: string; value: string }[];
   /** HOME from the container's /etc/passwd, since the environment has none (runc, crun and youki do the same). */
@@ -111,6 +118,35 @@ export function createdNamespaces(profile: Profile): NamespaceType[] {
   return profile.namespaces.filter((ns) => profile.namespacePaths?.[ns] === undefined);
 }
 
+/**
+ * Where each joined namespace is entered. A Node process has threads: setns(2) into a mount or
+ * time namespace needs a single-threaded caller (EINVAL, EUSERS), so the clone chain enters those
+ * (and cgroup with them) before it execs stage 2; a pid namespace holds only the children of the
+ * one who enters it, so nsrig's own thread enters it around the clone and goes back; net, ipc and
+ * uts are entered by stage 2, as its first step.
+ */
+export type JoinPoint = 'clone-chain' | 'clone-thread' | 'stage2';
+const JOIN_POINT: Readonly<Record<NamespaceType, JoinPoint>> = {
+  user: 'clone-chain', mnt: 'clone-chain', cgroup: 'clone-chain', time: 'clone-chain', pid: 'clone-thread',
+  net: 'stage2', ipc: 'stage2', uts: 'stage2',
+};
+
+/** The profile's joined namespaces entered at `point`, in runc's order (configs.NamespaceTypes: user first). */
+export function joinedAt(profile: Profile, point: JoinPoint): { type: NamespaceType; path: string }[] {
+  const order: NamespaceType[] = ['user', 'ipc', 'uts', 'net', 'pid', 'mnt', 'cgroup', 'time'];
+  return order.filter((ns) => JOIN_POINT[ns] === point && profile.namespaces.includes(ns) && profile.namespacePaths?.[ns] !== undefined)
+    .map((type) => ({ type, path: profile.namespacePaths![type]! }));
+}
+
+/** /proc/self/ns's link text for the namespace file at `file` (nsfs inode numbers are the namespace's), or a placeholder naming the file. */
+function namespaceLink(type: NamespaceType, file: string): string {
+  try {
+    return `${type}:[${fs.statSync(file).ino}]`;
+  } catch {
+    return `${type}:[inode of ${file}]`;
+  }
+}
+
 /** The CLONE_NEW* flag of a namespace type, which is also what setns(2) and NS_GET_NSTYPE use for it. */
 export function namespaceFlag(ns: NamespaceType): number {
   return NAMESPACE_FLAGS[ns];
@@ -128,7 +164,7 @@ export function cloneFlagsFor(namespaces: readonly NamespaceType[]): number {
 
 /** What the parent writes to /proc/PID/ of a child in a new user namespace, in this order. */
 export function idMapWrites(profile: Profile): { file: 'setgroups' | 'uid_map' | 'gid_map'; data: string }[] {
-  if (!profile.namespaces.includes('user')) return [];
+  if (!createdNamespaces(profile).includes('user')) return [];
   const format = (maps: IdMapping[]) => maps.map((m) => `${m.containerId} ${m.hostId} ${m.size}\n`).join('');
   // setgroups must be written before gid_map (user_namespaces(7)).
   return [
@@ -228,7 +264,8 @@ export function compilePlan(
   const joined = Object.entries(profile.namespacePaths ?? {}) as [NamespaceType, string][];
   return {
     namespaces: [...profile.namespaces],
-    joinNamespaces: joined.map(([type, path]) => ({ type, path, flag: namespaceFlag(type) })),
+    joinNamespaces: joinedAt(profile, 'stage2').map(({ type, path }) => ({ type, path, flag: namespaceFlag(type) })),
+    joinedLinks: Object.fromEntries(joined.map(([type, file]) => [type, namespaceLink(type, file)])),
     sysctl: sysctlPlan(profile),
     homeFromPasswd: !Object.hasOwn(p.env, 'HOME'),
     ...(p.umask === undefined ? {} : { umask: p.umask }),

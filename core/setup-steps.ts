@@ -130,12 +130,14 @@ export function launchSteps(plan: LaunchPlan, host: HostView = readHostView()): 
       call('setns', { fd: { ref: `namespace-${i}` }, nstype: ns.flag, what: `${ns.type} namespace ${ns.path}` }),
       call('close', { fd: { ref: `namespace-${i}` } }),
     ]), plan.joinNamespaces.length > 0);
+  add('verify-joined-namespaces', 'right after the joins: one the clone chain could not make left stage 2 where it was, and nothing may be set up there',
+    [call('expect_namespaces', { links: plan.joinedLinks })], Object.keys(plan.joinedLinks).length > 0);
   add('make-mounts-private', 'before anything else is mounted: sever propagation so no mount of ours reaches the host',
     [call('mount', { source: null, target: '/', fstype: null, flags: MS.PRIVATE | MS.REC, data: null })], mnt);
   add('enter-cgroup-namespace', 'after the parent placed us in our own cgroup, so that cgroup becomes the namespace root',
-    [call('unshare', { flags: CLONE.NEWCGROUP })], plan.namespaces.includes('cgroup'));
+    [call('unshare', { flags: CLONE.NEWCGROUP })], plan.namespaces.includes('cgroup') && plan.joinedLinks.cgroup === undefined);
   add('enter-time-namespace', 'offsets are written through the host\'s /proc while it is still writable, and before execve, which moves us into the new time namespace',
-    timeNamespaceCalls(plan), plan.namespaces.includes('time'));
+    timeNamespaceCalls(plan), plan.namespaces.includes('time') && plan.joinedLinks.time === undefined);
   add('write-sysctls', '/proc/sys answers for the namespaces of the process writing it, so the host\'s procfs, still visible and writable here, reaches the container\'s own; before any root is made read-only',
     plan.sysctl.map(({ path: file, value }) => call('write_file', { path: file, data: value })), plan.sysctl.length > 0);
   add('clone-bind-sources', 'bind sources are cloned while their host paths are still visible (the root will cover /tmp)',

@@ -48,6 +48,14 @@ export interface CloneExecRequest {
    * Needs waitFd. The pidfd is inherited.
    */
   join?: { pidfd: number; flags: number };
+  /**
+   * Namespace descriptors the child enters with setns(fd, nstype), in this order, right after its
+   * descriptors are in place and before the read of waitFd: a container's joined mount, cgroup and
+   * time namespaces, which a multithreaded process cannot enter itself. As with join, a refused
+   * setns does not stop the chain; the program exec'd checks where it is (core/setup-steps.ts,
+   * verify-joined-namespaces). The descriptors are inherited and close at exec (close-on-exec).
+   */
+  setnsBefore?: { fd: number; nstype: number }[];
 }
 
 // x86_64 glibc ucontext_t layout (sys/ucontext.h); checked by test/core/clone-exec.test.ts.
@@ -151,7 +159,7 @@ function buildChain(arena: NativeArena, links: ChainLink[]): unknown {
  * multithreaded process may not unshare(CLONE_NEWUSER). clone() of a new process can take
  * CLONE_NEWUSER, but glibc's clone wrapper calls fn(arg) in the child. We make fn libc's
  * setcontext and arg the head of a chain of libc calls built with makecontext:
- * prctl(PR_SET_PDEATHSIG) -> close_range(what is not inherited) ->
+ * prctl(PR_SET_PDEATHSIG) -> close_range(what is not inherited) -> [setns(each of setnsBefore) ->]
  * [read(waitFd) -> [setns(join.pidfd) ->] setresgid(0) -> setresuid(0) -> prctl(PR_SET_PDEATHSIG) ->]
  * execve(path, argv, envp) -> _exit(127), all but the last two as raw syscall(2)s.
  * Only libc runs in the child, on libc-malloc'd memory. The chain's _exit(127) runs only when
@@ -177,11 +185,13 @@ export function cloneExec(request: CloneExecRequest): ClonedProcess {
     const parentDeathSignal: ChainLink = { fn: sym.syscall, args: [BigInt(NR.prctl), BigInt(PR.SET_PDEATHSIG), BigInt(SIGNALS.SIGKILL), 0n, 0n, 0n] };
     const links: ChainLink[] = [parentDeathSignal];
     if (request.join && request.waitFd === undefined) throw new InvalidArgumentError('cloneExec: join needs waitFd (the joined ids are set after the wait)');
-    const keep = [...request.inheritFds, ...[request.waitFd, request.stdinFd, request.stdoutFd, request.stderrFd, request.join?.pidfd].filter((fd): fd is number => fd !== undefined)];
+    const keep = [...request.inheritFds, ...(request.setnsBefore ?? []).map((s) => s.fd),
+      ...[request.waitFd, request.stdinFd, request.stdoutFd, request.stderrFd, request.join?.pidfd].filter((fd): fd is number => fd !== undefined)];
     for (const [first, last] of descriptorGaps(keep)) links.push({ fn: sym.syscall, args: [BigInt(NR.close_range), BigInt(first), BigInt(last), 0n] });
     for (const [fd, to] of [[request.stdinFd, 0n], [request.stdoutFd, 1n], [request.stderrFd, 2n]] as const) {
       if (fd !== undefined && BigInt(fd) !== to) links.push({ fn: sym.syscall, args: [BigInt(NR.dup3), BigInt(fd), to, 0n] });
     }
+    for (const { fd, nstype } of request.setnsBefore ?? []) links.push({ fn: sym.syscall, args: [BigInt(NR.setns), BigInt(fd), BigInt(nstype)] });
     if (request.waitFd !== undefined) {
       const scratch = arena.alloc(8);
       links.push({ fn: sym.syscall, args: [BigInt(NR.read), BigInt(request.waitFd), scratch.address, 1n] });

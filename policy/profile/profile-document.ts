@@ -87,7 +87,7 @@ export function readProfileDocument(errs: ProfileErrorList, value: unknown, opts
   const cgroupsPath = doc.cgroupsPath === undefined ? undefined : readCgroupsPath(errs, doc.cgroupsPath, 'cgroupsPath');
   const sysctl = doc.sysctl === undefined ? undefined : readSysctl(errs, doc.sysctl, 'sysctl', namespaces, { hostname, domainname });
   const namespacePaths = doc.namespacePaths === undefined ? undefined
-    : readNamespacePaths(errs, doc.namespacePaths, 'namespacePaths', { namespaces, checkPaths: opts.checkPaths });
+    : readNamespacePaths(errs, doc.namespacePaths, 'namespacePaths', { namespaces, checkPaths: opts.checkPaths, hasTimeOffsets: doc.timeOffsets !== undefined });
   const hooks = doc.hooks === undefined ? undefined : readHooks(errs, doc.hooks, 'hooks');
   if (user !== undefined && process !== undefined && has('user')) checkIdsMapped(errs, user, process);
   if (errs.count !== before || name === undefined || readNamespacesResult === undefined || user === undefined

@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { launchContainer, LaunchError } from '../../core/container.js';
-import { profileOf, run, shell, HOLD, heldReady, assertNoLeftovers } from './container-run.js';
+import { profileOf, run, shell, HOLD, heldReady, assertNoLeftovers, SOURCE } from './container-run.js';
+import { parseProfile } from '../../policy/profile/load.js';
 import { buildTinyRootfs, tinyRootfsProblem } from '../fixtures/oci-configs/tiny-rootfs.js';
 
 test.afterEach.always(assertNoLeftovers);
@@ -124,15 +125,17 @@ test.serial('namespacePaths.net joins an existing network namespace: the same in
   }
 });
 
-test.serial('a namespace path that is no namespace, or one of another type, is refused before anything is created', async (t) => {
-  const ipc = fs.readlinkSync('/proc/self/ns/ipc');
-  const profile = profileOf({ namespaces: ['pid', 'net', 'mnt'], namespacePaths: { net: '/proc/self/ns/ipc' }, process: { args: ['/bin/true'] } });
-  const wrongType = await t.throwsAsync(launchContainer(profile, { stdio: 'pipe' }), { instanceOf: LaunchError });
+test.serial('a namespace path that is no namespace, or one of another type, is refused at load, and again at launch, before anything is created', async (t) => {
+  t.throws(() => profileOf({ namespaces: ['pid', 'net', 'mnt'], namespacePaths: { net: '/proc/self/ns/ipc' }, process: { args: ['/bin/true'] } }),
+    { message: /namespacePaths\.net: expected a net namespace file .*got \/proc\/self\/ns\/ipc, a namespace of type ipc/ });
+  // A profile loaded without the host check (as the harness loads generated ones) meets the launch's own NS_GET_NSTYPE check.
+  const unchecked = (paths: Record<string, string>) => parseProfile({ namespaces: ['pid', 'net', 'mnt'], namespacePaths: paths, process: { args: ['/bin/true'] } },
+    SOURCE, { checkPaths: false });
+  const wrongType = await t.throwsAsync(launchContainer(unchecked({ net: '/proc/self/ns/ipc' }), { stdio: 'pipe' }), { instanceOf: LaunchError });
   t.regex(wrongType.message, /namespacePaths\.net: \/proc\/self\/ns\/ipc is a namespace of another type, not net/);
-  t.truthy(ipc);
-  const notNs = profileOf({ namespaces: ['pid', 'net', 'mnt'], namespacePaths: { net: '/etc/passwd' }, process: { args: ['/bin/true'] } });
-  const plainFile = await t.throwsAsync(launchContainer(notNs, { stdio: 'pipe' }), { instanceOf: LaunchError });
+  const plainFile = await t.throwsAsync(launchContainer(unchecked({ net: '/etc/passwd' }), { stdio: 'pipe' }), { instanceOf: LaunchError });
   t.regex(plainFile.message, /namespacePaths\.net: \/etc\/passwd is not a namespace file/);
+  assertNoLeftovers(t);
 });
 
 test.serial('with a user namespace, net sysctls are written by the namespace\'s own root', async (t) => {

@@ -47,15 +47,54 @@ test('sysctl: only with its namespace, never a global one, never beside the fiel
   ]);
 });
 
-test('namespacePaths: net, ipc and uts of the profile\'s own namespaces, without a new user namespace', (t) => {
-  const profile = parseProfile({ namespaces: ['net', 'mnt'], namespacePaths: { net: '/run/netns/a' }, process: ARGS }, 'p.yaml', { checkPaths: false });
-  t.deepEqual(profile.namespacePaths, { net: '/run/netns/a' });
-  t.deepEqual(errorsOf({ namespaces: ['net', 'mnt'], namespacePaths: { ipc: '/run/x', mnt: '/proc/1/ns/mnt', net: 'relative' }, process: ARGS }), [
+test('namespacePaths: any type of the profile\'s own namespaces but user, without a new user namespace, nor beside timeOffsets', (t) => {
+  const profile = parseProfile({ namespaces: ['net', 'mnt'], namespacePaths: { net: '/run/netns/a', mnt: '/proc/1/ns/mnt' }, process: ARGS }, 'p.yaml', { checkPaths: false });
+  t.deepEqual(profile.namespacePaths, { net: '/run/netns/a', mnt: '/proc/1/ns/mnt' });
+  t.deepEqual(errorsOf({ namespaces: ['net', 'mnt', 'time'], namespacePaths: { ipc: '/run/x', time: '/proc/1/ns/time', net: 'relative' }, timeOffsets: { monotonic: 5 }, process: ARGS }), [
     'namespacePaths.ipc: expected "ipc" in namespaces, got a path for a namespace the profile does not ask for',
-    'namespacePaths.mnt: expected a path only for net, ipc, uts, got a mnt namespace to join (nsrig joins a namespace from stage 2, a Node '
-      + 'process with threads, where setns(2) into this type is refused or has no effect)',
+    'namespacePaths.time: expected either a time namespace to join or timeOffsets, not both, got both (the offsets of a joined time namespace are its creator\'s)',
     'namespacePaths.net: expected an absolute path without ".", ".." or empty parts and no trailing "/", got "relative"',
   ]);
+  t.deepEqual(errorsOf({ namespaces: ['user', 'net', 'mnt'], namespacePaths: { user: '/proc/1/ns/user', net: '/proc/1/ns/net' }, process: ARGS }), [
+    'namespacePaths.user: expected a path only for pid, net, ipc, uts, mnt, cgroup, time, got a user namespace to join (the namespaces nsrig creates at '
+      + 'clone would belong to the host\'s user namespace, not the joined one)',
+    'namespacePaths.net: expected no namespace to join beside a new user namespace, got a net namespace to join (the user namespace is created first, '
+      + 'at clone, and would hold no capability over a namespace the host owns)',
+  ]);
+});
+
+test('namespacePaths on the host: a missing file, a file not on nsfs and a namespace of another type are field-path errors', (t) => {
+  const load = (paths: Record<string, string>) => {
+    try {
+      parseProfile({ namespaces: ['net', 'ipc', 'mnt'], namespacePaths: paths, process: ARGS }, 'p.yaml');
+      return [];
+    } catch (e) {
+      return (e as ProfileErrors).errors.map((err) => `${err.fieldPath}: ${err.got}`);
+    }
+  };
+  t.deepEqual(load({ net: '/proc/self/ns/net', ipc: '/proc/self/ns/ipc' }), []);
+  t.deepEqual(load({ net: '/proc/self/ns/ipc', ipc: '/etc/passwd', mnt: '/nonexistent-namespace' }), [
+    'namespacePaths.net: /proc/self/ns/ipc, a namespace of type ipc',
+    'namespacePaths.ipc: /etc/passwd, which is not a namespace file',
+    'namespacePaths.mnt: /nonexistent-namespace, which does not exist',
+  ]);
+});
+
+test('linux.namespaces[].path of a config.json: its errors name the entry\'s own field, duplicate types are refused', (t) => {
+  const config = readRealConfig('podman') as { linux: { namespaces: { type: string; path?: string }[] } };
+  config.linux.namespaces = [{ type: 'pid' }, { type: 'network', path: '/proc/self/ns/uts' }, { type: 'mount' }, { type: 'uts', path: '/etc/hostname' }];
+  let errors: string[] = [];
+  try {
+    parseProfile(config, 'config.json');
+  } catch (e) {
+    errors = (e as ProfileErrors).errors.map((err) => `${err.fieldPath}: ${err.got}`);
+  }
+  t.deepEqual(errors.filter((e) => e.startsWith('linux.namespaces')), [
+    'linux.namespaces[1].path: /proc/self/ns/uts, a namespace of type uts',
+    'linux.namespaces[3].path: /etc/hostname, which is not a namespace file',
+  ]);
+  config.linux.namespaces = [{ type: 'pid' }, { type: 'network', path: '/proc/self/ns/net' }, { type: 'mount' }, { type: 'network' }];
+  t.true(errorsOf(config, 'config.json').some((e) => e.startsWith('linux.namespaces[3].type:')), errorsOf(config, 'config.json').join('\n'));
 });
 
 test('Podman\'s umask and Docker\'s oomScoreAdj and sysctls are read, under the config\'s own names', (t) => {
