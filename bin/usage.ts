@@ -48,7 +48,7 @@ could not be set up; 127 when the program cannot be found or run; 2 on a usage o
 
 Runs PROGRAM in the running container ID (see nsrig run --name), joined as its first process is:
 its namespaces and cgroups, capabilities within its bounding set, NoNewPrivileges, its seccomp
-filter, the launch's rlimits; only fds 0-2 (stdin /dev/null, stdout and stderr relayed). The
+filter, the launch's rlimits; only fds 0-2 (nsrig's own stdin given over; stdout, stderr relayed). The
 program has its own session: Ctrl-C, SIGTERM and SIGHUP are passed on to it, never to the container.
 
 Options:

@@ -20,7 +20,7 @@ import { NSRIG_TREE, openHostHandles } from './host-handles.js';
 import { resolveInRoot } from './path-in-root.js';
 import type { Stage2Report } from './stage2-run.js';
 import {
-  cloneExec, closeFd, makePipe, pidfdExited, signalPidfd, waitForExit, describeExit, type ExitInfo,
+  cloneExec, closeFd, duplicateCloseOnExec, makePipe, pidfdExited, signalPidfd, waitForExit, describeExit, type ExitInfo,
 } from './native/process.js';
 import { openNamespace, setns } from './native/system.js';
 import { parseReports, readAllFromFd, stderrTail, writeAllToFd, type Container } from './container.js';
@@ -39,6 +39,8 @@ export interface ExecProcess {
   cwd?: string;
   /** Default: the init's. */
   user?: { uid: number; gid: number; additionalGids?: number[] };
+  /** A descriptor of the caller's that the program gets as its stdin (nsrig exec passes its own). Default: /dev/null. */
+  stdin?: number;
 }
 
 /**
@@ -57,7 +59,7 @@ export class ExecError extends Error {
   }
 }
 
-/** A process joined to a container: stdin is /dev/null; it dies with the container. */
+/** A process joined to a container: stdin is ExecProcess.stdin or /dev/null; it dies with the container. */
 export interface JoinedProcess {
   pid: number;
   stdout: Readable;
@@ -169,7 +171,7 @@ export async function execInContainer(container: JoinableContainer, request: Exe
     assertHostNodeInside(initPid, [NSRIG_TREE, fs.realpathSync(path.join(NSRIG_TREE, 'node_modules'))]);
     const [controlRead, controlWrite] = pipe();
     const [reportRead, reportWrite] = pipe();
-    const stdinRead = fs.openSync('/dev/null', 'r');
+    const stdinRead = request.stdin === undefined ? fs.openSync('/dev/null', 'r') : duplicateCloseOnExec(request.stdin);
     opened.push(stdinRead);
     const [stdoutRead, stdoutWrite] = pipe();
     const [stderrRead, stderrWrite] = pipe();

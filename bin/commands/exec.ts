@@ -52,7 +52,7 @@ export async function exec(args: string[]): Promise<number> {
   const { container } = opened;
   // As runc exec: the launch's environment, with what --env names set over it.
   const request: ExecProcess = {
-    args: args.slice(dash + 1), cwd: values.cwd, user,
+    args: args.slice(dash + 1), cwd: values.cwd, user, stdin: 0,
     ...(values.env === undefined ? {} : { env: { ...container.launchedFrom!.profile.process.env, ...given } }),
   };
   let joined;

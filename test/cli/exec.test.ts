@@ -132,6 +132,8 @@ test.serial('nsrig exec joins the running container as its first process is, wit
     t.is(status.code, 7, printed(status));
     t.is(status.stdout, 'out\n');
     t.is(status.stderr, 'err\n');
+    const piped = await nsrig(['exec', 'joined', '--', '/bin/cat'], { env, input: 'through stdin\n' });
+    t.is(piped.stdout, 'through stdin\n', printed(piped));
     const signalled = await nsrig(['exec', 'joined', '--', '/bin/sh', '-c', 'kill -TERM $$'], { env });
     t.is(signalled.code, 128 + 15, printed(signalled));
     const missing = await nsrig(['exec', 'joined', '--', '/nonexistent'], { env });

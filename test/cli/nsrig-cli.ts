@@ -14,6 +14,8 @@ export interface CliRun {
 export interface CliOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Written to its stdin, which is then closed; without it, stdin is /dev/null. */
+  input?: string;
   /** Killed (SIGKILL) after this long; the test then sees the signal. Default 150 s (a loaded CI host is slow; ava stops a test at 3 min). */
   timeoutMs?: number;
   /** A command that runs nsrig, given its argv after these words (for example unshare(1) and its options). */
@@ -24,12 +26,13 @@ export function nsrig(args: string[], options: CliOptions = {}): Promise<CliRun>
   return new Promise((resolve, reject) => {
     const [command, ...prefix] = [...(options.through ?? []), process.execPath];
     const child = spawn(command!, [...prefix, NSRIG, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env, cwd: options.cwd, timeout: options.timeoutMs ?? 150_000, killSignal: 'SIGKILL',
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: options.env ?? process.env, cwd: options.cwd, timeout: options.timeoutMs ?? 150_000, killSignal: 'SIGKILL',
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    child.stdin?.end(options.input);
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
