@@ -1,8 +1,17 @@
 // How this host's cgroup hierarchies are mounted, read from /proc/self/mountinfo: v2 only, v1 only,
 // or hybrid (v1 controllers plus a cgroup2 mount, usually /sys/fs/cgroup/unified), and which
 // controllers the cgroup2 hierarchy holds. crun 1.8 refuses a hybrid host whose cgroup2 holds any.
+// Also the one reader of /proc/PID/cgroup, which says where a process is in each hierarchy.
 import fs from 'node:fs';
-import { parseMountinfo, type MountinfoEntry as MountEntry } from './mountinfo.js';
+import path from 'node:path';
+import { readMountinfo as readOwnMountinfo, type MountinfoEntry as MountEntry } from './mountinfo.js';
+
+/** One mounted v1 hierarchy: its controllers, or the name of a named hierarchy (name=systemd). */
+export interface V1Hierarchy {
+  mountPoint: string;
+  controllers: string[];
+  name: string | undefined;
+}
 
 export interface CgroupLayout {
   mode: 'v1' | 'v2' | 'hybrid' | 'unknown';
@@ -12,12 +21,14 @@ export interface CgroupLayout {
   unifiedControllers: string[];
   /** v1 controller → where its hierarchy is mounted. */
   v1Mounts: Map<string, string[]>;
+  /** Every mounted v1 hierarchy, named ones included, in mountinfo's order. */
+  v1Hierarchies: V1Hierarchy[];
 }
 
 export type MountinfoEntry = Pick<MountEntry, 'mountPoint' | 'fsType' | 'superOptions'>;
 
 export function readMountinfo(): MountinfoEntry[] {
-  return parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8'));
+  return readOwnMountinfo();
 }
 
 /** cgroup v1 superblock options that are not controllers. */
@@ -26,11 +37,12 @@ const V1_NON_CONTROLLER_OPTIONS = new Set(['rw', 'ro', 'noprefix', 'clone_childr
 export function readCgroupLayout(mounts: MountinfoEntry[] = readMountinfo()): CgroupLayout {
   const unified = mounts.find((m) => m.fsType === 'cgroup2');
   const v1Mounts = new Map<string, string[]>();
+  const v1Hierarchies: V1Hierarchy[] = [];
   for (const m of mounts.filter((e) => e.fsType === 'cgroup')) {
-    for (const option of m.superOptions) {
-      if (V1_NON_CONTROLLER_OPTIONS.has(option) || option.includes('=')) continue;
-      v1Mounts.set(option, [...(v1Mounts.get(option) ?? []), m.mountPoint]);
-    }
+    const controllers = m.superOptions.filter((o) => !V1_NON_CONTROLLER_OPTIONS.has(o) && !o.includes('='));
+    const name = m.superOptions.find((o) => o.startsWith('name='))?.slice('name='.length);
+    for (const controller of controllers) v1Mounts.set(controller, [...(v1Mounts.get(controller) ?? []), m.mountPoint]);
+    v1Hierarchies.push({ mountPoint: m.mountPoint, controllers, name });
   }
   let unifiedControllers: string[] = [];
   if (unified !== undefined) {
@@ -42,5 +54,95 @@ export function readCgroupLayout(mounts: MountinfoEntry[] = readMountinfo()): Cg
   }
   const hasV1 = mounts.some((m) => m.fsType === 'cgroup');
   const mode = unified?.mountPoint === '/sys/fs/cgroup' ? 'v2' : unified !== undefined && hasV1 ? 'hybrid' : hasV1 ? 'v1' : 'unknown';
-  return { mode, unifiedMount: unified?.mountPoint, unifiedControllers, v1Mounts };
+  return { mode, unifiedMount: unified?.mountPoint, unifiedControllers, v1Mounts, v1Hierarchies };
+}
+
+/**
+ * One line of /proc/PID/cgroup (cgroups(7)): "hierarchy-ID:controller-list:cgroup-path". The v2
+ * line is "0::PATH"; a v1 line lists its controllers, or "name=NAME" for a named hierarchy.
+ */
+export interface CgroupMembership {
+  hierarchyId: number;
+  /** v1 controllers of the hierarchy; none on the v2 line and on a named hierarchy's. */
+  controllers: string[];
+  /** A named v1 hierarchy's name (name=systemd → "systemd"). */
+  name: string | undefined;
+  /** The cgroup, relative to the hierarchy's root (or to the reader's cgroup namespace root). */
+  path: string;
+}
+
+/** Where a process is in every hierarchy, as /proc/PID/cgroup says. */
+export class ProcessCgroups {
+  constructor(readonly memberships: readonly CgroupMembership[]) {}
+
+  /** Its cgroup v2 path (the "0::" line), undefined when the kernel mounts no cgroup2 for it. */
+  get unified(): string | undefined {
+    return this.memberships.find(isUnifiedLine)?.path;
+  }
+
+  /** The v1 lines, named hierarchies included. */
+  get v1(): CgroupMembership[] {
+    return this.memberships.filter((m) => !isUnifiedLine(m));
+  }
+
+  /** Its path in the v1 hierarchy that holds this controller. */
+  ofController(controller: string): string | undefined {
+    return this.memberships.find((m) => m.controllers.includes(controller))?.path;
+  }
+
+  /** Its path in a mounted v1 hierarchy, matched by the hierarchy's controllers or name. */
+  ofHierarchy(h: Pick<V1Hierarchy, 'controllers' | 'name'>): string | undefined {
+    return this.memberships.find((m) => !isUnifiedLine(m) && m.name === h.name
+      && m.controllers.length === h.controllers.length && m.controllers.every((c) => h.controllers.includes(c)))?.path;
+  }
+}
+
+/** The v2 line: hierarchy 0 and an empty controller list, which a v1 hierarchy never has. */
+function isUnifiedLine(m: CgroupMembership): boolean {
+  return m.hierarchyId === 0 && m.controllers.length === 0 && m.name === undefined;
+}
+
+/** Malformed /proc/PID/cgroup text: never the kernel's, so a reader fed something else. */
+export class CgroupFileError extends Error {
+  constructor(readonly file: string, readonly line: string) {
+    super(`${file}: ${JSON.stringify(line)} is not "hierarchy-ID:controller-list:cgroup-path"`);
+    this.name = 'CgroupFileError';
+  }
+}
+
+export function parseProcCgroup(text: string, file = '/proc/PID/cgroup'): ProcessCgroups {
+  return new ProcessCgroups(text.split('\n').filter(Boolean).map((line) => {
+    // The path is everything after the second colon: a cgroup's name may hold colons itself.
+    const match = /^(\d+):([^:]*):(.*)$/.exec(line);
+    if (match === null) throw new CgroupFileError(file, line);
+    const list = match[2]!.split(',').filter(Boolean);
+    const name = list.find((c) => c.startsWith('name='))?.slice('name='.length);
+    return { hierarchyId: Number(match[1]), controllers: list.filter((c) => !c.startsWith('name=')), name, path: match[3]! };
+  }));
+}
+
+/** /proc/PID/cgroup read (ENOENT when the process is gone). */
+export function readProcessCgroups(pid: number | 'self' = 'self'): ProcessCgroups {
+  const file = `/proc/${pid}/cgroup`;
+  return parseProcCgroup(fs.readFileSync(file, 'utf8'), file);
+}
+
+/**
+ * The host directory of each of the process's cgroups that this view mounts: the cgroup2 one
+ * first, then one per mounted v1 hierarchy (named ones included).
+ */
+export function cgroupDirsOf(cgroups: ProcessCgroups, layout: CgroupLayout = readCgroupLayout()): { hierarchy: V1Hierarchy | 'unified'; dir: string; path: string }[] {
+  const unified = cgroups.unified;
+  const dirs: { hierarchy: V1Hierarchy | 'unified'; dir: string; path: string }[] = [];
+  if (unified !== undefined && layout.unifiedMount !== undefined) dirs.push({ hierarchy: 'unified', dir: path.join(layout.unifiedMount, unified), path: unified });
+  const seen = new Set<string>();
+  for (const h of layout.v1Hierarchies) {
+    const p = cgroups.ofHierarchy(h);
+    // A hierarchy mounted twice is one cgroup: its first mount names it.
+    const key = h.name !== undefined ? `name=${h.name}` : [...h.controllers].sort().join(',');
+    if (p === undefined || seen.has(key)) continue;
+    seen.add(key);
+    dirs.push({ hierarchy: h, dir: path.join(h.mountPoint, p), path: p });
+  }
+  return dirs;
 }

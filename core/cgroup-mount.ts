@@ -10,6 +10,7 @@ import type { PlannedMount } from './plan.js';
 import { MS, MOUNT_ATTR } from '../policy/kernel/mount-flags.js';
 import { mount, cloneMountTree, attachMountTree, setMountAttributes } from './native/mount.js';
 import { SyscallError } from './native/syscall-error.js';
+import { readCgroupLayout, readProcessCgroups, type CgroupLayout } from './cgroup-layout.js';
 
 const HOST_CGROUP_ROOT = '/sys/fs/cgroup';
 
@@ -21,38 +22,13 @@ interface Hierarchy {
   cgroupPath: string;
 }
 
-/** One mountinfo line's mount point, filesystem type and super options (mount points have no spaces here). */
-function cgroupMounts(): { mountPoint: string; fsType: string; superOptions: string[] }[] {
-  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').flatMap((line) => {
-    const [left, right] = line.split(' - ');
-    if (left === undefined || right === undefined) return [];
-    const [fsType, , superOptions] = right.split(' ');
-    const mountPoint = left.split(' ')[4]!;
-    return fsType === 'cgroup' || fsType === 'cgroup2' ? [{ mountPoint, fsType, superOptions: (superOptions ?? '').split(',') }] : [];
+function v1Hierarchies(layout: CgroupLayout): Hierarchy[] {
+  const own = readProcessCgroups();
+  return layout.v1Hierarchies.filter((h) => path.dirname(h.mountPoint) === HOST_CGROUP_ROOT).flatMap((h) => {
+    const cgroupPath = own.ofHierarchy(h);
+    const controllers = [...h.controllers, ...(h.name !== undefined ? [`name=${h.name}`] : [])].join(',');
+    return cgroupPath === undefined ? [] : [{ mountPoint: h.mountPoint, controllers, cgroupPath }];
   });
-}
-
-/** This process's cgroup per hierarchy: "cpu,cpuacct" → "/a/b", "" (cgroup2) → "/a". */
-function ownCgroups(): Map<string, string> {
-  const entries = fs.readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n').map((line) => {
-    const [, controllers, cgroup] = /^\d+:([^:]*):(.*)$/.exec(line) ?? [];
-    return [controllers ?? '', cgroup ?? '/'] as [string, string];
-  });
-  return new Map(entries);
-}
-
-function v1Hierarchies(): Hierarchy[] {
-  const own = ownCgroups();
-  return cgroupMounts().filter((m) => m.fsType === 'cgroup' && path.dirname(m.mountPoint) === HOST_CGROUP_ROOT).flatMap((m) => {
-    const controllers = m.superOptions.filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('release_agent') && o !== 'clone_children'
-      && o !== 'xattr' && o !== 'noprefix').join(',');
-    const cgroupPath = own.get(controllers);
-    return cgroupPath === undefined ? [] : [{ mountPoint: m.mountPoint, controllers, cgroupPath }];
-  });
-}
-
-function isUnified(): boolean {
-  return cgroupMounts().some((m) => m.mountPoint === HOST_CGROUP_ROOT && m.fsType === 'cgroup2');
 }
 
 /** A bind of a host directory, read-only or not as the mount's flags say, made before it is attached. */
@@ -66,17 +42,18 @@ function bindWithFlags(source: string, target: string, flags: number): void {
 
 export function mountCgroupFilesystem(target: string, planned: PlannedMount, inCgroupNamespace: boolean): void {
   const { flags, data } = planned;
-  if (planned.mount.type === 'cgroup2' || isUnified()) {
+  const layout = readCgroupLayout();
+  if (planned.mount.type === 'cgroup2' || layout.unifiedMount === HOST_CGROUP_ROOT) {
     try {
       mount('cgroup2', target, 'cgroup2', flags, data);
     } catch (e) {
       if (!(e instanceof SyscallError && (e.code === 'EPERM' || e.code === 'EBUSY'))) throw e;
-      bindWithFlags(path.join(HOST_CGROUP_ROOT, ownCgroups().get('') ?? '/'), target, flags);
+      bindWithFlags(path.join(HOST_CGROUP_ROOT, readProcessCgroups().unified ?? '/'), target, flags);
     }
     return;
   }
   mount('tmpfs', target, 'tmpfs', flags & ~MS.RDONLY, 'mode=755');
-  for (const h of v1Hierarchies()) {
+  for (const h of v1Hierarchies(layout)) {
     const dir = path.join(target, path.basename(h.mountPoint));
     fs.mkdirSync(dir);
     if (inCgroupNamespace) mount('cgroup', dir, 'cgroup', flags, h.controllers);

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Profile } from '../policy/profile/types.js';
-import { readCgroupLayout, type CgroupLayout } from './cgroup-layout.js';
+import { readCgroupLayout, readProcessCgroups, type CgroupLayout } from './cgroup-layout.js';
 import { CgroupBusyError, ContainerCgroup } from './cgroup.js';
 import { attachDeviceProgram } from './cgroup-device-program.js';
 import { O } from '../policy/kernel/process-control.js';
@@ -80,14 +80,10 @@ function removeDirs(dirs: readonly string[]): string[] {
   return left;
 }
 
-/** This process's own cgroup in a hierarchy, from /proc/self/cgroup (v2's line is "0::"). */
+/** This process's own cgroup in the v1 hierarchy of a controller, or in cgroup v2 (undefined). */
 function ownCgroup(controller: string | undefined): string {
-  const lines = fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n').filter(Boolean);
-  for (const line of lines) {
-    const [, list, cgroupPath] = line.split(/:(.*?):/) as [string, string, string];
-    if (controller === undefined ? list === '' && line.startsWith('0::') : list.split(',').includes(controller)) return cgroupPath;
-  }
-  return '/';
+  const own = readProcessCgroups();
+  return (controller === undefined ? own.unified : own.ofController(controller)) ?? '/';
 }
 
 export class ContainerCgroups {

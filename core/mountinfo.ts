@@ -1,5 +1,6 @@
 // /proc/PID/mountinfo lines as records (proc(5)). One parser for the engine, the probe and the
 // harness, so mount points are unescaped the same way wherever two views are compared.
+import fs from 'node:fs';
 
 export interface MountinfoEntry {
   id: number;
@@ -31,4 +32,9 @@ export function parseMountinfo(text: string): MountinfoEntry[] {
       superOptions: (r[2] ?? '').split(','),
     };
   });
+}
+
+/** A process's mounts as records: this process's unless a pid is given. */
+export function readMountinfo(pid: number | 'self' = 'self'): MountinfoEntry[] {
+  return parseMountinfo(fs.readFileSync(`/proc/${pid}/mountinfo`, 'utf8'));
 }

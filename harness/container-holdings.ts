@@ -3,7 +3,8 @@
 // that name it. Read again after delete, it is what the delete left behind.
 import fs from 'node:fs';
 import path from 'node:path';
-import { readCgroupLayout } from '../core/cgroup-layout.js';
+import { cgroupDirsOf, readCgroupLayout, readProcessCgroups, ProcessCgroups } from '../core/cgroup-layout.js';
+import { readMountinfo } from '../core/mountinfo.js';
 import { startTicksOf } from '../core/process-start.js';
 
 export interface ContainerHoldings {
@@ -15,20 +16,13 @@ export interface ContainerHoldings {
   mountsBefore: Set<string>;
 }
 
-/** One line of /proc/PID/cgroup: "ID:CONTROLLERS:PATH". */
-function cgroupPaths(pid: number | 'self'): Map<string, string> {
-  const paths = new Map<string, string>();
-  let text = '';
+/** Where a process is in each hierarchy; none once it is gone. */
+function cgroupsOf(pid: number | 'self'): ProcessCgroups {
   try {
-    text = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+    return readProcessCgroups(pid);
   } catch {
-    return paths;
+    return new ProcessCgroups([]);
   }
-  for (const line of text.split('\n').filter(Boolean)) {
-    const [, controllers, ...rest] = line.split(':');
-    paths.set(controllers ?? '', rest.join(':'));
-  }
-  return paths;
 }
 
 /**
@@ -38,14 +32,11 @@ function cgroupPaths(pid: number | 'self'): Map<string, string> {
  */
 function containerCgroupDirs(pid: number): string[] {
   const layout = readCgroupLayout();
-  const own = cgroupPaths('self');
-  const dirs: string[] = [];
-  for (const [controllers, cgroup] of cgroupPaths(pid)) {
-    if (cgroup === '/' || cgroup === own.get(controllers)) continue;
-    const mount = controllers === '' ? layout.unifiedMount : layout.v1Mounts.get(controllers.split(',')[0]!)?.[0];
-    if (mount !== undefined) dirs.push(path.join(mount, cgroup));
-  }
-  return [...new Set(dirs)];
+  const own = cgroupsOf('self');
+  const ownDirs = new Set(cgroupDirsOf(own, layout).map((d) => d.dir));
+  const dirs = cgroupDirsOf(cgroupsOf(pid), layout)
+    .filter((d) => d.path !== '/' && !ownDirs.has(d.dir) && (d.hierarchy === 'unified' || d.hierarchy.name === undefined));
+  return [...new Set(dirs.map((d) => d.dir))];
 }
 
 function pidsIn(dir: string): number[] {
@@ -56,13 +47,12 @@ function pidsIn(dir: string): number[] {
   }
 }
 
+/** Each host mount that names the id (in its root, mount point, source or options) or lies in the bundle, as "ID MOUNTPOINT". */
 function namingMounts(id: string, bundle: string | undefined): string[] {
-  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((line) => {
-    const fields = line.split(' ');
-    const [root, mountPoint] = [fields[3] ?? '', fields[4] ?? ''];
-    const inBundle = bundle !== undefined && [root, mountPoint].some((p) => p === bundle || p.startsWith(`${bundle}/`));
-    return line.includes(id) || inBundle;
-  });
+  return readMountinfo().filter((m) => {
+    const inBundle = bundle !== undefined && [m.root, m.mountPoint].some((p) => p === bundle || p.startsWith(`${bundle}/`));
+    return inBundle || [m.root, m.mountPoint, m.source, ...m.options, ...m.superOptions].some((field) => field.includes(id));
+  }).map((m) => `${m.id} ${m.mountPoint}`);
 }
 
 /** Read while the container's init runs (hostPid) and before it is deleted. */
@@ -106,7 +96,7 @@ export function remainsOf(holdings: ContainerHoldings, id: string, bundle: strin
   return {
     cgroups: holdings.cgroupDirs.filter((dir) => fs.existsSync(dir)),
     processes: holdings.processes.filter((p) => runs(p.pid, p.startTicks)).map((p) => p.pid),
-    mounts: namingMounts(id, bundle).filter((line) => !holdings.mountsBefore.has(line)).map((line) => line.split(' ')[4] ?? line),
+    mounts: namingMounts(id, bundle).filter((mount) => !holdings.mountsBefore.has(mount)).map((mount) => mount.slice(mount.indexOf(' ') + 1)),
   };
 }
 

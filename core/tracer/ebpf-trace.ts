@@ -9,7 +9,7 @@ import { AUDIT_ARCH_X86_64 } from '../../policy/kernel/syscall-table.js';
 import type { RefusalRules } from '../../policy/seccomp/violating-calls.js';
 import { BpfMap, attachRawTracepoint, loadProgram, type MapSpec } from '../native/bpf.js';
 import { closeFd } from '../native/process.js';
-import { readCgroupLayout } from '../cgroup-layout.js';
+import { readCgroupLayout, readProcessCgroups } from '../cgroup-layout.js';
 import { taskTgidOffset } from './btf.js';
 import {
   COUNT_KEY_SIZE, COUNT_VALUE, PHASE, PROC_VALUE, SAMPLE_ARG_OFFSETS, SAMPLE_VALUE, SAMPLED_NUMBERS, SAMPLES_PER_CALL, STATE,
@@ -57,10 +57,10 @@ export interface EbpfSummary {
 
 /** The cgroup v2 id of a process: the inode of its directory under the cgroup2 mount. */
 export function cgroupIdOf(pid: number): bigint {
-  const line = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.startsWith('0::'));
+  const unified = readProcessCgroups(pid).unified;
   const mount = readCgroupLayout().unifiedMount;
-  if (line === undefined || mount === undefined) throw new UnsupportedHostError(`process ${pid} has no cgroup v2 (no "0::" line in /proc/${pid}/cgroup or no cgroup2 mount)`);
-  return fs.statSync(path.join(mount, line.slice(3)), { bigint: true }).ino;
+  if (unified === undefined || mount === undefined) throw new UnsupportedHostError(`process ${pid} has no cgroup v2 (no "0::" line in /proc/${pid}/cgroup or no cgroup2 mount)`);
+  return fs.statSync(path.join(mount, unified), { bigint: true }).ino;
 }
 
 const u32 = (n: number): Buffer => {

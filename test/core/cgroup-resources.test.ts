@@ -10,7 +10,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { launchContainer, LaunchError, type Container } from '../../core/container.js';
-import { readCgroupLayout } from '../../core/cgroup-layout.js';
+import { readCgroupLayout, readProcessCgroups } from '../../core/cgroup-layout.js';
 import { sweepDeadOwnersCgroups, STAGE2_MIN_TASKS } from '../../core/cgroup-resources.js';
 import { profileOf, run, shell, HOLD, heldReady, assertNoLeftovers } from './container-run.js';
 
@@ -22,8 +22,7 @@ const NAMESPACES = ['pid', 'mnt', 'uts', 'ipc', 'net'];
 
 /** The container's directory in a hierarchy, read from the host through the container's first process. */
 function cgroupDir(c: Container, controller: string): string {
-  const line = fs.readFileSync(`/proc/${c.pid}/cgroup`, 'utf8').split('\n').find((l) => l.split(':')[1]!.split(',').includes(controller));
-  return path.join(layout.v1Mounts.get(controller)![0]!, line!.split(':')[2]!);
+  return path.join(layout.v1Mounts.get(controller)![0]!, readProcessCgroups(c.pid).ofController(controller)!);
 }
 
 const readFile = (dir: string, file: string) => fs.readFileSync(path.join(dir, file), 'utf8').trim();
@@ -214,10 +213,6 @@ setInterval(() => {}, 1000);`;
   t.deepEqual(dirs.filter((d) => fs.existsSync(d)), []);
 });
 
-function ownCgroup(controller: string): string {
-  return fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.split(':')[1]!.split(',').includes(controller))!.split(':')[2]!;
-}
-
 v1Test(['pids', 'memory'])('cgroupsPath: absolute below each hierarchy\'s root, relative below our own cgroup; all of it removed at teardown', async (t) => {
   const top = `nsrig-test-${process.pid}`;
   const absolute = await run({ namespaces: NAMESPACES, cgroupsPath: `/${top}/abs`, resources: { pids: { limit: 32 } }, process: { args: ['/bin/true'] } }, {
@@ -231,7 +226,7 @@ v1Test(['pids', 'memory'])('cgroupsPath: absolute below each hierarchy\'s root, 
   const relative = await run({ namespaces: NAMESPACES, cgroupsPath: `${top}-rel`, resources: { memory: { limit: 64 << 20 } }, process: { args: ['/bin/true'] } }, {
     args: shell(HOLD), ready: heldReady, outside: (c) => cgroupDir(c, 'memory'),
   });
-  t.is(relative.outside, path.join(layout.v1Mounts.get('memory')![0]!, ownCgroup('memory'), `${top}-rel`));
+  t.is(relative.outside, path.join(layout.v1Mounts.get('memory')![0]!, readProcessCgroups().ofController('memory')!, `${top}-rel`));
   t.false(fs.existsSync(relative.outside));
 });
 

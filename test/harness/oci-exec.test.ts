@@ -23,6 +23,7 @@ import { HostFixtures } from '../../harness/host-facts.js';
 import type { Observations, ProbeRequest } from '../../harness/probe/protocol.js';
 import { readCgroupLayout } from '../../harness/targets/oci/cgroup-layout.js';
 import { OciTestHost } from './oci-test-host.js';
+import { readProcessCgroups } from '../../core/cgroup-layout.js';
 
 const host = OciTestHost.create('oci-exec-test', { crun: true });
 const privateTmp = host.tmpdir;
@@ -149,13 +150,9 @@ const ESCAPING_VERSIONS: Record<string, string[]> = { crun: ['1.8.1'] };
  */
 const SIBLING_ESCAPING_VERSIONS: Record<string, string[]> = { runc: ['1.1.5+ds1', '1.1.5'], crun: ['1.8.1'] };
 
-/** Each cgroup path of /proc/PID/cgroup, by hierarchy id and controllers. */
+/** Each cgroup path of /proc/PID/cgroup, by hierarchy ("ID:controllers"). */
 function hostCgroups(pid: number): Map<string, string> {
-  const lines = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').filter(Boolean);
-  return new Map(lines.map((l) => {
-    const [id, controllers] = l.split(':');
-    return [`${id}:${controllers}`, l.split(':').slice(2).join(':')] as [string, string];
-  }));
+  return new Map(readProcessCgroups(pid).memberships.map((m) => [`${m.hierarchyId}:${m.name !== undefined ? `name=${m.name}` : m.controllers.join(',')}`, m.path]));
 }
 
 const below = (p: string, root: string) => p === root || p.startsWith(root === '/' ? '/' : `${root}/`);
@@ -223,7 +220,7 @@ for (const runtime of RUNTIMES) {
     let outside: string | undefined;
     try {
       await withHoldingContainer(runtime, async (session) => {
-        const own = [...hostCgroups(session.hostPid!)].find(([hierarchy]) => hierarchy.split(':')[1]!.split(',').includes('pids'))![1];
+        const own = readProcessCgroups(session.hostPid!).ofController('pids')!;
         sibling = path.join(pidsMount!, `${own}x`);
         fs.mkdirSync(sibling);
         let joined;
@@ -234,7 +231,7 @@ for (const runtime of RUNTIMES) {
           return;
         }
         await new Promise((resolve) => joined.stdout.once('data', resolve));
-        const p = [...hostCgroups(joined.hostPid!)].find(([hierarchy]) => hierarchy.split(':')[1]!.split(',').includes('pids'))![1];
+        const p = readProcessCgroups(joined.hostPid!).ofController('pids')!;
         if (!below(p, own)) outside = `pids ${p} (container: ${own})`;
       });
     } finally {
