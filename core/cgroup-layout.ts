@@ -127,6 +127,39 @@ export function readProcessCgroups(pid: number | 'self' = 'self'): ProcessCgroup
   return parseProcCgroup(fs.readFileSync(file, 'utf8'), file);
 }
 
+/** One key per v1 hierarchy, whichever of its mounts names it: "name=systemd", or its controllers sorted. */
+export function hierarchyKey(h: Pick<V1Hierarchy, 'controllers' | 'name'>): string {
+  return h.name !== undefined ? `name=${h.name}` : [...h.controllers].sort().join(',');
+}
+
+/** Each mounted v1 hierarchy once (a hierarchy mounted twice is one set of cgroups), at its first mount. */
+export function distinctV1Hierarchies(layout: Pick<CgroupLayout, 'v1Hierarchies'>): V1Hierarchy[] {
+  const seen = new Set<string>();
+  return layout.v1Hierarchies.filter((h) => {
+    const key = hierarchyKey(h);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
+ * Where crun's host preparation (harness/targets/oci/crun-host-preparation.ts) records the v1
+ * hierarchies it mounts for a while: cgroup2's controllers, moved to v1 for crun 1.8 on a hybrid
+ * host and moved back once no cgroup is left in them.
+ */
+export const PREPARED_HIERARCHIES_RECORD = '/run/nsrig-crun-host-preparation/record.json';
+
+/** Mount points of the v1 hierarchies mounted only for a while (see PREPARED_HIERARCHIES_RECORD). */
+export function temporaryV1MountPoints(): Set<string> {
+  try {
+    const record = JSON.parse(fs.readFileSync(PREPARED_HIERARCHIES_RECORD, 'utf8')) as { mounts?: { mountPoint?: unknown }[] };
+    return new Set((record.mounts ?? []).map((m) => m.mountPoint).filter((p): p is string => typeof p === 'string'));
+  } catch {
+    return new Set();
+  }
+}
+
 /**
  * The host directory of each of the process's cgroups that this view mounts: the cgroup2 one
  * first, then one per mounted v1 hierarchy (named ones included).
@@ -135,14 +168,9 @@ export function cgroupDirsOf(cgroups: ProcessCgroups, layout: CgroupLayout = rea
   const unified = cgroups.unified;
   const dirs: { hierarchy: V1Hierarchy | 'unified'; dir: string; path: string }[] = [];
   if (unified !== undefined && layout.unifiedMount !== undefined) dirs.push({ hierarchy: 'unified', dir: path.join(layout.unifiedMount, unified), path: unified });
-  const seen = new Set<string>();
-  for (const h of layout.v1Hierarchies) {
+  for (const h of distinctV1Hierarchies(layout)) {
     const p = cgroups.ofHierarchy(h);
-    // A hierarchy mounted twice is one cgroup: its first mount names it.
-    const key = h.name !== undefined ? `name=${h.name}` : [...h.controllers].sort().join(',');
-    if (p === undefined || seen.has(key)) continue;
-    seen.add(key);
-    dirs.push({ hierarchy: h, dir: path.join(h.mountPoint, p), path: p });
+    if (p !== undefined) dirs.push({ hierarchy: h, dir: path.join(h.mountPoint, p), path: p });
   }
   return dirs;
 }

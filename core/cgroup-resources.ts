@@ -6,7 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Profile } from '../policy/profile/types.js';
-import { readCgroupLayout, readProcessCgroups, type CgroupLayout } from './cgroup-layout.js';
+import {
+  distinctV1Hierarchies, hierarchyKey, readCgroupLayout, readProcessCgroups, temporaryV1MountPoints, type CgroupLayout, type V1Hierarchy,
+} from './cgroup-layout.js';
 import { CgroupBusyError, ContainerCgroup } from './cgroup.js';
 import { attachDeviceProgram } from './cgroup-device-program.js';
 import { O } from '../policy/kernel/process-control.js';
@@ -80,17 +82,10 @@ function removeDirs(dirs: readonly string[]): string[] {
   return left;
 }
 
-/** This process's own cgroup in the v1 hierarchy of a controller, or in cgroup v2 (undefined). */
-function ownCgroup(controller: string | undefined): string {
-  const own = readProcessCgroups();
-  return (controller === undefined ? own.unified : own.ofController(controller)) ?? '/';
-}
-
 export class ContainerCgroups {
   private readonly made: string[] = [];
   private readonly v1Dirs = new Map<string, string>();
   private lowered: { write: CgroupWrite; value: string } | undefined;
-  private readonly v1ByMount = new Map<string, string>();
   private cgroup2: ContainerCgroup | undefined;
   warnings: string[] = [];
 
@@ -158,8 +153,17 @@ export class ContainerCgroups {
     }
     const v2Controllers = [...new Set(writes.filter((w) => w.version === 2).map((w) => V2_NAME[w.controller] ?? w.controller))];
     if (v2Controllers.length > 0) this.enableV2Controllers(v2Controllers, layout, prefix);
-    for (const controller of new Set(writes.filter((w) => w.version === 1).map((w) => w.controller))) {
-      this.makeV1Dir(controller, layout.v1Mounts.get(controller)![0]!, profile, prefix);
+    // Every v1 hierarchy, not only those the limits need: a hierarchy the container is not placed
+    // in would leave it in nsrig's own cgroup there, which its cgroup mount and cgroup namespace
+    // would then show (the host's root cgroup, often), and cgroupsPath would name a place in some
+    // hierarchies only. runc and crun place it in each one too. A hierarchy crun's host
+    // preparation mounts for a while is joined only when a limit needs it: the preparation's undo
+    // waits for its last cgroup to go, and any other container there would hold it up.
+    const needed = new Set(writes.filter((w) => w.version === 1).map((w) => w.controller as string));
+    const temporary = temporaryV1MountPoints();
+    for (const hierarchy of distinctV1Hierarchies(layout)) {
+      if (temporary.has(hierarchy.mountPoint) && !hierarchy.controllers.some((c) => needed.has(c))) continue;
+      this.makeV1Dir(hierarchy, profile, prefix);
     }
     for (const write of writes) this.apply(write);
   }
@@ -218,10 +222,15 @@ export class ContainerCgroups {
     }
   }
 
-  /** Where the container's cgroup goes in one hierarchy, as runc's cgroupfs driver places it. */
-  private leafIn(mount: string, own: string, profile: Profile): string {
+  /**
+   * Where the container's cgroup goes in one hierarchy, as runc's cgroupfs driver places it. The
+   * default is nsrig/<id> below `defaultBase`: the hierarchy's root on cgroup v2 (a cgroup with
+   * processes cannot enable controllers for its children), and on v1 nsrig's own cgroup, so a
+   * container stays within whatever limits nsrig itself was started under, as runc's does.
+   */
+  private leafIn(mount: string, own: string, profile: Profile, defaultBase = '/'): string {
     const p = profile.cgroupsPath;
-    if (p === undefined) return path.join(mount, 'nsrig', this.id);
+    if (p === undefined) return path.join(mount, defaultBase, 'nsrig', this.id);
     return p.startsWith('/') ? path.join(mount, p) : path.join(mount, own, p);
   }
 
@@ -233,7 +242,7 @@ export class ContainerCgroups {
     }
     // runc's fs2 driver puts a relative path beside its own cgroup, not below it: a cgroup with
     // processes in it cannot have controllers enabled for children.
-    const leaf = this.leafIn(layout.unifiedMount, path.dirname(ownCgroup(undefined)), profile);
+    const leaf = this.leafIn(layout.unifiedMount, path.dirname(readProcessCgroups().unified ?? '/'), profile);
     this.makeDirs(layout.unifiedMount, leaf, `${prefix}cgroupsPath`, true);
     this.cgroup2 = ContainerCgroup.adopt(leaf);
   }
@@ -264,20 +273,16 @@ export class ContainerCgroups {
     }
   }
 
-  private makeV1Dir(controller: CgroupController, mount: string, profile: Profile, prefix: string): void {
-    // Controllers mounted together ("cpu,cpuacct") share one directory.
-    const shared = this.v1ByMount.get(mount);
-    if (shared !== undefined) {
-      this.v1Dirs.set(controller, shared);
-      return;
-    }
-    const leaf = this.leafIn(mount, ownCgroup(controller), profile);
+  private makeV1Dir(hierarchy: V1Hierarchy, profile: Profile, prefix: string): void {
+    const own = readProcessCgroups().ofHierarchy(hierarchy) ?? '/';
+    const leaf = this.leafIn(hierarchy.mountPoint, own, profile, own);
     // A new v1 cpuset cgroup starts with no CPUs and no memory nodes, and no task may join it so.
-    const fillCpuset = controller === 'cpuset' ? copyParentCpuset : undefined;
+    const fillCpuset = hierarchy.controllers.includes('cpuset') ? copyParentCpuset : undefined;
     const chosen = profile.cgroupsPath !== undefined;
-    this.makeDirs(mount, leaf, chosen ? `${prefix}cgroupsPath` : `${prefix}resources`, chosen, fillCpuset);
-    this.v1Dirs.set(controller, leaf);
-    this.v1ByMount.set(mount, leaf);
+    this.makeDirs(hierarchy.mountPoint, leaf, chosen ? `${prefix}cgroupsPath` : `${prefix}resources`, chosen, fillCpuset);
+    // Controllers mounted together ("cpu,cpuacct") share one directory.
+    for (const controller of hierarchy.controllers) this.v1Dirs.set(controller, leaf);
+    this.v1Dirs.set(hierarchyKey(hierarchy), leaf);
   }
 
   /**

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { liveContainers } from '../core/live-containers.js';
-import { readCgroupLayout } from '../core/cgroup-layout.js';
+import { distinctV1Hierarchies, readCgroupLayout, readProcessCgroups } from '../core/cgroup-layout.js';
 
 /** Where the engine puts container cgroups: nsrig/ under the cgroup2 mount (hybrid hosts have it at unified/). */
 export const CGROUP_PARENT = path.join(cgroup2Mount(), 'nsrig');
@@ -58,9 +58,10 @@ export function processesInOurCgroups(prefix = OUR_PREFIX): number[] {
   return numericEntries('/proc').filter((pid) => read(`/proc/${pid}/cgroup`).includes(`/nsrig/${prefix}`) && processRuns(pid));
 }
 
-/** Our containers' directories under nsrig/ in the cgroup2 tree and in every v1 hierarchy. */
+/** Our containers' directories under nsrig/ in the cgroup2 tree and in every v1 hierarchy (there below our own cgroup). */
 export function ourCgroupDirs(prefix = OUR_PREFIX): string[] {
-  const parents = [CGROUP_PARENT, ...[...readCgroupLayout().v1Mounts.values()].map((mounts) => path.join(mounts[0]!, 'nsrig'))];
+  const own = readProcessCgroups();
+  const parents = [CGROUP_PARENT, ...distinctV1Hierarchies(readCgroupLayout()).map((h) => path.join(h.mountPoint, own.ofHierarchy(h) ?? '/', 'nsrig'))];
   return [...new Set(parents)].flatMap((parent) => {
     try {
       return fs.readdirSync(parent).filter((n) => n.startsWith(prefix)).map((n) => path.join(parent, n));

@@ -105,10 +105,12 @@ function listLine(e: { type: string; major: number; minor: number; access: numbe
 (v2 ? test.serial : test.serial.skip)('the engine\'s cgroups on a layout whose devices controller is not v1: the allow-list goes to the cgroup2 directory as a program', async (t) => {
   // This host's devices controller is on v1, so the engine would use it; the same layout without it is what a pure v2 host gives.
   const v1Mounts = new Map([...layout.v1Mounts].filter(([c]) => c !== 'devices'));
+  const v1Hierarchies = layout.v1Hierarchies.filter((h) => !h.controllers.includes('devices'));
   const profile = parseProfile({ namespaces: ['pid', 'mnt'], resources: { devices: [{ allow: false, access: 'rwm' }] }, process: { args: ['/bin/true'] } }, 'p.yaml');
-  const groups = ContainerCgroups.create(`nsrig-${process.pid}-devtest`, profile, { ...layout, v1Mounts });
+  const groups = ContainerCgroups.create(`nsrig-${process.pid}-devtest`, profile, { ...layout, v1Mounts, v1Hierarchies });
   try {
-    t.deepEqual(groups.directories, [path.join(v2!, 'nsrig', `nsrig-${process.pid}-devtest`)]);
+    t.is(groups.directories[0], path.join(v2!, 'nsrig', `nsrig-${process.pid}-devtest`));
+    t.false(groups.directories.some((d) => layout.v1Mounts.get('devices')?.some((m) => d.startsWith(`${m}/`))), 'no v1 devices cgroup');
     t.deepEqual(opensIn(groups.directories[0]!, [['/dev/null', 'rw'], ['/dev/kmsg', 'r']]), [0, 1]);
   } finally {
     await groups.remove();

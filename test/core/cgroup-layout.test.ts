@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { CgroupFileError, cgroupDirsOf, parseProcCgroup, readCgroupLayout, readProcessCgroups } from '../../core/cgroup-layout.js';
+import { CgroupFileError, cgroupDirsOf, distinctV1Hierarchies, parseProcCgroup, readCgroupLayout, readProcessCgroups } from '../../core/cgroup-layout.js';
 
 const layout = readCgroupLayout();
 
@@ -16,7 +16,7 @@ test('each mounted hierarchy has its line in /proc/self/cgroup, and the director
   const own = readProcessCgroups();
   const dirs = cgroupDirsOf(own, layout);
   const expected = (layout.unifiedMount !== undefined ? 1 : 0)
-    + new Set(layout.v1Hierarchies.map((h) => (h.name !== undefined ? `name=${h.name}` : [...h.controllers].sort().join(',')))).size;
+    + distinctV1Hierarchies(layout).length;
   t.is(dirs.length, expected, `this host's hierarchies: ${JSON.stringify(layout.v1Hierarchies)}, cgroup2 at ${layout.unifiedMount}`);
   for (const d of dirs) t.true(procsOf(d.dir).includes(process.pid), `${d.dir} holds ${process.pid}`);
   if (layout.unifiedMount !== undefined) t.is(dirs[0]!.hierarchy, 'unified');

@@ -14,6 +14,7 @@ import { mount, unmountDetached } from '../../../core/host-kernel.js';
 import { startTicksOf } from '../../../core/process-start.js';
 import { MS } from '../../../policy/kernel/mount-flags.js';
 import { readCgroupLayout, type CgroupLayout } from './cgroup-layout.js';
+import { PREPARED_HIERARCHIES_RECORD } from '../../../core/cgroup-layout.js';
 
 /** What prepareHostForCrun did; give it back to undoHostPreparation. */
 export interface HostPreparation {
@@ -33,7 +34,8 @@ export class HostPreparationError extends Error {
 
 const STATE_DIR = '/run/nsrig-crun-host-preparation';
 const LEASES = path.join(STATE_DIR, 'leases');
-const RECORD = path.join(STATE_DIR, 'record.json');
+/** The engine reads it too, to keep its containers out of these hierarchies (core/cgroup-layout.ts). */
+const RECORD = PREPARED_HIERARCHIES_RECORD;
 const LOCK = path.join(STATE_DIR, 'lock');
 /**
  * crun 1.8 joins a v1 controller's name to /sys/fs/cgroup and looks nowhere else, so the hierarchy
