@@ -85,6 +85,8 @@ function removeDirs(dirs: readonly string[]): string[] {
 export class ContainerCgroups {
   private readonly made: string[] = [];
   private readonly v1Dirs = new Map<string, string>();
+  /** The nsrig/ parents of default placements: shared, and removed by whoever leaves one empty. */
+  private readonly defaultParents = new Set<string>();
   private lowered: { write: CgroupWrite; value: string } | undefined;
   private cgroup2: ContainerCgroup | undefined;
   warnings: string[] = [];
@@ -192,9 +194,21 @@ export class ContainerCgroups {
   /**
    * Makes each missing directory down to `leaf`, the leaf itself new. A parent made on the way is
    * recorded only when the profile chose the path: the default parent (nsrig/) is shared by every
-   * nsrig process and stays, as cgroup.ts's does.
+   * nsrig process, and the last container to leave it removes it (removeEmptyDefaultParents).
    */
   private makeDirs(root: string, leaf: string, field: string, recordParents: boolean, onMade?: (dir: string) => void): void {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.makeDirsOnce(root, leaf, field, recordParents, onMade);
+        return;
+      } catch (e) {
+        // A shared parent removed by another nsrig process between our mkdirs (removeEmptyDefaultParents): again.
+        if (!(e instanceof ParentVanished) || attempt === 5) throw e instanceof ParentVanished ? e.error : e;
+      }
+    }
+  }
+
+  private makeDirsOnce(root: string, leaf: string, field: string, recordParents: boolean, onMade?: (dir: string) => void): void {
     const parts = path.relative(root, leaf).split('/');
     let dir = root;
     for (const [i, part] of parts.entries()) {
@@ -216,9 +230,16 @@ export class ContainerCgroups {
         if (code === 'EEXIST') {
           throw new CgroupSetupError(field, `the cgroup ${dir} already exists; nsrig makes a new cgroup per container and never joins one`);
         }
-        throw new CgroupSetupError(field, `cannot make the cgroup ${dir}: ${(e as Error).message}`);
+        const error = new CgroupSetupError(field, `cannot make the cgroup ${dir}: ${(e as Error).message}`);
+        if (code === 'ENOENT' && i > 0) throw new ParentVanished(error);
+        throw error;
       }
-      onMade?.(dir);
+      try {
+        onMade?.(dir);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !isLeaf) throw new ParentVanished(new CgroupSetupError(field, `${dir} went away while it was filled: ${(e as Error).message}`));
+        throw e;
+      }
     }
   }
 
@@ -238,6 +259,7 @@ export class ContainerCgroups {
     if (layout.unifiedMount === undefined) return;
     if (profile.cgroupsPath === undefined) {
       this.cgroup2 = ContainerCgroup.create(this.id);
+      if (this.cgroup2 !== undefined) this.defaultParents.add(path.dirname(this.cgroup2.dir));
       return;
     }
     // runc's fs2 driver puts a relative path beside its own cgroup, not below it: a cgroup with
@@ -279,6 +301,7 @@ export class ContainerCgroups {
     // A new v1 cpuset cgroup starts with no CPUs and no memory nodes, and no task may join it so.
     const fillCpuset = hierarchy.controllers.includes('cpuset') ? copyParentCpuset : undefined;
     const chosen = profile.cgroupsPath !== undefined;
+    if (!chosen) this.defaultParents.add(path.dirname(leaf));
     this.makeDirs(hierarchy.mountPoint, leaf, chosen ? `${prefix}cgroupsPath` : `${prefix}resources`, chosen, fillCpuset);
     // Controllers mounted together ("cpu,cpuacct") share one directory.
     for (const controller of hierarchy.controllers) this.v1Dirs.set(controller, leaf);
@@ -336,10 +359,28 @@ export class ContainerCgroups {
   async remove(): Promise<void> {
     await this.cgroup2?.remove();
     for (let i = 0; i < 200; i++) {
-      if (this.removeNow().length === 0) return;
+      if (this.removeNow().length === 0) {
+        this.removeEmptyDefaultParents();
+        return;
+      }
       await new Promise((r) => setTimeout(r, 5));
     }
     throw new CgroupBusyError(this.removeNow());
+  }
+
+  /**
+   * The host had no nsrig/ before nsrig ran, so the last container to leave one removes it. rmdir
+   * refuses one that holds another container's cgroup; a launch that loses its parent to this
+   * between two mkdirs makes it again (makeDirs, and Node's recursive mkdir for cgroup.ts).
+   */
+  private removeEmptyDefaultParents(): void {
+    for (const dir of this.defaultParents) {
+      try {
+        fs.rmdirSync(dir);
+      } catch {
+        // in use by another container (EBUSY, ENOTEMPTY), or gone already
+      }
+    }
   }
 
   /** One pass: what is left stays recorded for the next sweep. */
@@ -349,6 +390,13 @@ export class ContainerCgroups {
     for (const dir of ownV2) removeDirs([dir]);
     if (left.length === 0) fs.rmSync(this.record, { force: true });
     return left;
+  }
+}
+
+/** mkdir found no parent though the parent was there a moment before. */
+class ParentVanished extends Error {
+  constructor(readonly error: CgroupSetupError) {
+    super(error.message);
   }
 }
 

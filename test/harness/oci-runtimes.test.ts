@@ -40,8 +40,10 @@ test.after.always(() => fs.rmSync(privateTmp, { recursive: true, force: true }))
 let preparation: HostPreparation | undefined;
 let layoutBefore: CgroupLayout;
 let crunPreflightBefore: string[];
+let cgroupEntriesBefore: string[];
 test.before(async () => {
   layoutBefore = readCgroupLayout();
+  cgroupEntriesBefore = fs.readdirSync('/sys/fs/cgroup');
   crunPreflightBefore = await new OciTarget('crun').preflight();
   preparation = prepareHostForCrun();
 });
@@ -401,6 +403,8 @@ test.serial('undoing the crun preparation gives the host its cgroup layout back'
   t.deepEqual(after.unifiedControllers, layoutBefore.unifiedControllers);
   t.deepEqual([...after.v1Mounts], [...layoutBefore.v1Mounts]);
   if (crunHostProblem(layoutBefore) !== undefined) t.true(undone.length > 0, 'this file was the only holder, so it unmounted');
+  // Nor is any directory left on /sys/fs/cgroup that was not there (an emptied, unmounted hugetlb/ was).
+  t.deepEqual(fs.readdirSync('/sys/fs/cgroup').filter((e) => !cgroupEntriesBefore.includes(e)), []);
   t.false(fs.existsSync('/run/nsrig-crun-host-preparation'));
 });
 
@@ -411,7 +415,6 @@ const STRAYS = 'crun preparation: a plain /sys/fs/cgroup/NAME holding what crun 
   UNIFIED_CONTROLLERS.length > 0 ? STRAYS : `${STRAYS} (skipped: cgroup2 holds no controller to prepare, or another process holds the preparation)`, (t) => {
     const controller = UNIFIED_CONTROLLERS[0]!;
     const dir = path.join('/sys/fs/cgroup', controller);
-    const made = !fs.existsSync(dir);
     const stray = path.join(dir, `nsrig-oci-${process.pid}-stray`);
     fs.mkdirSync(stray, { recursive: true });
     fs.writeFileSync(path.join(stray, 'cgroup.procs'), `${process.pid}\n`);
@@ -422,6 +425,9 @@ const STRAYS = 'crun preparation: a plain /sys/fs/cgroup/NAME holding what crun 
       undoHostPreparation(prep);
     }
     t.false(fs.existsSync(stray), 'the stray directory went before the mount');
+    // The emptied mount point was adopted: the host is left without a /sys/fs/cgroup/NAME it never had.
+    t.false(fs.existsSync(dir), `${dir} went with the unmount`);
+    fs.mkdirSync(dir);
     const foreign = path.join(dir, 'not-made-by-nsrig');
     fs.writeFileSync(foreign, '');
     try {
@@ -429,7 +435,7 @@ const STRAYS = 'crun preparation: a plain /sys/fs/cgroup/NAME holding what crun 
       t.true(fs.existsSync(foreign), 'what nsrig did not make stays');
     } finally {
       fs.rmSync(foreign);
-      if (made) fs.rmdirSync(dir);
+      fs.rmdirSync(dir);
     }
     t.deepEqual(readCgroupLayout().unifiedControllers, UNIFIED_CONTROLLERS, 'the host is as it was');
   });

@@ -144,6 +144,9 @@ function mountV1Hierarchy(controller: string): MountStep {
       }
     } else {
       removeCrunStrays(mountPoint);
+      // Empty now and no mount: what crun or an interrupted preparation left on /sys/fs/cgroup's
+      // tmpfs, not a hierarchy of the host's. Adopted, so the undo removes it with the mount.
+      createdDirs = [mountPoint];
     }
     mount('cgroup', mountPoint, 'cgroup', MS.NOSUID | MS.NODEV | MS.NOEXEC, controller);
     return { controller, mountPoint, createdDirs };
