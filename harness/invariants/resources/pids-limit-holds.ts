@@ -1,5 +1,6 @@
 import { expectEqual, type SingleInvariant } from '../../invariant.js';
 import { ociSpec } from '../references.js';
+import { controllerMissing } from './host-controllers.js';
 
 export const pidsLimitHolds: SingleInvariant = {
   id: 'resources.pids-limit-holds',
@@ -8,6 +9,7 @@ export const pidsLimitHolds: SingleInvariant = {
   reference: ociSpec('config-linux.md', 'pids', 'Control groups: PIDs', 'limit (int64, REQUIRED) - specifies the maximum number of tasks in the cgroup'),
   anchors: { runtimeTools: ['linux_cgroups_pids'], crun: ['test_resources.py::test_resources_pid_limit'] },
   generate: { pidsLimit: true },
+  skipWhen: () => controllerMissing('pids', 'pids'),
   scenario: 'single',
   // One start more than the limit: without a limit in force the probe stops there, refused by nothing.
   request: (profile) => ({ forkUntilRefused: { max: (profile.resources?.pids?.limit ?? 0) + 1 } }),
