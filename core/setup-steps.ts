@@ -132,6 +132,8 @@ export function launchSteps(plan: LaunchPlan, host: HostView = readHostView()): 
     ]), plan.joinNamespaces.length > 0);
   add('verify-joined-namespaces', 'right after the joins: one the clone chain could not make left stage 2 where it was, and nothing may be set up there',
     [call('expect_namespaces', { links: plan.joinedLinks })], Object.keys(plan.joinedLinks).length > 0);
+  add('clone-bind-sources', 'before propagation is severed, so a bind declared slave or shared keeps its source\'s peer group; bind sources are cloned while their host paths are still visible (the root will cover /tmp)',
+    plan.mounts.flatMap(({ mount: m, propagation }, i) => (m.type === 'bind' ? bindCloneCalls(m, propagation, i) : [])), mnt);
   add('make-mounts-private', 'before anything else is mounted: sever propagation so no mount of ours reaches the host',
     [call('mount', { source: null, target: '/', fstype: null, flags: MS.PRIVATE | MS.REC, data: null })], mnt);
   add('enter-cgroup-namespace', 'after the parent placed us in our own cgroup, so that cgroup becomes the namespace root',
@@ -140,8 +142,6 @@ export function launchSteps(plan: LaunchPlan, host: HostView = readHostView()): 
     timeNamespaceCalls(plan), plan.namespaces.includes('time') && plan.joinedLinks.time === undefined);
   add('write-sysctls', '/proc/sys answers for the namespaces of the process writing it, so the host\'s procfs, still visible and writable here, reaches the container\'s own; before any root is made read-only',
     plan.sysctl.map(({ path: file, value }) => call('write_file', { path: file, data: value })), plan.sysctl.length > 0);
-  add('clone-bind-sources', 'bind sources are cloned while their host paths are still visible (the root will cover /tmp)',
-    plan.mounts.flatMap(({ mount: m }, i) => (m.type === 'bind' ? [call('open_tree', { path: m.source, recursive: m.recursive }, { out: bindTree(i) })] : [])), mnt);
   // A path that is missing now is left to run_hook, which fails naming the hook (ENOENT).
   const openedHooks = new Set(mnt ? (plan.hooks?.createContainer ?? []).flatMap((h, i) => (host.exists?.(h.path) ?? true ? [i] : [])) : []);
   add('open-create-container-hooks', 'config.md: a createContainer hook\'s path resolves in the runtime\'s namespace, and the staging root about to be attached covers /tmp: each is opened now and run through its descriptor',
@@ -179,11 +179,14 @@ export function launchSteps(plan: LaunchPlan, host: HostView = readHostView()): 
     call('umount2', { target: '.', flags: MNT_DETACH }),
     call('chdir', { path: '/' }),
   ], mnt);
+  // The root mount alone (config-linux.md: "sets the rootfs's mount propagation"), as runc does;
+  // a recursive change would cut the host link of a bind declared slave or shared.
   add('set-root-propagation', 'after pivot_root, which refuses a shared new root (EINVAL)',
-    [call('mount_setattr', { target: '/', attrSet: 0, recursive: true, propagation: plan.rootfs?.propagation ?? 'private' })], mnt);
-  add('set-mount-propagation', 'after the root\'s: a mount\'s own propagation option is what it ends with',
-    plan.mounts.flatMap(({ mount: m, propagation }) => propagation.map((flags) => call('mount', { source: null, target: m.destination, fstype: null, flags, data: null }))),
-    mnt && plan.mounts.some((m) => m.propagation.length > 0));
+    [call('mount_setattr', { target: '/', attrSet: 0, recursive: false, propagation: plan.rootfs?.propagation ?? 'private' })], mnt);
+  const ownPropagation = plan.mounts.map((m) => mountPropagation(m, plan.rootfs?.propagation ?? 'private'));
+  add('set-mount-propagation', 'after the root\'s: a mount\'s own propagation option is what it ends with; a bind declaring none gets the root\'s',
+    plan.mounts.flatMap(({ mount: m }, i) => ownPropagation[i]!.map((flags) => call('mount', { source: null, target: m.destination, fstype: null, flags, data: null }))),
+    mnt && ownPropagation.some((p) => p.length > 0));
   add('set-hostname', undefined, [call('sethostname', { name: plan.hostname! })], plan.hostname !== undefined);
   add('set-domainname', undefined, [call('setdomainname', { name: plan.domainname! })], plan.domainname !== undefined);
   add('bring-loopback-up', undefined, [call('bring_interface_up', { name: 'lo' })], plan.loopback);
@@ -288,6 +291,27 @@ function timeNamespaceCalls(plan: LaunchPlan): KernelCall[] {
       path: '/proc/self/timens_offsets', data: `${CLOCK.MONOTONIC} ${t.monotonic} 0\n${CLOCK.BOOTTIME} ${t.boottime} 0\n`,
     })] : []),
   ];
+}
+
+const ROOT_PROPAGATION_FLAGS = { private: MS.PRIVATE, slave: MS.SLAVE, shared: MS.SHARED, unbindable: MS.UNBINDABLE } as const;
+
+/** The propagation changes a mount ends with: its own, or for a bind declaring none the root's (recursive for rbind). */
+function mountPropagation(planned: PlannedMount, root: keyof typeof ROOT_PROPAGATION_FLAGS): number[] {
+  if (planned.propagation.length > 0 || planned.mount.type !== 'bind') return planned.propagation;
+  return [ROOT_PROPAGATION_FLAGS[root] | (planned.mount.recursive ? MS.REC : 0)];
+}
+
+/**
+ * A bind's clone, taken before make-mounts-private, is a peer of its source where the source is
+ * shared (a slave of it inside a user namespace of its own, mount_namespaces(7)). Only a bind
+ * whose last propagation option is shared keeps that; one declaring slave becomes a slave all the
+ * way down, so it receives and never sends; every other bind is cut off, as every mount was before.
+ */
+function bindCloneCalls(bind: { source: string; recursive: boolean }, propagation: number[], index: number): KernelCall[] {
+  const last = propagation.at(-1) ?? 0;
+  const clone = call('open_tree', { path: bind.source, recursive: bind.recursive }, { out: bindTree(index) });
+  if (last & MS.SHARED) return [clone];
+  return [clone, call('mount_setattr', { target: { ref: bindTree(index) }, attrSet: 0, recursive: true, propagation: last & MS.SLAVE ? 'slave' : 'private' })];
 }
 
 function cloneRootfsCalls(plan: LaunchPlan): KernelCall[] {

@@ -36,7 +36,7 @@ test('--json: the parent clones with the profile\'s namespaces and writes its id
 test('--json: stage 2\'s steps and, from the mounts on, exactly its calls in order', async (t) => {
   const view = await planOf(STRICT);
   t.deepEqual(view.child.map((s) => s.name), [
-    'make-mounts-private', 'enter-cgroup-namespace', 'enter-time-namespace', 'clone-bind-sources', 'build-host-root-view',
+    'clone-bind-sources', 'make-mounts-private', 'enter-cgroup-namespace', 'enter-time-namespace', 'build-host-root-view',
     'mount-filesystems', 'mask-paths', 'make-paths-readonly', 'make-root-readonly', 'pivot-root', 'set-root-propagation', 'set-hostname',
     'set-domainname', 'bring-loopback-up', 'set-rlimits', 'set-home', 'change-directory', 'new-session', 'prepare-stdio', 'reset-signals',
     'drop-bounding-set', 'switch-credentials', 'join-session-keyring', 'set-capabilities', 'set-parent-death-signal',

@@ -68,14 +68,14 @@ const PLANS: Record<string, { doc: Record<string, unknown>; seccomp: boolean }> 
 };
 
 const names = Object.fromEntries(Object.entries(PLANS).map(([k, p]) => [k, stepNames(p.doc, p.seccomp ? [A_FILTER] : [])]));
-const MOUNT_STEPS = ['make-mounts-private', 'clone-bind-sources', 'clone-rootfs', 'attach-rootfs', 'build-host-root-view', 'mount-filesystems',
+const MOUNT_STEPS = ['clone-bind-sources', 'make-mounts-private', 'clone-rootfs', 'attach-rootfs', 'build-host-root-view', 'mount-filesystems',
   'create-devices', 'mask-paths', 'make-paths-readonly', 'make-root-readonly', 'pivot-root', 'set-root-propagation'];
 
 const before = (list: string[], a: string, b: string) => list.indexOf(a) >= 0 && list.indexOf(b) >= 0 && list.indexOf(a) < list.indexOf(b);
 
 test('the default profile: the whole order', (t) => {
   t.deepEqual(names.default, [
-    'make-mounts-private', 'clone-bind-sources', 'build-host-root-view', 'mount-filesystems', 'mask-paths', 'make-paths-readonly',
+    'clone-bind-sources', 'make-mounts-private', 'build-host-root-view', 'mount-filesystems', 'mask-paths', 'make-paths-readonly',
     'make-root-readonly', 'pivot-root', 'set-root-propagation', 'bring-loopback-up', 'set-home', 'change-directory', 'new-session', 'prepare-stdio',
     'reset-signals', 'drop-bounding-set', 'switch-credentials', 'join-session-keyring', 'set-capabilities', 'set-parent-death-signal', 'set-no-new-privileges',
   ]);
@@ -83,17 +83,20 @@ test('the default profile: the whole order', (t) => {
 
 test('every namespace and field: the whole order, seccomp last', (t) => {
   t.deepEqual(names.everything, [
-    'make-mounts-private', 'enter-cgroup-namespace', 'enter-time-namespace', 'write-sysctls', 'clone-bind-sources', 'build-host-root-view',
-    'mount-filesystems', 'mask-paths', 'make-paths-readonly', 'make-root-readonly', 'pivot-root', 'set-root-propagation', 'set-hostname', 'set-domainname',
+    'clone-bind-sources', 'make-mounts-private', 'enter-cgroup-namespace', 'enter-time-namespace', 'write-sysctls', 'build-host-root-view',
+    'mount-filesystems', 'mask-paths', 'make-paths-readonly', 'make-root-readonly', 'pivot-root', 'set-root-propagation', 'set-mount-propagation', 'set-hostname', 'set-domainname',
     'bring-loopback-up', 'set-rlimits', 'set-home', 'set-umask', 'set-personality', 'change-directory', 'new-session', 'prepare-stdio', 'reset-signals',
     'drop-bounding-set', 'switch-credentials', 'join-session-keyring', 'set-capabilities', 'set-parent-death-signal', 'set-no-new-privileges', 'install-seccomp',
   ]);
 });
 
-test('with a mount namespace, propagation is made private before anything else', (t) => {
+test('with a mount namespace, propagation is made private before anything else but the bind sources\' clones', (t) => {
   for (const [plan, list] of Object.entries(names)) {
-    // Joining a network, IPC or UTS namespace, and checking every join, touches no mount, so they may come first.
-    if (list.includes('pivot-root')) t.is(list.filter((s) => s !== 'join-namespaces' && s !== 'verify-joined-namespaces')[0], 'make-mounts-private', plan);
+    // Joining a network, IPC or UTS namespace, and checking every join, touches no mount, so they may
+    // come first; the clones are taken while a bind declared slave or shared can still keep its source's peer group.
+    if (list.includes('pivot-root')) {
+      t.deepEqual(list.filter((s) => s !== 'join-namespaces' && s !== 'verify-joined-namespaces').slice(0, 2), ['clone-bind-sources', 'make-mounts-private'], plan);
+    }
   }
 });
 
@@ -259,20 +262,24 @@ test('without no_new_privs the filter goes in before the bounding set shrinks an
   t.false(calls.some((c) => c.call === 'prctl' && c.args.option === 'PR_SET_NO_NEW_PRIVS'));
 });
 
-test('propagation is made private on / (MS_PRIVATE|MS_REC) before any other mount call', (t) => {
+test('propagation is made private on / (MS_PRIVATE|MS_REC) before any other mount call; only bind clones, each made private, come first', (t) => {
   const calls = recorded(PLANS.everything!.doc, [A_FILTER]);
-  t.deepEqual(calls[0], { call: 'mount', args: { source: null, target: '/', fstype: null, flags: MS.PRIVATE | MS.REC, data: null } });
+  const first = calls.findIndex((c) => c.call === 'mount' || c.call === 'move_mount');
+  t.deepEqual(calls[first], { call: 'mount', args: { source: null, target: '/', fstype: null, flags: MS.PRIVATE | MS.REC, data: null } });
+  t.true(first > 0);
+  t.true(calls.slice(0, first).every((c, i) => (i % 2 === 0 ? c.call === 'open_tree'
+    : c.call === 'mount_setattr' && c.args.propagation === 'private' && c.args.recursive === true)), JSON.stringify(calls.slice(0, first)));
 });
 
-test('every mount call before pivot_root lands in the staging root; after it only the root\'s propagation changes', (t) => {
+test('every mount call before pivot_root lands in the staging root; after it only propagation changes: the root mount\'s, then the bind\'s, which declares none and gets the root\'s', (t) => {
   const calls = recorded(PLANS.everything!.doc, [A_FILTER]);
   const pivot = firstIndex(calls, 'pivot_root');
-  for (const c of calls.slice(1, pivot)) {
+  for (const c of calls.slice(calls.findIndex((c) => c.call === 'mount') + 1, pivot)) {
     if (c.call === 'mount' || c.call === 'move_mount') t.true(String(c.args.target).startsWith('/tmp'), JSON.stringify(c));
   }
   t.deepEqual(callNames(calls).slice(pivot - 1, pivot + 3), ['chdir', 'pivot_root', 'umount2', 'chdir']);
   t.deepEqual(calls.slice(pivot + 3).filter((c) => c.call.startsWith('mount')).map((c) => c.args),
-    [{ target: '/', attrSet: 0, recursive: true, propagation: 'private' }]);
+    [{ target: '/', attrSet: 0, recursive: false, propagation: 'private' }, { source: null, target: '/mnt', fstype: null, flags: MS.PRIVATE, data: null }]);
 });
 
 test('a bind source is cloned before the root covers /tmp, and attached from the very descriptor open_tree returned', (t) => {
