@@ -26,6 +26,8 @@ const SHORT_OF: Record<Requirement, (profile: Profile, host: Pick<HostFacts, 'fi
     : p.hostname === undefined ? 'it declares a UTS namespace but no hostname' : undefined),
   rwBind: (p, host) => (fixtureDestination(p, host) ? undefined
     : "it needs a read-write bind of the harness's own fixture directory (made for each run), which only generated profiles declare"),
+  rwBindPropagation: () => undefined, // rwBind says why a fixed config falls short
+  mountCapability: (p) => (p.process.capabilities.effective.includes('CAP_SYS_ADMIN') ? undefined : 'its process does not hold CAP_SYS_ADMIN, which the probe\'s mounts need'),
   recursiveReadonlyBind: (p, host) => (p.mounts.some((m) => m.type === 'bind' && m.readonly && m.recursive && path.resolve(m.source) === path.dirname(path.resolve(host.fixtureDir)))
     ? undefined : "it needs a recursive read-only bind of the directory holding the harness's own fixture directory (made for each run), which only generated profiles declare"),
   root: (p) => (p.process.uid === 0 && p.process.gid === 0 ? undefined : `its process runs as ${p.process.uid}:${p.process.gid}, not as the namespace root 0:0`),

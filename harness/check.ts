@@ -81,8 +81,9 @@ async function runCase(invariant: Invariant, target: Target, profile: Profile, h
     return { verdict: invariant.check(init, joined, given, profile, host) };
   }
   if (invariant.scenario === 'host-change') {
-    const [before, after] = await runHostChange(target, profile, invariant.prepare(profile, host), { lifecycle });
-    return { verdict: invariant.check(before, after, profile, host) };
+    const plan = invariant.prepare(profile, host);
+    const [before, after] = await runHostChange(target, profile, plan, { lifecycle });
+    return { verdict: invariant.check(before, after, profile, host, plan.seenOnHost ?? {}) };
   }
   const observed = await runPair(target, profile, [invariant.request(profile, 0, host), invariant.request(profile, 1, host)], { lifecycle });
   return { verdict: invariant.check(observed, profile, host) };

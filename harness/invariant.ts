@@ -87,6 +87,8 @@ export interface HostChangePlan {
   change(): void;
   /** Removes whatever prepare and change made; runs on every path. */
   undo(): void;
+  /** What change() saw on the host before making its change (the first look's effect there), for check. */
+  seenOnHost?: Record<string, unknown>;
 }
 
 /** A predicate over what one container sees before and after the host changes something while it runs. */
@@ -94,7 +96,7 @@ export interface HostChangeInvariant extends InvariantBase {
   scenario: 'host-change';
   /** Sets up on the host before the container starts. */
   prepare(profile: Profile, host: HostFacts): HostChangePlan;
-  check(before: Observations, after: Observations, profile: Profile, host: HostFacts): Verdict;
+  check(before: Observations, after: Observations, profile: Profile, host: HostFacts, seenOnHost: Record<string, unknown>): Verdict;
 }
 
 /**

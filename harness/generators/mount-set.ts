@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import type { NamespaceType } from '../../policy/profile/types.js';
+import { PROPAGATION_OPTION_NAMES } from '../../policy/profile/mount-options.js';
 
 /** Directories that exist in every Debian-like host root, usable as bind destinations. */
 export const BIND_DESTINATIONS = ['/mnt', '/srv', '/opt', '/media'];
@@ -15,6 +16,8 @@ export interface MountSetOptions {
   namespaces: NamespaceType[];
   /** A host directory to bind read-write at /mnt. */
   rwBindSource?: string;
+  /** That bind declares one propagation option, drawn from all eight (config.md "Linux mount options"). */
+  rwBindPropagation?: boolean;
   /** A host directory to bind recursively read-only (rbind, ro, rro) at RECURSIVE_READONLY_BIND. */
   recursiveReadonlySource?: string;
   /** A tmpfs at FLAGGED_TMPFS any uid can write, with a generated set of nosuid, nodev and noexec. */
@@ -43,14 +46,19 @@ export function mountSet(options: MountSetOptions): fc.Arbitrary<Record<string, 
     roBinds,
     mqueue: fc.boolean(),
     sysfs: fc.boolean(),
+    propagation: options.rwBindPropagation ? fc.constantFrom(...PROPAGATION_OPTION_NAMES) : fc.constant(undefined),
     flags: options.flaggedTmpfs ? fc.subarray(MOUNT_FLAGS.filter((f) => !(options.flaggedTmpfsExec && f === 'noexec'))) : fc.constant([]),
-  }).map(({ devices, tmpfs: t, roBinds: binds, mqueue, sysfs, flags }) => {
+  }).map(({ devices, tmpfs: t, roBinds: binds, mqueue, sysfs, propagation, flags }) => {
     const mounts: Record<string, unknown>[] = [];
     if (has('pid')) mounts.push({ type: 'proc', destination: '/proc' });
     mounts.push({ type: 'dev', destination: '/dev', devices: [...devices, ...(devices.includes('null') ? [] : ['null'])] });
     mounts.push({ type: 'tmpfs', destination: '/tmp', size: t.size, mode: t.mode });
     mounts.push(...binds);
-    if (options.rwBindSource) mounts.push({ type: 'bind', source: options.rwBindSource, destination: '/mnt', readonly: false });
+    if (options.rwBindSource) {
+      mounts.push(propagation === undefined
+        ? { type: 'bind', source: options.rwBindSource, destination: '/mnt', readonly: false }
+        : { type: 'bind', source: options.rwBindSource, destination: '/mnt', options: ['bind', 'rw', 'nosuid', 'nodev', propagation] });
+    }
     if (options.recursiveReadonlySource) {
       mounts.push({ type: 'bind', source: options.recursiveReadonlySource, destination: RECURSIVE_READONLY_BIND, readonly: true, recursive: true });
     }

@@ -24,6 +24,10 @@ export interface GenerationOptions {
   names?: boolean;
   /** Bind the host fixture directory read-write at /mnt. */
   rwBind?: boolean;
+  /** That bind declares a propagation option (mount-set.ts); needs rwBind. */
+  rwBindPropagation?: boolean;
+  /** The process keeps CAP_SYS_ADMIN (in its user namespace, or hostRootCapabilities without one), so the probe can mount. */
+  mountCapability?: boolean;
   /**
    * Bind the directory holding the host fixture directory recursively read-only (rbind, ro, rro) at /srv
    * (mount-set.ts RECURSIVE_READONLY_BIND): the fixture directory is a mount point below it, and the
@@ -134,7 +138,7 @@ export function profileDocument(options: GenerationOptions, ctx: GenerationConte
       gidMappings: options.setuidTrial ? idMappings.filter(mapsBeyondRoot) : idMappings,
       setgroups: options.setgroups ? fc.constant(options.setgroups) : fc.constantFrom('deny', 'allow'),
       names: has('uts') ? fc.record({ hostname: options.names ? hostname : fc.option(hostname, { nil: undefined }), domainname: domain }) : fc.constant({}),
-      mounts: mountSet({ namespaces, rwBindSource: options.rwBind ? ctx.fixtureDir : undefined, recursiveReadonlySource: options.recursiveReadonlyBind ? path.dirname(ctx.fixtureDir) : undefined,
+      mounts: mountSet({ namespaces, rwBindSource: options.rwBind ? ctx.fixtureDir : undefined, rwBindPropagation: options.rwBindPropagation, recursiveReadonlySource: options.recursiveReadonlyBind ? path.dirname(ctx.fixtureDir) : undefined,
         cgroup: options.cgroupMount || options.pidsLimit || options.memoryLimit || options.cpuResources || options.blockIOWeight, flaggedTmpfs: options.flaggedTmpfs, flaggedTmpfsExec: options.flaggedTmpfsExec }),
       pidsLimit: options.pidsLimit ? pidsLimit : fc.constant(undefined),
       memory: options.memoryLimit ? memoryLimit : fc.constant(undefined),
@@ -145,7 +149,8 @@ export function profileDocument(options: GenerationOptions, ctx: GenerationConte
       env: environment,
       cwd: fc.constantFrom('/', '/tmp', '/usr'),
       capabilities: !has('user') ? fc.constant(fixedCapabilities(options.hostRootCapabilities ?? []))
-        : options.setuidTrial ? capabilitySets.map((c) => withCapabilities(c, ['CAP_SETUID', 'CAP_SETGID'])) : capabilitySets,
+        : options.setuidTrial ? capabilitySets.map((c) => withCapabilities(c, ['CAP_SETUID', 'CAP_SETGID']))
+          : options.mountCapability ? capabilitySets.map((c) => withCapabilities(c, ['CAP_SYS_ADMIN'])) : capabilitySets,
       noNewPrivileges: options.setuidTrial ? fc.constant(false) : options.seccompActions ? fc.constant(true) : fc.boolean(),
       seccomp: options.seccomp ? denyingPolicy(options.undeniableSyscalls)
         : options.seccompArgumentFilter ? argumentFilterPolicy()

@@ -72,6 +72,7 @@ import { nestedMapWithinParent } from './user/nested-map-within-parent.js';
 import { stateAsSpecified } from './lifecycle/state-as-specified.js';
 import { killDeliversSignal } from './lifecycle/kill-delivers-signal.js';
 import { deleteLeavesNothing } from './lifecycle/delete-leaves-nothing.js';
+import { bindPropagationAsDeclared } from './mnt/bind-propagation-as-declared.js';
 
 export const INVARIANTS: readonly Invariant[] = [
   initIsPid1,
@@ -146,4 +147,5 @@ export const INVARIANTS: readonly Invariant[] = [
   stateAsSpecified,
   killDeliversSignal,
   deleteLeavesNothing,
+  bindPropagationAsDeclared,
 ];

@@ -8,8 +8,9 @@ import { errnoName, errnoNumber } from '../../policy/kernel/errno.js';
 import { callInChild } from './seccomp-action.js';
 import { nestedUidMap } from './nested-userns.js';
 import {
-  describeKeyErrno, makeCharDeviceErrno, mqueueOpen, ptraceSeizeErrno, searchSessionKeyringErrno, sessionKeyringSerial, sysvGet, trySyscall, type SysvKind,
+  describeKeyErrno, makeCharDeviceErrno, mount, mqueueOpen, ptraceSeizeErrno, searchSessionKeyringErrno, sessionKeyringSerial, sysvGet, trySyscall, type SysvKind,
 } from '../../core/host-kernel.js';
+import { MS } from '../../policy/kernel/mount-flags.js';
 
 const ok: Outcome = { errno: null, code: null };
 
@@ -334,6 +335,19 @@ function deviceNode(dir: string): Observations['deviceNode'][number] {
   }
 }
 
+/** A small tmpfs on an existing directory, for a propagation trial: the other side looks for it. */
+function mountTmpfs(dir: string): Outcome {
+  return attempt(() => mount('tmpfs', dir, 'tmpfs', MS.NOSUID | MS.NODEV, 'size=64k,mode=755'));
+}
+
+/** A recursive bind onto a new directory: an unbindable source refuses it (EINVAL), whatever its submounts. */
+function rbind(source: string, target: string): Outcome {
+  return attempt(() => {
+    fs.mkdirSync(target);
+    mount(source, target, null, MS.BIND | MS.REC);
+  });
+}
+
 /** One child at a time: a kill in one cannot disturb another's report. */
 async function seccompCalls(calls: { name: string; nr: number }[], self: string): Promise<Observations['seccompCalls']> {
   const outcomes = [];
@@ -348,7 +362,7 @@ async function nestedUidMaps(ids: number[]): Promise<Observations['nestedUidMaps
 }
 
 export type ActionObservations = Pick<Observations, 'bind' | 'connect' | 'ipcCreated' | 'ipcLookup' | 'writeInto' | 'read'
-  | 'writeFile' | 'signal' | 'syscalls' | 'created' | 'stats' | 'traceHost' | 'keyring' | 'orphan' | 'forkLimit' | 'execCopy' | 'texts'
+  | 'writeFile' | 'signal' | 'syscalls' | 'created' | 'stats' | 'mountedTmpfs' | 'rbound' | 'traceHost' | 'keyring' | 'orphan' | 'forkLimit' | 'execCopy' | 'texts'
   | 'cgroupWrites' | 'setuidCopy' | 'deviceNode' | 'cgroupFiles' | 'allocation' | 'seccompCalls' | 'nestedUidMaps'>;
 
 /**
@@ -375,6 +389,8 @@ export async function act(request: ProbeRequest, mounts: MountEntry[] = [], self
     }),
     created: (request.createFile ?? []).map((path) => ({ path, ...createFile(path) })),
     stats: (request.stat ?? []).map(statPath),
+    mountedTmpfs: (request.mountTmpfs ?? []).map((path) => ({ path, ...mountTmpfs(path) })),
+    rbound: (request.rbind ?? []).map((b) => ({ ...b, ...rbind(b.source, b.target) })),
     traceHost: request.traceHost === undefined ? null : traceHost(request.traceHost),
     keyring: request.keyring ? keyring(request.keyring) : null,
     orphan: request.orphan ? await startOrphan(request.orphan) : null,

@@ -23,6 +23,10 @@ export interface ProbeRequest {
   createFile?: string[];
   /** Paths to stat: owner and mode as the container sees them. */
   stat?: string[];
+  /** Directories (which must exist) to mount a small tmpfs on, left mounted: the other side of a propagation looks for it. */
+  mountTmpfs?: string[];
+  /** Recursive binds to try, each onto a new directory the probe makes (its parent writable), left mounted. */
+  rbind?: { source: string; target: string }[];
   /**
    * Start a process in a session of its own that would outlive the probe, with this marker in its
    * command line so the host can look for it after teardown, and report its pid.
@@ -168,6 +172,10 @@ export interface Observations {
   syscalls: ({ name: string; result: number } & Outcome)[];
   created: ({ path: string } & Outcome)[];
   stats: ({ path: string; uid: number | null; gid: number | null; mode: number | null } & Outcome)[];
+  /** What became of each `mountTmpfs` mount. */
+  mountedTmpfs: ({ path: string } & Outcome)[];
+  /** What became of each `rbind`. */
+  rbound: ({ source: string; target: string } & Outcome)[];
   /** What became of `traceHost`'s attempts; null when none was asked for. */
   traceHost: { pid: number; seize: Outcome; procMem: Outcome } | null;
   /** The session keyring's serial (0 without one) and what became of `keyring`'s two lookups; null when none was asked for. */

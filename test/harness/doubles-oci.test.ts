@@ -32,6 +32,7 @@ const CAUGHT_BY: Record<string, string[]> = {
   'runc-unmasks-paths': ['proc.masked-unreadable'],
   'runc-drops-no-new-privileges': ['nnp.as-declared'],
   'runc-drops-bind-propagation': ['mnt.no-host-mount-after-start'],
+  'runc-private-binds': ['mnt.bind-propagation-as-declared'],
   'runc-no-new-keyring': ['keyring.host-key-invisible'],
   'runc-ignores-seccomp-args': ['seccomp.argument-filter-applies'],
   'runc-seccomp-actions-as-errno': ['seccomp.actions-as-declared'],

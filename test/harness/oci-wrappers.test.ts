@@ -225,6 +225,16 @@ const BREAKAGES: Record<string, (t: import('ava').ExecutionContext) => Breakage>
     facts: () => undefined,
     changes: [],
   }),
+  // The strict profile's binds are private already: only the config shows the change (doubles-oci shows it caught, over a shared fixture).
+  'runc-private-binds': (t) => ({
+    config: (c, plain) => {
+      const binds = (config: OciRuntimeConfig) => config.mounts.filter((m) => m.options?.includes('bind') || m.options?.includes('rbind'));
+      t.is(binds(c).length, binds(plain).length);
+      t.true(binds(c).length > 0 && binds(c).every((m) => m.options!.filter((o) => /^r?(private|slave|shared|unbindable)$/.test(o)).join() === (m.options!.includes('rbind') ? 'rprivate' : 'private')));
+    },
+    facts: () => undefined,
+    changes: [],
+  }),
   // The config is untouched and the shell has no keyctl: doubles-oci shows it caught.
   'runc-no-new-keyring': (t) => ({
     config: (c, plain) => t.deepEqual(c, plain),

@@ -6,6 +6,7 @@
 import { DEVICE_NAMES, type NamespaceType, type Profile, type Resources } from '../../../policy/profile/types.js';
 import { readonlyBind, remountedWith } from '../../../policy/profile/mounts.js';
 import { sysctlNamespace } from '../../../policy/profile/sysctl.js';
+import { PROPAGATION_OPTION_NAMES } from '../../../policy/profile/mount-options.js';
 import type { LaunchRequest } from '../../target.js';
 import type { Breakage } from './broken-target.js';
 
@@ -293,6 +294,16 @@ export const BREAKAGES: readonly Breakage[] = [
     unaffected: ['mnt.readonly-refuses-writes', 'env.exact'],
     alter: alterProfile((p) => {
       p.mounts = p.mounts.map((m) => (m.type === 'bind' ? remountedWith(m, m.options.filter((o) => o !== 'rro')) : m));
+    }),
+  },
+  {
+    name: 'private-binds',
+    // What the engine did before it cloned bind sources ahead of make-mounts-private; private sends and receives nothing.
+    breaks: 'makes every bind private whatever propagation it declares',
+    caughtBy: ['mnt.bind-propagation-as-declared'],
+    unaffected: ['mnt.no-host-mount-after-start', 'mnt.readonly-refuses-writes'],
+    alter: alterProfile((p) => {
+      p.mounts = p.mounts.map((m) => (m.type === 'bind' ? remountedWith(m, [...m.options.filter((o) => !PROPAGATION_OPTION_NAMES.includes(o)), 'private']) : m));
     }),
   },
   {
