@@ -49,7 +49,11 @@ export function startNamespaceHolder(types: readonly HeldNamespace[], options: {
   const hostname = `holder-${randomBytes(3).toString('hex')}`;
   const ready = path.join(os.tmpdir(), `nsrig-holder-${process.pid}-${randomBytes(4).toString('hex')}`);
   const forks = types.includes('pid') || types.includes('time') ? ['--fork', '--kill-child'] : [];
-  const inner = 'hostname "$1" || exit 1; ip link set lo up 2>/dev/null && echo up > "$2" || echo down > "$2"; exec sleep "$3"';
+  // Only inside namespaces of its own: without a UTS namespace, hostname(1) would rename the host,
+  // and without a network namespace the link brought up would be the host's.
+  const setHostname = types.includes('uts') ? 'hostname "$1" || exit 1; ' : '';
+  const loopbackUp = types.includes('net') ? 'ip link set lo up 2>/dev/null && echo up > "$2" || echo down > "$2"; ' : 'echo down > "$2"; ';
+  const inner = `${setHostname}${loopbackUp}exec sleep "$3"`;
   // The outer shell starts unshare in the background, waits for the ready file and prints unshare's pid.
   const outer = `unshare ${types.map((t) => UNSHARE_OPTION[t]).join(' ')} ${forks.join(' ')} sh -c '${inner}' holder "$1" "$2" "$3" </dev/null >/dev/null 2>&1 &
 pid=$!; i=0

@@ -72,6 +72,17 @@ withHolder('joined mnt and time (entered by the clone chain before stage 2 runs)
   }
 });
 
+withHolder('a holder without its own UTS and network namespaces leaves the host\'s hostname and loopback alone', (t) => {
+  const hostname = fs.readFileSync('/proc/sys/kernel/hostname', 'utf8');
+  const holder = startNamespaceHolder(['mnt', 'ipc']);
+  try {
+    t.is(fs.readFileSync('/proc/sys/kernel/hostname', 'utf8'), hostname, 'the host was renamed');
+    t.false(holder.loopbackUp);
+  } finally {
+    holder.close();
+  }
+});
+
 withHolder('a path of the wrong type, a missing path and a file not on nsfs are field-path errors at load, and nothing is created', async (t) => {
   const holder = startNamespaceHolder(['net', 'uts']);
   try {
