@@ -82,7 +82,8 @@ export interface StageCalls {
    */
   create_device: { args: { root: string; device: DeviceNode; inUserNamespace: boolean; devFilesystems: number[] }; result: void };
   /** mkdir -p (dir), or an empty file in mkdir -p'd parents (file), when path is missing; destination names it in the error. */
-  ensure_mount_point: { args: { path: string; kind: 'dir' | 'file'; destination: string }; result: void };
+  /** field: where the profile or config declares the destination (mounts[i].destination), for errors. */
+  ensure_mount_point: { args: { path: string; kind: 'dir' | 'file'; destination: string; field?: string }; result: void };
   unshare: { args: { flags: number }; result: void };
   /**
    * Each /proc/self/ns link reads exactly as given ("net:[4026531840]"): a process that was to join

@@ -31,6 +31,18 @@ export class MountPointError extends Error {
   }
 }
 
+/**
+ * A mount destination that leads through a symlink of the rootfs pointing out of it (an absolute
+ * target, or one climbing with ".."): before pivot_root such a link resolves in the runtime's own
+ * tree, so the mount would land outside the rootfs (CVE-2019-19921 class). Refused, never followed.
+ */
+export class MountSymlinkError extends Error {
+  constructor(readonly destination: string, readonly field: string | undefined, readonly link: string, readonly target: string) {
+    super(`${field ?? 'mount destination'} ${destination}: ${link} in the rootfs is a symlink to ${target}, which leads out of the rootfs; nsrig mounts nothing through it`);
+    this.name = 'MountSymlinkError';
+  }
+}
+
 /** Stage 2 cannot go on with what it was given: no plan on the control pipe, or no program to run. */
 export class Stage2InputError extends Error {
   constructor(message: string) {

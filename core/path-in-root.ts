@@ -37,3 +37,22 @@ export function resolveInRoot(root: string, containerPath: string): string | und
   }
   return path.join(root, ...resolved);
 }
+
+/**
+ * The first symlink on `containerPath` inside `root` whose target leads out of it (absolute, or
+ * climbing with ".."), with that target; undefined when there is none. Before pivot_root the
+ * kernel resolves such a link in the runtime's own tree, not the container's.
+ */
+export function escapingSymlink(root: string, containerPath: string): { link: string; target: string } | undefined {
+  const parts = containerPath.split('/').filter((p) => p !== '' && p !== '.');
+  for (let i = 1; i <= parts.length; i++) {
+    const inside = `/${parts.slice(0, i).join('/')}`;
+    const host = path.join(root, inside);
+    const stat = fs.lstatSync(host, { throwIfNoEntry: false });
+    if (stat === undefined) return undefined;
+    if (!stat.isSymbolicLink()) continue;
+    const target = fs.readlinkSync(host);
+    if (target.startsWith('/') || target.split('/').includes('..')) return { link: inside, target };
+  }
+  return undefined;
+}

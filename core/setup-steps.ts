@@ -353,7 +353,7 @@ function mountCalls(planned: PlannedMount, index: number, host: HostView, plan: 
     const tree: Ref = { ref: bindTree(index) };
     const own = planned.bindAttributes;
     return [
-      call('ensure_mount_point', { path: target, kind: host.isDirectory(m.source) ? 'dir' : 'file', destination: m.destination }),
+      call('ensure_mount_point', { path: target, kind: host.isDirectory(m.source) ? 'dir' : 'file', destination: m.destination, field: `mounts[${index}].destination` }),
       // A bind's flags are set on the detached clone before it is attached, so it is never visible
       // with other flags. Flags a user namespace locked on the source (EPERM to clear them) stay as
       // the source has them, as crun does: the declared ones are still added.
@@ -371,7 +371,7 @@ function mountCalls(planned: PlannedMount, index: number, host: HostView, plan: 
       ? call('mount', { source: m.source, target, fstype: m.fsType, flags: planned.flags, data: planned.data })
       : call('mount', { source: fstype, target, fstype, flags: planned.flags, data: planned.data });
   return [
-    call('ensure_mount_point', { path: target, kind: 'dir', destination: m.destination }),
+    call('ensure_mount_point', { path: target, kind: 'dir', destination: m.destination, field: `mounts[${index}].destination` }),
     mountCall,
     // Which filesystem this /dev tmpfs is: the only kind linux.devices are made in.
     ...(m.type === 'dev' ? [call('stat_dev', { path: target }, { out: devFilesystem(index) })] : []),

@@ -4,12 +4,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { PrctlOption, StageKernel } from '../kernel.js';
-import { MountPointError, NamespaceJoinError, Stage2InputError, StepListError } from '../launch-error.js';
+import { MountPointError, MountSymlinkError, NamespaceJoinError, Stage2InputError, StepListError } from '../launch-error.js';
 import { cloneFlagNames } from '../../policy/kernel/clone-flags.js';
 import { attachMountTree, chdir, cloneMountTree, makeNode, mount, pivotRoot, setMountAttributes, unmount } from './mount.js';
 import { mountCgroupFilesystem } from '../cgroup-mount.js';
 import { createDevice } from '../container-devices.js';
-import { resolveInRoot } from '../path-in-root.js';
+import { escapingSymlink, resolveInRoot } from '../path-in-root.js';
 import { homeFromPasswd } from '../setup-steps.js';
 import { runHookInside } from '../container-hooks.js';
 import {
@@ -36,6 +36,14 @@ const PRCTL: Readonly<Record<PrctlOption, (value: number) => void>> = {
   PR_CAP_AMBIENT_CLEAR_ALL: () => clearAmbientSet(),
   PR_CAP_AMBIENT_RAISE: (cap) => raiseAmbient(cap),
 };
+
+/** A mount point reached through a rootfs symlink that leads out of the rootfs is refused, naming both. */
+function refuseEscapingSymlink(mountPoint: string, destination: string, field: string | undefined): void {
+  const inside = path.posix.normalize(destination);
+  if (inside === '/' || !mountPoint.endsWith(inside)) return;
+  const escape = escapingSymlink(mountPoint.slice(0, mountPoint.length - inside.length), inside);
+  if (escape) throw new MountSymlinkError(destination, field, escape.link, escape.target);
+}
 
 function findExecutable(name: string, pathVar: string): string {
   if (name.includes('/')) {
@@ -69,6 +77,7 @@ export const nativeKernel: StageKernel = {
   stat_dev: (a) => fs.statSync(a.path).dev,
   create_device: (a) => createDevice(a.root, a.device, a.inUserNamespace, a.devFilesystems),
   ensure_mount_point: (a) => {
+    refuseEscapingSymlink(a.path, a.destination, a.field);
     if (fs.existsSync(a.path)) return;
     try {
       if (a.kind === 'dir') fs.mkdirSync(a.path, { recursive: true });

@@ -227,3 +227,38 @@ test.serial('unmounting its own /proc, /sys or /dev uncovers nothing of the host
   t.is(sysEntries, 0, 'the host\'s /sys lies under the container\'s');
   t.is(devEntries, 0, 'the host\'s /dev lies under the container\'s');
 });
+
+// CVE-2019-19921 class: a rootfs whose mount destination is a symlink pointing out of it. Before
+// pivot_root such a link resolves in the engine's own tree, so following it would create or
+// mount outside the rootfs: the launch is refused, naming the field and the symlink.
+test.serial('a mount destination that is a rootfs symlink pointing out of the rootfs is refused, naming it, and nothing is made outside', async (t) => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'core-test-hostile-rootfs-'));
+  const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'core-test-hostile-victim-'));
+  try {
+    for (const dir of ['usr', 'tmp', 'srv']) fs.mkdirSync(path.join(root, dir));
+    fs.chownSync(root, CONTAINER_ROOT_ON_HOST, CONTAINER_ROOT_ON_HOST);
+    const cases: [string, string, number][] = [
+      ['proc', path.join(outside, 'proc'), 1],
+      ['dev', path.join(outside, 'dev'), 2],
+      ['mnt', `../../../../../../..${path.join(outside, 'mnt')}`, 3],
+    ];
+    for (const [name, target, index] of cases) {
+      const link = path.join(root, name);
+      fs.symlinkSync(target, link);
+      const before = suspectHostMounts();
+      const error = await t.throwsAsync(run({
+        rootfs: { path: root, readonly: false },
+        mounts: [{ type: 'bind', source: '/usr', destination: '/usr' }, { type: 'proc' }, { type: 'dev' }, { type: 'tmpfs', destination: '/mnt' }],
+        maskedPaths: [], readonlyPaths: [],
+        process: { args: ['/bin/true'] },
+      }));
+      t.true(error!.message.includes(`mounts[${index}].destination /${name}: /${name} in the rootfs is a symlink to ${target}, which leads out of the rootfs`), error!.message);
+      t.deepEqual(fs.readdirSync(outside), [], `nothing created through /${name}`);
+      t.deepEqual(suspectHostMounts().filter((l) => !baselineMounts.has(l) && !before.includes(l)), []);
+      fs.rmSync(link);
+    }
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+    fs.rmSync(outside, { recursive: true, force: true });
+  }
+});
