@@ -8,6 +8,7 @@ import type { GenerationOptions } from './generators/profile-document.js';
 import { ARGUMENT_FILTERED_CALL } from './generators/seccomp-policy.js';
 import { FLAGGED_TMPFS } from './generators/mount-set.js';
 import { HOST_HARMLESS_SYSCTLS } from './generators/sysctl.js';
+import { kernelCapabilities } from './generators/capability-set.js';
 import { deniedCalls } from './invariants/seccomp/denied-syscalls.js';
 import { fixtureDestination, type HostFacts } from './host-facts.js';
 
@@ -20,7 +21,7 @@ type Requirement = Exclude<keyof GenerationOptions, TargetLimitOption>;
  * (undefined when it meets it). Typed over every option, so adding one to GenerationOptions
  * without saying here what it means for a fixed profile does not compile.
  */
-const SHORT_OF: Record<Requirement, (profile: Profile, host: Pick<HostFacts, 'fixtureDir'>, generate: GenerationOptions) => string | undefined> = {
+const SHORT_OF: Record<Requirement, (profile: Profile, host: Pick<HostFacts, 'fixtureDir' | 'userNamespaceFiles'>, generate: GenerationOptions) => string | undefined> = {
   requireNamespaces: () => undefined, // needs the list itself; see namespacesMissing
   names: (p) => (!p.namespaces.includes('uts') ? 'it declares no UTS namespace'
     : p.hostname === undefined ? 'it declares a UTS namespace but no hostname' : undefined),
@@ -79,6 +80,12 @@ const SHORT_OF: Record<Requirement, (profile: Profile, host: Pick<HostFacts, 'fi
   },
   flaggedTmpfsExec: (p) => (p.mounts.some((m) => m.destination === FLAGGED_TMPFS && m.options.includes('noexec'))
     ? `its tmpfs at ${FLAGGED_TMPFS} is noexec, so the probe cannot run the program it copies there` : undefined),
+  userNamespaceFiles: (p, host) => (p.mounts.some((m) => m.type === 'bind' && m.recursive && path.resolve(m.source) === path.dirname(path.resolve(host.userNamespaceFiles.dir)))
+    ? undefined : "it needs a recursive bind of the directory holding the harness's own user namespace files (made for each run), which only generated profiles declare"),
+  allCapabilities: (p) => {
+    const missing = !p.namespaces.includes('user') ? [] : kernelCapabilities().filter((c) => !p.process.capabilities.effective.includes(c));
+    return missing.length ? `its process does not hold every capability in its user namespace (${missing.length} missing, ${missing.slice(0, 3).join(', ')}...)` : undefined;
+  },
   setuidTrial: (p) => (p.process.noNewPrivileges ? 'it sets no_new_privs, under which no set-user-ID program raises privilege whatever the mount says'
     : ['CAP_SETUID', 'CAP_SETGID'].every((c) => p.process.capabilities.effective.includes(c)) ? undefined
       : 'its process does not hold CAP_SETUID and CAP_SETGID, needed to run the set-user-ID copy as another uid'),
@@ -108,7 +115,7 @@ function hasArgumentRule(profile: Profile): boolean {
 }
 
 /** Why the invariant does not apply to this fixed profile as declared, or undefined when it does. */
-export function notApplicable(invariant: Invariant, profile: Profile, host: Pick<HostFacts, 'fixtureDir'>): string | undefined {
+export function notApplicable(invariant: Invariant, profile: Profile, host: Pick<HostFacts, 'fixtureDir' | 'userNamespaceFiles'>): string | undefined {
   if (invariant.appliesTo) return invariant.appliesTo(profile);
   const generate = invariant.generate ?? {};
   const reasons: string[] = [];

@@ -8,14 +8,15 @@ import path from 'node:path';
 import { randomInt } from 'node:crypto';
 import {
   addPossessorOnlyKey, invalidateKey, joinNewSessionKeyring, mount, mqueueOpen, mqueueRemove, sessionKeyringSerial, setPropagation, sysvGet,
-  sysvRemove, unmountDetached, type SysvKind,
+  sysvRemove, type SysvKind,
 } from '../core/host-kernel.js';
 import { MS } from '../policy/kernel/mount-flags.js';
 import type { HostInfo } from './results.js';
-import { readMountinfo } from '../core/cgroup-layout.js';
 import type { Profile } from '../policy/profile/types.js';
 import { namespaceInodes, parseMountinfo } from './probe/observe.js';
 import { GENERATED_SYSCTLS } from './generators/sysctl.js';
+import { removeMountedDir, runDirectoryName, sweepDirectoriesOfDeadRuns } from './run-directories.js';
+import { makeUserNamespaceFiles, USER_NAMESPACE_FILES_NAME, type UserNamespaceFiles } from './user-namespace-files.js';
 
 export interface HostSnapshot {
   hostname: string;
@@ -40,6 +41,8 @@ export interface HostFacts {
   hostKey: { serial: number; description: string; sessionSerial: number };
   /** A world-writable host directory for read-write bind mounts. */
   fixtureDir: string;
+  /** User namespaces outside any container, as files in one directory (user-namespace-files.ts). */
+  userNamespaceFiles: UserNamespaceFiles;
   /** The ids an unmapped owner shows as inside a user namespace (/proc/sys/kernel/overflow{u,g}id). */
   overflowIds: { uid: number; gid: number };
   /** The directory nsrig runs from (bound into OCI bundles so the probe can run). */
@@ -139,31 +142,7 @@ function makeFixtureDir(): string {
   return dir;
 }
 
-function removeFixtureDir(dir: string): void {
-  try {
-    unmountDetached(dir);
-  } catch {
-    // not (or no longer) a mount point
-  }
-  fs.rmSync(dir, { recursive: true, force: true });
-}
-
-const FIXTURE_NAME = new RegExp(`^${FIXTURE_PREFIX}(\\d+)-[^/]+$`);
-
-/**
- * Fixture directories of nsrig processes that were SIGKILLed: their exit hook never ran. Those in
- * $TMPDIR by name; those mounted anywhere else (a run whose TMPDIR was another directory, as test
- * files set it) by the mount table, since a leftover shared mount is what would weaken the host.
- */
-function sweepStaleFixtureDirs(): void {
-  const inTmp = fs.readdirSync(os.tmpdir()).map((name) => path.join(os.tmpdir(), name));
-  const mounted = readMountinfo().map((m) => m.mountPoint);
-  for (const dir of new Set([...inTmp, ...mounted])) {
-    const pid = Number(FIXTURE_NAME.exec(path.basename(dir))?.[1]);
-    if (!pid || fs.existsSync(`/proc/${pid}`)) continue;
-    removeFixtureDir(dir);
-  }
-}
+const FIXTURE_NAME = runDirectoryName(FIXTURE_PREFIX);
 
 const HARNESS_MOUNT_PREFIX = 'mounted-by-the-harness-';
 
@@ -220,8 +199,10 @@ export class HostFixtures {
     }
     mqueueOpen(ipc.mqueue, true);
     const hostKey = makeHostKey();
-    sweepStaleFixtureDirs();
+    sweepDirectoriesOfDeadRuns(FIXTURE_NAME);
+    sweepDirectoriesOfDeadRuns(USER_NAMESPACE_FILES_NAME);
     const fixtureDir = makeFixtureDir();
+    const userNamespaceFiles = makeUserNamespaceFiles();
     const facts: HostFacts = {
       pid: process.pid,
       namespaces: namespaceInodes(),
@@ -230,6 +211,7 @@ export class HostFixtures {
       ipc,
       hostKey,
       fixtureDir,
+      userNamespaceFiles,
       overflowIds: { uid: Number(readText('/proc/sys/kernel/overflowuid').trim() || 65534), gid: Number(readText('/proc/sys/kernel/overflowgid').trim() || 65534) },
       info: describeHost(),
     };
@@ -244,7 +226,8 @@ export class HostFixtures {
     this.ipcIds.length = 0;
     mqueueRemove(this.facts.ipc.mqueue);
     invalidateKey(this.facts.hostKey.serial);
-    removeFixtureDir(this.facts.fixtureDir);
+    removeMountedDir(this.facts.fixtureDir);
+    removeMountedDir(this.facts.userNamespaceFiles.dir);
   };
 
   async close(): Promise<void> {

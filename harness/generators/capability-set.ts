@@ -1,4 +1,6 @@
 import fc from 'fast-check';
+import fs from 'node:fs';
+import { CAPABILITY_NAMES } from '../../policy/kernel/capabilities.js';
 
 /** Capabilities a generated container may keep; none of them lets it reach the host. */
 const POOL = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID',
@@ -24,4 +26,15 @@ export function fixedCapabilities(caps: string[]): CapabilitySets {
 export function withCapabilities(sets: CapabilitySets, caps: string[]): CapabilitySets {
   const add = (set: string[]) => [...new Set([...set, ...caps])];
   return { ...sets, bounding: add(sets.bounding), effective: add(sets.effective), permitted: add(sets.permitted) };
+}
+
+/** Every capability this kernel has (up to /proc/sys/kernel/cap_last_cap): a runtime refuses one it does not know. */
+export function kernelCapabilities(): string[] {
+  let last = CAPABILITY_NAMES.length - 1;
+  try {
+    last = Math.min(last, Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim()));
+  } catch {
+    // no /proc here: the whole table
+  }
+  return CAPABILITY_NAMES.slice(0, last + 1);
 }

@@ -7,6 +7,8 @@ export const BIND_DESTINATIONS = ['/mnt', '/srv', '/opt', '/media'];
 const BIND_SOURCES = ['/usr/share/doc', '/usr/share/common-licenses', '/etc/default', '/var/lib'];
 /** Where the recursive read-only bind of the directory holding the fixture directory goes (its submounts with it). */
 export const RECURSIVE_READONLY_BIND = '/srv';
+/** Where the directory holding the harness's user namespace files is bound (recursively, read-only). */
+export const USER_NAMESPACE_FILES = '/media';
 /** Where the flag-trying tmpfs goes; no read-only bind is generated there with it. */
 export const FLAGGED_TMPFS = '/opt';
 const MOUNT_FLAGS = ['nosuid', 'nodev', 'noexec'];
@@ -26,6 +28,8 @@ export interface MountSetOptions {
   flaggedTmpfsExec?: boolean;
   /** Mount the cgroup filesystem read-only at /sys/fs/cgroup, last (over a sysfs at /sys). */
   cgroup?: boolean;
+  /** The directory holding the harness's user namespace files, bound recursively read-only at USER_NAMESPACE_FILES: they are mounts below it. */
+  userNamespaceSource?: string;
 }
 
 /** Mount sets a profile can ask for: proc, a minimal /dev, tmpfs, read-only binds, mqueue, sysfs, cgroup. */
@@ -37,7 +41,7 @@ export function mountSet(options: MountSetOptions): fc.Arbitrary<Record<string, 
     mode: fc.constantFrom('1777', '755', '711'),
   });
   const taken = (d: string) => (options.rwBindSource !== undefined && d === '/mnt') || (options.flaggedTmpfs === true && d === FLAGGED_TMPFS)
-    || (options.recursiveReadonlySource !== undefined && d === RECURSIVE_READONLY_BIND);
+    || (options.recursiveReadonlySource !== undefined && d === RECURSIVE_READONLY_BIND) || (options.userNamespaceSource !== undefined && d === USER_NAMESPACE_FILES);
   const roBinds = fc.subarray(BIND_DESTINATIONS.filter((d) => !taken(d)), { maxLength: 2 })
     .chain((dests) => fc.tuple(...dests.map((d) => fc.constantFrom(...BIND_SOURCES).map((source) => ({ type: 'bind', source, destination: d, readonly: true })))));
   return fc.record({
@@ -61,6 +65,9 @@ export function mountSet(options: MountSetOptions): fc.Arbitrary<Record<string, 
     }
     if (options.recursiveReadonlySource) {
       mounts.push({ type: 'bind', source: options.recursiveReadonlySource, destination: RECURSIVE_READONLY_BIND, readonly: true, recursive: true });
+    }
+    if (options.userNamespaceSource) {
+      mounts.push({ type: 'bind', source: options.userNamespaceSource, destination: USER_NAMESPACE_FILES, readonly: true, recursive: true });
     }
     if (mqueue && has('ipc')) mounts.push({ type: 'mqueue', destination: '/dev/mqueue' });
     if (sysfs && has('net')) mounts.push({ type: 'sysfs', destination: '/sys', readonly: true });

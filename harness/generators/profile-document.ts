@@ -9,7 +9,7 @@ import { hostname, domainname } from './hostname.js';
 import { idMappings, mappedId } from './id-mappings.js';
 import { mountSet } from './mount-set.js';
 import { environment } from './environment.js';
-import { capabilitySets, fixedCapabilities, withCapabilities } from './capability-set.js';
+import { capabilitySets, fixedCapabilities, kernelCapabilities, withCapabilities } from './capability-set.js';
 import { actionPolicy, argumentFilterPolicy, denyingPolicy } from './seccomp-policy.js';
 import { pidsLimit } from './pids-limit.js';
 import { memoryLimit } from './memory-limit.js';
@@ -87,10 +87,20 @@ export interface GenerationOptions {
   excludeFields?: OptionalProfileField[];
   /** A setgroups value the target imposes (OCI config.json cannot say "deny"). */
   setgroups?: 'allow' | 'deny';
+  /**
+   * Bind the directory holding the harness's user namespace files (user-namespace-files.ts)
+   * recursively read-only at USER_NAMESPACE_FILES (mount-set.ts), so the probe can open them: the
+   * parent outlives the run, so a counterexample still names an existing source.
+   */
+  userNamespaceFiles?: boolean;
+  /** In a user namespace, the process holds every capability the kernel has (bounding, permitted, effective). */
+  allCapabilities?: boolean;
 }
 
 export interface GenerationContext {
   fixtureDir: string;
+  /** The directory of the harness's user namespace files; needed with userNamespaceFiles. */
+  userNamespaceDir?: string;
   /** The host's clocks, which bound negative time offsets; read when the arbitrary is built if absent. */
   clocks?: HostClocks;
 }
@@ -116,6 +126,11 @@ export function negativeOffsetRoom(seconds: number): number {
   return Math.min(MOST_NEGATIVE_OFFSET, Math.max(0, -offsetRange(seconds).lowest - OFFSET_MARGIN_SECONDS));
 }
 
+function userNamespaceDirOf(ctx: GenerationContext): string {
+  if (ctx.userNamespaceDir === undefined) throw new Error('userNamespaceFiles needs the directory of the user namespace files in the generation context');
+  return ctx.userNamespaceDir;
+}
+
 /** Whether the mappings give the namespace an id besides 0, for a process that is not root. */
 function mapsBeyondRoot(mappings: { size: number }[]): boolean {
   return mappings.reduce((n, m) => n + m.size, 0) > 1;
@@ -139,7 +154,8 @@ export function profileDocument(options: GenerationOptions, ctx: GenerationConte
       setgroups: options.setgroups ? fc.constant(options.setgroups) : fc.constantFrom('deny', 'allow'),
       names: has('uts') ? fc.record({ hostname: options.names ? hostname : fc.option(hostname, { nil: undefined }), domainname: domain }) : fc.constant({}),
       mounts: mountSet({ namespaces, rwBindSource: options.rwBind ? ctx.fixtureDir : undefined, rwBindPropagation: options.rwBindPropagation, recursiveReadonlySource: options.recursiveReadonlyBind ? path.dirname(ctx.fixtureDir) : undefined,
-        cgroup: options.cgroupMount || options.pidsLimit || options.memoryLimit || options.cpuResources || options.blockIOWeight, flaggedTmpfs: options.flaggedTmpfs, flaggedTmpfsExec: options.flaggedTmpfsExec }),
+        cgroup: options.cgroupMount || options.pidsLimit || options.memoryLimit || options.cpuResources || options.blockIOWeight, flaggedTmpfs: options.flaggedTmpfs, flaggedTmpfsExec: options.flaggedTmpfsExec,
+        userNamespaceSource: options.userNamespaceFiles ? path.dirname(userNamespaceDirOf(ctx)) : undefined }),
       pidsLimit: options.pidsLimit ? pidsLimit : fc.constant(undefined),
       memory: options.memoryLimit ? memoryLimit : fc.constant(undefined),
       cpu: options.cpuResources ? cpuResources : fc.constant(undefined),
@@ -149,8 +165,9 @@ export function profileDocument(options: GenerationOptions, ctx: GenerationConte
       env: environment,
       cwd: fc.constantFrom('/', '/tmp', '/usr'),
       capabilities: !has('user') ? fc.constant(fixedCapabilities(options.hostRootCapabilities ?? []))
-        : options.setuidTrial ? capabilitySets.map((c) => withCapabilities(c, ['CAP_SETUID', 'CAP_SETGID']))
-          : options.mountCapability ? capabilitySets.map((c) => withCapabilities(c, ['CAP_SYS_ADMIN'])) : capabilitySets,
+        : options.allCapabilities ? fc.constant(fixedCapabilities(kernelCapabilities()))
+          : options.setuidTrial ? capabilitySets.map((c) => withCapabilities(c, ['CAP_SETUID', 'CAP_SETGID']))
+            : options.mountCapability ? capabilitySets.map((c) => withCapabilities(c, ['CAP_SYS_ADMIN'])) : capabilitySets,
       noNewPrivileges: options.setuidTrial ? fc.constant(false) : options.seccompActions ? fc.constant(true) : fc.boolean(),
       seccomp: options.seccomp ? denyingPolicy(options.undeniableSyscalls)
         : options.seccompArgumentFilter ? argumentFilterPolicy()

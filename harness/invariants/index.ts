@@ -69,6 +69,7 @@ import { nodevRefusesDevices } from './mnt/nodev-refuses-devices.js';
 import { actionsAsDeclared } from './seccomp/actions-as-declared.js';
 import { recursiveReadonlySubmounts } from './mnt/recursive-readonly-submounts.js';
 import { nestedMapWithinParent } from './user/nested-map-within-parent.js';
+import { foreignNamespaceJoinRefused } from './user/foreign-namespace-join-refused.js';
 import { stateAsSpecified } from './lifecycle/state-as-specified.js';
 import { killDeliversSignal } from './lifecycle/kill-delivers-signal.js';
 import { deleteLeavesNothing } from './lifecycle/delete-leaves-nothing.js';
@@ -144,6 +145,7 @@ export const INVARIANTS: readonly Invariant[] = [
   actionsAsDeclared,
   recursiveReadonlySubmounts,
   nestedMapWithinParent,
+  foreignNamespaceJoinRefused,
   stateAsSpecified,
   killDeliversSignal,
   deleteLeavesNothing,

@@ -7,6 +7,7 @@ import type { IpcObjects, MountEntry, Observations, Outcome, ProbeRequest } from
 import { errnoName, errnoNumber } from '../../policy/kernel/errno.js';
 import { callInChild } from './seccomp-action.js';
 import { nestedUidMap } from './nested-userns.js';
+import { joinUserNamespaces } from './user-namespace-join.js';
 import {
   describeKeyErrno, makeCharDeviceErrno, mount, mqueueOpen, ptraceSeizeErrno, searchSessionKeyringErrno, sessionKeyringSerial, sysvGet, trySyscall, type SysvKind,
 } from '../../core/host-kernel.js';
@@ -363,7 +364,7 @@ async function nestedUidMaps(ids: number[]): Promise<Observations['nestedUidMaps
 
 export type ActionObservations = Pick<Observations, 'bind' | 'connect' | 'ipcCreated' | 'ipcLookup' | 'writeInto' | 'read'
   | 'writeFile' | 'signal' | 'syscalls' | 'created' | 'stats' | 'mountedTmpfs' | 'rbound' | 'traceHost' | 'keyring' | 'orphan' | 'forkLimit' | 'execCopy' | 'texts'
-  | 'cgroupWrites' | 'setuidCopy' | 'deviceNode' | 'cgroupFiles' | 'allocation' | 'seccompCalls' | 'nestedUidMaps'>;
+  | 'cgroupWrites' | 'setuidCopy' | 'deviceNode' | 'cgroupFiles' | 'allocation' | 'seccompCalls' | 'nestedUidMaps' | 'userNamespaceJoins'>;
 
 /**
  * `mounts`: the container's mount table as observed, where the cgroup filesystems are looked for;
@@ -403,6 +404,7 @@ export async function act(request: ProbeRequest, mounts: MountEntry[] = [], self
     allocation: request.allocate ? allocate(request.allocate.mib, mounts) : null,
     seccompCalls: await seccompCalls(request.seccompCalls ?? [], self),
     nestedUidMaps: await nestedUidMaps(request.nestedUidMap ?? []),
+    userNamespaceJoins: joinUserNamespaces(request.joinUserNamespace ?? []),
     forkLimit: request.forkUntilRefused ? await forkUntilRefused(request.forkUntilRefused.max, mounts) : null,
   };
 }

@@ -56,6 +56,8 @@ export interface ProbeRequest {
   allocate?: { mib: number };
   /** Container uids to map to root of a nested user namespace, each in a new one (nested-userns.ts). */
   nestedUidMap?: number[];
+  /** User namespace files to open and try to setns(2) into, each (user-namespace-join.ts). */
+  joinUserNamespace?: string[];
   /** Calls to make each in a child process of its own (no arguments), reporting how each went (seccomp-action.ts). */
   seccompCalls?: { name: string; nr: number }[];
   /** Directories to copy a small program (true(1)) into and run it from, then remove it. */
@@ -199,6 +201,12 @@ export interface Observations {
    * writing "0 ID 1" to its uid_map, and the map read back from the container (words joined by one space; "" when empty).
    */
   nestedUidMaps: { id: number; unshared: boolean; write: Outcome; readBack: string | null }[];
+  /**
+   * Each `joinUserNamespace` file: its open for reading and the inode it opened (null when the open
+   * failed), and the setns(CLONE_NEWUSER) into it (null when the open failed), with nsenter's last
+   * line of stderr when the join failed.
+   */
+  userNamespaceJoins: { file: string; open: Outcome; inode: number | null; setns: Outcome | null; message: string | null }[];
   /** How each `seccompCalls` call went in its child: 'returned', 'errno:EPERM', 'trapped', 'killed:SIGSYS', 'thread-killed', ... */
   seccompCalls: { name: string; outcome: string }[];
   /** Each `readText` file's text, trimmed; null when it could not be read. */

@@ -180,7 +180,7 @@ export function describeMissing(p: Prerequisite): string {
 }
 
 /** `true` from PATH, else node itself: neither is assumed to be anywhere in particular. */
-function trueProgram(): { path: string; argv: string[] } {
+export function trueProgram(): { path: string; argv: string[] } {
   for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':').filter((d) => d.startsWith('/'))) {
     const candidate = path.join(dir, 'true');
     try {

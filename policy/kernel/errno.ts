@@ -40,6 +40,11 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   ENOEXEC: 'Exec format error', ETXTBSY: 'Text file busy', ENOTEMPTY: 'Directory not empty',
 };
 
+/** The errno whose strerror(3) text (C locale) this is, among the common ones; undefined for another text. */
+export function errnoNamedBy(description: string): string | undefined {
+  return Object.keys(DESCRIPTIONS).find((name) => DESCRIPTIONS[name] === description.trim());
+}
+
 /** strerror(3)'s text for the common ones, so a message reads without a man page. */
 export function describeErrno(errno: number): string {
   return DESCRIPTIONS[errnoName(errno)] ?? `errno ${errno}`;

@@ -17,7 +17,8 @@ import { readRealConfig, type RealConfigName } from '../fixtures/oci-configs/rea
 
 const fixtureDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-applicability-test-'));
 test.after.always(() => fs.rmSync(fixtureDir, { recursive: true, force: true }));
-const host = { fixtureDir };
+const userNamespaceDir = path.join(fixtureDir, 'userns');
+const host = { fixtureDir, userNamespaceFiles: { dir: userNamespaceDir, sibling: 'sibling', host: 'host', inodes: { sibling: 0, host: 0 } } };
 
 function realProfile(name: RealConfigName, change: (c: Record<string, any>) => void = () => {}): Profile {
   const config = readRealConfig(name) as Record<string, any>;
@@ -35,7 +36,7 @@ function skipped(profile: Profile): Record<string, string | undefined> {
 
 test('every profile an invariant generates for itself is one the invariant applies to', (t) => {
   for (const inv of INVARIANTS) {
-    for (const document of fc.sample(profileDocument(inv.generate ?? {}, { fixtureDir }), { seed: 11, numRuns: 15 })) {
+    for (const document of fc.sample(profileDocument(inv.generate ?? {}, { fixtureDir, userNamespaceDir }), { seed: 11, numRuns: 15 })) {
       const profile = parseProfile(document, '<generated>', { checkPaths: false });
       t.is(notApplicable(inv, profile, host), undefined, `${inv.id} on ${JSON.stringify(document)}`);
     }
@@ -53,6 +54,7 @@ test("runc spec's config: no user namespace, so the user-namespace invariants sk
   t.is(why['cgroup.namespace-root'], 'not applicable to this config: it declares no cgroup namespace');
   t.is(why['seccomp.denied-returns-errno'], 'not applicable to this config: it declares no seccomp policy');
   t.regex(why['user.bind-file-owner-mapped']!, /fixture directory/);
+  t.regex(why['user.foreign-namespace-join-refused']!, /no user namespace.*user namespace files/);
 });
 
 test("runc spec --rootless: its user namespace makes the mapping invariants apply; it has no network namespace, so net.* skip", (t) => {

@@ -24,6 +24,7 @@ const CAUGHT_BY: Record<string, string[]> = {
   'runc-drops-pid': ['pid.init-is-pid1', 'ptrace.host-process-unreachable'],
   'runc-drops-net': ['net.host-listener-unreachable'],
   'runc-shares-ipc': ['ipc.host-objects-invisible'],
+  'runc-drops-user': ['user.foreign-namespace-join-refused'],
   'runc-wrong-uid-map': ['user.maps-equal-profile'],
   'runc-no-readonly-rootfs': ['mnt.readonly-refuses-writes'],
   'runc-keeps-all-caps': ['caps.sets-as-declared'],

@@ -9,6 +9,8 @@ import { compilePolicy, parsePolicy, syscallNumber } from '../../policy/seccomp/
 import { parseProfile } from '../../policy/profile/load.js';
 import { DEFAULT_MASKED_PATHS } from '../../policy/profile/types.js';
 import { denyingPolicy, DENIABLE_SYSCALLS } from '../../harness/generators/seccomp-policy.js';
+import { USER_NAMESPACE_FILES } from '../../harness/generators/mount-set.js';
+import { kernelCapabilities } from '../../harness/generators/capability-set.js';
 import { profileDocument } from '../../harness/generators/profile-document.js';
 import { ownHardLimits } from '../../harness/generators/rlimits.js';
 import { INVARIANTS } from '../../harness/invariants/index.js';
@@ -32,14 +34,17 @@ test('generated seccomp policies pass the policy validator and compile, denying 
 });
 
 test('every invariant gets valid profiles that honour its generation options', (t) => {
+  const userNamespaceDir = path.join(fixtureDir, 'nsrig-userns-1-test');
   for (const inv of INVARIANTS) {
     const g = inv.generate ?? {};
-    for (const document of fc.sample(profileDocument(g, { fixtureDir }), { seed: 3, numRuns: 25 })) {
+    for (const document of fc.sample(profileDocument(g, { fixtureDir, userNamespaceDir }), { seed: 3, numRuns: 25 })) {
       const profile = parseProfile(document, '<generated>', { checkPaths: true });
       for (const ns of g.requireNamespaces ?? []) t.true(profile.namespaces.includes(ns), `${inv.id} needs ${ns}`);
       if (g.names) t.true(profile.hostname !== undefined && profile.domainname !== undefined, inv.id);
       if (g.rwBind) t.true(profile.mounts.some((m) => m.type === 'bind' && m.source === fixtureDir && !m.readonly), inv.id);
       if (g.root) t.is(profile.process.uid, 0, inv.id);
+      if (g.userNamespaceFiles) t.true(profile.mounts.some((m) => m.type === 'bind' && m.source === fixtureDir && m.recursive && m.destination === USER_NAMESPACE_FILES), inv.id);
+      if (g.allCapabilities) t.deepEqual(profile.process.capabilities.effective, kernelCapabilities(), inv.id);
       if (g.timeOffsets) t.true(profile.namespaces.includes('time') && profile.timeOffsets !== undefined, inv.id);
       if (g.seccomp) t.truthy(profile.seccomp, inv.id);
       if (g.pidsLimit) {

@@ -247,6 +247,12 @@ const BREAKAGES: Record<string, (t: import('ava').ExecutionContext) => Breakage>
     facts: () => undefined,
     changes: [],
   }),
+  // The strict profile's process (uid 1000) runs as the host's uid 1000; it holds no capability to join with: doubles-oci shows it caught.
+  'runc-drops-user': (t) => ({
+    config: (c) => t.true(!hasNamespace(c, 'user') && c.linux.uidMappings === undefined && c.linux.gidMappings === undefined),
+    facts: (f) => t.is(f.uid_map, '0 0 4294967295'),
+    changes: ['uid_map'],
+  }),
   'runc-maps-extra-uid': (t) => ({
     config: (c, plain) => t.deepEqual(c.linux.uidMappings, [...(plain.linux.uidMappings ?? []), { containerID: 65536, hostID: 365536, size: 1 }]),
     // The facts script reads the first range only, which stays: doubles-oci shows the extra one caught.

@@ -3,6 +3,8 @@
 // host: a double that leaves a namespace shared also drops what would act on the host's copy
 // (hostnames, proc/sysfs/mqueue mounts), and nothing it makes writable is writable to the
 // container's ids (they map to unprivileged host ids that own none of the host's files).
+import fs from 'node:fs';
+import { capabilityNames } from '../../../policy/kernel/capabilities.js';
 import { DEVICE_NAMES, type NamespaceType, type Profile, type Resources } from '../../../policy/profile/types.js';
 import { readonlyBind, remountedWith } from '../../../policy/profile/mounts.js';
 import { sysctlNamespace } from '../../../policy/profile/sysctl.js';
@@ -12,6 +14,12 @@ import type { Breakage } from './broken-target.js';
 
 function dropNamespace(profile: Profile, ns: NamespaceType): void {
   profile.namespaces = profile.namespaces.filter((n) => n !== ns);
+}
+
+/** The capabilities nsrig's own process may hold (its permitted set). */
+function ownPermittedCapabilities(): string[] {
+  const hex = /^CapPrm:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';
+  return capabilityNames(BigInt(`0x${hex}`));
 }
 
 function alterProfile(alter: (p: Profile) => void): (r: LaunchRequest) => LaunchRequest {
@@ -60,6 +68,20 @@ export const BREAKAGES: readonly Breakage[] = [
       p.user.uidMappings = [...p.user.uidMappings, {
         containerId: end(p.user.uidMappings.map((m) => m.containerId + m.size)), hostId: end(p.user.uidMappings.map((m) => m.hostId + m.size)), size: 1,
       }];
+    }),
+  },
+  {
+    name: 'shares-host-user',
+    // Host root with the declared capabilities nsrig itself holds (it cannot give more): the caught
+    // invariant's probe only joins the harness's own sibling namespace to run true(1) there.
+    breaks: "leaves the host's user namespace shared: the process is the host's root, with CAP_SYS_ADMIN where the profile grants it",
+    caughtBy: ['user.foreign-namespace-join-refused'],
+    unaffected: ['uts.hostname-isolated', 'env.exact'],
+    alter: alterProfile((p) => {
+      dropNamespace(p, 'user');
+      const held = ownPermittedCapabilities();
+      const c = p.process.capabilities;
+      for (const set of ['bounding', 'permitted', 'effective', 'inheritable', 'ambient'] as const) c[set] = c[set].filter((cap) => held.includes(cap));
     }),
   },
   {

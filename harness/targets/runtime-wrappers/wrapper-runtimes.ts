@@ -19,6 +19,7 @@ export const WRAPPER_RUNTIMES: readonly WrapperRuntime[] = [
   { name: 'runc-drops-pid', kind: 'isolation', breaks: 'no pid namespace; /proc is a bind of the host\'s' },
   { name: 'runc-drops-net', kind: 'isolation', breaks: 'no network namespace; /sys is a read-only bind of the host\'s' },
   { name: 'runc-shares-ipc', kind: 'isolation', breaks: 'no ipc namespace and no mqueue mount: System V and POSIX IPC are shared' },
+  { name: 'runc-drops-user', kind: 'isolation', breaks: 'no user namespace and no id maps: the process is the host\'s root, with CAP_SYS_ADMIN when config.json grants it' },
   { name: 'runc-wrong-uid-map', kind: 'isolation', breaks: 'every uid mapping\'s hostID is one higher than asked' },
   { name: 'runc-no-readonly-rootfs', kind: 'isolation', breaks: 'the root filesystem is writable although root.readonly is true' },
   { name: 'runc-keeps-all-caps', kind: 'isolation', breaks: 'bounding, permitted and effective hold every capability' },
