@@ -1,6 +1,6 @@
 // OCI hooks (runtime-spec config.md "POSIX-platform Hooks"): each hook is a program given the
 // container's state JSON on stdin, killed when its timeout passes. The parent runs prestart,
-// createRuntime, poststart and poststop here, in the runtime's own namespaces (a failure of the
+// createRuntime (while stage 2 holds after the mounts, before pivot_root), poststart and poststop here, in the runtime's own namespaces (a failure of the
 // first two stops the start, of the last two it is one warning line: runtime.md "Lifecycle" steps
 // 3, 4, 9 and 13); stage 2 runs createContainer and startContainer inside the container's
 // namespaces through runHookInside (a run_hook step, core/setup-steps.ts), where a failure stops

@@ -10,7 +10,8 @@ import type { Readable, Writable } from 'node:stream';
 import type { Profile, NamespaceType } from '../policy/profile/types.js';
 import { compilePlan, createdNamespaces, namespaceFlag, type LaunchPlan } from './plan.js';
 import { launchSteps } from './setup-steps.js';
-import { parentSteps, stage2Part } from './parent-steps.js';
+import { interleave, parentSteps, pausePoints, stage2Part } from './parent-steps.js';
+import { Stage2Channel } from './stage2-channel.js';
 import { runStepsAsync, type Executor } from './launch-interpreter.js';
 import { nativeKernel } from './native/native-kernel.js';
 import { CLONE } from '../policy/kernel/clone-flags.js';
@@ -69,10 +70,11 @@ export interface LaunchOptions {
   /** The state's bundle for hooks (an absolute directory). Default: the profile file's directory, else the working directory. */
   bundle?: string;
   /**
-   * The create-start lifecycle: runs once the container is created (cloned into its namespaces and
-   * cgroup, ids mapped, held before stage 2 carries out any step, so the program cannot have run),
-   * with the container in state "created". Its resolving is the start: the release follows. A
-   * throw, or destroying the container here, ends the launch with nothing left.
+   * The create-start lifecycle: runs once the container is created (its namespaces, cgroup, ids,
+   * mounts, prestart/createRuntime/createContainer hooks and pivot_root done, stage 2 held before
+   * the startContainer hooks, so the program cannot have run), with the container in state
+   * "created". Its resolving is the start: stage 2 goes on. A throw, or destroying the container
+   * here, ends the launch with nothing left.
    */
   created?: (container: Container) => void | Promise<void>;
   /** With a terminal: its size before the program starts, over the profile's consoleSize (the user's own terminal's, for nsrig run). */
@@ -316,6 +318,7 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
   let container: Container | undefined;
   let cgroups: ContainerCgroups | undefined;
   let diagnostics: ReturnType<typeof stderrTail> | undefined;
+  let channel: Stage2Channel | undefined;
   try {
     const [controlRead, controlWrite] = pipe();
     const [reportRead, reportWrite] = pipe();
@@ -333,7 +336,7 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
     // cannot even load stage 2. Its tail goes into the LaunchError.
     const [diagnosticsRead, diagnosticsWrite] = pipe();
     const fds: LaunchPlan['fds'] = {
-      report: reportWrite, stdin: stdinRead, stdout: stdoutWrite, stderr: stderrWrite, ...(terminal ? { console: terminal.childEnd } : {}),
+      report: reportWrite, control: controlRead, stdin: stdinRead, stdout: stdoutWrite, stderr: stderrWrite, ...(terminal ? { console: terminal.childEnd } : {}),
     };
     const policyProgram = compileProfilePolicy(profile, options.warn);
     const seccompPrograms = [...(policyProgram ? [policyProgram] : []), ...(options.seccompPrograms ?? [])];
@@ -350,8 +353,10 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
     const lowerPidsLimit = cgroups.openLoweredPidsLimit();
     if (lowerPidsLimit) opened.push(lowerPidsLimit.fd);
     const sized = terminal && options.consoleSize ? { ...profile, process: { ...profile.process, consoleSize: options.consoleSize } } : profile;
+    const callerActs = { beforeSetup: options.beforeSetup !== undefined, created: options.created !== undefined };
     const plan = compilePlan(sized, fds, {
       args: options.args, seccompPrograms, noNewKeyring: options.noNewKeyring, traceStartMarker: options.traceStartMarker, hookState, lowerPidsLimit,
+      pauses: pausePoints(profile, callerActs),
     });
     const handles = openHostHandles(plan.rootfs ? options.nsrigTreeAt : undefined);
     opened.push(...handles.fds);
@@ -361,10 +366,8 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
     const hub = plan.veth ? await networkHub() : undefined;
     const made = cgroups;
     // The whole launch, the parent's steps first: what `nsrig plan` prints, carried out here up to the release.
-    const order = [...parentSteps(profile, plan, {
-      cgroupDirectories: made.directories, hookState,
-      callerActs: { beforeSetup: options.beforeSetup !== undefined, created: options.created !== undefined },
-    }), ...steps];
+    // Stage 2 holds where the parent acts in between (its hooks, the caller's create-start).
+    const order = interleave(parentSteps(profile, plan, { cgroupDirectories: made.directories, hookState, callerActs }), steps);
     const held = (): Container => {
       if (!container) throw new StepListError('a call on the child comes before the clone');
       return container;
@@ -378,7 +381,22 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
     const armPoststop = () => {
       held().afterDestroy ??= () => runHooksWarning(profile.hooks, 'poststop', state('stopped'), warn);
     };
-    let reportsText: Promise<string> | undefined;
+    const setupDeadlineMs = Math.min(SETUP_DEADLINE_MS, profile.process.timeoutMs);
+    /** Stage 2 failed, died or ran out of time before it exec'd: wait for it, then say why. */
+    const setupFailed = async (failure: Stage2Report | undefined): Promise<never> => {
+      const exit = await held().wait();
+      const message = failure
+        ? `setup step ${failure.step} failed: ${failure.message}`
+        : channel?.timedOut === true
+          ? `setup did not reach execve within ${setupDeadlineMs} ms; the container was killed`
+          : `stage 2 died before exec (${describeExit(exit)})`;
+      const said = await diagnostics?.tail();
+      throw new LaunchError(said ? `${message}\nstage 2's stderr ended with:\n${said}` : message, failure?.step ?? 'stage2', failure);
+    };
+    const released = (): Stage2Channel => {
+      if (!channel) throw new StepListError('a call on stage 2 comes before the release');
+      return channel;
+    };
     const launcher: Executor = {
       write_file: nativeKernel.write_file,
       clone: ({ flags, join, pidNamespace }) => {
@@ -443,35 +461,27 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
       },
       release: async () => {
         armPoststop();
-        reportsText = readAllFromFd(reportRead);
+        channel = new Stage2Channel(reportRead, controlWrite, setupDeadlineMs, () => held().killAll());
         opened.splice(opened.indexOf(reportRead), 1);
         opened.splice(opened.indexOf(controlWrite), 1);
-        await writeAllToFd(controlWrite, 'G' + JSON.stringify(stage2Part(order)));
+        await channel.send('G' + JSON.stringify(stage2Part(order)) + '\n');
       },
+      await_stage2: async ({ point }) => {
+        const report = await released().next();
+        if (report?.event === 'paused' && report.point === point) return;
+        if (report === undefined || report.event === 'error') await setupFailed(report);
+        throw new StepListError(`the parent waited for stage 2 at ${point}, and stage 2 reported ${JSON.stringify(report)}`);
+      },
+      resume_stage2: () => released().resume(),
     };
     await runStepsAsync(order.filter((s) => s.phase === 'parent'), launcher);
     const launched = held();
-    if (reportsText === undefined) throw new StepListError('the parent\'s steps end without a release');
-
-    // Setup has a deadline of its own: a stage 2 that never reaches execve is killed, not waited on.
-    let setupTimedOut = false;
-    const deadline = setTimeout(() => {
-      setupTimedOut = true;
-      launched.killAll();
-    }, Math.min(SETUP_DEADLINE_MS, profile.process.timeoutMs));
-    const reports = parseReports(await reportsText);
-    clearTimeout(deadline);
+    // Setup has a deadline of its own (the channel's): a stage 2 that never reaches execve is killed, not waited on.
+    const reports: Stage2Report[] = [];
+    for (let r = await released().next(); r !== undefined; r = await released().next()) reports.push(r);
+    channel?.close();
     const failure = reports.find((r) => r.event === 'error');
-    if (failure || setupTimedOut || !reports.some((r) => r.event === 'exec')) {
-      const exit = await launched.wait();
-      const message = failure
-        ? `setup step ${failure.step} failed: ${failure.message}`
-        : setupTimedOut
-          ? `setup did not reach execve within ${Math.min(SETUP_DEADLINE_MS, profile.process.timeoutMs)} ms; the container was killed`
-          : `stage 2 died before exec (${describeExit(exit)})`;
-      const said = await diagnostics?.tail();
-      throw new LaunchError(said ? `${message}\nstage 2's stderr ended with:\n${said}` : message, failure?.step ?? 'stage2', failure);
-    }
+    if (failure || channel?.timedOut === true || !reports.some((r) => r.event === 'exec')) await setupFailed(failure);
     diagnostics?.stop();
     // Stage 2 sent the master before it reported exec, so it is waiting on the socket already.
     if (terminal) {
@@ -484,6 +494,7 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
     return launched;
   } catch (e) {
     diagnostics?.stop();
+    channel?.close();
     closeAll([...opened]);
     await container?.destroy();
     if (container === undefined) await cgroups?.remove();

@@ -46,9 +46,20 @@ export interface LauncherCalls {
    * create-start lifecycle: its return is the start).
    */
   await_caller: { args: { point: 'before-setup' | 'created' }; result: void };
-  /** The first byte on the control pipe lets the child exec stage 2; the list's stage 2 steps follow it. */
+  /** The first byte on the control pipe lets the child exec stage 2; the list's stage 2 steps follow it, ended by a newline. */
   release: { args: Record<string, never>; result: void };
+  /** Waits until stage 2 reports that it holds at point (pause_for_parent); a stage 2 that fails or dies first fails the launch. */
+  await_stage2: { args: { point: PausePoint }; result: void };
+  /** One byte on the control pipe: stage 2, held at a pause, goes on. */
+  resume_stage2: { args: Record<string, never>; result: void };
 }
+
+/**
+ * Where stage 2 holds for the parent: runtime-hooks once the container's mounts are made, before
+ * pivot_root (prestart and createRuntime run then); created once the create is done, before the
+ * startContainer hooks (the create-start lifecycle's start is the resume).
+ */
+export type PausePoint = 'runtime-hooks' | 'created';
 
 /** Every call stage 2 makes, with its arguments and result. */
 export interface StageCalls {
@@ -146,6 +157,8 @@ export interface StageCalls {
   find_executable: { args: { name: string; pathVar: string }; result: string };
   /** One JSON line to the parent: stage 2 reached the point after which it may no longer write. */
   report_ready: { args: { fd: number }; result: void };
+  /** Tells the parent (one JSON line on report) that stage 2 holds at point, and blocks until a byte arrives on control. */
+  pause_for_parent: { args: { point: PausePoint; report: number; control: number }; result: void };
   execve: { args: { path: string; argv: string[]; env: string[] }; result: void };
   /**
    * One OCI hook run from here, in the container's namespaces (createContainer, startContainer):

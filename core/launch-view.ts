@@ -5,7 +5,7 @@
 import type { DeviceNode, Profile } from '../policy/profile/types.js';
 import { compilePlan } from './plan.js';
 import type { Condition, KernelCall, Ref, SetupStep } from './setup-steps.js';
-import { launchOrder, stage2Part } from './parent-steps.js';
+import { interleave, launchOrder, pausePoints, stage2Part } from './parent-steps.js';
 import { compileProfilePolicy } from './seccomp-program.js';
 import { STATE_OCI_VERSION } from './container-hooks.js';
 import { cloneFlagNames } from '../policy/kernel/clone-flags.js';
@@ -14,14 +14,17 @@ import { capabilityNames, CAPABILITY_NAMES } from '../policy/kernel/capabilities
 import { signalName } from '../policy/kernel/signals.js';
 
 /** Descriptor numbers in the view: the launcher's are whatever the kernel hands out at the time. */
-const EXAMPLE_FDS = { report: 3, stdin: 4, stdout: 5, stderr: 6, console: 7 };
+const EXAMPLE_FDS = { report: 3, stdin: 4, stdout: 5, stderr: 6, console: 7, control: 8 };
 
 /** Where the launcher's cgroups would be: made only by a launch, under the host's own layout. */
 const EXAMPLE_CGROUP = '/sys/fs/cgroup/…/nsrig/ID';
 
 export interface LaunchView {
   profile: string;
-  /** What nsrig does from outside, the records the launcher runs: clone, cgroup, id maps, veth, release (PID is the child's). */
+  /**
+   * What nsrig does from outside, the records the launcher runs: clone, cgroup, id maps, veth,
+   * release (PID is the child's), then what it does while stage 2 holds at a pause (its hooks).
+   */
   parent: SetupStep[];
   /** The list stage 2 runs inside the new namespaces, ending in execve: exactly what the release sends. */
   child: SetupStep[];
@@ -30,7 +33,7 @@ export interface LaunchView {
 export function launchView(profile: Profile, options: { args?: string[] } = {}): LaunchView {
   const program = compileProfilePolicy(profile);
   const hookState = { ociVersion: STATE_OCI_VERSION, id: 'ID', status: 'creating' as const, bundle: 'BUNDLE', annotations: {} };
-  const plan = compilePlan(profile, EXAMPLE_FDS, { args: options.args, seccompPrograms: program ? [program] : [], hookState });
+  const plan = compilePlan(profile, EXAMPLE_FDS, { args: options.args, seccompPrograms: program ? [program] : [], hookState, pauses: pausePoints(profile) });
   const order = launchOrder(profile, plan, { cgroupDirectories: [EXAMPLE_CGROUP], hookState });
   return { profile: profile.source, parent: order.filter((s) => s.phase === 'parent'), child: stage2Part(order) };
 }
@@ -86,18 +89,22 @@ export function describeCall(c: KernelCall): string {
 
 function describeSteps(steps: SetupStep[], first: number): string[] {
   return steps.flatMap((s, i) => [
-    `  ${first + i}. ${s.name}${s.why ? ` — ${s.why}` : ''}`,
+    // Among stage 2's steps, the parent's are those it makes while stage 2 holds.
+    `  ${first + i}. ${first > 1 && s.phase === 'parent' ? '[in nsrig] ' : ''}${s.name}${s.why ? ` — ${s.why}` : ''}`,
     ...(s.calls.length ? s.calls.map((c) => `       ${describeCall(c)}`) : ['       (nothing to do for this profile)']),
   ]);
 }
 
 export function formatLaunchView(view: LaunchView): string {
+  const order = interleave(view.parent, view.child);
+  const release = order.findIndex((s) => s.name === 'release');
+  const [before, after] = [order.slice(0, release + 1), order.slice(release + 1)];
   return [
     `launch plan for ${view.profile}`,
     'in nsrig (the parent); PID is the child\'s (clone\'s result), ID the container\'s, descriptor numbers are examples:',
-    ...describeSteps(view.parent, 1),
-    'in stage 2, inside the new namespaces, in this order:',
-    ...describeSteps(view.child, view.parent.length + 1),
+    ...describeSteps(before, 1),
+    'in stage 2, inside the new namespaces, in this order (with what nsrig does while stage 2 holds):',
+    ...describeSteps(after, before.length + 1),
     '',
   ].join('\n');
 }

@@ -10,6 +10,7 @@ import { MOUNT_ATTR, MS } from '../policy/kernel/mount-flags.js';
 import { mountOptionEffect } from '../policy/profile/mount-options.js';
 import { ProfileError } from '../policy/profile/profile-error.js';
 import { plannedHooks, type ContainerState, type PlannedHook } from './container-hooks.js';
+import type { PausePoint } from './kernel.js';
 
 export interface CapabilityPlan {
   /** Capability numbers to drop from the bounding set. */
@@ -100,8 +101,13 @@ export interface LaunchPlan {
   args: string[];
   env: string[];
   /** Descriptor numbers stage 2 receives (its own fd table). */
-  /** console: stage 2's end of the unix socket the pty master is sent back on, with terminal only. */
-  fds: { report: number; stdin: number; stdout: number; stderr: number; console?: number };
+  /**
+   * console: stage 2's end of the unix socket the pty master is sent back on, with terminal only.
+   * control: the pipe the step list came on, where a byte resumes stage 2 from a pause.
+   */
+  fds: { report: number; stdin: number; stdout: number; stderr: number; console?: number; control?: number };
+  /** Where stage 2 holds for the parent (core/parent-steps.ts pausePoints), in launch order. */
+  pauses: PausePoint[];
   /** pids.max as declared, written by stage 2 through fd (the parent's) once it needs no new task: below what stage 2 itself runs with. */
   lowerPidsLimit?: { fd: number; value: string };
   /** The program's stdio is a pty from the container's devpts, its controlling terminal. */
@@ -255,7 +261,7 @@ export function compilePlan(
   fds: LaunchPlan['fds'],
   options: {
     args?: string[]; seccompPrograms?: Buffer[]; noNewKeyring?: boolean; traceStartMarker?: number; hookState?: Omit<ContainerState, 'pid'>;
-    lowerPidsLimit?: { fd: number; value: string };
+    lowerPidsLimit?: { fd: number; value: string }; pauses?: PausePoint[];
   } = {},
 ): LaunchPlan {
   const p = profile.process;
@@ -300,6 +306,7 @@ export function compilePlan(
         state: options.hookState,
       },
     } : {}),
+    pauses: options.pauses ?? [],
     args: options.args ?? p.args,
     env: Object.entries(p.env).map(([k, v]) => `${k}=${v}`),
     fds,

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LaunchPlan, PlannedMount } from './plan.js';
-import type { CallName, KernelCalls } from './kernel.js';
+import type { CallName, KernelCalls, PausePoint } from './kernel.js';
 import { MS, MNT_DETACH, MOUNT_ATTR } from '../policy/kernel/mount-flags.js';
 import { CLONE } from '../policy/kernel/clone-flags.js';
 import { CLOCK } from '../policy/kernel/clocks.js';
@@ -171,6 +171,12 @@ export function launchSteps(plan: LaunchPlan, host: HostView = readHostView()): 
     (plan.hooks?.[kind] ?? []).map((hook, i) => call('run_hook', {
       hook, state: { ...plan.hooks!.state, status }, ...(kind === 'createContainer' && openedHooks.has(i) ? { fd: { ref: createContainerHook(i) } } : {}),
     }));
+  const pause = (point: PausePoint): KernelCall[] => {
+    if (plan.fds.control === undefined) throw new StepListError(`a pause (${point}) needs the control pipe's descriptor (LaunchPlan.fds.control)`);
+    return [call('pause_for_parent', { point, report: plan.fds.report, control: plan.fds.control })];
+  };
+  add('hold-for-runtime-hooks', 'config.md: prestart and createRuntime run once the runtime environment is created (the mounts above) and before pivot_root; the parent runs them while stage 2 holds here',
+    plan.pauses.includes('runtime-hooks') ? pause('runtime-hooks') : [], plan.pauses.includes('runtime-hooks'));
   add('run-create-container-hooks', 'config.md: in the container\'s namespaces once its mounts are made, before pivot_root, while the runtime\'s paths (all but the staging root) still resolve',
     hookCalls('createContainer', 'creating'), (plan.hooks?.createContainer.length ?? 0) > 0);
   add('pivot-root', 'pivot_root(".", ".") stacks the old root under the new one; detaching it leaves only ours', [
@@ -211,6 +217,8 @@ export function launchSteps(plan: LaunchPlan, host: HostView = readHostView()): 
     call('close_range', { first: 3 }),
   ]);
   add('reset-signals', undefined, [call('reset_signals', {})]);
+  add('hold-created', 'runtime.md: create ends with the environment made and createContainer run; startContainer hooks and the program are the start\'s, which the parent\'s resume is',
+    plan.pauses.includes('created') ? pause('created') : [], plan.pauses.includes('created'));
   add('run-start-container-hooks', 'config.md: inside the container before the program, after pivot_root (their paths resolve in the container) and before any seccomp filter or privilege drop, which they would inherit',
     hookCalls('startContainer', 'created'), (plan.hooks?.startContainer.length ?? 0) > 0);
   add('lower-pids-limit', 'after the last step that may start a task (hooks fork, Node starts threads), before any seccomp filter that may deny write(2): from here to execve stage 2 only shrinks to one task',

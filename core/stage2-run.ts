@@ -10,7 +10,9 @@ import { SyscallError } from './native/syscall-error.js';
 import { EXEC_FAILED_EXIT_CODE } from './native/process.js';
 
 export interface Stage2Report {
-  event: 'exec' | 'error';
+  /** paused: held at point (pause_for_parent) until the parent writes a byte on the control pipe. */
+  event: 'exec' | 'error' | 'paused';
+  point?: string;
   step?: string;
   message?: string;
   call?: string;
@@ -19,16 +21,25 @@ export interface Stage2Report {
   object?: string;
 }
 
+/**
+ * The list ends at a newline or at end of file: a launcher that holds stage 2 at a pause keeps the
+ * pipe open for the byte that resumes it (pause_for_parent reads it then), so the descriptor stays
+ * open here; it is close-on-exec from prepare-stdio on. It writes nothing more before a pause.
+ */
 function readSteps(controlFd: number): SetupStep[] {
   const chunks: Buffer[] = [];
   const buf = Buffer.alloc(65536);
   for (;;) {
     const n = fs.readSync(controlFd, buf, 0, buf.length, null);
-    if (n === 0) break;
+    if (n === 0) {
+      // Nothing more will come: no pause in this list.
+      fs.closeSync(controlFd);
+      break;
+    }
     chunks.push(Buffer.from(buf.subarray(0, n)));
+    if (buf[n - 1] === 0x0a) break;
   }
-  fs.closeSync(controlFd);
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = Buffer.concat(chunks).toString('utf8').trimEnd();
   if (!text) throw new Stage2InputError('the launcher closed the control pipe without a step list');
   return JSON.parse(text) as SetupStep[];
 }

@@ -172,6 +172,11 @@ export const nativeKernel: StageKernel = {
   report_ready: (a) => {
     fs.writeSync(a.fd, `${JSON.stringify({ event: 'exec' })}\n`);
   },
+  pause_for_parent: (a) => {
+    fs.writeSync(a.report, `${JSON.stringify({ event: 'paused', point: a.point })}\n`);
+    // End of file instead of the byte: the parent gave up on the launch (it kills us next anyway).
+    if (fs.readSync(a.control, Buffer.alloc(1), 0, 1, null) !== 1) throw new Stage2InputError(`the launcher closed the control pipe while stage 2 held at ${a.point}`);
+  },
   execve: (a) => execve(a.path, a.argv, a.env),
   run_hook: (a) => {
     // The hook gets stage 2's descriptors only as its stdio: the report and control pipes must not

@@ -195,3 +195,48 @@ test.serial('a createContainer hook whose path is below /tmp (which the staging 
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+/** A hook that copies the mount table of the state's pid (or, with "self", its own) to LOG.KIND. */
+const MOUNTS_SCRIPT = path.join(dir, 'mounts.sh');
+fs.writeFileSync(MOUNTS_SCRIPT, [
+  '#!/bin/sh',
+  'log=$1; kind=$2; whose=$3',
+  'pid=$(sed -n \'s/.*"pid":\\([0-9]*\\).*/\\1/p\')',
+  '[ "$whose" = self ] && pid=self',
+  'cat "/proc/$pid/mountinfo" >"$log.$kind"',
+].join('\n'), { mode: 0o755 });
+
+/** Mount points and filesystem types of a mountinfo copy (fields 5 and the one after the "-"). */
+function mountPoints(file: string): Map<string, string> {
+  return new Map(fs.readFileSync(file, 'utf8').trim().split('\n').map((line) => {
+    const fields = line.split(' ');
+    return [fields[4]!, fields[fields.indexOf('-') + 1]!];
+  }));
+}
+
+test.serial('config.md\'s createRuntime point: prestart and createRuntime see the container\'s mounts made and its root not yet pivoted; startContainer sees it pivoted', async (t) => {
+  const log = logFile();
+  const mountsHook = (kind: string, whose = 'state') => ({ path: MOUNTS_SCRIPT, args: ['mounts.sh', log, kind, whose] });
+  const doc = {
+    name: 'hooks', namespaces: ['pid', 'mnt', 'uts', 'ipc', 'net'],
+    mounts: [
+      // /tmp is in every host root view; the mark is a mount point of a tmpfs made earlier, so it needs no host directory.
+      { type: 'proc', destination: '/proc' }, { type: 'tmpfs', destination: '/tmp' }, { type: 'tmpfs', destination: '/tmp/stage-mark', size: '64k' },
+      { type: 'bind', source: dir, destination: dir, readonly: false },
+    ],
+    process: { args: ['/bin/true'] },
+    hooks: { prestart: [mountsHook('prestart')], createRuntime: [mountsHook('createRuntime')], startContainer: [mountsHook('startContainer', 'self')] },
+  };
+  const container = await launchContainer(parseProfile(doc, path.join(dir, 'hooks.yaml')), { stdio: 'pipe' });
+  await container.wait();
+  for (const kind of ['prestart', 'createRuntime']) {
+    const seen = mountPoints(`${log}.${kind}`);
+    // The staging root still at /tmp, the host's root above it: the mounts are made, pivot_root not yet.
+    t.is(seen.get('/tmp/tmp/stage-mark'), 'tmpfs', `${kind}: the declared tmpfs is mounted in the new root`);
+    t.is(seen.get('/tmp/proc'), 'proc', `${kind}: so is /proc`);
+    t.false(seen.has('/tmp/stage-mark'), `${kind}: the root is not pivoted`);
+  }
+  const inside = mountPoints(`${log}.startContainer`);
+  t.is(inside.get('/tmp/stage-mark'), 'tmpfs');
+  t.false(inside.has('/tmp/tmp/stage-mark'));
+});

@@ -4,7 +4,7 @@
 import test from 'ava';
 import { compilePlan } from '../../core/plan.js';
 import { launchSteps, type HostView } from '../../core/setup-steps.js';
-import { launchOrder, parentSteps, stage2Part, type ParentContext } from '../../core/parent-steps.js';
+import { launchOrder, parentSteps, pausePoints, stage2Part, type ParentContext } from '../../core/parent-steps.js';
 import { runSteps, runStepsAsync } from '../../core/launch-interpreter.js';
 import { recordingKernel, type RecordedCall } from '../../core/recording-kernel.js';
 import { StepListError } from '../../core/launch-error.js';
@@ -81,7 +81,7 @@ test('without a user namespace no id map is written; without cgroups nothing is 
   t.deepEqual(calls.map((c) => c.call), ['clone', 'release']);
 });
 
-test('oom_score_adj, the veth, the caller\'s hand-over points and the hooks, in the order the launcher has always made them', async (t) => {
+test('oom_score_adj, the veth and the tracer\'s hand-over before the release; the hooks and the create-start hold after it, each while stage 2 holds', async (t) => {
   const profile = profileOf({
     ...USER_NS,
     network: { veth: { hostAddress: '10.9.0.1/30', containerAddress: '10.9.0.2/30' } },
@@ -94,8 +94,11 @@ test('oom_score_adj, the veth, the caller\'s hand-over points and the hooks, in 
     `write_file ${CGROUPS[0]}/cgroup.procs`, `write_file ${CGROUPS[1]}/cgroup.procs`,
     `write_file /proc/${PID}/setgroups`, `write_file /proc/${PID}/uid_map`, `write_file /proc/${PID}/gid_map`,
     `write_file /proc/${PID}/oom_score_adj`,
-    'attach_veth', 'await_caller', 'run_hook', 'run_hook', 'await_caller', 'release',
+    'attach_veth', 'await_caller', 'release',
+    'await_stage2', 'run_hook', 'run_hook', 'resume_stage2',
+    'await_stage2', 'await_caller', 'resume_stage2',
   ]);
+  t.deepEqual(calls.filter((c) => c.call === 'await_stage2').map((c) => c.args), [{ point: 'runtime-hooks' }, { point: 'created' }]);
   t.deepEqual(calls.find(writeTo(`/proc/${PID}/oom_score_adj`))!.args.data, '-500');
   // The pid itself, not text: the hub moves the pair's end into that process's namespace.
   t.deepEqual(calls.find((c) => c.call === 'attach_veth')!.args, { pid: PID, peerName: 'eth0', hostAddress: '10.9.0.1/30' });
@@ -116,6 +119,70 @@ test('one list: the parent\'s steps end with the release, and what the release s
   t.false(phases.slice(release + 1).includes('parent'));
   t.deepEqual(stage2Part(order), launchSteps(plan, HOST));
   t.is(order.at(-1)!.name, 'execve');
+});
+
+const HOOKED = {
+  ...USER_NS,
+  mounts: [{ destination: '/proc', type: 'proc' }, { destination: '/srv', type: 'bind', source: '/usr', options: ['ro'] }],
+  hooks: {
+    prestart: [{ path: '/bin/true' }], createRuntime: [{ path: '/bin/true' }],
+    createContainer: [{ path: '/bin/true' }], startContainer: [{ path: '/bin/true' }],
+  },
+};
+
+/** The whole launch as one list, stage 2's steps and the parent's in the order they happen. */
+function orderOf(doc: Record<string, unknown>, callerActs: ParentContext['callerActs'] = {}) {
+  const profile = profileOf(doc);
+  const plan = compilePlan(profile, { ...FDS, control: 7 }, { hookState: STATE, pauses: pausePoints(profile, callerActs) });
+  return launchOrder(profile, plan, { cgroupDirectories: CGROUPS, hookState: STATE, callerActs }, HOST);
+}
+
+test('config.md\'s hook points: prestart and createRuntime from nsrig once the mounts are made and before pivot_root, createContainer after them, startContainer after the create-start hold', (t) => {
+  const order = orderOf(HOOKED, { created: true });
+  const at = (name: string) => {
+    const i = order.findIndex((s) => s.name === name);
+    t.true(i >= 0, name);
+    return i;
+  };
+  // Stage 2 holds after its last mount step; the parent runs both kinds meanwhile and resumes it.
+  t.deepEqual(order.slice(at('make-root-readonly'), at('pivot-root') + 1).map((s) => `${s.phase} ${s.name}`), [
+    'setup make-root-readonly',
+    'setup hold-for-runtime-hooks',
+    'parent await-mounts', 'parent run-prestart-hooks', 'parent run-create-runtime-hooks', 'parent resume-after-runtime-hooks',
+    'setup run-create-container-hooks',
+    'setup pivot-root',
+  ]);
+  t.true(at('mount-filesystems') < at('hold-for-runtime-hooks'));
+  // The create ends held after createContainer and pivot_root; the caller's start resumes it to startContainer.
+  t.deepEqual(order.slice(at('hold-created'), at('run-start-container-hooks') + 1).map((s) => `${s.phase} ${s.name}`), [
+    'setup hold-created', 'parent await-created', 'parent created', 'parent start', 'setup run-start-container-hooks',
+  ]);
+  t.true(at('run-create-container-hooks') < at('hold-created'));
+  t.true(at('run-start-container-hooks') < at('execve'));
+  // Each hold reports on the report pipe and waits on the control pipe.
+  t.deepEqual(order[at('hold-for-runtime-hooks')]!.calls, [{ call: 'pause_for_parent', args: { point: 'runtime-hooks', report: FDS.report, control: 7 } }]);
+});
+
+test('no hooks and no create-start: stage 2 never holds, and the parent\'s last step is the release', (t) => {
+  const order = orderOf(USER_NS);
+  t.false(order.some((s) => s.calls.some((c) => c.call === 'pause_for_parent' || c.call === 'await_stage2')));
+  t.is(order.filter((s) => s.phase === 'parent').at(-1)!.name, 'release');
+  // Only createContainer/startContainer: those run in stage 2, nothing to hold for.
+  const inside = orderOf({ ...USER_NS, hooks: { createContainer: [{ path: '/bin/true' }] } });
+  t.false(inside.some((s) => s.name === 'hold-for-runtime-hooks'));
+});
+
+test('a hold one side expects and the other does not is refused: either would wait for ever', (t) => {
+  const profile = profileOf(HOOKED);
+  const withoutPauses = compilePlan(profile, { ...FDS, control: 7 }, { hookState: STATE });
+  t.throws(() => launchOrder(profile, withoutPauses, { cgroupDirectories: CGROUPS, hookState: STATE }, HOST),
+    { instanceOf: StepListError, message: /parent waits for stage 2 at runtime-hooks/ });
+  const plain = profileOf(USER_NS);
+  const holding = compilePlan(plain, { ...FDS, control: 7 }, { pauses: ['created'] });
+  t.throws(() => launchOrder(plain, holding, { cgroupDirectories: CGROUPS, hookState: STATE }, HOST),
+    { instanceOf: StepListError, message: /stage 2 holds at created/ });
+  // A hold needs the pipe it is resumed on.
+  t.throws(() => launchSteps(compilePlan(plain, FDS, { pauses: ['created'] }), HOST), { instanceOf: StepListError, message: /control pipe/ });
 });
 
 test('the interpreter: an executor that lacks a call refuses it by name; a sync run refuses a call that answers later', async (t) => {

@@ -74,6 +74,17 @@ for (const [name, makeTarget] of TARGETS) {
   });
 }
 
+// The engine's create holds after createContainer and pivot_root; until it did, createContainer ran after start here.
+for (const invariant of INVARIANTS) {
+  test.serial(`builtin, create then start: ${invariant.id} holds (prestart, createRuntime and createContainer are the create's)`, async (t) => {
+    const run = await runWithHooks(new BuiltinTarget(), PROFILE, invariant.recording(HOOK_KINDS), { lifecycle: 'create-start' });
+    const verdict = invariant.check(run, PROFILE, fixtures.facts);
+    t.log(`${run.records.map((r) => r.kind).join(' → ')}, start invoked after ${String(run.recordsBeforeStart)}`);
+    t.true(verdict.holds, verdict.holds ? '' : verdict.observed);
+    if (invariant === runInLifecycleOrder) t.is(run.recordsBeforeStart, 3, 'prestart, createRuntime and createContainer ran before start was invoked');
+  });
+}
+
 test.serial('runc-hook-wrong-namespace runs createContainer on the host, and hooks.run-in-specified-namespaces says so', async (t) => {
   const target = new OciTarget(wrapperRuntimePath('runc-hook-wrong-namespace'));
   const run = await runWithHooks(target, PROFILE, runInSpecifiedNamespaces.recording(HOOK_KINDS));
