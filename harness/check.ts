@@ -58,7 +58,8 @@ export function shardOf<T extends { id: string }>(items: T[], shard?: { index: n
 async function runCase(invariant: Invariant, target: Target, profile: Profile, host: HostFacts, trace: boolean,
   constraints: ProfileConstraints, lifecycle: Lifecycle, signal: NodeJS.Signals | undefined): Promise<{ verdict: Verdict; syscalls?: SyscallTotals }> {
   if (invariant.scenario === 'lifecycle') {
-    return { verdict: invariant.check(await runLifecycle(target, profile, signal), profile, host) };
+    const run = await runLifecycle(target, profile, { ...(signal === undefined ? {} : { signal }), foreignCgroup: invariant.foreignCgroup === true });
+    return { verdict: invariant.check(run, profile, host) };
   }
   if (invariant.scenario === 'hooks') {
     const unsupported = (constraints.unsupportedHooks ?? []).map((u) => u.kind);

@@ -3,6 +3,7 @@
 // that name it. Read again after delete, it is what the delete left behind.
 import fs from 'node:fs';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { cgroupDirsOf, readCgroupLayout, readProcessCgroups, ProcessCgroups } from '../core/cgroup-layout.js';
 import { readMountinfo } from '../core/mountinfo.js';
 import { startTicksOf } from '../core/process-start.js';
@@ -119,6 +120,44 @@ export function sweepRemains(remains: Remains, holdings: ContainerHoldings): voi
       fs.rmdirSync(dir);
     } catch {
       // busy until its killed processes are reaped, or gone: reported either way
+    }
+  }
+}
+
+/**
+ * A cgroup the container did not make, with its init moved in (runtime-tools'
+ * delete_only_create_resources: its pids hierarchy, else the unified one): a delete must leave it.
+ * Its name is nsrig's, so the crun preparation's sweep knows it; remove() takes it away once empty.
+ */
+export class ForeignCgroup {
+  private constructor(readonly dir: string) {}
+
+  static adopt(initPid: number): ForeignCgroup {
+    const layout = readCgroupLayout();
+    const mount = layout.v1Mounts.get('pids')?.[0] ?? layout.unifiedMount;
+    if (mount === undefined) throw new Error('no cgroup hierarchy to make a foreign cgroup in (neither a v1 pids one nor cgroup2)');
+    const dir = path.join(mount, `nsrig-foreign-${process.pid}-${randomBytes(3).toString('hex')}`);
+    fs.mkdirSync(dir);
+    const cgroup = new ForeignCgroup(dir);
+    try {
+      fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(initPid));
+    } catch (e) {
+      cgroup.remove();
+      throw e;
+    }
+    return cgroup;
+  }
+
+  exists(): boolean {
+    return fs.existsSync(this.dir);
+  }
+
+  /** Once its processes are gone; a busy one is left to the caller's sweep of the container's processes first. */
+  remove(): void {
+    try {
+      fs.rmdirSync(this.dir);
+    } catch {
+      // gone already (a broken delete took it) or still busy: the process sweep comes first
     }
   }
 }

@@ -166,6 +166,8 @@ export interface LifecycleInvariant extends InvariantBase {
   scenario: 'lifecycle';
   /** Send the program one of these with kill, drawn by fast-check beside the profile. */
   killSignals?: readonly NodeJS.Signals[];
+  /** Move the init into a cgroup the container did not make between create and start (runtime-tools delete_only_create_resources). */
+  foreignCgroup?: boolean;
   check(run: LifecycleRun, profile: Profile, host: HostFacts): Verdict;
 }
 

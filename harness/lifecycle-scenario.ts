@@ -6,7 +6,7 @@ import type { Profile } from '../policy/profile/types.js';
 import type { ReportedState, Target } from './target.js';
 import { CATCHABLE_SIGNALS, type Observations, type ProbeRequest } from './probe/protocol.js';
 import { finish, probeCommand, startProbe } from './scenario.js';
-import { holdingsOf, mountsNaming, remainsOf, sweepRemains, type ContainerHoldings, type Remains } from './container-holdings.js';
+import { ForeignCgroup, holdingsOf, mountsNaming, remainsOf, sweepRemains, type ContainerHoldings, type Remains } from './container-holdings.js';
 
 /** How long the probe has to report a signal it caught (it reports 300 ms after the first). */
 const CAUGHT_REPORT_MS = 5_000;
@@ -33,6 +33,15 @@ export interface LifecycleRun {
   remains: Remains;
   /** The probe's first report. */
   observed: Observations;
+  /** With foreignCgroup: the cgroup the init was moved into between create and start, and whether it outlived delete. */
+  foreign: { dir: string; keptAfterDelete: boolean } | undefined;
+}
+
+export interface LifecycleOptions {
+  /** Send the program this signal with kill while it runs. */
+  signal?: NodeJS.Signals;
+  /** Between create and start, move the init into a cgroup the container did not make (ForeignCgroup). */
+  foreignCgroup?: boolean;
 }
 
 function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
@@ -48,9 +57,17 @@ function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | undefined
  * A target that records nothing between the two (or cannot report a state) is a harness bug here,
  * since check.ts skips targets without create-start.
  */
-export async function runLifecycle(target: Target, profile: Profile, signal?: NodeJS.Signals): Promise<LifecycleRun> {
+export async function runLifecycle(target: Target, profile: Profile, options: LifecycleOptions = {}): Promise<LifecycleRun> {
+  const { signal } = options;
   const request: ProbeRequest = { hold: true, ...(signal === undefined ? {} : { catchSignals: [...CATCHABLE_SIGNALS] }) };
-  const probe = await startProbe(target, profile, request, { lifecycle: 'create-start' });
+  let foreign: ForeignCgroup | undefined;
+  const beforeStart = options.foreignCgroup === true ? (initPid: number) => {
+    foreign = ForeignCgroup.adopt(initPid);
+  } : undefined;
+  const probe = await startProbe(target, profile, request, { lifecycle: 'create-start', ...(beforeStart ? { beforeStart } : {}) }).catch((e: unknown) => {
+    foreign?.remove();
+    throw e;
+  });
   const { session } = probe;
   let holdings: ContainerHoldings | undefined;
   let remains: Remains | undefined;
@@ -74,12 +91,15 @@ export async function runLifecycle(target: Target, profile: Profile, signal?: No
     await withDeadline(session.wait(), CAUGHT_REPORT_MS);
     const stopped = await session.state();
     await session.destroy();
+    // Read before anything is swept: the sweep below removes whatever the init was in.
+    const keptAfterDelete = foreign?.exists();
     const afterDelete = await session.state();
     remains = remainsOf(holdings, session.id, record.bundle);
     return {
       programArgs: probeCommand(request), hostPid: session.hostPid, bundle: record.bundle,
       created: record.created, started: record.started, running, stopped, kill, afterDelete,
       held: { cgroups: holdings.cgroupDirs, processes: holdings.processes.length }, remains, observed,
+      foreign: foreign && { dir: foreign.dir, keptAfterDelete: keptAfterDelete === true },
     };
   } finally {
     try {
@@ -87,6 +107,7 @@ export async function runLifecycle(target: Target, profile: Profile, signal?: No
     } finally {
       // Also when a step above failed: what a broken delete left must not stay on the host.
       if (holdings !== undefined) sweepRemains(remains ?? remainsOf(holdings, session.id, session.lifecycle?.bundle), holdings);
+      foreign?.remove();
     }
   }
 }

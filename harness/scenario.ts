@@ -85,8 +85,8 @@ export interface ScenarioOptions {
   lifecycle?: Lifecycle;
   /** With create-start: written into the configuration between create and start. */
   editAfterCreate?: ConfigEdit;
-  /** With create-start: called right before start. */
-  beforeStart?: () => void;
+  /** With create-start: called right before start, with the init's host pid. */
+  beforeStart?: (initPid: number) => void;
 }
 
 export type SyscallTotals = { name: string; count: number; errors: number }[];

@@ -65,8 +65,11 @@ export interface LaunchRequest {
    * started container must not follow it. A target without a configuration file holds nothing to edit.
    */
   editAfterCreate?: ConfigEdit;
-  /** With create-start: called once the container is created, right before it is started (a mark in a hook log). */
-  beforeStart?: () => void;
+  /**
+   * With create-start: called once the container is created, right before it is started (a mark in
+   * a hook log, a foreign cgroup the init is moved into), with the init's host pid.
+   */
+  beforeStart?: (initPid: number) => void;
 }
 
 export interface ExitStatus {

@@ -74,6 +74,7 @@ import { stateAsSpecified } from './lifecycle/state-as-specified.js';
 import { killDeliversSignal } from './lifecycle/kill-delivers-signal.js';
 import { deleteLeavesNothing } from './lifecycle/delete-leaves-nothing.js';
 import { bindPropagationAsDeclared } from './mnt/bind-propagation-as-declared.js';
+import { deleteSparesForeignResources } from './lifecycle/delete-spares-foreign-resources.js';
 
 export const INVARIANTS: readonly Invariant[] = [
   initIsPid1,
@@ -150,4 +151,5 @@ export const INVARIANTS: readonly Invariant[] = [
   killDeliversSignal,
   deleteLeavesNothing,
   bindPropagationAsDeclared,
+  deleteSparesForeignResources,
 ];

@@ -102,14 +102,15 @@ export class BuiltinTarget implements Target {
 
   async start(request: LaunchRequest): Promise<ContainerSession> {
     const tracer = request.traceSyscalls ? await Tracer.start({ countErrors: true }) : undefined;
-    // create-start: the engine's create is everything up to releasing stage 2, start the release.
+    // create-start: the engine's create is all of setup up to the startContainer hooks (stage 2 holds
+    // there, createContainer run and root pivoted), start the resume.
     // It has no configuration file: the profile was compiled at create, so an edit has nothing to
     // change; and no bundle directory of its own.
     let created: LifecycleRecord['created'] | undefined;
     const createStart = request.lifecycle === 'create-start' ? {
       created: (container: Container) => {
         created = { ...reportedState(container), initArgs: processArgs(container.pid) ?? [] };
-        request.beforeStart?.();
+        request.beforeStart?.(container.pid);
       },
     } : {};
     try {

@@ -16,6 +16,7 @@ import type { OciRuntimeConfig } from '../../policy/profile/oci-config.js';
 import type { LaunchRequest } from '../../harness/target.js';
 import { WRAPPER_RUNTIMES, wrapperRuntimePath } from '../../harness/targets/runtime-wrappers/wrapper-runtimes.js';
 import { OciTestHost } from './oci-test-host.js';
+import { ForeignCgroup } from '../../harness/container-holdings.js';
 
 const host = OciTestHost.create('oci-wrappers-test');
 const privateTmp = host.tmpdir;
@@ -386,6 +387,26 @@ const BREAKAGES: Record<string, (t: import('ava').ExecutionContext) => Breakage>
       for (const dir of left) fs.rmdirSync(dir);
     },
   }),
+  // The cgroup the init was moved into between create and start is gone after the delete.
+  'runc-delete-removes-foreign-cgroup': (t) => {
+    let foreign: ForeignCgroup | undefined;
+    return {
+      config: (c, plain) => t.deepEqual(c, plain),
+      facts: () => undefined,
+      changes: [],
+      launch: {
+        lifecycle: 'create-start',
+        beforeStart: (pid) => {
+          foreign = ForeignCgroup.adopt(pid);
+        },
+      },
+      afterDelete: () => {
+        t.not(foreign, undefined, 'the init was moved into a foreign cgroup');
+        t.false(foreign?.exists() ?? true, `${foreign?.dir ?? 'the foreign cgroup'} was removed by the delete`);
+        foreign?.remove();
+      },
+    };
+  },
   // What changes is the claim alone: see the test below.
   'runc-claims-spec-1.1': (t) => ({
     config: (c, plain) => t.deepEqual(c, plain),

@@ -58,13 +58,13 @@ export type StartStep = { started: true; record: LifecycleRecord } | { started: 
  * records the state again. The program may already have ended by then ("stopped").
  */
 export async function startCreated(
-  driver: RuntimeDriver, id: string, pid: number, bundleDir: string, configPath: string, edit: ConfigEdit | undefined, beforeStart?: () => void,
+  driver: RuntimeDriver, id: string, pid: number, bundleDir: string, configPath: string, edit: ConfigEdit | undefined, beforeStart?: (initPid: number) => void,
 ): Promise<StartStep> {
   const before = await driver.state(id);
   if ('problem' in before) return { started: false, why: `state after create failed: ${describeFailure(before.problem, driver.timeoutMs)}` };
   const initArgs = processArgs(pid) ?? [];
   if (edit !== undefined) editConfig(configPath, edit);
-  beforeStart?.();
+  beforeStart?.(pid);
   const start = await driver.start(id);
   if (start.code !== 0) return { started: false, why: `start failed: ${describeFailure(start, driver.timeoutMs)}` };
   const after = await driver.state(id);
