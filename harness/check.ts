@@ -58,7 +58,9 @@ export function shardOf<T extends { id: string }>(items: T[], shard?: { index: n
 async function runCase(invariant: Invariant, target: Target, profile: Profile, host: HostFacts, trace: boolean,
   constraints: ProfileConstraints, lifecycle: Lifecycle, signal: NodeJS.Signals | undefined): Promise<{ verdict: Verdict; syscalls?: SyscallTotals }> {
   if (invariant.scenario === 'lifecycle') {
-    const run = await runLifecycle(target, profile, { ...(signal === undefined ? {} : { signal }), foreignCgroup: invariant.foreignCgroup === true });
+    const run = await runLifecycle(target, profile, { ...(signal === undefined ? {} : { signal }), foreignCgroup: invariant.foreignCgroup === true,
+      deleteWhileRunning: invariant.deleteWhileRunning === true,
+    });
     return { verdict: invariant.check(run, profile, host) };
   }
   if (invariant.scenario === 'hooks') {

@@ -86,6 +86,12 @@ function runs(pid: number, startTicks: number): boolean {
   }
 }
 
+/** Whether pid is still the process of the holdings that ran under it (not a reuse, not a zombie). */
+export function stillRuns(holdings: ContainerHoldings, pid: number): boolean {
+  const held = holdings.processes.find((p) => p.pid === pid);
+  return held !== undefined && runs(pid, held.startTicks);
+}
+
 export interface Remains {
   cgroups: string[];
   processes: number[];

@@ -168,6 +168,8 @@ export interface LifecycleInvariant extends InvariantBase {
   killSignals?: readonly NodeJS.Signals[];
   /** Move the init into a cgroup the container did not make between create and start (runtime-tools delete_only_create_resources). */
   foreignCgroup?: boolean;
+  /** While the program runs, ask the target for a delete without --force (runtime-tools delete). */
+  deleteWhileRunning?: boolean;
   check(run: LifecycleRun, profile: Profile, host: HostFacts): Verdict;
 }
 

@@ -6,7 +6,7 @@ import type { Profile } from '../policy/profile/types.js';
 import type { ReportedState, Target } from './target.js';
 import { CATCHABLE_SIGNALS, type Observations, type ProbeRequest } from './probe/protocol.js';
 import { finish, probeCommand, startProbe } from './scenario.js';
-import { ForeignCgroup, holdingsOf, mountsNaming, remainsOf, sweepRemains, type ContainerHoldings, type Remains } from './container-holdings.js';
+import { ForeignCgroup, holdingsOf, stillRuns, mountsNaming, remainsOf, sweepRemains, type ContainerHoldings, type Remains } from './container-holdings.js';
 
 /** How long the probe has to report a signal it caught (it reports 300 ms after the first). */
 const CAUGHT_REPORT_MS = 5_000;
@@ -33,6 +33,11 @@ export interface LifecycleRun {
   remains: Remains;
   /** The probe's first report. */
   observed: Observations;
+  /**
+   * With deleteWhileRunning: what a delete without --force of the running container did: whether
+   * the target refused it, the state after it, and whether the init still ran.
+   */
+  deleteWhileRunning: { refused: boolean; said: string; state: ReportedState | undefined; initRuns: boolean } | undefined;
   /** With foreignCgroup: the cgroup the init was moved into between create and start, and whether it outlived delete. */
   foreign: { dir: string; keptAfterDelete: boolean } | undefined;
 }
@@ -42,6 +47,8 @@ export interface LifecycleOptions {
   signal?: NodeJS.Signals;
   /** Between create and start, move the init into a cgroup the container did not make (ForeignCgroup). */
   foreignCgroup?: boolean;
+  /** While the program runs, ask for a delete without --force (ContainerSession.deleteUnforced). */
+  deleteWhileRunning?: boolean;
 }
 
 function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
@@ -78,6 +85,12 @@ export async function runLifecycle(target: Target, profile: Profile, options: Li
     const observed = await probe.nextReport();
     const running = await session.state();
     holdings = holdingsOf(session.hostPid ?? -1, mountsBefore);
+    let deleteWhileRunning: LifecycleRun['deleteWhileRunning'];
+    if (options.deleteWhileRunning === true) {
+      if (session.deleteUnforced === undefined) throw new Error(`the target launched ${session.id} but has no delete short of its teardown`);
+      const { refused, said } = await session.deleteUnforced();
+      deleteWhileRunning = { refused, said, state: await session.state(), initRuns: stillRuns(holdings, session.hostPid ?? -1) };
+    }
     let kill: LifecycleRun['kill'];
     if (signal !== undefined) {
       const report = probe.nextReport();
@@ -99,7 +112,7 @@ export async function runLifecycle(target: Target, profile: Profile, options: Li
       programArgs: probeCommand(request), hostPid: session.hostPid, bundle: record.bundle,
       created: record.created, started: record.started, running, stopped, kill, afterDelete,
       held: { cgroups: holdings.cgroupDirs, processes: holdings.processes.length }, remains, observed,
-      foreign: foreign && { dir: foreign.dir, keptAfterDelete: keptAfterDelete === true },
+      foreign: foreign && { dir: foreign.dir, keptAfterDelete: keptAfterDelete === true }, deleteWhileRunning,
     };
   } finally {
     try {

@@ -22,7 +22,7 @@ export const UNCOVERED: readonly UncoveredChecks[] = [
   {
     suite: 'runtimeTools',
     checks: ['kill_no_effect', 'pidfile', 'misc_props'],
-    why: 'lifecycle: the operations\' error cases (kill or delete of a container in the wrong state) and the pid file are not judged yet',
+    why: 'lifecycle: kill of a stopped container (its error and no effect) and the pid file are not judged yet (a delete of a running one is: lifecycle.delete-refused-while-running)',
   },
   {
     suite: 'runtimeTools',

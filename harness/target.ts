@@ -99,6 +99,11 @@ export interface ContainerSession {
    * no longer knows the container (after destroy). Absent where the target cannot say.
    */
   state?(): Promise<ReportedState | undefined>;
+  /**
+   * `RUNTIME delete ID` without --force, whatever state the container is in: whether the target
+   * refused it (and what it said). Absent where the target has no delete short of its teardown.
+   */
+  deleteUnforced?(): Promise<{ refused: boolean; said: string }>;
   /** With traceSyscalls: the calls of every process of the container, once it is gone; else undefined. */
   syscalls?(): Promise<{ name: string; count: number; errors: number }[] | undefined>;
   /**

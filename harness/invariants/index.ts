@@ -75,6 +75,7 @@ import { killDeliversSignal } from './lifecycle/kill-delivers-signal.js';
 import { deleteLeavesNothing } from './lifecycle/delete-leaves-nothing.js';
 import { bindPropagationAsDeclared } from './mnt/bind-propagation-as-declared.js';
 import { deleteSparesForeignResources } from './lifecycle/delete-spares-foreign-resources.js';
+import { deleteRefusedWhileRunning } from './lifecycle/delete-refused-while-running.js';
 
 export const INVARIANTS: readonly Invariant[] = [
   initIsPid1,
@@ -152,4 +153,5 @@ export const INVARIANTS: readonly Invariant[] = [
   deleteLeavesNothing,
   bindPropagationAsDeclared,
   deleteSparesForeignResources,
+  deleteRefusedWhileRunning,
 ];

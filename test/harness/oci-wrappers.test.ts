@@ -407,6 +407,12 @@ const BREAKAGES: Record<string, (t: import('ava').ExecutionContext) => Breakage>
       },
     };
   },
+  // Nothing changes in the container: its delete does (the test below).
+  'runc-delete-forces': (t) => ({
+    config: (c, plain) => t.deepEqual(c, plain),
+    facts: () => undefined,
+    changes: [],
+  }),
   // What changes is the claim alone: see the test below.
   'runc-claims-spec-1.1': (t) => ({
     config: (c, plain) => t.deepEqual(c, plain),
@@ -414,6 +420,22 @@ const BREAKAGES: Record<string, (t: import('ava').ExecutionContext) => Breakage>
     changes: [],
   }),
 };
+
+test('runc refuses a delete without --force of a running container and it runs on; runc-delete-forces kills and removes it', async (t) => {
+  for (const [runtime, refused] of [['runc', true], [wrapperRuntimePath('runc-delete-forces'), false]] as const) {
+    const session = await new OciTarget(runtime).start({ profile: strictForRunc(), args: ['/bin/sh', '-c', 'read line'], stdin: 'pipe' });
+    try {
+      t.like(await session.state(), { status: 'running' }, runtime);
+      const outcome = await session.deleteUnforced();
+      t.is(outcome.refused, refused, `${runtime}: ${outcome.said}`);
+      if (refused) t.regex(outcome.said, /not stopped/);
+      t.is((await session.state())?.status, refused ? 'running' : undefined, runtime);
+    } finally {
+      session.stdin?.end();
+      await session.destroy();
+    }
+  }
+});
 
 test('runc-claims-spec-1.1 claims runtime-spec 1.1.0 in features and --version, so domainname, which it ignores, is no limit', async (t) => {
   const target = new OciTarget(wrapperRuntimePath('runc-claims-spec-1.1'));

@@ -253,6 +253,11 @@ export class OciSession implements ContainerSession, SyncTeardown {
     return exitStatusOf(await this.exited, this.timedOut);
   }
 
+  async deleteUnforced(): Promise<{ refused: boolean; said: string }> {
+    const result = await this.driver.deleteUnforced(this.id);
+    return { refused: result.code !== 0, said: lastRuntimeError(this.driver.logFile) ?? describeFailure(result, this.timeouts.commandMs) };
+  }
+
   async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     if (this.exit !== undefined) return;
     const number = os.constants.signals[signal];

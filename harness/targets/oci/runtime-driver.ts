@@ -90,6 +90,11 @@ export class RuntimeDriver {
     return runCommand(this.binary, [...this.global(), 'delete', '--force', id], this.timeoutMs);
   }
 
+  /** Without --force: a runtime must refuse it for a container that is not stopped (runtime.md "Delete"). */
+  deleteUnforced(id: string): Promise<CommandResult> {
+    return runCommand(this.binary, [...this.global(), 'delete', id], this.timeoutMs);
+  }
+
   /** Containers the runtime still keeps in this state root, read from the directory itself. */
   leftoverContainers(): string[] {
     try {

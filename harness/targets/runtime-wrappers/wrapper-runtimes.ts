@@ -54,6 +54,7 @@ export const WRAPPER_RUNTIMES: readonly WrapperRuntime[] = [
   { name: 'runc-kill-sends-other-signal', kind: 'isolation', breaks: 'kill sends SIGTERM instead of the signal asked for (SIGHUP instead of SIGTERM); SIGKILL passes' },
   { name: 'runc-delete-leaves-cgroup', kind: 'isolation', breaks: 'delete leaves the container\'s pids cgroup (or its unified one) behind' },
   { name: 'runc-delete-removes-foreign-cgroup', kind: 'isolation', breaks: 'delete also removes cgroups the container\'s init was moved into by someone else' },
+  { name: 'runc-delete-forces', kind: 'isolation', breaks: 'every delete is forced: a running container is killed and removed instead of refused' },
   { name: 'runc-hangs', kind: 'runtime-failure', breaks: 'create and run hang without starting the container' },
   { name: 'runc-fails-leaving-cgroups', kind: 'runtime-failure', breaks: 'create and run fail after making the container\'s cgroups, which its delete does not remove' },
 ];
