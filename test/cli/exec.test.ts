@@ -186,6 +186,15 @@ test.serial('ids: a taken one is refused (125) and its holder runs on, an unknow
   t.is((await nsrig(['state', 'taken'], { env })).code, 1, 'gone once its nsrig tore it down');
 });
 
+test.serial('the record goes when the profile\'s timeout ends the container', async (t) => {
+  const brief = path.join(dir, 'brief.yaml');
+  fs.writeFileSync(brief, fs.readFileSync(sleeper, 'utf8').replace(/^ {2}timeout: .*$/m, '  timeout: 6'));
+  const owner = await startNamed('brief', brief);
+  t.is(await owner.exited, 128 + 9, owner.stderr());
+  t.regex(owner.stderr(), /killed after the profile's timeout of 6 s/);
+  t.false(fs.existsSync(path.join(registry, 'brief')));
+});
+
 // No pid namespace, and a process forked beside the first one: the parent-death signal ends only the
 // first process with its owner, the other is the sweep's to find (in the container's cgroup) and kill.
 const forks = path.join(dir, 'forks.yaml');
