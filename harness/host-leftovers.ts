@@ -72,13 +72,15 @@ export function ourCgroupDirs(prefix = OUR_PREFIX): string[] {
 }
 
 /**
- * The fixture directory (a mount point of its own) of another live nsrig process, such as a test
- * file that runs beside this one, and what lies below it: theirs to remove, not a leak of ours.
+ * The fixture directory or user namespace files (each a mount point of its own) of another live
+ * nsrig process, such as a test file that runs beside this one, and what lies below it: theirs to
+ * remove, not a leak of ours.
  */
 function anotherProcessFixture(mountPoint: string): boolean {
   // Test files that set TMPDIR put theirs one level down (/tmp/nsrig-oci-runtimes-test-X/nsrig-fixture-...);
-  // a network namespace a test made with ip-netns(8) is a mount at /run/netns/nsrig-fixture-PID-...
-  const pid = Number(/^(?:\/tmp\/(?:[^/]+\/)?|\/run\/netns\/)nsrig-fixture-(\d+)-/.exec(mountPoint)?.[1]);
+  // a network namespace a test made with ip-netns(8) is a mount at /run/netns/nsrig-fixture-PID-...;
+  // user-namespace-files.ts binds nsfs files in /tmp/nsrig-userns-PID-...
+  const pid = Number(/^(?:\/tmp\/(?:[^/]+\/)?|\/run\/netns\/)nsrig-(?:fixture|userns)-(\d+)-/.exec(mountPoint)?.[1]);
   return Boolean(pid) && pid !== process.pid && fs.existsSync(`/proc/${pid}`);
 }
 
