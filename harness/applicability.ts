@@ -39,6 +39,7 @@ const SHORT_OF: Record<Requirement, (profile: Profile, host: Pick<HostFacts, 'fi
   // seccomp.actions-as-declared says why through its own appliesTo.
   seccompActions: (p) => (p.seccomp ? undefined : 'it declares no seccomp policy'),
   timeOffsets: (p) => (p.timeOffsets ? undefined : 'it declares no time offsets'),
+  joinNamespaces: (p) => (Object.keys(p.namespacePaths ?? {}).length > 0 ? undefined : 'it declares no namespace to join by path'),
   pidsLimit: (p) => {
     const limit = p.resources?.pids?.limit;
     if (limit === undefined) return 'it declares no pids limit';

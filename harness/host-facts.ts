@@ -12,7 +12,8 @@ import {
 } from '../core/host-kernel.js';
 import { MS } from '../policy/kernel/mount-flags.js';
 import type { HostInfo } from './results.js';
-import type { Profile } from '../policy/profile/types.js';
+import type { NamespaceType, Profile } from '../policy/profile/types.js';
+import { namespaceHolderProblem, startNamespaceHolder, type NamespaceHolder } from './namespace-holder.js';
 import { namespaceInodes, parseMountinfo } from './probe/observe.js';
 import { GENERATED_SYSCTLS } from './generators/sysctl.js';
 import { removeMountedDir, runDirectoryName, sweepDirectoriesOfDeadRuns } from './run-directories.js';
@@ -47,6 +48,11 @@ export interface HostFacts {
   overflowIds: { uid: number; gid: number };
   /** The directory nsrig runs from (bound into OCI bundles so the probe can run). */
   info: HostInfo;
+  /**
+   * A process holding namespaces of its own for generated profiles to join (ns.joined-as-declared):
+   * their files and inode numbers by type. Absent where unshare(1) is missing.
+   */
+  namespaceHolder?: { paths: Partial<Record<NamespaceType, string>>; inodes: Partial<Record<NamespaceType, number>> };
 }
 
 function readText(p: string): string {
@@ -183,6 +189,25 @@ function makeHostKey(): HostFacts['hostKey'] {
   return { serial, description, sessionSerial: sessionKeyringSerial().serial };
 }
 
+/** The namespaces the holder makes: those a profile without a user namespace can join. */
+const HELD_NAMESPACES = ['net', 'uts', 'ipc', 'pid', 'cgroup'] as const;
+/** It would outlive any run; the exit hook ends it, the next holder's sweep one whose nsrig was SIGKILLed. */
+const HOLDER_SECONDS = 86400;
+let processHolder: NamespaceHolder | undefined;
+
+/**
+ * One holder for the whole process, not one per run: a counterexample names the holder's files,
+ * and a replay in the same process (a test's second runCheck) must find the same ones there.
+ */
+function namespaceHolder(): NamespaceHolder | undefined {
+  if (processHolder === undefined && namespaceHolderProblem() === undefined) {
+    processHolder = startNamespaceHolder(HELD_NAMESPACES, { seconds: HOLDER_SECONDS });
+    const holder = processHolder;
+    process.on('exit', () => holder.close());
+  }
+  return processHolder;
+}
+
 export class HostFixtures {
   private constructor(readonly facts: HostFacts, private readonly server: net.Server, private readonly ipcIds: [SysvKind, number][]) {}
 
@@ -203,6 +228,7 @@ export class HostFixtures {
     sweepDirectoriesOfDeadRuns(USER_NAMESPACE_FILES_NAME);
     const fixtureDir = makeFixtureDir();
     const userNamespaceFiles = makeUserNamespaceFiles();
+    const holder = namespaceHolder();
     const facts: HostFacts = {
       pid: process.pid,
       namespaces: namespaceInodes(),
@@ -214,6 +240,7 @@ export class HostFixtures {
       userNamespaceFiles,
       overflowIds: { uid: Number(readText('/proc/sys/kernel/overflowuid').trim() || 65534), gid: Number(readText('/proc/sys/kernel/overflowgid').trim() || 65534) },
       info: describeHost(),
+      ...(holder ? { namespaceHolder: { paths: holder.paths, inodes: holder.inodes } } : {}),
     };
     const fixtures = new HostFixtures(facts, server, ids);
     // An interrupted run (Ctrl-C, an uncaught error) still removes what it put on the host.

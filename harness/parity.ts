@@ -36,7 +36,6 @@ export const UNCOVERED: readonly UncoveredChecks[] = [
   },
   { suite: 'runtimeTools', checks: ['validateOOMScoreAdj'], why: 'oomScoreAdj is applied but not judged yet' },
   { suite: 'runtimeTools', checks: ['validateMountsExist', 'validateDefaultFS', 'validateDefaultSymlinks'], why: '/dev/pts, /dev/shm and the /dev symlinks are not mounted by the engine yet' },
-  { suite: 'runtimeTools', checks: ['linux_ns_path', 'linux_ns_path_type'], why: 'a profile cannot join an existing namespace by path' },
   { suite: 'runtimeTools', checks: ['linux_process_apparmor_profile', 'linux_mount_label'], why: 'no LSM fields: AppArmor and SELinux are not configured by nsrig' },
   {
     suite: 'contest',

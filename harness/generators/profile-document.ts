@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { DEFAULT_MASKED_PATHS, type NamespaceType } from '../../policy/profile/types.js';
 import type { OptionalProfileField } from '../target.js';
 import { namespaceSet } from './namespace-set.js';
+import { joinedNamespacePaths } from './namespace-paths.js';
 import { hostname, domainname } from './hostname.js';
 import { idMappings, mappedId } from './id-mappings.js';
 import { mountSet } from './mount-set.js';
@@ -95,6 +96,11 @@ export interface GenerationOptions {
   userNamespaceFiles?: boolean;
   /** In a user namespace, the process holds every capability the kernel has (bounding, permitted, effective). */
   allCapabilities?: boolean;
+  /**
+   * Join some of the declared namespaces at the run's namespace holder (GenerationContext.heldNamespaces)
+   * instead of creating them; needs userNamespace 'absent' (nothing is joined beside a new user namespace).
+   */
+  joinNamespaces?: boolean;
 }
 
 export interface GenerationContext {
@@ -103,6 +109,8 @@ export interface GenerationContext {
   userNamespaceDir?: string;
   /** The host's clocks, which bound negative time offsets; read when the arbitrary is built if absent. */
   clocks?: HostClocks;
+  /** The files of the run's namespace holder by type (HostFacts.namespaceHolder), for joinNamespaces. */
+  heldNamespaces?: Partial<Record<NamespaceType, string>>;
 }
 
 export type ProfileDocument = Record<string, unknown>;
@@ -175,6 +183,7 @@ export function profileDocument(options: GenerationOptions, ctx: GenerationConte
       maskedPaths: options.maskPathsWithContent
         ? fc.subarray(MASKABLE_WITH_CONTENT, { minLength: 1 }).map((extra) => [...DEFAULT_MASKED_PATHS, ...extra])
         : fc.constant(undefined),
+      namespacePaths: options.joinNamespaces ? joinedNamespacePaths(namespaces, ctx.heldNamespaces ?? {}) : fc.constant({}),
       timeOffsets: allowed('timeOffsets') && (options.timeOffsets || has('time'))
         ? fc.record({ monotonic: fc.integer({ min: -negativeOffsetRoom(clocks.monotonic), max: 100000 }), boottime: fc.integer({ min: 0, max: 100000 }) })
         : fc.constant(undefined),
@@ -185,6 +194,7 @@ export function profileDocument(options: GenerationOptions, ctx: GenerationConte
     }).map((user): ProfileDocument => ({
       name: 'generated',
       namespaces,
+      ...(Object.keys(p.namespacePaths).length > 0 ? { namespacePaths: p.namespacePaths } : {}),
       ...p.names,
       ...(has('user') ? { user: { uidMappings: p.uidMappings, gidMappings: p.gidMappings, setgroups: p.setgroups } } : {}),
       mounts: p.mounts,

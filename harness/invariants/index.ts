@@ -24,6 +24,7 @@ import { rootNotShared } from './mnt/root-not-shared.js';
 import { hostObjectsInvisible } from './ipc/host-objects-invisible.js';
 import { pairObjectsSeparate } from './ipc/pair-objects-separate.js';
 import { unsharedTypesDiffer } from './ns/unshared-types-differ.js';
+import { joinedAsDeclared } from './ns/joined-as-declared.js';
 import { childrenShareNamespaces } from './ns/children-share-namespaces.js';
 import { onlyStdioInherited } from './fd/only-stdio-inherited.js';
 import { noHostDirectory } from './fd/no-host-directory.js';
@@ -102,6 +103,7 @@ export const INVARIANTS: readonly Invariant[] = [
   hostObjectsInvisible,
   pairObjectsSeparate,
   unsharedTypesDiffer,
+  joinedAsDeclared,
   childrenShareNamespaces,
   onlyStdioInherited,
   noHostDirectory,

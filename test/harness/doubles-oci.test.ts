@@ -22,6 +22,7 @@ const CAUGHT_BY: Record<string, string[]> = {
   'runc-leaks-fd': ['fd.no-host-directory', 'fd.only-stdio-inherited'],
   'runc-drops-uts': ['uts.hostname-isolated'],
   'runc-drops-pid': ['pid.init-is-pid1', 'ptrace.host-process-unreachable'],
+  'runc-drops-namespace-path': ['ns.joined-as-declared'],
   'runc-drops-net': ['net.host-listener-unreachable'],
   'runc-shares-ipc': ['ipc.host-objects-invisible'],
   'runc-drops-user': ['user.foreign-namespace-join-refused'],

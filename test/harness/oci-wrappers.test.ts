@@ -157,6 +157,13 @@ const BREAKAGES: Record<string, (t: import('ava').ExecutionContext) => Breakage>
     },
     changes: ['ns.uts', 'hostname'],
   }),
+  // The strict profile joins no namespace, so its container is plain runc's; doubles-oci.test.ts
+  // shows the wrapper caught on generated profiles that join a holder's namespaces.
+  'runc-drops-namespace-path': (t) => ({
+    config: (c) => t.false(c.linux.namespaces.some((n) => n.path !== undefined)),
+    facts: () => {},
+    changes: [],
+  }),
   'runc-drops-pid': (t) => ({
     config: (c) => t.false(hasNamespace(c, 'pid')),
     facts: (f) => t.is(f['ns.pid'], 'host'),

@@ -49,6 +49,15 @@ export const BREAKAGES: readonly Breakage[] = [
     }),
   },
   {
+    name: 'drops-namespace-paths',
+    breaks: 'creates every namespace the profile says to join by path',
+    caughtBy: ['ns.joined-as-declared'],
+    unaffected: ['ns.unshared-types-differ', 'env.exact'],
+    alter: alterProfile((p) => {
+      delete p.namespacePaths;
+    }),
+  },
+  {
     name: 'wrong-uid-map',
     breaks: 'maps every uid range to host ids one higher than declared',
     caughtBy: ['user.maps-equal-profile', 'user.bind-file-owner-mapped'],

@@ -17,6 +17,7 @@ export interface WrapperRuntime {
 export const WRAPPER_RUNTIMES: readonly WrapperRuntime[] = [
   { name: 'runc-drops-uts', kind: 'isolation', breaks: 'no uts namespace and no hostname: the host\'s hostname is shared' },
   { name: 'runc-drops-pid', kind: 'isolation', breaks: 'no pid namespace; /proc is a bind of the host\'s' },
+  { name: 'runc-drops-namespace-path', kind: 'isolation', breaks: 'every namespace path is dropped: a namespace to join is created anew' },
   { name: 'runc-drops-net', kind: 'isolation', breaks: 'no network namespace; /sys is a read-only bind of the host\'s' },
   { name: 'runc-shares-ipc', kind: 'isolation', breaks: 'no ipc namespace and no mqueue mount: System V and POSIX IPC are shared' },
   { name: 'runc-drops-user', kind: 'isolation', breaks: 'no user namespace and no id maps: the process is the host\'s root, with CAP_SYS_ADMIN when config.json grants it' },
