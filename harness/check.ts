@@ -60,6 +60,7 @@ async function runCase(invariant: Invariant, target: Target, profile: Profile, h
   if (invariant.scenario === 'lifecycle') {
     const run = await runLifecycle(target, profile, { ...(signal === undefined ? {} : { signal }), foreignCgroup: invariant.foreignCgroup === true,
       deleteWhileRunning: invariant.deleteWhileRunning === true,
+      killWhenStopped: invariant.killWhenStopped === true,
     });
     return { verdict: invariant.check(run, profile, host) };
   }

@@ -38,6 +38,8 @@ export interface LifecycleRun {
    * the target refused it, the state after it, and whether the init still ran.
    */
   deleteWhileRunning: { refused: boolean; said: string; state: ReportedState | undefined; initRuns: boolean } | undefined;
+  /** With killWhenStopped: what a SIGKILL asked for once the container had stopped did, and the state before and after it. */
+  killWhenStopped: { refused: boolean; said: string; before: ReportedState | undefined; after: ReportedState | undefined } | undefined;
   /** With foreignCgroup: the cgroup the init was moved into between create and start, and whether it outlived delete. */
   foreign: { dir: string; keptAfterDelete: boolean } | undefined;
 }
@@ -49,6 +51,8 @@ export interface LifecycleOptions {
   foreignCgroup?: boolean;
   /** While the program runs, ask for a delete without --force (ContainerSession.deleteUnforced). */
   deleteWhileRunning?: boolean;
+  /** Once the program ended, ask for a SIGKILL (ContainerSession.killAsIs), as runtime-tools kill_no_effect does. */
+  killWhenStopped?: boolean;
 }
 
 function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
@@ -103,6 +107,12 @@ export async function runLifecycle(target: Target, profile: Profile, options: Li
     session.stdin?.end();
     await withDeadline(session.wait(), CAUGHT_REPORT_MS);
     const stopped = await session.state();
+    let killWhenStopped: LifecycleRun['killWhenStopped'];
+    if (options.killWhenStopped === true) {
+      if (session.killAsIs === undefined) throw new Error(`the target launched ${session.id} but has no kill to ask of a stopped container`);
+      const { refused, said } = await session.killAsIs('SIGKILL');
+      killWhenStopped = { refused, said, before: stopped, after: await session.state() };
+    }
     await session.destroy();
     // Read before anything is swept: the sweep below removes whatever the init was in.
     const keptAfterDelete = foreign?.exists();
@@ -112,7 +122,7 @@ export async function runLifecycle(target: Target, profile: Profile, options: Li
       programArgs: probeCommand(request), hostPid: session.hostPid, bundle: record.bundle,
       created: record.created, started: record.started, running, stopped, kill, afterDelete,
       held: { cgroups: holdings.cgroupDirs, processes: holdings.processes.length }, remains, observed,
-      foreign: foreign && { dir: foreign.dir, keptAfterDelete: keptAfterDelete === true }, deleteWhileRunning,
+      foreign: foreign && { dir: foreign.dir, keptAfterDelete: keptAfterDelete === true }, deleteWhileRunning, killWhenStopped,
     };
   } finally {
     try {

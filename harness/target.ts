@@ -104,6 +104,11 @@ export interface ContainerSession {
    * refused it (and what it said). Absent where the target has no delete short of its teardown.
    */
   deleteUnforced?(): Promise<{ refused: boolean; said: string }>;
+  /**
+   * `RUNTIME kill ID SIGNAL` whatever state the container is in (kill() skips a container already
+   * ended): whether the target refused it. Absent where the target has no such operation.
+   */
+  killAsIs?(signal: NodeJS.Signals): Promise<{ refused: boolean; said: string }>;
   /** With traceSyscalls: the calls of every process of the container, once it is gone; else undefined. */
   syscalls?(): Promise<{ name: string; count: number; errors: number }[] | undefined>;
   /**

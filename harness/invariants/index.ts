@@ -77,6 +77,7 @@ import { deleteLeavesNothing } from './lifecycle/delete-leaves-nothing.js';
 import { bindPropagationAsDeclared } from './mnt/bind-propagation-as-declared.js';
 import { deleteSparesForeignResources } from './lifecycle/delete-spares-foreign-resources.js';
 import { deleteRefusedWhileRunning } from './lifecycle/delete-refused-while-running.js';
+import { killRefusedOnceStopped } from './lifecycle/kill-refused-once-stopped.js';
 
 export const INVARIANTS: readonly Invariant[] = [
   initIsPid1,
@@ -156,4 +157,5 @@ export const INVARIANTS: readonly Invariant[] = [
   bindPropagationAsDeclared,
   deleteSparesForeignResources,
   deleteRefusedWhileRunning,
+  killRefusedOnceStopped,
 ];

@@ -420,6 +420,12 @@ const BREAKAGES: Record<string, (t: import('ava').ExecutionContext) => Breakage>
     facts: () => undefined,
     changes: [],
   }),
+  // Nothing changes in the container: its kill once stopped does (the test below).
+  'runc-kill-stopped-deletes': (t) => ({
+    config: (c, plain) => t.deepEqual(c, plain),
+    facts: () => undefined,
+    changes: [],
+  }),
   // What changes is the claim alone: see the test below.
   'runc-claims-spec-1.1': (t) => ({
     config: (c, plain) => t.deepEqual(c, plain),
@@ -439,6 +445,21 @@ test('runc refuses a delete without --force of a running container and it runs o
       t.is((await session.state())?.status, refused ? 'running' : undefined, runtime);
     } finally {
       session.stdin?.end();
+      await session.destroy();
+    }
+  }
+});
+
+test('runc refuses a kill of a stopped container and keeps it; runc-kill-stopped-deletes deletes it and succeeds', async (t) => {
+  for (const [runtime, refused] of [['runc', true], [wrapperRuntimePath('runc-kill-stopped-deletes'), false]] as const) {
+    const session = await new OciTarget(runtime).start({ profile: strictForRunc(), args: ['/bin/true'], stdin: 'null', lifecycle: 'create-start' });
+    try {
+      await session.wait();
+      t.like(await session.state(), { status: 'stopped' }, runtime);
+      const outcome = await session.killAsIs('SIGKILL');
+      t.is(outcome.refused, refused, `${runtime}: ${outcome.said}`);
+      t.is((await session.state())?.status, refused ? 'stopped' : undefined, runtime);
+    } finally {
       await session.destroy();
     }
   }

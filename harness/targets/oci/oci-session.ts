@@ -258,6 +258,11 @@ export class OciSession implements ContainerSession, SyncTeardown {
     return { refused: result.code !== 0, said: lastRuntimeError(this.driver.logFile) ?? describeFailure(result, this.timeouts.commandMs) };
   }
 
+  async killAsIs(signal: NodeJS.Signals): Promise<{ refused: boolean; said: string }> {
+    const result = await this.driver.kill(this.id, os.constants.signals[signal]);
+    return { refused: result.code !== 0, said: lastRuntimeError(this.driver.logFile) ?? describeFailure(result, this.timeouts.commandMs) };
+  }
+
   async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     if (this.exit !== undefined) return;
     const number = os.constants.signals[signal];
