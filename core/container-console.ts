@@ -3,7 +3,7 @@
 // caller that asks for it as `runc run --console-socket` would.
 import tty from 'node:tty';
 import { closeFd, duplicateCloseOnExec } from './native/process.js';
-import { connectUnix, receiveFd, sendFd, setWindowSize, unixSocketPair } from './native/terminal.js';
+import { connectUnix, receiveFd, sendFd, setOutputProcessing, setWindowSize, unixSocketPair } from './native/terminal.js';
 import { LaunchError } from './launch-error.js';
 
 export interface ConsoleChannel {
@@ -66,6 +66,10 @@ export function relayConsole(master: number): ConsoleRelay {
     if (process.stdout.isTTY) setWindowSize(master, { height: process.stdout.rows, width: process.stdout.columns });
   };
   if (raw) user.setRawMode(true);
+  // Raw as runc's (cfmakeraw) is: no output processing either, so the pty's "\r\n" is written as it
+  // is. setRawMode(false), and libuv's reset when a signal ends nsrig, restore stdin's terminal;
+  // stdout's is restored here too in case it is another one.
+  const outputWasProcessed = raw && process.stdout.isTTY === true ? setOutputProcessing(1, false) : false;
   resize();
   process.stdout.on('resize', resize);
   const forward = (chunk: Buffer) => input.write(chunk);
@@ -83,6 +87,7 @@ export function relayConsole(master: number): ConsoleRelay {
     process.stdout.off('resize', resize);
     user.off('data', forward);
     user.pause();
+    if (outputWasProcessed) setOutputProcessing(1, true);
     if (raw) user.setRawMode(false);
     output.destroy();
     input.destroy();

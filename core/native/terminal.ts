@@ -5,7 +5,8 @@ import { raw, check, lastErrno } from './libc.js';
 import { InvalidArgumentError, KernelAnswerError, SyscallError } from './syscall-error.js';
 import { O } from '../../policy/kernel/process-control.js';
 import {
-  AF_UNIX, MSG_CMSG_CLOEXEC, MSG_DONTWAIT, SCM_RIGHTS, SOCK_CLOEXEC, SOCK_STREAM, SOL_SOCKET, TIOC, UNIX_PATH_MAX,
+  AF_UNIX, MSG_CMSG_CLOEXEC, MSG_DONTWAIT, OPOST, SCM_RIGHTS, SOCK_CLOEXEC, SOCK_STREAM, SOL_SOCKET, TC, TERMIOS_OFLAG_OFFSET, TERMIOS_SIZE,
+  TIOC, UNIX_PATH_MAX,
 } from '../../policy/kernel/terminal.js';
 import { errnoNumber } from '../../policy/kernel/errno.js';
 
@@ -46,6 +47,23 @@ export function ptyNumber(fd: number): number | undefined {
 /** TIOCSCTTY: fd's terminal becomes the controlling terminal of the calling session leader. */
 export function setControllingTerminal(fd: number): void {
   check(raw.ioctl(fd, TIOC.SCTTY, 'int', 0) as number, 'ioctl TIOCSCTTY', `terminal ${fd}`);
+}
+
+/**
+ * Turns output post-processing (OPOST) of the terminal at fd on or off; returns whether it was on.
+ * cfmakeraw(3) clears it, libuv's raw mode keeps it: a relayed pty's "\r\n" would then reach the
+ * screen as "\r\r\n".
+ */
+export function setOutputProcessing(fd: number, on: boolean): boolean {
+  const termios = Buffer.alloc(TERMIOS_SIZE);
+  check(raw.ioctl(fd, TC.GETS, 'void *', termios) as number, 'ioctl TCGETS', `terminal ${fd}`);
+  const flags = termios.readUInt32LE(TERMIOS_OFLAG_OFFSET);
+  const next = on ? flags | OPOST : flags & ~OPOST;
+  if (next !== flags) {
+    termios.writeUInt32LE(next >>> 0, TERMIOS_OFLAG_OFFSET);
+    check(raw.ioctl(fd, TC.SETS, 'void *', termios) as number, 'ioctl TCSETS', `terminal ${fd}`);
+  }
+  return (flags & OPOST) !== 0;
 }
 
 export function setWindowSize(fd: number, size: WindowSize): void {

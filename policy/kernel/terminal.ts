@@ -13,6 +13,13 @@ export const TIOC = {
   GPTPEER: 0x5441,
 } as const;
 
+/** TCGETS/TCSETS (ioctl_tty(2)) on the kernel's struct termios: four 32-bit flag words, c_line, c_cc[19]. */
+export const TC = { GETS: 0x5401, SETS: 0x5402 } as const;
+export const TERMIOS_SIZE = 36;
+export const TERMIOS_OFLAG_OFFSET = 4;
+/** c_oflag's "post-process output" bit (termios(3)), under which ONLCR turns "\n" into "\r\n". */
+export const OPOST = 0x1;
+
 export const AF_UNIX = 1;
 export const SOCK_STREAM = 1;
 export const SOCK_CLOEXEC = 0o2000000;

@@ -73,7 +73,7 @@ const haveScript = spawnSync('sh', ['-c', 'command -v script'], { env: { PATH: '
 const withScript = haveScript ? test.serial : test.skip;
 if (!haveScript) console.log('skipping the nsrig run relay test: util-linux script(1), which gives it a real terminal, is missing');
 
-withScript('nsrig run on a real terminal: the pty follows its size, and the terminal is back in cooked mode afterwards', async (t) => {
+withScript('nsrig run on a real terminal: the pty follows its size, output is byte-exact, and the terminal is back in cooked mode afterwards', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-terminal-'));
   try {
     const profile = path.join(dir, 'p.json');
@@ -83,6 +83,10 @@ withScript('nsrig run on a real terminal: the pty follows its size, and the term
     const result = spawnSync('script', ['-qec', inner, '/dev/null'], { cwd: dir, encoding: 'utf8', input: '', timeout: 60_000, env: { PATH: '/usr/bin:/bin' } });
     const said = lines(result.stdout).map((l) => l.replace(/^\0|\^@/, ''));
     t.deepEqual(said, ['/dev/pts/0', '27 91', PTS0, 'rc=0'], result.stderr);
+    // Byte-exact, as under runc: the container's pty turns "\n" into "\r\n" once, and nsrig's own
+    // terminal, raw while relaying (OPOST off, as cfmakeraw leaves it), adds no second "\r".
+    t.true(result.stdout.includes('/dev/pts/0\r\n'), JSON.stringify(result.stdout));
+    t.false(result.stdout.includes('\r\r\n'), JSON.stringify(result.stdout));
     t.is(fs.readFileSync(path.join(dir, 'after'), 'utf8'), fs.readFileSync(path.join(dir, 'before'), 'utf8'));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
