@@ -9,7 +9,7 @@ import type { Profile } from '../policy/profile/types.js';
 import {
   distinctV1Hierarchies, hierarchyKey, readCgroupLayout, readProcessCgroups, temporaryV1MountPoints, type CgroupLayout, type V1Hierarchy,
 } from './cgroup-layout.js';
-import { CgroupBusyError, ContainerCgroup } from './cgroup.js';
+import { CgroupBusyError, ContainerCgroup, sweepEngineCgroups } from './cgroup.js';
 import { attachDeviceProgram } from './cgroup-device-program.js';
 import { O } from '../policy/kernel/process-control.js';
 import {
@@ -40,6 +40,8 @@ interface CgroupRecord {
   owner: number;
   /** Directories in the order they were made; removed in reverse. */
   dirs: string[];
+  /** The shared nsrig/ parents its default placements used: removed too once empty. */
+  defaultParents?: string[];
 }
 
 /** v2 names the block I/O controller io; v1 blkio. */
@@ -49,13 +51,18 @@ let swept = false;
 
 /** Removes the recorded cgroups of nsrig processes that no longer exist. Their containers died with them. */
 export function sweepDeadOwnersCgroups(): void {
-  let names: string[];
+  let entries: string[];
   try {
-    names = fs.readdirSync(RECORDS).filter((n) => n.endsWith('.json'));
+    entries = fs.readdirSync(RECORDS);
   } catch {
     return;
   }
-  for (const name of names) {
+  // A record being rewritten when its writer was killed (see writeRecord): the record itself still holds the last version.
+  for (const name of entries) {
+    const writer = /\.(\d+)\.tmp$/.exec(name)?.[1];
+    if (writer !== undefined && !fs.existsSync(`/proc/${writer}`)) fs.rmSync(path.join(RECORDS, name), { force: true });
+  }
+  for (const name of entries.filter((n) => n.endsWith('.json'))) {
     const file = path.join(RECORDS, name);
     let record: CgroupRecord;
     try {
@@ -64,7 +71,25 @@ export function sweepDeadOwnersCgroups(): void {
       continue;
     }
     if (record.owner === process.pid || fs.existsSync(`/proc/${record.owner}`)) continue;
-    if (removeDirs(record.dirs).length === 0) fs.rmSync(file, { force: true });
+    if (removeDirs(record.dirs).length > 0) continue;
+    removeEmptyParents(record.defaultParents ?? []);
+    fs.rmSync(file, { force: true });
+  }
+}
+
+/**
+ * The host had no nsrig/ before nsrig ran, so the last container to leave one removes it (its
+ * teardown, or the sweep after its nsrig process died). rmdir refuses one that holds another
+ * container's cgroup; a launch that loses its parent to this between two mkdirs makes it again
+ * (makeDirs, and Node's recursive mkdir for cgroup.ts).
+ */
+function removeEmptyParents(dirs: Iterable<string>): void {
+  for (const dir of dirs) {
+    try {
+      fs.rmdirSync(dir);
+    } catch {
+      // in use by another container (EBUSY, ENOTEMPTY), or gone already
+    }
   }
 }
 
@@ -105,6 +130,9 @@ export class ContainerCgroups {
   static create(id: string, profile: Profile, layout: CgroupLayout = readCgroupLayout()): ContainerCgroups {
     if (!swept) {
       swept = true;
+      // The v2 sweep first: it kills what a dead nsrig's containers left running and waits for
+      // them to go, and only then are that container's v1 directories empty enough to remove.
+      sweepEngineCgroups();
       sweepDeadOwnersCgroups();
     }
     const groups = new ContainerCgroups(id, path.join(RECORDS, `${id}.json`));
@@ -188,13 +216,17 @@ export class ContainerCgroups {
     fs.mkdirSync(RECORDS, { recursive: true, mode: 0o700 });
     // The default v2 directory is swept by cgroup.ts too; listing it here makes the record complete.
     const v2 = this.cgroup2 !== undefined && !this.made.includes(this.cgroup2.dir) ? [this.cgroup2.dir] : [];
-    fs.writeFileSync(this.record, JSON.stringify({ owner: process.pid, dirs: [...v2, ...this.made] } satisfies CgroupRecord));
+    // Written beside and renamed over: a SIGKILL between truncating the record and writing it
+    // would leave an empty file that no sweep can read, and its cgroups for good.
+    const next = `${this.record}.${process.pid}.tmp`;
+    fs.writeFileSync(next, JSON.stringify({ owner: process.pid, dirs: [...v2, ...this.made], defaultParents: [...this.defaultParents] } satisfies CgroupRecord));
+    fs.renameSync(next, this.record);
   }
 
   /**
    * Makes each missing directory down to `leaf`, the leaf itself new. A parent made on the way is
    * recorded only when the profile chose the path: the default parent (nsrig/) is shared by every
-   * nsrig process, and the last container to leave it removes it (removeEmptyDefaultParents).
+   * nsrig process, and the last container to leave it removes it (removeEmptyParents).
    */
   private makeDirs(root: string, leaf: string, field: string, recordParents: boolean, onMade?: (dir: string) => void): void {
     for (let attempt = 1; ; attempt++) {
@@ -202,7 +234,7 @@ export class ContainerCgroups {
         this.makeDirsOnce(root, leaf, field, recordParents, onMade);
         return;
       } catch (e) {
-        // A shared parent removed by another nsrig process between our mkdirs (removeEmptyDefaultParents): again.
+        // A shared parent removed by another nsrig process between our mkdirs (removeEmptyParents): again.
         if (!(e instanceof ParentVanished) || attempt === 5) throw e instanceof ParentVanished ? e.error : e;
       }
     }
@@ -360,27 +392,12 @@ export class ContainerCgroups {
     await this.cgroup2?.remove();
     for (let i = 0; i < 200; i++) {
       if (this.removeNow().length === 0) {
-        this.removeEmptyDefaultParents();
+        removeEmptyParents(this.defaultParents);
         return;
       }
       await new Promise((r) => setTimeout(r, 5));
     }
     throw new CgroupBusyError(this.removeNow());
-  }
-
-  /**
-   * The host had no nsrig/ before nsrig ran, so the last container to leave one removes it. rmdir
-   * refuses one that holds another container's cgroup; a launch that loses its parent to this
-   * between two mkdirs makes it again (makeDirs, and Node's recursive mkdir for cgroup.ts).
-   */
-  private removeEmptyDefaultParents(): void {
-    for (const dir of this.defaultParents) {
-      try {
-        fs.rmdirSync(dir);
-      } catch {
-        // in use by another container (EBUSY, ENOTEMPTY), or gone already
-      }
-    }
   }
 
   /** One pass: what is left stays recorded for the next sweep. */

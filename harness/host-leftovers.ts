@@ -58,11 +58,22 @@ export function processesInOurCgroups(prefix = OUR_PREFIX): number[] {
   return numericEntries('/proc').filter((pid) => read(`/proc/${pid}/cgroup`).includes(`/nsrig/${prefix}`) && processRuns(pid));
 }
 
-/** Our containers' directories under nsrig/ in the cgroup2 tree and in every v1 hierarchy (there below our own cgroup). */
-export function ourCgroupDirs(prefix = OUR_PREFIX): string[] {
+/** The nsrig/ parents of the engine's default placement: in the cgroup2 tree, and in every v1 hierarchy below our own cgroup. */
+export function defaultCgroupParents(): string[] {
   const own = readProcessCgroups();
-  const parents = [CGROUP_PARENT, ...distinctV1Hierarchies(readCgroupLayout()).map((h) => path.join(h.mountPoint, own.ofHierarchy(h) ?? '/', 'nsrig'))];
-  return [...new Set(parents)].flatMap((parent) => {
+  const v1 = distinctV1Hierarchies(readCgroupLayout()).map((h) => path.join(h.mountPoint, own.ofHierarchy(h) ?? '/', 'nsrig'));
+  return [...new Set([CGROUP_PARENT, ...v1])];
+}
+
+/** Default parents present now, absent from `before`, holding no cgroup: left behind (one holding another container's is not). */
+export function newEmptyCgroupParents(before: ReadonlySet<string>): string[] {
+  return defaultCgroupParents().filter((p) => !before.has(p) && fs.existsSync(p)
+    && !fs.readdirSync(p, { withFileTypes: true }).some((e) => e.isDirectory()));
+}
+
+/** Our containers' directories under the nsrig/ parents. */
+export function ourCgroupDirs(prefix = OUR_PREFIX): string[] {
+  return defaultCgroupParents().flatMap((parent) => {
     try {
       return fs.readdirSync(parent).filter((n) => n.startsWith(prefix)).map((n) => path.join(parent, n));
     } catch {

@@ -8,28 +8,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { cgroupDirsOf, distinctV1Hierarchies, readCgroupLayout, readProcessCgroups, temporaryV1MountPoints } from '../../core/cgroup-layout.js';
 import { run, shell, HOLD, heldReady, assertNoLeftovers } from './container-run.js';
+import { defaultCgroupParents, newEmptyCgroupParents } from '../../harness/host-leftovers.js';
 
 test.afterEach.always(assertNoLeftovers);
 
 const layout = readCgroupLayout();
 const NAMESPACES = ['pid', 'mnt', 'uts', 'ipc', 'net'];
 
-/** The nsrig/ parent of a default placement in each hierarchy (v1: below nsrig's own cgroup). */
-function defaultParents(): string[] {
-  const own = readProcessCgroups();
-  const v1 = distinctV1Hierarchies(layout).map((h) => path.join(h.mountPoint, own.ofHierarchy(h) ?? '/', 'nsrig'));
-  return [...(layout.unifiedMount !== undefined ? [path.join(layout.unifiedMount, 'nsrig')] : []), ...v1];
-}
-
-/** A parent present now that was not before, and holds no other process's container: left behind. */
-function leftParents(before: Set<string>): string[] {
-  return defaultParents().filter((p) => !before.has(p) && fs.existsSync(p)
-    && !fs.readdirSync(p, { withFileTypes: true }).some((e) => e.isDirectory()));
-}
-
 const hasV1 = distinctV1Hierarchies(layout).length > 0;
 (hasV1 ? test.serial : test.serial.skip)(`without resources or a cgroup namespace, the container is in its own cgroup in every hierarchy, and they all go at teardown${hasV1 ? '' : ` (skipped: this host is ${layout.mode}, with no v1 hierarchy)`}`, async (t) => {
-  const parentsBefore = new Set(defaultParents().filter((p) => fs.existsSync(p)));
+  const parentsBefore = new Set(defaultCgroupParents().filter((p) => fs.existsSync(p)));
   const ownDirs = new Set(cgroupDirsOf(readProcessCgroups(), layout).map((d) => d.dir));
   const { outside, container } = await run({ namespaces: NAMESPACES, process: { args: ['/bin/true'] } }, {
     args: shell(HOLD), ready: heldReady,
@@ -46,12 +34,12 @@ const hasV1 = distinctV1Hierarchies(layout).length > 0;
     t.true(outside.made.includes(d.dir), `${where}: ${d.dir} is one the engine made`);
   }
   t.deepEqual(outside.made.filter((dir) => fs.existsSync(dir)), [], 'every directory removed at teardown');
-  t.deepEqual(leftParents(parentsBefore), [], 'no nsrig/ parent the host did not have');
+  t.deepEqual(newEmptyCgroupParents(parentsBefore), [], 'no nsrig/ parent the host did not have');
 });
 
 test.serial('after launches with and without resources, the host has no nsrig/ parent it did not have before', async (t) => {
-  const before = new Set(defaultParents().filter((p) => fs.existsSync(p)));
+  const before = new Set(defaultCgroupParents().filter((p) => fs.existsSync(p)));
   await run({ namespaces: NAMESPACES, process: { args: ['/bin/true'] } });
   await run({ namespaces: NAMESPACES, resources: { pids: { limit: 64 } }, process: { args: ['/bin/true'] } });
-  t.deepEqual(leftParents(before), []);
+  t.deepEqual(newEmptyCgroupParents(before), []);
 });

@@ -13,6 +13,7 @@ import { launchContainer, LaunchError, type Container } from '../../core/contain
 import { distinctV1Hierarchies, readCgroupLayout, readProcessCgroups, temporaryV1MountPoints } from '../../core/cgroup-layout.js';
 import { sweepDeadOwnersCgroups, STAGE2_MIN_TASKS } from '../../core/cgroup-resources.js';
 import { profileOf, run, shell, HOLD, heldReady, assertNoLeftovers } from './container-run.js';
+import { defaultCgroupParents, newEmptyCgroupParents } from '../../harness/host-leftovers.js';
 
 test.afterEach.always(assertNoLeftovers);
 
@@ -187,6 +188,7 @@ const HERE = fileURLToPath(new URL('.', import.meta.url));
 
 v1Test(['pids', 'memory'])('an nsrig process killed by SIGKILL: the next sweep removes its containers\' cgroups', async (t) => {
   // A separate Node process launches a container with resources, prints its cgroups, and is killed.
+  const parentsBefore = new Set(defaultCgroupParents().filter((p) => fs.existsSync(p)));
   const script = `
 import { launchContainer } from ${JSON.stringify(path.join(HERE, '../../core/container.js'))};
 import { parseProfile } from ${JSON.stringify(path.join(HERE, '../../policy/profile/load.js'))};
@@ -212,6 +214,7 @@ setInterval(() => {}, 1000);`;
     await sleep(10);
   }
   t.deepEqual(dirs.filter((d) => fs.existsSync(d)), []);
+  t.deepEqual(newEmptyCgroupParents(parentsBefore), [], 'the nsrig/ parents it made went with them');
 });
 
 v1Test(['pids', 'memory'])('cgroupsPath: absolute below each hierarchy\'s root, relative below our own cgroup; all of it removed at teardown', async (t) => {
