@@ -3,8 +3,8 @@
 // user or mount namespace, so the joined process is a new one: the clone chain
 // (core/native/process.ts) waits while the parent puts it in the container's cgroups, joins every
 // namespace of the container's first process with one setns(pidfd) (all or none, user first) and
-// execs stage 2 with a step list that first proves the joins happened and then carries out the
-// launch's own process steps (core/exec-steps.ts). The pid namespace, which setns only gives a
+// execs stage 2 (from a sealed, execute-only copy of Node: stage2-executable.ts) with a step list
+// that first proves the joins happened and then carries out the launch's own process steps (core/exec-steps.ts). The pid namespace, which setns only gives a
 // process's children, is the one Node's main thread enters around the clone.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,6 +18,7 @@ import { joinedProcessSteps } from './exec-steps.js';
 import { compileProfilePolicy } from './seccomp-program.js';
 import { NSRIG_TREE, openHostHandles } from './host-handles.js';
 import { resolveInRoot } from './path-in-root.js';
+import { sealedNodeCopy } from './stage2-executable.js';
 import type { Stage2Report } from './stage2-run.js';
 import {
   cloneExec, closeFd, duplicateCloseOnExec, makePipe, pidfdExited, signalPidfd, waitForExit, describeExit, type ExitInfo,
@@ -50,6 +51,16 @@ export interface ExecProcess {
 export type JoinableContainer = Pick<Container, 'id' | 'pid' | 'pidfd' | 'state' | 'launchedFrom'> & {
   cgroups?: { readonly directories: readonly string[] };
 };
+
+/** How the process is joined; the defaults are the engine's. */
+export interface JoinOptions {
+  /**
+   * The executable stage 2 runs from, as a descriptor. Default: the sealed, execute-only copy of
+   * Node (stage2-executable.ts) that keeps the joining process out of the container's reach. Only a
+   * deliberately broken double of the engine passes another (harness/targets/doubles).
+   */
+  stage2Executable?: number;
+}
 
 /** A process that could not be joined to the container; nothing of it runs. */
 export class ExecError extends Error {
@@ -133,7 +144,7 @@ function withinBounding(plan: ReturnType<typeof compilePlan>, bounding: bigint):
  * Joins a process to a running engine container and returns once it has exec'd its program.
  * Throws ExecError, with nothing left running, when it cannot be joined or set up.
  */
-export async function execInContainer(container: JoinableContainer, request: ExecProcess): Promise<JoinedProcess> {
+export async function execInContainer(container: JoinableContainer, request: ExecProcess, options: JoinOptions = {}): Promise<JoinedProcess> {
   const launched = container.launchedFrom;
   if (launched === undefined || container.state !== 'running') {
     throw new ExecError(`container ${container.id} is ${container.state}, not running: there is no process to join`, 'join');
@@ -182,6 +193,7 @@ export async function execInContainer(container: JoinableContainer, request: Exe
     });
     withinBounding(plan, bounding);
     const steps = joinedProcessSteps(plan, expected);
+    const stage2Executable = options.stage2Executable ?? sealedNodeCopy();
 
     const ownPidNamespace = own.pid !== expected.pid ? openNamespace('/proc/thread-self/ns/pid_for_children') : undefined;
     if (ownPidNamespace !== undefined) opened.push(ownPidNamespace);
@@ -190,6 +202,7 @@ export async function execInContainer(container: JoinableContainer, request: Exe
       if (ownPidNamespace !== undefined) setns(container.pidfd, CLONE.NEWPID, `pid namespace of container ${container.id} for the joined process`);
       child = cloneExec({
         path: process.execPath,
+        execFd: stage2Executable,
         argv: ['nsrig-stage2', ...handles.stage2Args, String(controlRead), String(reportWrite)],
         envp: handles.stage2Env,
         namespaceFlags: 0,

@@ -72,6 +72,8 @@ const SHORT_OF: Record<Requirement, (profile: Profile, host: Pick<HostFacts, 'fi
       : `it declares ${other.join(', ')}, which a target that fails to refuse it would write into the host's namespace (only ${HOST_HARMLESS_SYSCTLS.join(', ')} are tried)`;
   },
   cgroupMount: (p) => (hasCgroupMount(p) ? undefined : 'it mounts no cgroup filesystem at /sys/fs/cgroup'),
+  // A process without them is a weaker attacker of the same property, not another property.
+  withCapabilities: () => undefined,
   maskPathsWithContent: (p) => (p.maskedPaths.length > 0 ? undefined : 'it masks no paths'),
   userNamespace: (p, _host, g) => (g.userNamespace === 'absent' && p.namespaces.includes('user')
     ? 'it declares a user namespace, in which the kernel refuses to make the device node the probe would try' : undefined),

@@ -81,8 +81,8 @@ async function runCase(invariant: Invariant, target: Target, profile: Profile, h
   }
   if (invariant.scenario === 'exec') {
     const given = execRequestFor(profile);
-    const [init, joined] = await runExec(target, profile, given, { lifecycle });
-    return { verdict: invariant.check(init, joined, given, profile, host) };
+    const [init, joined, window] = await runExec(target, profile, given, { lifecycle }, invariant.watchJoins);
+    return { verdict: invariant.check(init, joined, given, profile, host, window) };
   }
   if (invariant.scenario === 'host-change') {
     const plan = invariant.prepare(profile, host);

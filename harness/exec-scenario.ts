@@ -4,16 +4,18 @@
 import type { Profile } from '../policy/profile/types.js';
 import type { ExecRequest, Target, TargetInfo } from './target.js';
 import { TargetError } from './target.js';
-import type { Observations } from './probe/protocol.js';
+import fs from 'node:fs';
+import { createHash } from 'node:crypto';
+import type { JoinWindow, Observations } from './probe/protocol.js';
 import { finish, probeCommand, reportReader, startProbe, type ScenarioOptions } from './scenario.js';
 import { RIG_DIR } from './probe-rig.js';
 
 /** What an exec was given besides its command line. */
 export type ExecGiven = Omit<ExecRequest, 'args'>;
 
-/** Targets that cannot join a process to a running container: nothing for an exec invariant to check. */
+/** Targets that cannot join a process to a running container: nothing for an exec invariant to check. The engine's doubles join through the engine. */
 export function execUnsupported(_host: unknown, target: TargetInfo): string | undefined {
-  return target.kind === 'oci' || target.kind === 'builtin' ? undefined : `${target.name} cannot join a process to a running container (exec) yet`;
+  return target.kind === 'oci' || target.kind === 'builtin' || target.kind === 'double' ? undefined : `${target.name} cannot join a process to a running container (exec) yet`;
 }
 
 /**
@@ -58,17 +60,53 @@ export function execRequestFor(profile: Profile): ExecGiven {
   };
 }
 
-/** The init's report and the joined process's, while both are alive. */
-export async function runExec(target: Target, profile: Profile, given: ExecGiven, options: ScenarioOptions = {}): Promise<[Observations, Observations]> {
-  const probe = await startProbe(target, profile, { hold: true }, { lifecycle: options.lifecycle });
+/** A host file, as the host saw it: identity and content. */
+export interface FileIdentity {
+  dev: number;
+  ino: number;
+  size: number;
+  ctimeMs: number;
+  sha256: string;
+}
+
+/** What the init saw while a process was joined, and the host files that ran in it, before and after. */
+export interface JoinWindowRun {
+  /** The init's watch (ProbeRequest.watchJoins). */
+  watched: JoinWindow;
+  /** The joined process's command line: a process reached once it runs this has left the runtime's hands. */
+  joinedArgs: string[];
+  /** The target's join executables and the Node that runs the probe. */
+  executables: { path: string; before: FileIdentity; after: FileIdentity }[];
+}
+
+export function fileIdentity(file: string): FileIdentity {
+  const stat = fs.statSync(file);
+  return { dev: stat.dev, ino: stat.ino, size: stat.size, ctimeMs: stat.ctimeMs, sha256: createHash('sha256').update(fs.readFileSync(file)).digest('hex') };
+}
+
+/**
+ * The init's report and the joined process's, while both are alive. With `watch`, the init also
+ * watches the join from inside (ProbeRequest.watchJoins) and the host looks at the executables
+ * that ran in it before and after: the third element.
+ */
+export async function runExec(target: Target, profile: Profile, given: ExecGiven, options: ScenarioOptions = {},
+  watch?: { memory: boolean }): Promise<[Observations, Observations, JoinWindowRun?]> {
+  const files = watch ? [...new Set([...(await target.joinExecutables?.() ?? []), process.execPath])] : [];
+  const before = files.map(fileIdentity);
+  const probe = await startProbe(target, profile, { hold: true, ...(watch ? { watchJoins: watch } : {}) }, { lifecycle: options.lifecycle });
   try {
     const init = await probe.nextReport();
     const session = probe.session;
     if (session.exec === undefined) throw new TargetError((await target.info()).name, 'this target cannot exec into a running container');
-    const joined = await session.exec({ ...given, args: probeCommand({}) });
+    const args = probeCommand({});
+    const joined = await session.exec({ ...given, args });
     const report = await reportReader(joined)();
     await joined.wait();
-    return [init, report];
+    if (!watch) return [init, report];
+    session.stdin?.write('report\n');
+    const { joinWindow } = await probe.nextReport();
+    if (joinWindow === undefined) throw new TargetError((await target.info()).name, 'the init probe did not report what it watched');
+    return [init, report, { watched: joinWindow, joinedArgs: args, executables: files.map((path, i) => ({ path, before: before[i], after: fileIdentity(path) })) }];
   } finally {
     await finish(probe);
   }

@@ -7,7 +7,7 @@ import type { Observations, ProbeRequest } from './probe/protocol.js';
 import type { ConfigEdit, TargetInfo } from './target.js';
 import type { HostFacts, HostSnapshot } from './host-facts.js';
 import type { GenerationOptions } from './generators/profile-document.js';
-import type { ExecGiven } from './exec-scenario.js';
+import type { ExecGiven, JoinWindowRun } from './exec-scenario.js';
 import type { LifecycleRun } from './lifecycle-scenario.js';
 
 export type Verdict = { holds: true } | { holds: false; expected: string; observed: string };
@@ -105,7 +105,9 @@ export interface HostChangeInvariant extends InvariantBase {
  */
 export interface ExecInvariant extends InvariantBase {
   scenario: 'exec';
-  check(init: Observations, joined: Observations, given: ExecGiven, profile: Profile, host: HostFacts): Verdict;
+  /** The init watches the join from inside (ProbeRequest.watchJoins); check then gets `window`. */
+  watchJoins?: { memory: boolean };
+  check(init: Observations, joined: Observations, given: ExecGiven, profile: Profile, host: HostFacts, window?: JoinWindowRun): Verdict;
 }
 
 

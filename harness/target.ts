@@ -166,6 +166,11 @@ export interface Target {
   start(request: LaunchRequest): Promise<ContainerSession>;
   /** The lifecycles start() carries out; only "run" when absent. */
   lifecycles?(): readonly Lifecycle[];
+  /**
+   * Host files that run in a process while the target joins it to a container (exec): the runtime's
+   * binary, the engine's Node. A container must never reach one of them for writing.
+   */
+  joinExecutables?(): Promise<string[]>;
 }
 
 /**

@@ -6,6 +6,7 @@ import { InvalidArgumentError, SyscallError, UnsupportedHostError } from './sysc
 import { CLONE } from '../../policy/kernel/clone-flags.js';
 import { F, PR } from '../../policy/kernel/process-control.js';
 import { NR } from '../../policy/kernel/syscall-table.js';
+import { AT_EMPTY_PATH } from '../../policy/kernel/mount-flags.js';
 import { SIGNALS, signalName } from '../../policy/kernel/signals.js';
 import { errnoName } from '../../policy/kernel/errno.js';
 
@@ -56,6 +57,11 @@ export interface CloneExecRequest {
    * verify-joined-namespaces). The descriptors are inherited and close at exec (close-on-exec).
    */
   setnsBefore?: { fd: number; nstype: number }[];
+  /**
+   * Execute this descriptor (execveat(2) AT_EMPTY_PATH) instead of looking `path` up, which then
+   * only names it in errors. It stays close-on-exec: the program does not inherit it.
+   */
+  execFd?: number;
 }
 
 // x86_64 glibc ucontext_t layout (sys/ucontext.h); checked by test/core/clone-exec.test.ts.
@@ -159,7 +165,7 @@ function buildChain(arena: NativeArena, links: ChainLink[]): unknown {
  * multithreaded process may not unshare(CLONE_NEWUSER). clone() of a new process can take
  * CLONE_NEWUSER, but glibc's clone wrapper calls fn(arg) in the child. We make fn libc's
  * setcontext and arg the head of a chain of libc calls built with makecontext:
- * prctl(PR_SET_PDEATHSIG) -> close_range(what is not inherited) -> [setns(each of setnsBefore) ->]
+ * prctl(PR_SET_PDEATHSIG) -> [prctl(PR_SET_DUMPABLE, 0) ->] close_range(what is not inherited) -> [setns(each of setnsBefore) ->]
  * [read(waitFd) -> [setns(join.pidfd) ->] setresgid(0) -> setresuid(0) -> prctl(PR_SET_PDEATHSIG) ->]
  * execve(path, argv, envp) -> _exit(127), all but the last two as raw syscall(2)s.
  * Only libc runs in the child, on libc-malloc'd memory. The chain's _exit(127) runs only when
@@ -174,7 +180,7 @@ function buildChain(arena: NativeArena, links: ChainLink[]): unknown {
  */
 export function cloneExec(request: CloneExecRequest): ClonedProcess {
   const sym = resolveSymbols();
-  assertExecutable(request.path);
+  if (request.execFd === undefined) assertExecutable(request.path);
   const arena = new NativeArena();
   const cleared: number[] = [];
   let oldMask: Buffer | undefined;
@@ -184,9 +190,14 @@ export function cloneExec(request: CloneExecRequest): ClonedProcess {
     // created at the moment of clone).
     const parentDeathSignal: ChainLink = { fn: sym.syscall, args: [BigInt(NR.prctl), BigInt(PR.SET_PDEATHSIG), BigInt(SIGNALS.SIGKILL), 0n, 0n, 0n] };
     const links: ChainLink[] = [parentDeathSignal];
+    // A joining child is a copy of nsrig's memory holding host descriptors: not dumpable, so that
+    // once it is in the container's user namespace no process there may ptrace it or open its
+    // /proc/PID files (proc(5), ptrace access mode checks). execve resets it: the program exec'd
+    // must keep itself out of reach (core/stage2-executable.ts).
+    if (request.join) links.push({ fn: sym.syscall, args: [BigInt(NR.prctl), BigInt(PR.SET_DUMPABLE), 0n, 0n, 0n, 0n] });
     if (request.join && request.waitFd === undefined) throw new InvalidArgumentError('cloneExec: join needs waitFd (the joined ids are set after the wait)');
     const keep = [...request.inheritFds, ...(request.setnsBefore ?? []).map((s) => s.fd),
-      ...[request.waitFd, request.stdinFd, request.stdoutFd, request.stderrFd, request.join?.pidfd].filter((fd): fd is number => fd !== undefined)];
+      ...[request.waitFd, request.stdinFd, request.stdoutFd, request.stderrFd, request.join?.pidfd, request.execFd].filter((fd): fd is number => fd !== undefined)];
     for (const [first, last] of descriptorGaps(keep)) links.push({ fn: sym.syscall, args: [BigInt(NR.close_range), BigInt(first), BigInt(last), 0n] });
     for (const [fd, to] of [[request.stdinFd, 0n], [request.stdoutFd, 1n], [request.stderrFd, 2n]] as const) {
       if (fd !== undefined && BigInt(fd) !== to) links.push({ fn: sym.syscall, args: [BigInt(NR.dup3), BigInt(fd), to, 0n] });
@@ -200,7 +211,11 @@ export function cloneExec(request: CloneExecRequest): ClonedProcess {
       links.push({ fn: sym.syscall, args: [BigInt(NR.setresuid), 0n, 0n, 0n] });
       links.push(parentDeathSignal);
     }
-    links.push({ fn: sym.execve, args: [arena.cString(request.path), arena.cStringArray(request.argv), arena.cStringArray(request.envp)] });
+    const argv = arena.cStringArray(request.argv);
+    const envp = arena.cStringArray(request.envp);
+    links.push(request.execFd === undefined
+      ? { fn: sym.execve, args: [arena.cString(request.path), argv, envp] }
+      : { fn: sym.syscall, args: [BigInt(NR.execveat), BigInt(request.execFd), arena.cString(''), argv, envp, BigInt(AT_EMPTY_PATH)] });
     links.push({ fn: sym._exit, args: [BigInt(EXEC_FAILED_EXIT_CODE)] });
     const head = buildChain(arena, links);
     const cloneStack = arena.alloc(LINK_STACK_SIZE);

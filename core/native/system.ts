@@ -2,7 +2,8 @@
 // signal state and execve.
 import { raw, check, lastErrno } from './libc.js';
 import { InvalidArgumentError, SyscallError } from './syscall-error.js';
-import { CLOSE_RANGE_CLOEXEC, NS_GET_NSTYPE, O, PERSONALITY } from '../../policy/kernel/process-control.js';
+import { CLOSE_RANGE_CLOEXEC, F, F_SEAL, MFD, NS_GET_NSTYPE, O, PERSONALITY } from '../../policy/kernel/process-control.js';
+import { rawSyscall } from './seccomp.js';
 import { RLIM_INFINITY, RLIMIT_NUMBERS } from '../../policy/kernel/rlimits.js';
 import { NR } from '../../policy/kernel/syscall-table.js';
 import { SIGNALS } from '../../policy/kernel/signals.js';
@@ -170,3 +171,24 @@ export function getpid(): number {
   return raw.getpid() as number;
 }
 
+
+/**
+ * A close-on-exec memfd that can be executed and sealed (memfd_create(2) MFD_ALLOW_SEALING,
+ * MFD_EXEC: a kernel with vm.memfd_noexec would otherwise make it non-executable).
+ */
+export function createExecutableMemfd(name: string): number {
+  const flags = MFD.CLOEXEC | MFD.ALLOW_SEALING | MFD.EXEC;
+  const r = rawSyscall(NR.memfd_create, Buffer.from(name + '\0'), flags);
+  if (r.result < 0n) throw new SyscallError('memfd_create', r.errno, name, r.errno === 22 ? 'this kernel refuses an executable memfd (vm.memfd_noexec = 2?)' : undefined);
+  return Number(r.result);
+}
+
+/** Seals a memfd against every change, its seals included (fcntl(2) F_ADD_SEALS). */
+export function sealCompletely(fd: number): void {
+  check(raw.fcntl(fd, F.ADD_SEALS, 'int', F_SEAL.SEAL | F_SEAL.SHRINK | F_SEAL.GROW | F_SEAL.WRITE) as number, 'fcntl F_ADD_SEALS', `fd ${fd}`);
+}
+
+/** The seals a memfd carries (fcntl(2) F_GET_SEALS). */
+export function sealsOf(fd: number): number {
+  return check(raw.fcntl(fd, F.GET_SEALS, 'int', 0) as number, 'fcntl F_GET_SEALS', `fd ${fd}`);
+}

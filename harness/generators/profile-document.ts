@@ -80,6 +80,8 @@ export interface GenerationOptions {
   flaggedTmpfsExec?: boolean;
   /** No no_new_privs, and CAP_SETUID and CAP_SETGID kept, so the probe can run a set-user-ID copy as another uid. */
   setuidTrial?: boolean;
+  /** With a user namespace, the process also holds these capabilities (bounding, permitted, effective). */
+  withCapabilities?: string[];
   /** Mask, besides the defaults, procfs files that always have content (see MASKABLE_WITH_CONTENT). */
   maskPathsWithContent?: boolean;
   /** Namespaces the target cannot create (from Target.constraints). */
@@ -174,8 +176,9 @@ export function profileDocument(options: GenerationOptions, ctx: GenerationConte
       cwd: fc.constantFrom('/', '/tmp', '/usr'),
       capabilities: !has('user') ? fc.constant(fixedCapabilities(options.hostRootCapabilities ?? []))
         : options.allCapabilities ? fc.constant(fixedCapabilities(kernelCapabilities()))
-          : options.setuidTrial ? capabilitySets.map((c) => withCapabilities(c, ['CAP_SETUID', 'CAP_SETGID']))
-            : options.mountCapability ? capabilitySets.map((c) => withCapabilities(c, ['CAP_SYS_ADMIN'])) : capabilitySets,
+          : options.setuidTrial ? capabilitySets.map((c) => withCapabilities(c, ['CAP_SETUID', 'CAP_SETGID', ...(options.withCapabilities ?? [])]))
+            : options.mountCapability ? capabilitySets.map((c) => withCapabilities(c, ['CAP_SYS_ADMIN', ...(options.withCapabilities ?? [])]))
+              : options.withCapabilities ? capabilitySets.map((c) => withCapabilities(c, options.withCapabilities!)) : capabilitySets,
       noNewPrivileges: options.setuidTrial ? fc.constant(false) : options.seccompActions ? fc.constant(true) : fc.boolean(),
       seccomp: options.seccomp ? denyingPolicy(options.undeniableSyscalls)
         : options.seccompArgumentFilter ? argumentFilterPolicy()

@@ -51,6 +51,8 @@ import { execOnlyStdioFds } from './exec/only-stdio-fds.js';
 import { execCwdInside } from './exec/cwd-inside.js';
 import { execEnvAsGiven } from './exec/env-as-given.js';
 import { execUserAsGiven } from './exec/user-as-given.js';
+import { execRuntimeBinaryNotWritable } from './exec/runtime-binary-not-writable.js';
+import { execJoiningProcessUnreachable } from './exec/joining-process-unreachable.js';
 import { pidsLimitHolds } from './resources/pids-limit-holds.js';
 import { noexecRefusesExec } from './mnt/noexec-refuses-exec.js';
 import { runInLifecycleOrder } from './hooks/run-in-lifecycle-order.js';
@@ -131,6 +133,8 @@ export const INVARIANTS: readonly Invariant[] = [
   execCwdInside,
   execEnvAsGiven,
   execUserAsGiven,
+  execRuntimeBinaryNotWritable,
+  execJoiningProcessUnreachable,
   pidsLimitHolds,
   noexecRefusesExec,
   runInLifecycleOrder,

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { observe, observeProcess } from './observe.js';
 import { act, releaseHeldSockets } from './act.js';
 import { makeCallAsChild, SECCOMP_CALL_FLAG } from './seccomp-action.js';
+import { watchJoins } from './join-watch.js';
 import { decodeRequest, PROBE_REQUEST_FLAG, type Observations, type ProcessView } from './protocol.js';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -61,6 +62,19 @@ async function main(): Promise<void> {
     await new Promise<never>(() => {});
   }
   if (request.hold) {
+    if (request.watchJoins) {
+      const watch = watchJoins(request.watchJoins.memory);
+      let reported = false;
+      process.stdin.on('data', () => {
+        if (reported) return;
+        reported = true;
+        const joinWindow = watch.finish();
+        void act({}).then((actions) => {
+          const look: Observations = { ...observe(), ...actions, children: [], joinWindow };
+          process.stdout.write(JSON.stringify(look) + '\n');
+        });
+      });
+    }
     if (request.lookAgain) {
       const again = { stat: request.stat, read: request.read };
       let looking = Promise.resolve();

@@ -81,6 +81,13 @@ export interface ProbeRequest {
    * between two looks.
    */
   lookAgain?: boolean;
+  /**
+   * With hold: after the first report, watch for processes that appear in the container (a process
+   * a runtime is joining to it with exec) and reach for each as a hostile process of the container
+   * would (join-watch.ts), until a line arrives on stdin; then report again with `joinWindow`.
+   * memory: also try to open each one's /proc/PID/mem and list its /proc/PID/fd.
+   */
+  watchJoins?: { memory: boolean };
   /** After reporting, keep running until killed: stdin closing does not end the probe. */
   linger?: boolean;
   /**
@@ -227,8 +234,35 @@ export interface Observations {
   /** The process started by `orphan` (its marker and pid inside), or null when none was asked for. */
   orphan: ({ marker: string; pid: number | null } & Outcome) | null;
   children: ProcessView[];
+  /** With watchJoins, in the report the stdin line prompted: what the watch reached. */
+  joinWindow?: JoinWindow;
   /** With catchSignals, in the report a signal prompted: the signals caught so far, in arrival order. */
   caughtSignals?: string[];
+}
+
+/** A process reached while watching: its pid, and its command line read right after (null when it had gone). */
+export interface ReachedProcess {
+  pid: number;
+  cmdline: string[] | null;
+}
+
+/** What a watch for joining processes (ProbeRequest.watchJoins) reached. */
+export interface JoinWindow {
+  /** Pids that appeared while watching. */
+  appeared: number[];
+  /** How many times the watch looked at /proc. */
+  scans: number;
+  /**
+   * Each /proc/PID/exe opened (O_PATH): the file's identity as fstat gave it, and the attempt,
+   * once the watch ended, to open it again for writing through /proc/self/fd (closed at once, never written).
+   */
+  exe: (ReachedProcess & { dev: number; ino: number; reopenForWriting: Outcome })[];
+  /** Each process whose /proc/PID/mem could be opened for reading (closed at once). */
+  memory: ReachedProcess[];
+  /** Each process whose /proc/PID/fd could be listed, with the targets of its descriptors. */
+  descriptors: (ReachedProcess & { fds: string[] })[];
+  /** The last errno met reaching each kind, when any attempt was refused. */
+  refused: { exe: string | null; memory: string | null; descriptors: string | null };
 }
 
 export const PROBE_REQUEST_FLAG = '--request';

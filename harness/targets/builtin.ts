@@ -22,9 +22,20 @@ function reportedState(container: Container): ReportedState {
   return { status: specStatus(container), ...(container.state === 'exited' ? {} : { pid: container.pid }), ...(container.bundle === undefined ? {} : { bundle: container.bundle }) };
 }
 
+/** How the engine is driven; the defaults are the engine's own. */
+export interface BuiltinOptions {
+  /**
+   * Run an exec's stage 2 from this host file instead of the engine's sealed copy of Node: only a
+   * deliberately broken double (harness/targets/doubles) sets it, and it is then one of
+   * joinExecutables().
+   */
+  stage2From?: () => { path: string; fd: number };
+}
+
 class BuiltinSession implements ContainerSession {
   private deleted = false;
-  constructor(private readonly container: Container, private readonly tracer?: Tracer, readonly lifecycle?: LifecycleRecord) {}
+  constructor(private readonly container: Container, private readonly tracer?: Tracer, readonly lifecycle?: LifecycleRecord,
+    private readonly options: BuiltinOptions = {}) {}
   get id(): string {
     return this.container.id;
   }
@@ -56,7 +67,9 @@ class BuiltinSession implements ContainerSession {
     if (request.preserveFd !== undefined) throw new TargetError('builtin', 'exec: preserving a descriptor is not supported by the engine');
     if (request.subCgroup !== undefined) throw new TargetError('builtin', 'exec: a sub-cgroup (exec --cgroup) is not supported by the engine');
     try {
-      const joined = await execInContainer(this.container, { args: request.args, env: request.env, cwd: request.cwd, user: request.user });
+      const stage2 = this.options.stage2From?.();
+      const joined = await execInContainer(this.container, { args: request.args, env: request.env, cwd: request.cwd, user: request.user },
+        stage2 ? { stage2Executable: stage2.fd } : {});
       return {
         hostPid: joined.pid, stdout: joined.stdout, stderr: joined.stderr,
         wait: async () => ({ ...(await joined.wait()), timedOut: false }),
@@ -84,8 +97,13 @@ class BuiltinSession implements ContainerSession {
 }
 
 export class BuiltinTarget implements Target {
-  constructor() {
+  constructor(private readonly options: BuiltinOptions = {}) {
     killLiveContainersOnExit();
+  }
+
+  /** Stage 2 of an exec is Node: the host's own, copied into a sealed memfd, unless a double says otherwise. */
+  async joinExecutables(): Promise<string[]> {
+    return [this.options.stage2From?.().path ?? process.execPath];
   }
 
   async info(): Promise<TargetInfo> {
@@ -122,7 +140,7 @@ export class BuiltinTarget implements Target {
         ...createStart,
       });
       const record = created && { bundle: undefined, created, started: reportedState(container) };
-      return new BuiltinSession(container, tracer, record);
+      return new BuiltinSession(container, tracer, record, this.options);
     } catch (e) {
       if (tracer && !tracer.isAttached) await tracer.abandon();
       if (e instanceof LaunchError) throw new TargetError('builtin', e.message, e.detail ? JSON.stringify(e.detail) : undefined);

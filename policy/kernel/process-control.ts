@@ -17,7 +17,11 @@ export const PR = {
 export const O = { RDONLY: 0, WRONLY: 1, RDWR: 2, CREAT: 0o100, EXCL: 0o200, NOCTTY: 0o400, TRUNC: 0o1000,
   NONBLOCK: 0o4000, DIRECTORY: 0o200000, NOFOLLOW: 0o400000, CLOEXEC: 0o2000000, PATH: 0o10000000 } as const;
 
-export const F = { GETFD: 1, SETFD: 2, GETFL: 3, SETFL: 4, DUPFD_CLOEXEC: 1030, FD_CLOEXEC: 1 } as const;
+export const F = { GETFD: 1, SETFD: 2, GETFL: 3, SETFL: 4, DUPFD_CLOEXEC: 1030, FD_CLOEXEC: 1, ADD_SEALS: 1033, GET_SEALS: 1034 } as const;
+
+/** memfd_create(2) flags and the seals of fcntl(2) F_ADD_SEALS. */
+export const MFD = { CLOEXEC: 0x1, ALLOW_SEALING: 0x2, EXEC: 0x10 } as const;
+export const F_SEAL = { SEAL: 0x1, SHRINK: 0x2, GROW: 0x4, WRITE: 0x8 } as const;
 
 /** close_range(2)'s flag that marks instead of closing. */
 export const CLOSE_RANGE_CLOEXEC = 4;

@@ -100,4 +100,6 @@ export const NR = Object.freeze({
   add_key: x86_64('add_key'),
   keyctl: x86_64('keyctl'),
   setns: x86_64('setns'),
+  execveat: x86_64('execveat'),
+  memfd_create: x86_64('memfd_create'),
 });

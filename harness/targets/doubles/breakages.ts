@@ -2,7 +2,8 @@
 // names the invariants meant to catch it, and some that must keep holding. None may harm the
 // host: a double that leaves a namespace shared also drops what would act on the host's copy
 // (hostnames, proc/sysfs/mqueue mounts), and nothing it makes writable is writable to the
-// container's ids (they map to unprivileged host ids that own none of the host's files).
+// container's ids (they map to unprivileged host ids that own none of the host's files), but for
+// joins-from-writable-node's own temporary copy of Node, which the probe only opens, never writes.
 import fs from 'node:fs';
 import { capabilityNames } from '../../../policy/kernel/capabilities.js';
 import { DEVICE_NAMES, type NamespaceType, type Profile, type Resources } from '../../../policy/profile/types.js';
@@ -11,6 +12,8 @@ import { sysctlNamespace } from '../../../policy/profile/sysctl.js';
 import { PROPAGATION_OPTION_NAMES } from '../../../policy/profile/mount-options.js';
 import type { LaunchRequest } from '../../target.js';
 import type { Breakage } from './broken-target.js';
+import { BuiltinTarget } from '../builtin.js';
+import { writableNodeCopy } from './writable-node-copy.js';
 
 function dropNamespace(profile: Profile, ns: NamespaceType): void {
   profile.namespaces = profile.namespaces.filter((n) => n !== ns);
@@ -431,6 +434,15 @@ export const BREAKAGES: readonly Breakage[] = [
       ...request,
       args: ['/bin/sh', '-c', 'exec 7</dev/null; exec "$@"', 'sh', ...(request.args ?? request.profile.process.args)],
     }),
+  },
+  {
+    name: 'joins-from-writable-node',
+    breaks: "runs an exec's stage 2 straight from a host copy of Node that any uid may write, so the joining process is dumpable "
+      + 'and its /proc/PID/exe is a host file the container can reopen for writing once stage 2 has exec\'d the program',
+    caughtBy: ['exec.runtime-binary-not-writable', 'exec.joining-process-unreachable'],
+    unaffected: ['exec.joins-init-namespaces', 'exec.env-as-given'],
+    alter: (request) => request,
+    engine: () => new BuiltinTarget({ stage2From: writableNodeCopy }),
   },
 ];
 

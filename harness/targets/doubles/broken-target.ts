@@ -15,10 +15,16 @@ export interface Breakage {
   unaffected: string[];
   /** The altered launch; it receives a deep copy of the profile, so it may change it in place. */
   alter(request: LaunchRequest): LaunchRequest;
+  /** The engine the double launches on, when it breaks the engine itself rather than the launch; the built-in engine when absent. */
+  engine?(): Target;
 }
 
 export class BrokenTarget implements Target {
-  constructor(readonly breakage: Breakage, private readonly inner: Target = new BuiltinTarget()) {}
+  private readonly inner: Target;
+
+  constructor(readonly breakage: Breakage, inner?: Target) {
+    this.inner = inner ?? breakage.engine?.() ?? new BuiltinTarget();
+  }
 
   async info(): Promise<TargetInfo> {
     const inner = await this.inner.info();
@@ -35,6 +41,10 @@ export class BrokenTarget implements Target {
 
   lifecycles(): readonly Lifecycle[] {
     return this.inner.lifecycles?.() ?? ['run'];
+  }
+
+  joinExecutables(): Promise<string[]> {
+    return this.inner.joinExecutables?.() ?? Promise.resolve([]);
   }
 
   start(request: LaunchRequest): Promise<ContainerSession> {

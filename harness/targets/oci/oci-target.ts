@@ -68,6 +68,10 @@ export class OciTarget implements Target {
     };
   }
 
+  async joinExecutables(): Promise<string[]> {
+    return 'path' in this.resolved ? [this.resolved.path] : [];
+  }
+
   /** "runc", "crun", or the wrapper's file name. */
   get name(): string {
     return path.basename('path' in this.resolved ? this.resolved.path : this.runtime);
