@@ -33,7 +33,19 @@ function cmdlineOf(pid: number): string[] | null {
   }
 }
 
+/**
+ * A reach counts once the command line read right after it is a real one: a process caught in the
+ * middle of execve is already reachable while its command line is still empty, and that reach
+ * says nothing about which program it was. Those are kept but tried again, a few times at most.
+ */
+function conclusive(reached: ReachedProcess): boolean {
+  return reached.cmdline !== null && reached.cmdline.join('') !== '';
+}
+
+const MOST_INCONCLUSIVE = 8;
+
 interface Pending {
+  tries: number;
   exe: boolean;
   memory: boolean;
   descriptors: boolean;
@@ -57,8 +69,9 @@ export function watchJoins(memory: boolean): JoinWatch {
     try {
       const fd = fs.openSync(`/proc/${pid}/exe`, O.PATH | O.CLOEXEC);
       const stat = fs.fstatSync(fd);
-      grabbed.push({ fd, reached: { pid, cmdline: cmdlineOf(pid) }, dev: stat.dev, ino: stat.ino });
-      state.exe = false;
+      const reached = { pid, cmdline: cmdlineOf(pid) };
+      grabbed.push({ fd, reached, dev: stat.dev, ino: stat.ino });
+      state.exe = !conclusive(reached) && ++state.tries < MOST_INCONCLUSIVE;
     } catch (e) {
       const code = errorCode(e);
       if (isGone(code)) state.gone = true;
@@ -68,8 +81,9 @@ export function watchJoins(memory: boolean): JoinWatch {
   const tryMemory = (pid: number, state: Pending) => {
     try {
       fs.closeSync(fs.openSync(`/proc/${pid}/mem`, 'r'));
-      window.memory.push({ pid, cmdline: cmdlineOf(pid) });
-      state.memory = false;
+      const reached = { pid, cmdline: cmdlineOf(pid) };
+      window.memory.push(reached);
+      state.memory = !conclusive(reached) && ++state.tries < MOST_INCONCLUSIVE;
     } catch (e) {
       const code = errorCode(e);
       if (isGone(code)) state.gone = true;
@@ -85,8 +99,9 @@ export function watchJoins(memory: boolean): JoinWatch {
           return `(${errorCode(e)})`;
         }
       });
-      window.descriptors.push({ pid, cmdline: cmdlineOf(pid), fds });
-      state.descriptors = false;
+      const reached = { pid, cmdline: cmdlineOf(pid) };
+      window.descriptors.push({ ...reached, fds });
+      state.descriptors = !conclusive(reached) && ++state.tries < MOST_INCONCLUSIVE;
     } catch (e) {
       const code = errorCode(e);
       if (isGone(code)) state.gone = true;
@@ -101,7 +116,7 @@ export function watchJoins(memory: boolean): JoinWatch {
       if (known.has(pid)) continue;
       known.add(pid);
       window.appeared.push(pid);
-      pending.set(pid, { exe: true, memory, descriptors: memory, gone: false });
+      pending.set(pid, { tries: 0, exe: true, memory, descriptors: memory, gone: false });
     }
     for (const [pid, state] of pending) {
       if (state.exe) tryExe(pid, state);

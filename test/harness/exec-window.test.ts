@@ -54,7 +54,7 @@ test.serial('engine: the watch sees the joining process and is refused until it 
 
 test.serial('double joins-from-writable-node: stage 2 is reached, its host descriptors listed and its executable reopened for writing', async (t) => {
   const { window, unreachable, notWritable } = await watchedJoin(new BrokenTarget(breakage('joins-from-writable-node')));
-  t.false(unreachable.holds);
+  t.false(unreachable.holds, JSON.stringify(window.watched));
   t.false(notWritable.holds);
   const stage2 = window.watched.descriptors.find((d) => d.cmdline?.[0] === 'nsrig-stage2');
   t.truthy(stage2, 'stage 2\'s descriptors were listed from inside');

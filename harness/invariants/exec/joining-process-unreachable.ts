@@ -19,7 +19,7 @@ export const execJoiningProcessUnreachable: ExecInvariant = {
     const program = window.joinedArgs.join('\0');
     // A command line read right after the reach that is not yet the program's proves the reach came
     // before the exec (a process never goes back). An unreadable or empty one proves nothing: a
-    // process that has exited (a zombie has no memory) shows an empty one.
+    // process in the middle of execve, or exited, shows an empty one (the probe then tries again).
     const early = (r: ReachedProcess) => r.cmdline !== null && r.cmdline.join('') !== '' && r.cmdline.join('\0') !== program;
     const reached = [
       ...window.watched.exe.filter(early).map((r) => `exe of pid ${r.pid} (dev ${r.dev} ino ${r.ino}) while it ran ${JSON.stringify(r.cmdline)}`),
