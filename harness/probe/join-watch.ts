@@ -35,20 +35,22 @@ function cmdlineOf(pid: number): string[] | null {
 
 /**
  * A reach counts once the command line read right after it is a real one: a process caught in the
- * middle of execve is already reachable while its command line is still empty, and that reach
- * says nothing about which program it was. Those are kept but tried again, a few times at most.
+ * middle of execve is already reachable while its command line is still empty (the kernel sets it
+ * up after the new program is mapped), and such a reach says nothing about which program it was.
+ * Until a conclusive reach, the latest inconclusive one is kept and the process is tried again.
  */
 function conclusive(reached: ReachedProcess): boolean {
   return reached.cmdline !== null && reached.cmdline.join('') !== '';
 }
 
-const MOST_INCONCLUSIVE = 8;
+type Grab = { fd: number; reached: ReachedProcess; dev: number; ino: number };
+type Listing = ReachedProcess & { fds: string[] };
 
+/** Per process and kind: still to try (with the latest inconclusive reach), or done. */
 interface Pending {
-  tries: number;
-  exe: boolean;
-  memory: boolean;
-  descriptors: boolean;
+  exe: { done: boolean; last?: Grab };
+  memory: { done: boolean; last?: ReachedProcess };
+  descriptors: { done: boolean; last?: Listing };
   gone: boolean;
 }
 
@@ -60,34 +62,34 @@ export interface JoinWatch {
 export function watchJoins(memory: boolean): JoinWatch {
   const known = new Set(numericEntries('/proc'));
   const pending = new Map<number, Pending>();
-  const grabbed: { fd: number; reached: ReachedProcess; dev: number; ino: number }[] = [];
+  const grabbed: Grab[] = [];
   const window: JoinWindow = { appeared: [], scans: 0, exe: [], memory: [], descriptors: [], refused: { exe: null, memory: null, descriptors: null } };
   const started = Date.now();
   let stopped = false;
 
+  const refused = (state: Pending, kind: keyof JoinWindow['refused'], e: unknown) => {
+    const code = errorCode(e);
+    if (isGone(code)) state.gone = true;
+    else window.refused[kind] = code;
+  };
   const tryExe = (pid: number, state: Pending) => {
     try {
       const fd = fs.openSync(`/proc/${pid}/exe`, O.PATH | O.CLOEXEC);
       const stat = fs.fstatSync(fd);
-      const reached = { pid, cmdline: cmdlineOf(pid) };
-      grabbed.push({ fd, reached, dev: stat.dev, ino: stat.ino });
-      state.exe = !conclusive(reached) && ++state.tries < MOST_INCONCLUSIVE;
+      if (state.exe.last) fs.closeSync(state.exe.last.fd);
+      state.exe.last = { fd, reached: { pid, cmdline: cmdlineOf(pid) }, dev: stat.dev, ino: stat.ino };
+      state.exe.done = conclusive(state.exe.last.reached);
     } catch (e) {
-      const code = errorCode(e);
-      if (isGone(code)) state.gone = true;
-      else window.refused.exe = code;
+      refused(state, 'exe', e);
     }
   };
   const tryMemory = (pid: number, state: Pending) => {
     try {
       fs.closeSync(fs.openSync(`/proc/${pid}/mem`, 'r'));
-      const reached = { pid, cmdline: cmdlineOf(pid) };
-      window.memory.push(reached);
-      state.memory = !conclusive(reached) && ++state.tries < MOST_INCONCLUSIVE;
+      state.memory.last = { pid, cmdline: cmdlineOf(pid) };
+      state.memory.done = conclusive(state.memory.last);
     } catch (e) {
-      const code = errorCode(e);
-      if (isGone(code)) state.gone = true;
-      else window.refused.memory = code;
+      refused(state, 'memory', e);
     }
   };
   const tryDescriptors = (pid: number, state: Pending) => {
@@ -99,14 +101,20 @@ export function watchJoins(memory: boolean): JoinWatch {
           return `(${errorCode(e)})`;
         }
       });
-      const reached = { pid, cmdline: cmdlineOf(pid) };
-      window.descriptors.push({ ...reached, fds });
-      state.descriptors = !conclusive(reached) && ++state.tries < MOST_INCONCLUSIVE;
+      state.descriptors.last = { pid, cmdline: cmdlineOf(pid), fds };
+      state.descriptors.done = conclusive(state.descriptors.last);
     } catch (e) {
-      const code = errorCode(e);
-      if (isGone(code)) state.gone = true;
-      else window.refused.descriptors = code;
+      refused(state, 'descriptors', e);
     }
+  };
+  /** What a process's watch reached, into the report; its grabbed executable kept for finish. */
+  const settle = (state: Pending) => {
+    if (state.exe.last) grabbed.push(state.exe.last);
+    if (state.memory.last) window.memory.push(state.memory.last);
+    if (state.descriptors.last) window.descriptors.push(state.descriptors.last);
+    state.exe.last = undefined;
+    state.memory.last = undefined;
+    state.descriptors.last = undefined;
   };
 
   const look = () => {
@@ -116,13 +124,16 @@ export function watchJoins(memory: boolean): JoinWatch {
       if (known.has(pid)) continue;
       known.add(pid);
       window.appeared.push(pid);
-      pending.set(pid, { tries: 0, exe: true, memory, descriptors: memory, gone: false });
+      pending.set(pid, { exe: { done: false }, memory: { done: !memory }, descriptors: { done: !memory }, gone: false });
     }
     for (const [pid, state] of pending) {
-      if (state.exe) tryExe(pid, state);
-      if (state.memory && !state.gone) tryMemory(pid, state);
-      if (state.descriptors && !state.gone) tryDescriptors(pid, state);
-      if (state.gone || (!state.exe && !state.memory && !state.descriptors)) pending.delete(pid);
+      if (!state.exe.done) tryExe(pid, state);
+      if (!state.memory.done && !state.gone) tryMemory(pid, state);
+      if (!state.descriptors.done && !state.gone) tryDescriptors(pid, state);
+      if (state.gone || (state.exe.done && state.memory.done && state.descriptors.done)) {
+        settle(state);
+        pending.delete(pid);
+      }
     }
     // setImmediate, not a timer: the window is a few milliseconds wide, and stdin still gets its turn.
     if (Date.now() - started < WATCH_LIMIT_MS) setImmediate(look);
@@ -132,6 +143,8 @@ export function watchJoins(memory: boolean): JoinWatch {
   return {
     finish() {
       stopped = true;
+      for (const state of pending.values()) settle(state);
+      pending.clear();
       for (const g of grabbed) {
         let reopen: Outcome;
         try {
