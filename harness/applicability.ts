@@ -83,8 +83,12 @@ const SHORT_OF: Record<Requirement, (profile: Profile, host: Pick<HostFacts, 'fi
   },
   flaggedTmpfsExec: (p) => (p.mounts.some((m) => m.destination === FLAGGED_TMPFS && m.options.includes('noexec'))
     ? `its tmpfs at ${FLAGGED_TMPFS} is noexec, so the probe cannot run the program it copies there` : undefined),
-  userNamespaceFiles: (p, host) => (p.mounts.some((m) => m.type === 'bind' && m.recursive && path.resolve(m.source) === path.dirname(path.resolve(host.userNamespaceFiles.dir)))
-    ? undefined : "it needs a recursive bind of the directory holding the harness's own user namespace files (made for each run), which only generated profiles declare"),
+  userNamespaceFiles: (p, host) => {
+    const files = host.userNamespaceFiles;
+    if ('unavailable' in files) return files.unavailable;
+    return p.mounts.some((m) => m.type === 'bind' && m.recursive && path.resolve(m.source) === path.dirname(path.resolve(files.dir)))
+      ? undefined : "it needs a recursive bind of the directory holding the harness's own user namespace files (made for each run), which only generated profiles declare";
+  },
   allCapabilities: (p) => {
     const missing = !p.namespaces.includes('user') ? [] : kernelCapabilities().filter((c) => !p.process.capabilities.effective.includes(c));
     return missing.length ? `its process does not hold every capability in its user namespace (${missing.length} missing, ${missing.slice(0, 3).join(', ')}...)` : undefined;

@@ -163,8 +163,10 @@ async function checkInvariant(invariant: Invariant, options: CheckOptions, host:
   let targetError: string | undefined;
   // A fixed config is never varied: each run repeats its case, the probe drawing fresh marker names.
   const config = options.config;
-  const documents = config ? fc.constant<ProfileDocument>({ config: config.file, sha256: config.sha256 }) : profileDocument(generation, { fixtureDir: host.fixtureDir, userNamespaceDir: host.userNamespaceFiles.dir,
-    heldNamespaces: host.namespaceHolder?.paths });
+  const documents = config ? fc.constant<ProfileDocument>({ config: config.file, sha256: config.sha256 }) : profileDocument(generation, {
+    fixtureDir: host.fixtureDir, ...('dir' in host.userNamespaceFiles ? { userNamespaceDir: host.userNamespaceFiles.dir } : {}),
+    heldNamespaces: host.namespaceHolder?.paths,
+  });
   // A signal to kill with is drawn beside the profile; the others' cases stay the profile alone
   // (map keeps the shrink tree, so their replay paths are what they were).
   const signals = invariant.scenario === 'lifecycle' ? invariant.killSignals : undefined;

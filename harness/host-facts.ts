@@ -17,7 +17,7 @@ import { namespaceHolderProblem, startNamespaceHolder, type NamespaceHolder } fr
 import { namespaceInodes, parseMountinfo } from './probe/observe.js';
 import { GENERATED_SYSCTLS } from './generators/sysctl.js';
 import { removeMountedDir, runDirectoryName, sweepDirectoriesOfDeadRuns } from './run-directories.js';
-import { makeUserNamespaceFiles, USER_NAMESPACE_FILES_NAME, type UserNamespaceFiles } from './user-namespace-files.js';
+import { tryMakeUserNamespaceFiles, USER_NAMESPACE_FILES_NAME, type UserNamespaceFilesFact } from './user-namespace-files.js';
 
 export interface HostSnapshot {
   hostname: string;
@@ -43,7 +43,7 @@ export interface HostFacts {
   /** A world-writable host directory for read-write bind mounts. */
   fixtureDir: string;
   /** User namespaces outside any container, as files in one directory (user-namespace-files.ts). */
-  userNamespaceFiles: UserNamespaceFiles;
+  userNamespaceFiles: UserNamespaceFilesFact;
   /** The ids an unmapped owner shows as inside a user namespace (/proc/sys/kernel/overflow{u,g}id). */
   overflowIds: { uid: number; gid: number };
   /** The directory nsrig runs from (bound into OCI bundles so the probe can run). */
@@ -227,7 +227,7 @@ export class HostFixtures {
     sweepDirectoriesOfDeadRuns(FIXTURE_NAME);
     sweepDirectoriesOfDeadRuns(USER_NAMESPACE_FILES_NAME);
     const fixtureDir = makeFixtureDir();
-    const userNamespaceFiles = makeUserNamespaceFiles();
+    const userNamespaceFiles = tryMakeUserNamespaceFiles();
     const holder = namespaceHolder();
     const facts: HostFacts = {
       pid: process.pid,
@@ -254,7 +254,7 @@ export class HostFixtures {
     mqueueRemove(this.facts.ipc.mqueue);
     invalidateKey(this.facts.hostKey.serial);
     removeMountedDir(this.facts.fixtureDir);
-    removeMountedDir(this.facts.userNamespaceFiles.dir);
+    if ('dir' in this.facts.userNamespaceFiles) removeMountedDir(this.facts.userNamespaceFiles.dir);
   };
 
   async close(): Promise<void> {

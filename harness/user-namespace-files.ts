@@ -27,6 +27,9 @@ export interface UserNamespaceFiles {
   inodes: { sibling: number; host: number };
 }
 
+/** The files, or why this host has none (no user namespaces, say): only the invariant that needs them skips. */
+export type UserNamespaceFilesFact = UserNamespaceFiles | { unavailable: string };
+
 const PREFIX = 'nsrig-userns-';
 /** What HostFixtures sweeps after a SIGKILLed run (run-directories.ts); the holder itself dies with nsrig. */
 export const USER_NAMESPACE_FILES_NAME = runDirectoryName(PREFIX);
@@ -72,5 +75,14 @@ export function makeUserNamespaceFiles(): UserNamespaceFiles {
   } catch (e) {
     removeMountedDir(dir);
     throw e;
+  }
+}
+
+/** makeUserNamespaceFiles, or the reason it failed: a host without user namespaces still runs every other invariant. */
+export function tryMakeUserNamespaceFiles(): UserNamespaceFilesFact {
+  try {
+    return makeUserNamespaceFiles();
+  } catch (e) {
+    return { unavailable: `the harness could not make a user namespace of its own to hand the container: ${(e as Error).message}` };
   }
 }

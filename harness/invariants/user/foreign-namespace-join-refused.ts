@@ -11,6 +11,7 @@ import { manSection } from '../references.js';
  * the harness for the run) and the one the container's was made from (nsrig's, the host's).
  */
 function files(host: HostFacts): { which: 'sibling' | 'host'; file: string; inode: number }[] {
+  if ('unavailable' in host.userNamespaceFiles) throw new Error(host.userNamespaceFiles.unavailable);
   const { dir, sibling, host: hostFile, inodes } = host.userNamespaceFiles;
   const inside = (name: string) => path.posix.join(USER_NAMESPACE_FILES, path.basename(dir), name);
   return [{ which: 'sibling', file: inside(sibling), inode: inodes.sibling }, { which: 'host', file: inside(hostFile), inode: inodes.host }];
@@ -28,6 +29,7 @@ export const foreignNamespaceJoinRefused: SingleInvariant = {
   anchors: { ltp: ['userns04'] },
   // Container root with every capability of its namespace: the refusal then comes from the target's place in the tree, nothing else.
   generate: { requireNamespaces: ['user'], root: true, allCapabilities: true, userNamespaceFiles: true },
+  skipWhen: (host) => ('unavailable' in host.userNamespaceFiles ? host.userNamespaceFiles.unavailable : undefined),
   scenario: 'single',
   request: (_profile: Profile, host) => ({ joinUserNamespace: files(host).map((f) => f.file) }),
   check: (o, _profile, host) => {
