@@ -61,6 +61,7 @@ async function runCase(invariant: Invariant, target: Target, profile: Profile, h
     const run = await runLifecycle(target, profile, { ...(signal === undefined ? {} : { signal }), foreignCgroup: invariant.foreignCgroup === true,
       deleteWhileRunning: invariant.deleteWhileRunning === true,
       killWhenStopped: invariant.killWhenStopped === true,
+      startWhileRunning: invariant.startWhileRunning === true,
     });
     return { verdict: invariant.check(run, profile, host) };
   }

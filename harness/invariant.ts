@@ -172,6 +172,8 @@ export interface LifecycleInvariant extends InvariantBase {
   foreignCgroup?: boolean;
   /** While the program runs, ask the target for a delete without --force (runtime-tools delete). */
   deleteWhileRunning?: boolean;
+  /** While the program runs, ask the target to start it again (runtime-tools start). */
+  startWhileRunning?: boolean;
   /** Once the program ended, ask the target for a SIGKILL (runtime-tools kill_no_effect). */
   killWhenStopped?: boolean;
   check(run: LifecycleRun, profile: Profile, host: HostFacts): Verdict;

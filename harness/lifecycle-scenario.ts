@@ -38,6 +38,8 @@ export interface LifecycleRun {
    * the target refused it, the state after it, and whether the init still ran.
    */
   deleteWhileRunning: { refused: boolean; said: string; state: ReportedState | undefined; initRuns: boolean } | undefined;
+  /** With startWhileRunning: what a second start of the running container did, the state after it, and whether the init still ran. */
+  startWhileRunning: { refused: boolean; said: string; state: ReportedState | undefined; initRuns: boolean } | undefined;
   /** With killWhenStopped: what a SIGKILL asked for once the container had stopped did, and the state before and after it. */
   killWhenStopped: { refused: boolean; said: string; before: ReportedState | undefined; after: ReportedState | undefined } | undefined;
   /** With foreignCgroup: the cgroup the init was moved into between create and start, and whether it outlived delete. */
@@ -51,6 +53,8 @@ export interface LifecycleOptions {
   foreignCgroup?: boolean;
   /** While the program runs, ask for a delete without --force (ContainerSession.deleteUnforced). */
   deleteWhileRunning?: boolean;
+  /** While the program runs, ask for start again (ContainerSession.startAsIs). */
+  startWhileRunning?: boolean;
   /** Once the program ended, ask for a SIGKILL (ContainerSession.killAsIs), as runtime-tools kill_no_effect does. */
   killWhenStopped?: boolean;
 }
@@ -89,6 +93,12 @@ export async function runLifecycle(target: Target, profile: Profile, options: Li
     const observed = await probe.nextReport();
     const running = await session.state();
     holdings = holdingsOf(session.hostPid ?? -1, mountsBefore);
+    let startWhileRunning: LifecycleRun['startWhileRunning'];
+    if (options.startWhileRunning === true) {
+      if (session.startAsIs === undefined) throw new Error(`the target launched ${session.id} but has no start to ask of a running container`);
+      const { refused, said } = await session.startAsIs();
+      startWhileRunning = { refused, said, state: await session.state(), initRuns: stillRuns(holdings, session.hostPid ?? -1) };
+    }
     let deleteWhileRunning: LifecycleRun['deleteWhileRunning'];
     if (options.deleteWhileRunning === true) {
       if (session.deleteUnforced === undefined) throw new Error(`the target launched ${session.id} but has no delete short of its teardown`);
@@ -122,7 +132,7 @@ export async function runLifecycle(target: Target, profile: Profile, options: Li
       programArgs: probeCommand(request), hostPid: session.hostPid, bundle: record.bundle,
       created: record.created, started: record.started, running, stopped, kill, afterDelete,
       held: { cgroups: holdings.cgroupDirs, processes: holdings.processes.length }, remains, observed,
-      foreign: foreign && { dir: foreign.dir, keptAfterDelete: keptAfterDelete === true }, deleteWhileRunning, killWhenStopped,
+      foreign: foreign && { dir: foreign.dir, keptAfterDelete: keptAfterDelete === true }, deleteWhileRunning, killWhenStopped, startWhileRunning,
     };
   } finally {
     try {

@@ -109,6 +109,8 @@ export interface ContainerSession {
    * ended): whether the target refused it. Absent where the target has no such operation.
    */
   killAsIs?(signal: NodeJS.Signals): Promise<{ refused: boolean; said: string }>;
+  /** `RUNTIME start ID` whatever state the container is in: whether the target refused it. Absent where the target has no such operation. */
+  startAsIs?(): Promise<{ refused: boolean; said: string }>;
   /** With traceSyscalls: the calls of every process of the container, once it is gone; else undefined. */
   syscalls?(): Promise<{ name: string; count: number; errors: number }[] | undefined>;
   /**

@@ -80,6 +80,7 @@ import { bindPropagationAsDeclared } from './mnt/bind-propagation-as-declared.js
 import { deleteSparesForeignResources } from './lifecycle/delete-spares-foreign-resources.js';
 import { deleteRefusedWhileRunning } from './lifecycle/delete-refused-while-running.js';
 import { killRefusedOnceStopped } from './lifecycle/kill-refused-once-stopped.js';
+import { startRefusedUnlessCreated } from './lifecycle/start-refused-unless-created.js';
 
 export const INVARIANTS: readonly Invariant[] = [
   initIsPid1,
@@ -162,4 +163,5 @@ export const INVARIANTS: readonly Invariant[] = [
   deleteSparesForeignResources,
   deleteRefusedWhileRunning,
   killRefusedOnceStopped,
+  startRefusedUnlessCreated,
 ];

@@ -60,6 +60,7 @@ const CAUGHT_BY: Record<string, string[]> = {
   'runc-delete-removes-foreign-cgroup': ['lifecycle.delete-spares-foreign-resources'],
   'runc-delete-forces': ['lifecycle.delete-refused-while-running'],
   'runc-kill-stopped-deletes': ['lifecycle.kill-refused-once-stopped'],
+  'runc-start-running-succeeds': ['lifecycle.start-refused-unless-created'],
   // runc 1.1 itself, claiming 1.1.0: its ignored domainname is a violation, not a target limit.
   'runc-claims-spec-1.1': ['uts.hostname-isolated'],
 };
@@ -73,7 +74,7 @@ const runcMissing = new OciTarget('runc').preflight();
 /** Wrappers that break a lifecycle operation itself (create, start, kill, delete), which no built-in double reaches. */
 const LIFECYCLE_OPERATIONS = ['runc-start-rereads-config', 'runc-create-runs-program', 'runc-kill-sends-other-signal', 'runc-delete-leaves-cgroup',
   'runc-delete-removes-foreign-cgroup', 'runc-delete-forces',
-  'runc-kill-stopped-deletes'];
+  'runc-kill-stopped-deletes', 'runc-start-running-succeeds'];
 
 for (const [wrapper, ids] of Object.entries(CAUGHT_BY)) {
   const always = wrapper === 'runc-leaks-fd' || wrapper.startsWith('runc-exec-') || LIFECYCLE_OPERATIONS.includes(wrapper);

@@ -426,6 +426,12 @@ const BREAKAGES: Record<string, (t: import('ava').ExecutionContext) => Breakage>
     facts: () => undefined,
     changes: [],
   }),
+  // Nothing changes in the container: a second start of it does (the test below).
+  'runc-start-running-succeeds': (t) => ({
+    config: (c, plain) => t.deepEqual(c, plain),
+    facts: () => undefined,
+    changes: [],
+  }),
   // What changes is the claim alone: see the test below.
   'runc-claims-spec-1.1': (t) => ({
     config: (c, plain) => t.deepEqual(c, plain),
@@ -460,6 +466,21 @@ test('runc refuses a kill of a stopped container and keeps it; runc-kill-stopped
       t.is(outcome.refused, refused, `${runtime}: ${outcome.said}`);
       t.is((await session.state())?.status, refused ? 'stopped' : undefined, runtime);
     } finally {
+      await session.destroy();
+    }
+  }
+});
+
+test('runc refuses a start of a running container; runc-start-running-succeeds says it started it', async (t) => {
+  for (const [runtime, refused] of [['runc', true], [wrapperRuntimePath('runc-start-running-succeeds'), false]] as const) {
+    const session = await new OciTarget(runtime).start({ profile: strictForRunc(), args: ['/bin/sh', '-c', 'read line'], stdin: 'pipe', lifecycle: 'create-start' });
+    try {
+      t.like(await session.state(), { status: 'running' }, runtime);
+      const outcome = await session.startAsIs();
+      t.is(outcome.refused, refused, `${runtime}: ${outcome.said}`);
+      t.like(await session.state(), { status: 'running' }, runtime);
+    } finally {
+      session.stdin?.end();
       await session.destroy();
     }
   }

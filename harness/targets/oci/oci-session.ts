@@ -258,6 +258,11 @@ export class OciSession implements ContainerSession, SyncTeardown {
     return { refused: result.code !== 0, said: lastRuntimeError(this.driver.logFile) ?? describeFailure(result, this.timeouts.commandMs) };
   }
 
+  async startAsIs(): Promise<{ refused: boolean; said: string }> {
+    const result = await this.driver.start(this.id);
+    return { refused: result.code !== 0, said: lastRuntimeError(this.driver.logFile) ?? describeFailure(result, this.timeouts.commandMs) };
+  }
+
   async killAsIs(signal: NodeJS.Signals): Promise<{ refused: boolean; said: string }> {
     const result = await this.driver.kill(this.id, os.constants.signals[signal]);
     return { refused: result.code !== 0, said: lastRuntimeError(this.driver.logFile) ?? describeFailure(result, this.timeouts.commandMs) };

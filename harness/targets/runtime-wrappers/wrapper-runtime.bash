@@ -6,7 +6,8 @@
 # Most wrappers touch create and run only, the runc-exec-* ones exec only, runc-start-rereads-config
 # start only, runc-create-runs-program create and start, runc-kill-sends-other-signal kill,
 # runc-delete-leaves-cgroup delete, runc-delete-removes-foreign-cgroup start and delete,
-# runc-delete-forces delete, runc-kill-stopped-deletes kill; every other command passes through unchanged.
+# runc-delete-forces delete, runc-kill-stopped-deletes kill,
+# runc-start-running-succeeds start; every other command passes through unchanged.
 
 WRAPPED_RUNTIME="${NSRIG_WRAPPED_RUNTIME:-runc}"
 

@@ -57,6 +57,7 @@ export const WRAPPER_RUNTIMES: readonly WrapperRuntime[] = [
   { name: 'runc-delete-removes-foreign-cgroup', kind: 'isolation', breaks: 'delete also removes cgroups the container\'s init was moved into by someone else' },
   { name: 'runc-delete-forces', kind: 'isolation', breaks: 'every delete is forced: a running container is killed and removed instead of refused' },
   { name: 'runc-kill-stopped-deletes', kind: 'isolation', breaks: 'kill of a stopped container deletes it and succeeds instead of failing with no effect' },
+  { name: 'runc-start-running-succeeds', kind: 'isolation', breaks: 'start of a running container succeeds doing nothing instead of failing' },
   { name: 'runc-hangs', kind: 'runtime-failure', breaks: 'create and run hang without starting the container' },
   { name: 'runc-fails-leaving-cgroups', kind: 'runtime-failure', breaks: 'create and run fail after making the container\'s cgroups, which its delete does not remove' },
 ];
