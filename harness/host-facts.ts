@@ -53,6 +53,8 @@ export interface HostFacts {
    * their files and inode numbers by type. Absent where unshare(1) is missing.
    */
   namespaceHolder?: { paths: Partial<Record<NamespaceType, string>>; inodes: Partial<Record<NamespaceType, number>> };
+  /** Why there is no namespaceHolder. */
+  namespaceHolderProblem?: string;
 }
 
 function readText(p: string): string {
@@ -199,13 +201,19 @@ let processHolder: NamespaceHolder | undefined;
  * One holder for the whole process, not one per run: a counterexample names the holder's files,
  * and a replay in the same process (a test's second runCheck) must find the same ones there.
  */
-function namespaceHolder(): NamespaceHolder | undefined {
-  if (processHolder === undefined && namespaceHolderProblem() === undefined) {
+function namespaceHolder(): { holder?: NamespaceHolder; problem?: string } {
+  if (processHolder !== undefined) return { holder: processHolder };
+  const problem = namespaceHolderProblem();
+  if (problem !== undefined) return { problem };
+  try {
     processHolder = startNamespaceHolder(HELD_NAMESPACES, { seconds: HOLDER_SECONDS });
-    const holder = processHolder;
-    process.on('exit', () => holder.close());
+  } catch (e) {
+    // Only ns.joined-as-declared needs it: that invariant skips with this reason, the run goes on.
+    return { problem: (e as Error).message };
   }
-  return processHolder;
+  const holder = processHolder;
+  process.on('exit', () => holder.close());
+  return { holder };
 }
 
 export class HostFixtures {
@@ -228,7 +236,7 @@ export class HostFixtures {
     sweepDirectoriesOfDeadRuns(USER_NAMESPACE_FILES_NAME);
     const fixtureDir = makeFixtureDir();
     const userNamespaceFiles = tryMakeUserNamespaceFiles();
-    const holder = namespaceHolder();
+    const { holder, problem: holderProblem } = namespaceHolder();
     const facts: HostFacts = {
       pid: process.pid,
       namespaces: namespaceInodes(),
@@ -240,7 +248,7 @@ export class HostFixtures {
       userNamespaceFiles,
       overflowIds: { uid: Number(readText('/proc/sys/kernel/overflowuid').trim() || 65534), gid: Number(readText('/proc/sys/kernel/overflowgid').trim() || 65534) },
       info: describeHost(),
-      ...(holder ? { namespaceHolder: { paths: holder.paths, inodes: holder.inodes } } : {}),
+      ...(holder ? { namespaceHolder: { paths: holder.paths, inodes: holder.inodes } } : { namespaceHolderProblem: holderProblem }),
     };
     const fixtures = new HostFixtures(facts, server, ids);
     // An interrupted run (Ctrl-C, an uncaught error) still removes what it put on the host.

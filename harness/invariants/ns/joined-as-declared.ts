@@ -23,6 +23,8 @@ export const joinedAsDeclared: SingleInvariant = {
   },
   // Nothing is joined beside a new user namespace (policy/profile/namespace-paths.ts); the probe only reads /proc.
   generate: { joinNamespaces: true, userNamespace: 'absent' },
+  // A fixed config's own paths need no holder; generated profiles join the holder's.
+  skipWhen: (host) => (host.namespaceHolder === undefined ? `no namespace holder to join: ${host.namespaceHolderProblem ?? 'none was made'}` : undefined),
   scenario: 'single',
   request: () => ({}),
   check: (o, profile, host) => {
