@@ -77,8 +77,13 @@ async function runCase(invariant: Invariant, target: Target, profile: Profile, h
     return { verdict: invariant.check(observed, profile, host, snapshotHost()), syscalls };
   }
   if (invariant.scenario === 'refusal') {
-    const run = await runRefusal(target, invariant.refusable(profile), invariant.request(profile, host));
-    return { verdict: invariant.check(run, profile, host, snapshotHost()) };
+    const staged = invariant.stage?.(invariant.refusable(profile), host);
+    try {
+      const run = await runRefusal(target, staged?.profile ?? invariant.refusable(profile), invariant.request(profile, host));
+      return { verdict: invariant.check(run, profile, host, snapshotHost(), staged?.look() ?? {}) };
+    } finally {
+      staged?.undo();
+    }
   }
   if (invariant.scenario === 'exec') {
     const given = execRequestFor(profile);

@@ -154,8 +154,21 @@ export interface RefusalRun {
 export interface RefusalInvariant extends InvariantBase {
   scenario: 'refusal';
   refusable(profile: Profile): Profile;
+  /**
+   * Puts on the host what the refusable profile needs (a rootfs of its own, say) and gives the
+   * profile to launch; its look runs after the launch, its undo on every path.
+   */
+  stage?(refusable: Profile, host: HostFacts): StagedRefusal;
   request(profile: Profile, host: HostFacts): ProbeRequest;
-  check(run: RefusalRun, profile: Profile, host: HostFacts, after: HostSnapshot): Verdict;
+  check(run: RefusalRun, profile: Profile, host: HostFacts, after: HostSnapshot, seenOnHost: Record<string, unknown>): Verdict;
+}
+
+/** What a refusal invariant staged on the host for one case. */
+export interface StagedRefusal {
+  profile: Profile;
+  /** What the host shows once the launch returned (refused or probed and torn down). */
+  look(): Record<string, unknown>;
+  undo(): void;
 }
 
 

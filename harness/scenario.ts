@@ -198,13 +198,15 @@ export async function runWithHooks(target: Target, profile: Profile, recording: 
 
 /**
  * One container of a profile the target must refuse. A refusal is what is observed here, not an
- * error; a start that went through is probed, so the report shows what the container got.
+ * error; a start that went through is probed, so the report shows what the container got (nothing
+ * when the probe could not report: a rootfs without node, say).
  */
 export async function runRefusal(target: Target, profile: Profile, request: ProbeRequest): Promise<RefusalRun> {
   try {
     const { observed } = await runSingle(target, profile, request);
     return { startError: undefined, observed };
   } catch (e) {
+    if (e instanceof ProbeError) return { startError: undefined, observed: undefined };
     if (!(e instanceof TargetError)) throw e;
     return { startError: e.message + (e.detail ? `: ${e.detail}` : ''), observed: undefined };
   }

@@ -81,6 +81,7 @@ import { deleteSparesForeignResources } from './lifecycle/delete-spares-foreign-
 import { deleteRefusedWhileRunning } from './lifecycle/delete-refused-while-running.js';
 import { killRefusedOnceStopped } from './lifecycle/kill-refused-once-stopped.js';
 import { startRefusedUnlessCreated } from './lifecycle/start-refused-unless-created.js';
+import { hostileRootfsContained } from './mnt/hostile-rootfs-contained.js';
 
 export const INVARIANTS: readonly Invariant[] = [
   initIsPid1,
@@ -164,4 +165,5 @@ export const INVARIANTS: readonly Invariant[] = [
   deleteRefusedWhileRunning,
   killRefusedOnceStopped,
   startRefusedUnlessCreated,
+  hostileRootfsContained,
 ];

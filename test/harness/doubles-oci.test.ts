@@ -35,6 +35,7 @@ const CAUGHT_BY: Record<string, string[]> = {
   'runc-drops-no-new-privileges': ['nnp.as-declared'],
   'runc-drops-bind-propagation': ['mnt.no-host-mount-after-start'],
   'runc-private-binds': ['mnt.bind-propagation-as-declared'],
+  'runc-follows-rootfs-symlinks': ['mnt.hostile-rootfs-contained'],
   'runc-no-new-keyring': ['keyring.host-key-invisible'],
   'runc-ignores-seccomp-args': ['seccomp.argument-filter-applies'],
   'runc-seccomp-actions-as-errno': ['seccomp.actions-as-declared'],

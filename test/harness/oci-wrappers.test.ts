@@ -243,6 +243,12 @@ const BREAKAGES: Record<string, (t: import('ava').ExecutionContext) => Breakage>
     facts: () => undefined,
     changes: [],
   }),
+  // The config is untouched and the strict profile's rootfs has no symlink at a mount point: doubles-oci shows it caught.
+  'runc-follows-rootfs-symlinks': (t) => ({
+    config: (c, plain) => t.deepEqual(c, plain),
+    facts: () => undefined,
+    changes: [],
+  }),
   // The config is untouched and the shell has no keyctl: doubles-oci shows it caught.
   'runc-no-new-keyring': (t) => ({
     config: (c, plain) => t.deepEqual(c, plain),

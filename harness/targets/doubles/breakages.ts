@@ -10,6 +10,7 @@ import { DEVICE_NAMES, type NamespaceType, type Profile, type Resources } from '
 import { readonlyBind, remountedWith } from '../../../policy/profile/mounts.js';
 import { sysctlNamespace } from '../../../policy/profile/sysctl.js';
 import { PROPAGATION_OPTION_NAMES } from '../../../policy/profile/mount-options.js';
+import path from 'node:path';
 import type { LaunchRequest } from '../../target.js';
 import type { Breakage } from './broken-target.js';
 import { BuiltinTarget } from '../builtin.js';
@@ -338,6 +339,21 @@ export const BREAKAGES: readonly Breakage[] = [
     unaffected: ['mnt.no-host-mount-after-start', 'mnt.readonly-refuses-writes'],
     alter: alterProfile((p) => {
       p.mounts = p.mounts.map((m) => (m.type === 'bind' ? remountedWith(m, [...m.options.filter((o) => !PROPAGATION_OPTION_NAMES.includes(o)), 'private']) : m));
+    }),
+  },
+  {
+    name: 'follows-rootfs-symlinks',
+    // What a runtime that makes mount points with a plain mkdir -p does (CVE-2019-19921 class); only
+    // a rootfs directory other than / has such links, and the harness's own lead into its fixture directory.
+    breaks: 'creates each mount point of a rootfs directory on the host first, following a symlink there out of the rootfs',
+    caughtBy: ['mnt.hostile-rootfs-contained'],
+    unaffected: ['mnt.no-mount-leak', 'mnt.readonly-refuses-writes'],
+    alter: alterProfile((p) => {
+      if (p.rootfs.path === '/') return;
+      for (const m of p.mounts) {
+        const point = path.join(p.rootfs.path, m.destination);
+        if (fs.lstatSync(point, { throwIfNoEntry: false })?.isSymbolicLink()) fs.mkdirSync(path.resolve(path.dirname(point), fs.readlinkSync(point)), { recursive: true });
+      }
     }),
   },
   {

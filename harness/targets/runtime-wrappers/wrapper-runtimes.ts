@@ -31,6 +31,7 @@ export const WRAPPER_RUNTIMES: readonly WrapperRuntime[] = [
   { name: 'runc-leaks-fd', kind: 'isolation', breaks: 'fd 3 is an open host directory (the bundle) passed in with --preserve-fds' },
   { name: 'runc-drops-bind-propagation', kind: 'isolation', breaks: 'bind mounts lose their propagation option and stay peers of their shared sources' },
   { name: 'runc-private-binds', kind: 'isolation', breaks: 'bind mounts are made private whatever propagation they declare: slave and shared binds receive nothing from their source' },
+  { name: 'runc-follows-rootfs-symlinks', kind: 'isolation', breaks: 'each mount point is first made on the host with mkdir -p, following a rootfs symlink out of the rootfs' },
   { name: 'runc-claims-spec-1.1', kind: 'isolation', breaks: 'claims runtime-spec 1.1.0 yet ignores domainname, which 1.1.0 added' },
   { name: 'runc-no-new-keyring', kind: 'isolation', breaks: "the container keeps the caller's session keyring and possesses its keys" },
   { name: 'runc-ignores-seccomp-args', kind: 'isolation', breaks: 'seccomp rules lose their argument conditions: a call is denied whatever its arguments' },
