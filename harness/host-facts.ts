@@ -161,12 +161,14 @@ export function makeHarnessMountDir(host: HostFacts): string {
   return dir;
 }
 
-const HARNESS_MOUNT = new RegExp(`/${FIXTURE_PREFIX}\\d+-[^/]+(/${HARNESS_MOUNT_PREFIX}\\d+)?$`);
+/** The directory of bound user namespace files (user-namespace-files.ts), and each file in it. */
+const USER_NAMESPACE_FILES = 'nsrig-userns-\\d+-[^/]+(/[^/]+)?';
+const HARNESS_MOUNT = new RegExp(`/(${FIXTURE_PREFIX}\\d+-[^/]+(/${HARNESS_MOUNT_PREFIX}\\d+)?|${USER_NAMESPACE_FILES})$`);
 
 /**
  * A mount point on the host that is some nsrig harness's own doing, not a container's: a fixture
- * directory (this run's or that of another run going on beside it) or a mount the harness made in
- * one. Anything else below a fixture directory is not (see no-mount-leak).
+ * directory (this run's or that of another run going on beside it), a mount the harness made in
+ * one, or the bound user namespace files of a run. Anything else below a fixture directory is not (see no-mount-leak).
  */
 export function isHarnessMount(mountPoint: string): boolean {
   return HARNESS_MOUNT.test(mountPoint);

@@ -24,7 +24,9 @@ export const execJoiningProcessUnreachable: ExecInvariant = {
     const reached = [
       ...window.watched.exe.filter(early).map((r) => `exe of pid ${r.pid} (dev ${r.dev} ino ${r.ino}) while it ran ${JSON.stringify(r.cmdline)}`),
       ...window.watched.memory.filter(early).map((r) => `mem of pid ${r.pid} while it ran ${JSON.stringify(r.cmdline)}`),
-      ...window.watched.descriptors.filter(early).map((r) => `fds of pid ${r.pid} while it ran ${JSON.stringify(r.cmdline)}: ${r.fds.join(', ')}`),
+      // A listing whose every link is refused (host root with no user namespace may list the
+      // directory of a non-dumpable process, not read what it holds) reached no descriptor.
+      ...window.watched.descriptors.filter((r) => early(r) && r.fds.some((fd) => !/^\([A-Z0-9]+\)$/.test(fd))).map((r) => `fds of pid ${r.pid} while it ran ${JSON.stringify(r.cmdline)}: ${r.fds.join(', ')}`),
     ];
     return reached.length === 0 ? HOLDS : violated('the joining process out of reach until it runs the program', reached.join('; '));
   },
