@@ -60,12 +60,16 @@ export function execRequestFor(profile: Profile): ExecGiven {
   };
 }
 
-/** A host file, as the host saw it: identity and content. */
+/**
+ * A host file, as the host saw it: identity and content. The modification time, not the change
+ * time: a hard link to the file made meanwhile (a test copying node into a rootfs) changes its
+ * ctime and nothing of what runs.
+ */
 export interface FileIdentity {
   dev: number;
   ino: number;
   size: number;
-  ctimeMs: number;
+  mtimeMs: number;
   sha256: string;
 }
 
@@ -81,7 +85,7 @@ export interface JoinWindowRun {
 
 export function fileIdentity(file: string): FileIdentity {
   const stat = fs.statSync(file);
-  return { dev: stat.dev, ino: stat.ino, size: stat.size, ctimeMs: stat.ctimeMs, sha256: createHash('sha256').update(fs.readFileSync(file)).digest('hex') };
+  return { dev: stat.dev, ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, sha256: createHash('sha256').update(fs.readFileSync(file)).digest('hex') };
 }
 
 /**

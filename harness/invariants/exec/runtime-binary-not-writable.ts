@@ -3,7 +3,7 @@ import { execUnsupported, type FileIdentity } from '../../exec-scenario.js';
 import { cve } from '../references.js';
 
 function sameContent(a: FileIdentity, b: FileIdentity): boolean {
-  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.ctimeMs === b.ctimeMs && a.sha256 === b.sha256;
+  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.sha256 === b.sha256;
 }
 
 export const execRuntimeBinaryNotWritable: ExecInvariant = {
