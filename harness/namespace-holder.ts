@@ -52,15 +52,19 @@ export function startNamespaceHolder(types: readonly HeldNamespace[], options: {
   // Only inside namespaces of its own: without a UTS namespace, hostname(1) would rename the host,
   // and without a network namespace the link brought up would be the host's.
   const setHostname = types.includes('uts') ? 'hostname "$1" || exit 1; ' : '';
-  const loopbackUp = types.includes('net') ? 'ip link set lo up 2>/dev/null && echo up > "$2" || echo down > "$2"; ' : 'echo down > "$2"; ';
-  const inner = `${setHostname}${loopbackUp}exec sleep "$3"`;
+  // The ready file comes in the environment, not the command line: a test that looks for processes
+  // naming its temp directory must not take the holder, which outlives its runs, for a leftover.
+  const loopbackUp = types.includes('net')
+    ? 'ip link set lo up 2>/dev/null && echo up > "$NSRIG_HOLDER_READY" || echo down > "$NSRIG_HOLDER_READY"; '
+    : 'echo down > "$NSRIG_HOLDER_READY"; ';
+  const inner = `${setHostname}${loopbackUp}exec sleep "$2"`;
   // The outer shell starts unshare in the background, waits for the ready file and prints unshare's pid.
-  const outer = `unshare ${types.map((t) => UNSHARE_OPTION[t]).join(' ')} ${forks.join(' ')} sh -c '${inner}' holder "$1" "$2" "$3" </dev/null >/dev/null 2>&1 &
+  const outer = `unshare ${types.map((t) => UNSHARE_OPTION[t]).join(' ')} ${forks.join(' ')} sh -c '${inner}' holder "$1" "$3" </dev/null >/dev/null 2>&1 &
 pid=$!; i=0
 while [ ! -s "$2" ] && kill -0 "$pid" 2>/dev/null && [ "$i" -lt ${READY_POLLS} ]; do sleep 0.05; i=$((i + 1)); done
 [ -s "$2" ] && echo "$pid"`;
   const result = spawnSync('sh', ['-c', outer, 'holder', hostname, ready, String(options.seconds ?? 600)], {
-    encoding: 'utf8', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', [OWNER_VARIABLE]: String(process.pid) },
+    encoding: 'utf8', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', [OWNER_VARIABLE]: String(process.pid), NSRIG_HOLDER_READY: ready },
   });
   const loopback = fs.existsSync(ready) ? fs.readFileSync(ready, 'utf8').trim() : '';
   fs.rmSync(ready, { force: true });
