@@ -61,9 +61,11 @@ export class OciTarget implements Target {
 
   constructor(readonly runtime: string, options: OciTargetOptions = {}) {
     this.resolved = resolveRuntime(runtime);
+    // A runtime that refuses says so at once; these bound one that hangs, and a CI host running
+    // two test files of real containers on two cores took over 10 s to create one.
     this.timeouts = {
-      startMs: options.startTimeoutMs ?? 10_000,
-      commandMs: options.commandTimeoutMs ?? 10_000,
+      startMs: options.startTimeoutMs ?? 30_000,
+      commandMs: options.commandTimeoutMs ?? 30_000,
       killGraceMs: options.killGraceMs ?? 2_000,
     };
   }
