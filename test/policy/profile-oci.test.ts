@@ -276,14 +276,14 @@ const REFUSALS: { title: string; change: (c: Record<string, any>) => void; messa
     messages: ['config.json: linux.namespaces[3].type: expected one of user, pid, uts, ipc, network, cgroup, mount, time, got "net"'],
   },
   {
-    title: 'joining a namespace beside a new user namespace, and joining a mount namespace',
+    title: 'joining namespaces (a mount and a network one) beside a new user namespace',
     change: (c) => {
       c.linux.namespaces.push({ type: 'network', path: '/proc/1/ns/net' });
       c.linux.namespaces[0].path = '/proc/1/ns/mnt';
     },
     messages: [
-      'config.json: linux.namespaces[0].path: expected a path only for net, ipc, uts, got a mnt namespace to join (nsrig joins a namespace '
-        + 'from stage 2, a Node process with threads, where setns(2) into this type is refused or has no effect)',
+      'config.json: linux.namespaces[0].path: expected no namespace to join beside a new user namespace, got a mnt namespace to join (the user '
+        + 'namespace is created first, at clone, and would hold no capability over a namespace the host owns)',
       'config.json: linux.namespaces[3].path: expected no namespace to join beside a new user namespace, got a net namespace to join (the user '
         + 'namespace is created first, at clone, and would hold no capability over a namespace the host owns)',
     ],
