@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import type { DeviceNode, IdMapping, Mount, NamespaceType, Personality, Profile, Rlimit } from '../policy/profile/types.js';
 import { sysctlNamespace, sysctlPath } from '../policy/profile/sysctl.js';
+import { isOwnNetworkNamespace } from '../policy/profile/namespace-paths.js';
 import { LaunchError } from './launch-error.js';
 import { CAPABILITY_NAMES, capabilityMask } from '../policy/kernel/capabilities.js';
 import { CLONE } from '../policy/kernel/clone-flags.js';
@@ -202,6 +203,11 @@ function sysctlPlan(profile: Profile): LaunchPlan['sysctl'] {
     if (ns === undefined || !profile.namespaces.includes(ns)) {
       throw new LaunchError(`sysctl ${name} ${ns === undefined ? 'is not namespaced' : `belongs to the ${ns} namespace, which this container shares with the host`}: `
         + `writing it would change the host's; ${ns === undefined ? 'leave it out' : `declare ${ns} in namespaces`}`, 'sysctl');
+    }
+    const joinedNet = profile.namespacePaths?.net;
+    if (ns === 'net' && joinedNet !== undefined && isOwnNetworkNamespace(joinedNet)) {
+      throw new LaunchError(`sysctl ${name}: namespacePaths.net (${joinedNet}) is nsrig's own network namespace, the host's: `
+        + 'writing it would change the host\'s; join another or leave the sysctl out', 'sysctl');
     }
     return { path: sysctlPath(name), value };
   });

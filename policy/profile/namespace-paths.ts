@@ -58,6 +58,21 @@ export function readNamespacePaths(errs: ProfileErrorList, value: unknown, path:
 }
 
 /**
+ * `file` is the network namespace nsrig itself runs in (the same nsfs inode as /proc/self/ns/net):
+ * joining it shares the host's, where runc refuses net.* sysctls. False when either cannot be read
+ * (namespaceFileProblem reports that).
+ */
+export function isOwnNetworkNamespace(file: string): boolean {
+  try {
+    const own = statSync('/proc/self/ns/net');
+    const joined = statSync(file);
+    return own.dev === joined.dev && own.ino === joined.ino;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * What is wrong with `file` as a namespace of `type`, or undefined. A namespace file lives on nsfs
  * (the device of /proc/self/ns/*) and its inode number is the namespace's; the type shows as
  * "TYPE:[INODE]" where /proc/self/fd shows an open /proc/PID/ns link, and as the root of the

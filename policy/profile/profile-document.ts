@@ -8,13 +8,13 @@ import {
   type NamespaceType, type ProcessConfig, type Profile, type RootfsConfig, type UserNamespaceConfig,
 } from './types.js';
 import {
-  childPath, readAbsolutePath, readBoolean, readChoice, readInteger, readObject, readString, readUniqueList, valueOr,
+  childPath, isPlainObject, readAbsolutePath, readBoolean, readChoice, readInteger, readObject, readString, readUniqueList, valueOr,
 } from './field-reader.js';
 import { DEFAULT_ID_MAPPING, isMapped, readIdMappings } from './id-mappings.js';
 import { defaultMounts, readMounts, readPathList } from './mounts.js';
 import { readDeviceNodes } from './device-nodes.js';
 import { requireNamespace } from './namespace-requirements.js';
-import { readNamespacePaths } from './namespace-paths.js';
+import { isOwnNetworkNamespace, readNamespacePaths } from './namespace-paths.js';
 import { readNetwork } from './network.js';
 import { readSysctl } from './sysctl.js';
 import { readHooks } from './hooks.js';
@@ -85,7 +85,9 @@ export function readProfileDocument(errs: ProfileErrorList, value: unknown, opts
   const seccomp = doc.seccomp === undefined ? undefined : readSeccomp(errs, doc.seccomp, 'seccomp', opts);
   const resources = doc.resources === undefined ? undefined : readResources(errs, doc.resources, 'resources');
   const cgroupsPath = doc.cgroupsPath === undefined ? undefined : readCgroupsPath(errs, doc.cgroupsPath, 'cgroupsPath');
-  const sysctl = doc.sysctl === undefined ? undefined : readSysctl(errs, doc.sysctl, 'sysctl', namespaces, { hostname, domainname });
+  const netPath = isPlainObject(doc.namespacePaths) ? doc.namespacePaths.net : undefined;
+  const joinedHostNetwork = opts.checkPaths && typeof netPath === 'string' && isOwnNetworkNamespace(netPath);
+  const sysctl = doc.sysctl === undefined ? undefined : readSysctl(errs, doc.sysctl, 'sysctl', namespaces, { hostname, domainname }, joinedHostNetwork);
   const namespacePaths = doc.namespacePaths === undefined ? undefined
     : readNamespacePaths(errs, doc.namespacePaths, 'namespacePaths', { namespaces, checkPaths: opts.checkPaths, hasTimeOffsets: doc.timeOffsets !== undefined });
   const hooks = doc.hooks === undefined ? undefined : readHooks(errs, doc.hooks, 'hooks');

@@ -29,8 +29,12 @@ export function sysctlPath(name: string): string {
   return `/proc/sys/${name.split('.').join('/')}`;
 }
 
+/**
+ * `joinedHostNetwork`: the path the profile joins as its network namespace is nsrig's own (runc's
+ * rule: a joined namespace that is the runtime's own is the host's, however it is reached).
+ */
 export function readSysctl(errs: ProfileErrorList, value: unknown, path: string, namespaces: readonly NamespaceType[],
-  setNames: { hostname?: string; domainname?: string }): Record<string, string> | undefined {
+  setNames: { hostname?: string; domainname?: string }, joinedHostNetwork = false): Record<string, string> | undefined {
   if (!isPlainObject(value)) {
     errs.add(path, 'an object of sysctl names to string values', value);
     return undefined;
@@ -53,6 +57,12 @@ export function readSysctl(errs: ProfileErrorList, value: unknown, path: string,
       continue;
     }
     if (!requireNamespace(errs, namespaces, namespace, at, `sysctl ${name}`)) continue;
+    if (namespace === 'net' && joinedHostNetwork) {
+      const joined = errs.translate('namespacePaths.net');
+      errs.addDescribed(at, `a network namespace of the container's own (${joined} names nsrig's own, the host's)`,
+        'the host\'s network namespace', `sysctl ${name} would change the host's`);
+      continue;
+    }
     const field = UTS_SYSCTLS[name];
     if (field !== undefined && setNames[field] !== undefined) {
       errs.addDescribed(at, `no ${name} beside the ${field} field`, `both`, `sysctl ${name} conflicts with ${field}`);

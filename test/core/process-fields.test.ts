@@ -94,6 +94,11 @@ test.serial('a sysctl of a namespace the container shares with the host is refus
     t.is(e?.step, 'sysctl');
     t.regex(e?.message ?? '', new RegExp(`${shared === 'net' ? 'net\\.ipv4\\.tcp_keepalive_time' : 'kernel\\.shmmni'} belongs to the ${shared} namespace`));
   }
+  // Joined, but nsrig's own network namespace: the host's too (runc's rule).
+  const joinedOwn = { ...valid, namespacePaths: { net: '/proc/self/ns/net' } };
+  const e = await t.throwsAsync(launchContainer(joinedOwn, { stdio: 'pipe' }), { instanceOf: LaunchError });
+  t.is(e?.step, 'sysctl');
+  t.regex(e?.message ?? '', /net\.ipv4\.tcp_keepalive_time: namespacePaths\.net \(\/proc\/self\/ns\/net\) is nsrig's own network namespace/);
   t.deepEqual(['net/ipv4/tcp_keepalive_time', 'kernel/shmmni'].map((f) => fs.readFileSync(`/proc/sys/${f}`, 'utf8')), before);
 });
 

@@ -97,6 +97,23 @@ test('linux.namespaces[].path of a config.json: its errors name the entry\'s own
   t.true(errorsOf(config, 'config.json').some((e) => e.startsWith('linux.namespaces[3].type:')), errorsOf(config, 'config.json').join('\n'));
 });
 
+test('net.* sysctls are refused when the joined network namespace is nsrig\'s own, the host\'s (runc\'s rule), in both formats', (t) => {
+  const doc = (net: string) => ({ namespaces: ['net', 'mnt'], namespacePaths: { net }, sysctl: { 'net.ipv4.ip_forward': '1' }, process: ARGS });
+  const refused = 'sysctl["net.ipv4.ip_forward"]: sysctl net.ipv4.ip_forward would change the host\'s: expected a network namespace of the '
+    + 'container\'s own (namespacePaths.net names nsrig\'s own, the host\'s), got the host\'s network namespace';
+  for (const link of ['/proc/self/ns/net', `/proc/${process.pid}/ns/net`]) {
+    t.throws(() => parseProfile(doc(link), 'p.yaml'), { instanceOf: ProfileErrors, message: new RegExp(escape(refused)) });
+  }
+  // Without reading the host (checkPaths false) nothing can be compared, so nothing is refused.
+  t.deepEqual(parseProfile(doc('/proc/self/ns/net'), 'p.yaml', { checkPaths: false }).sysctl, { 'net.ipv4.ip_forward': '1' });
+  const config = {
+    ociVersion: '1.0.2', root: { path: '/' }, process: { cwd: '/', args: ['/bin/true'], user: { uid: 0, gid: 0 } },
+    linux: { namespaces: [{ type: 'mount' }, { type: 'network', path: '/proc/self/ns/net' }], sysctl: { 'net.core.somaxconn': '64' } },
+  };
+  t.throws(() => parseProfile(JSON.stringify(config), '/b/config.json'), {
+    instanceOf: ProfileErrors, message: /linux\.sysctl\["net\.core\.somaxconn"\]: .*linux\.namespaces\[1\]\.path names nsrig's own, the host's/ });
+});
+
 test('Podman\'s umask and Docker\'s oomScoreAdj and sysctls are read, under the config\'s own names', (t) => {
   const podman = readRealConfig('podman');
   const docker = readRealConfig('docker');
@@ -179,3 +196,7 @@ test('terminal and consoleSize: a boolean, and a size only with a terminal, each
   t.is(plain.process.terminal, undefined);
   t.is(plain.process.consoleSize, undefined);
 });
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
