@@ -30,9 +30,14 @@ system-deps:
 build: deps
 	npx tsc -p tsconfig.json
 
-# The suite: real namespaces, mounts, seccomp filters, runc and crun. Needs root.
+# The suite: real namespaces, mounts, seccomp filters, runc and crun. Needs root. The host guard
+# (test/host-guard/) fails the run when the host is not as it was before (names, sysctls, /dev
+# nodes, leftover mounts, cgroups, state, processes), even if every test passed.
 test: system-deps build
-	npx c8 ava $(AVA_FLAGS)
+	@before=$$(mktemp /tmp/host-guard-XXXXXX.json) && node dist/test/host-guard/host-guard.js save "$$before" || exit 1; \
+	npx c8 ava $(AVA_FLAGS); status=$$?; \
+	node dist/test/host-guard/host-guard.js compare "$$before"; guard=$$?; rm -f "$$before"; \
+	[ $$status -eq 0 ] && [ $$guard -eq 0 ]
 
 # The default conformance suite on the built-in engine, as HTML, JUnit and JSON.
 report: build
