@@ -97,13 +97,18 @@ function rigCgroups(all: MountLine[]): string[] {
   return found.sort();
 }
 
-/** /run/nsrig-* and what each holds: container records, cgroup records, a host preparation's state. */
+/**
+ * What /run/nsrig-* hold: container records, cgroup records, a host preparation's state. The
+ * directories themselves stay once made (an empty /run/nsrig-cgroups is the host as nsrig leaves it).
+ */
 function rigState(): string[] {
   const found: string[] = [];
   for (const name of list('/run').filter((n) => n.startsWith('nsrig'))) {
-    const dir = path.join('/run', name);
-    found.push(dir);
-    for (const entry of list(dir)) found.push(path.join(dir, entry));
+    const top = path.join('/run', name);
+    const st = fs.lstatSync(top, { throwIfNoEntry: false });
+    if (st === undefined) continue;
+    if (!st.isDirectory()) found.push(top);
+    else for (const entry of list(top)) found.push(path.join(top, entry));
   }
   return found;
 }
@@ -148,7 +153,7 @@ function runtimeContainers(runtime: string): string[] {
 function walkFiles(dir: string): string[] {
   return list(dir).flatMap((name) => {
     const p = path.join(dir, name);
-    return fs.lstatSync(p).isDirectory() ? [p, ...walkFiles(p)] : [p];
+    return fs.lstatSync(p, { throwIfNoEntry: false })?.isDirectory() ? [p, ...walkFiles(p)] : [p];
   });
 }
 
