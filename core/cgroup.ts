@@ -2,7 +2,8 @@
 // kill all of them at once (cgroup.kill) even when the profile has no PID namespace.
 import fs from 'node:fs';
 import path from 'node:path';
-import { startTicksOf } from './process-start.js';
+import { CLOCK_TICKS_PER_SECOND, startTicksOf } from './process-start.js';
+import { readHostClocks } from './time-offsets.js';
 
 const CANDIDATE_ROOTS = ['/sys/fs/cgroup/unified', '/sys/fs/cgroup'];
 
@@ -60,9 +61,6 @@ function removeCgroupTree(dir: string): boolean {
   }
 }
 
-/** USER_HZ, the unit of /proc/PID/stat's start time: 100 on x86_64 (proc(5), sysconf(_SC_CLK_TCK)). */
-const CLOCK_TICKS_PER_SECOND = 100;
-
 /**
  * Does the nsrig process that created this cgroup still run? Its pid alone cannot say: a pid is
  * reused, so a process that started after the cgroup was made is someone else.
@@ -70,7 +68,8 @@ const CLOCK_TICKS_PER_SECOND = 100;
 function ownerLives(pid: number, dir: string): boolean {
   const startTicks = startTicksOf(pid);
   if (startTicks === undefined) return false;
-  const bootedAt = Date.now() / 1000 - Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+  // Start times are counted in the host's time namespace (process-start.ts), so its clock, not ours.
+  const bootedAt = Date.now() / 1000 - readHostClocks().boottime;
   const startedAt = bootedAt + startTicks / CLOCK_TICKS_PER_SECOND;
   let createdAt: number;
   try {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Profile } from '../policy/profile/types.js';
 import type { Container } from './container.js';
-import { startTicksOf } from './process-start.js';
+import { startTicksOf, stillStartedAt } from './process-start.js';
 import { closeFd, openPidfd, signalPidfd } from './native/process.js';
 import { sweepDeadOwnersCgroups } from './cgroup-resources.js';
 import { sweepEngineCgroups } from './cgroup.js';
@@ -102,7 +102,7 @@ function readAt(dir: string): ContainerRecord | undefined {
 
 /** The same process still runs (a zombie counts: its pid is not free for another yet). */
 export function stillRuns(p: ProcessIdentity): boolean {
-  return startTicksOf(p.pid) === p.startTicks;
+  return stillStartedAt(p.pid, p.startTicks);
 }
 
 /**

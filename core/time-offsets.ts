@@ -33,9 +33,19 @@ export function readHostClocks(): HostClocks {
   };
 }
 
-/** /proc/self/timens_offsets: "monotonic SECS NANOS" and "boottime SECS NANOS"; all 0 in the host's namespace. */
+/** This process's offsets in seconds (see ownOffsetNanos). */
 function ownOffsets(): HostClocks {
-  const offsets: HostClocks = { monotonic: 0, boottime: 0 };
+  const nanos = ownOffsetNanos();
+  return { monotonic: Number(nanos.monotonic) / 1e9, boottime: Number(nanos.boottime) / 1e9 };
+}
+
+/**
+ * /proc/self/timens_offsets, "monotonic SECS NANOS" and "boottime SECS NANOS", exact in
+ * nanoseconds; all 0 in the host's namespace. (The file shows the namespace this process's
+ * children get, which is its own unless it unshared one without forking; nsrig never does.)
+ */
+export function ownOffsetNanos(): { monotonic: bigint; boottime: bigint } {
+  const offsets = { monotonic: 0n, boottime: 0n };
   let text = '';
   try {
     text = fs.readFileSync('/proc/self/timens_offsets', 'utf8');
@@ -44,7 +54,7 @@ function ownOffsets(): HostClocks {
   }
   for (const line of text.split('\n')) {
     const [clock, secs, nanos] = line.trim().split(/\s+/);
-    if (clock === 'monotonic' || clock === 'boottime') offsets[clock] = Number(secs) + Number(nanos) / 1e9;
+    if (clock === 'monotonic' || clock === 'boottime') offsets[clock] = BigInt(secs) * 1_000_000_000n + BigInt(nanos);
   }
   return offsets;
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { cgroupDirsOf, readCgroupLayout, readProcessCgroups, ProcessCgroups } from '../core/cgroup-layout.js';
 import { readMountinfo } from '../core/mountinfo.js';
-import { startTicksOf } from '../core/process-start.js';
+import { startTicksOf, stillStartedAt } from '../core/process-start.js';
 
 export interface ContainerHoldings {
   /** Cgroup directories of the container, one per hierarchy it has its own cgroup in. */
@@ -77,7 +77,7 @@ export function mountsNaming(id: string, bundle: string | undefined): Set<string
  * host-leftovers' processRuns: that module reads the host's baseline when it loads, for tests.)
  */
 function runs(pid: number, startTicks: number): boolean {
-  if (startTicksOf(pid) !== startTicks) return false;
+  if (!stillStartedAt(pid, startTicks)) return false;
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';

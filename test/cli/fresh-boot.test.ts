@@ -7,14 +7,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readHostClocks } from '../../core/time-offsets.js';
+import { launchContainer } from '../../core/container.js';
+import { pollExit } from '../../core/native/process.js';
+import { CLOCK_TICKS_PER_SECOND, startTicksOf } from '../../core/process-start.js';
+import { parseProfile } from '../../policy/profile/load.js';
 import { nsrig, printed, type CliRun } from './nsrig-cli.js';
 
 const SEEMS_UP_FOR = 90;
 
-/** `nsrig ARGS` in a new time namespace whose clocks read about SEEMS_UP_FOR seconds. */
-function nsrigFreshlyBooted(args: string[]): Promise<CliRun> {
+/** `nsrig ARGS` in a new time namespace whose clocks read about `seemsUpFor` seconds. */
+function nsrigFreshlyBooted(args: string[], seemsUpFor = SEEMS_UP_FOR): Promise<CliRun> {
   const host = readHostClocks();
-  const shift = (clock: number): number => -Math.floor(clock - SEEMS_UP_FOR);
+  const shift = (clock: number): number => -Math.floor(clock - seemsUpFor);
   return nsrig(args, { through: ['unshare', '--time', '--fork', `--monotonic=${shift(host.monotonic)}`, `--boottime=${shift(host.boottime)}`] });
 }
 
@@ -46,4 +50,23 @@ test('an offset the host\'s clock cannot take is refused by name, judged by the 
   const refused = await nsrigFreshlyBooted(['run', profile]);
   t.is(refused.code, 125, printed(refused));
   t.regex(refused.stderr, new RegExp(`timeOffsets\\.monotonic: -\\d+ s would put the container's CLOCK_MONOTONIC below zero: this host's CLOCK_MONOTONIC reads ${Math.floor(uptime / 100)}\\d\\d\\.\\d s`));
+});
+
+test('a fresh-boot nsrig\'s launch leaves alone the running container of an nsrig that started before its clocks\' zero', async (t) => {
+  // Such an nsrig's start reads wrapped past 2^64 in the namespace (core/process-start.ts): the
+  // other's first launch swept this process's cgroups as a dead owner's and killed the container.
+  const doc = { name: 'older', namespaces: ['user', 'pid', 'mnt'], process: { args: ['/bin/sleep', '120'] } };
+  const container = await launchContainer(parseProfile(doc, 'older.yaml'), { stdio: 'pipe', stdin: 'null' });
+  try {
+    const started = startTicksOf(process.pid)! / CLOCK_TICKS_PER_SECOND;
+    while (readHostClocks().boottime - started < 3) await new Promise((r) => setTimeout(r, 100));
+    const younger = path.join(dir, 'younger.yaml');
+    fs.writeFileSync(younger, 'name: younger\nnamespaces: [user, pid, mnt]\nprocess: {args: [/bin/true]}\n');
+    // Clocks whose zero is a second after this process started.
+    const run = await nsrigFreshlyBooted(['run', younger], Math.floor(readHostClocks().boottime - started) - 1);
+    t.is(run.code, 0, printed(run));
+    t.is(pollExit(container.pidfd), undefined, 'the older container was killed during the other nsrig\'s launch');
+  } finally {
+    await container.destroy();
+  }
 });

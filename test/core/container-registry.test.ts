@@ -48,11 +48,12 @@ test.serial('a record round-trips the compiled profile (bigints too); the id is 
 });
 
 test.serial('the record of an owner that is gone is swept by the next reader, and its id is free again', (t) => {
-  // The same pid with another start time is another process: this one's record, as if its owner had died.
+  // The same pid with another start time (a second later; a tick apart is one start read through a
+  // time namespace, core/process-start.ts) is another process: this one's record, as if its owner had died.
   claim('orphan');
   const file = path.join(root, 'orphan', 'state.json');
   const written = JSON.parse(fs.readFileSync(file, 'utf8')) as { owner: { startTicks: number } };
-  written.owner.startTicks += 1;
+  written.owner.startTicks += 100;
   fs.writeFileSync(file, JSON.stringify(written));
   const error = t.throws(() => readRecord('orphan'), { instanceOf: RegistryError });
   t.is(error!.reason, 'dead-owner');

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { mount, unmountDetached } from '../../../core/host-kernel.js';
-import { startTicksOf } from '../../../core/process-start.js';
+import { startTicksOf, stillStartedAt } from '../../../core/process-start.js';
 import { MS } from '../../../policy/kernel/mount-flags.js';
 import { readCgroupLayout, type CgroupLayout } from './cgroup-layout.js';
 import { PREPARED_HIERARCHIES_RECORD } from '../../../core/cgroup-layout.js';
@@ -251,7 +251,7 @@ function isAlive(pid: number): boolean {
 /** Whether the process that took `lease` (PID-STARTTICKS-RANDOM) still runs: same pid, same start. */
 function holderAlive(lease: string): boolean {
   const [pid, started] = lease.split('-').map(Number) as [number, number];
-  return startTicksOf(pid) === started;
+  return stillStartedAt(pid, started);
 }
 
 /** A lease whose process has died (killed mid-run), or whose pid another process now has, no longer holds the preparation. */

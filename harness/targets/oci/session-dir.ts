@@ -9,7 +9,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { readMountinfo } from './cgroup-layout.js';
 import { isSameOrBelow } from './host-root-view.js';
-import { startTicksOf } from '../../../core/process-start.js';
+import { startTicksOf, stillStartedAt } from '../../../core/process-start.js';
 import { removeContainerCgroups } from './runtime-cgroups.js';
 
 export const SESSION_DIR_PREFIX = 'nsrig-bundle-';
@@ -70,7 +70,7 @@ export function sweepStaleSessions(tmpdir: string = os.tmpdir(), commandTimeoutM
   const swept: string[] = [];
   for (const dir of names.map((n) => path.join(tmpdir, n))) {
     const owner = readOwner(dir);
-    if (owner === undefined || startTicksOf(owner.pid) === owner.startTicks) continue;
+    if (owner === undefined || stillStartedAt(owner.pid, owner.startTicks)) continue;
     spawnSync(owner.runtime, ['--root', owner.stateRoot, 'delete', '--force', owner.id], { timeout: commandTimeoutMs, stdio: 'ignore' });
     removeContainerCgroups(owner.id);
     let left: string[] = [];
