@@ -5,6 +5,7 @@ import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { summarize, type TimingSummary } from './statistics.js';
 import type { Teardown } from './teardown.js';
+import { withPrivateDevNull } from './private-dev-null.js';
 
 export interface HyperfineCommand {
   name: string;
@@ -54,7 +55,8 @@ function describeFailures(commands: HyperfineCommand[], results: ExportedResult[
     const bad = r.exit_codes.filter((c) => c !== 0);
     if (bad.length === 0) return [];
     const argv = commands[i]!.argv;
-    const again = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'ignore', 'pipe'] });
+    // Pipes, never /dev/null: crun would chown that (private-dev-null.ts).
+    const again = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 60_000, input: '', maxBuffer: 64 << 20 });
     const rerun = again.status === 0
       ? 'one more run succeeded, so the failure comes and goes'
       : `one more run: ${again.error?.message ?? `exit ${again.status}`}: ${(again.stderr ?? '').trim().split('\n').slice(-4).join(' / ')}`;
@@ -78,7 +80,8 @@ async function runOnce(commands: HyperfineCommand[], runs: number, warmup: numbe
   for (const c of commands) args.push('--command-name', c.name);
   args.push(...commands.map((c) => quoteArgv(c.argv)));
 
-  const child = spawn('hyperfine', args, {
+  const [file, ...rest] = withPrivateDevNull(['hyperfine', ...args], path.join(options.workDir, 'dev-null'));
+  const child = spawn(file!, rest, {
     stdio: ['ignore', options.interactive ? 'inherit' : 'ignore', 'pipe'],
     detached: true,
   });

@@ -98,7 +98,10 @@ export function launchWithLibrary(profile: Profile, program: string[]): LaunchOn
 export function launchWithCli(name: string, argvFor: (index: number) => string[]): LaunchOne {
   return (index) => new Promise((resolve, reject) => {
     const argv = argvFor(index);
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Pipes, never /dev/null: crun would chown that (private-dev-null.ts).
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin!.end();
+    child.stdout!.resume();
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
     child.on('error', reject);
