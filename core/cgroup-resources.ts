@@ -1,22 +1,21 @@
 // The container's cgroups on this host's layout: its cgroup v2 directory (teardown's, see
 // cgroup.ts) and, where a controller the profile's resources need sits on a v1 hierarchy (hybrid
 // and v1 hosts), a directory in that hierarchy too. Limits are written before the container's first
-// process joins, so nothing of it ever runs unlimited. Every directory made is first written to a
-// record in RECORDS, so the next nsrig run removes those of an nsrig process that died by SIGKILL.
+// process joins, so nothing of it ever runs unlimited. Every directory made is first written to its
+// record (cgroup-dead-owners.ts), so the next nsrig run removes those of an nsrig process that died by SIGKILL.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Profile } from '../policy/profile/types.js';
 import {
   distinctV1Hierarchies, hierarchyKey, readCgroupLayout, readProcessCgroups, temporaryV1MountPoints, type CgroupLayout, type V1Hierarchy,
 } from './cgroup-layout.js';
-import { CgroupBusyError, ContainerCgroup, sweepEngineCgroups } from './cgroup.js';
+import { CgroupBusyError, ContainerCgroup } from './cgroup.js';
+import { CgroupRecordFile, removeCgroupTree, removeEmptyCgroups, sweepDeadOwnersCgroupsOnce } from './cgroup-dead-owners.js';
 import { attachDeviceProgram } from './cgroup-device-program.js';
 import { O } from '../policy/kernel/process-control.js';
 import {
   cgroupWritePlan, CgroupResourceRefusal, DEFAULT_DEVICE_RULES, type CgroupController, type CgroupWrite, type ControllerPlacement,
 } from './cgroup-resource-writes.js';
-
-const RECORDS = '/run/nsrig-cgroups';
 
 /**
  * Stage 2 (a Node process: main thread, V8 and libuv workers) is in the container's cgroups from
@@ -36,69 +35,19 @@ export class CgroupSetupError extends Error {
   }
 }
 
-interface CgroupRecord {
-  owner: number;
-  /** Directories in the order they were made; removed in reverse. */
-  dirs: string[];
-  /** The shared nsrig/ parents its default placements used: removed too once empty. */
-  defaultParents?: string[];
-}
-
 /** v2 names the block I/O controller io; v1 blkio. */
 const V2_NAME: Partial<Record<CgroupController, string>> = { blkio: 'io' };
 
-let swept = false;
-
-/** Removes the recorded cgroups of nsrig processes that no longer exist. Their containers died with them. */
-export function sweepDeadOwnersCgroups(): void {
-  let entries: string[];
-  try {
-    entries = fs.readdirSync(RECORDS);
-  } catch {
-    return;
-  }
-  // A record being rewritten when its writer was killed (see writeRecord): the record itself still holds the last version.
-  for (const name of entries) {
-    const writer = /\.(\d+)\.tmp$/.exec(name)?.[1];
-    if (writer !== undefined && !fs.existsSync(`/proc/${writer}`)) fs.rmSync(path.join(RECORDS, name), { force: true });
-  }
-  for (const name of entries.filter((n) => n.endsWith('.json'))) {
-    const file = path.join(RECORDS, name);
-    let record: CgroupRecord;
-    try {
-      record = JSON.parse(fs.readFileSync(file, 'utf8')) as CgroupRecord;
-    } catch {
-      continue;
-    }
-    if (record.owner === process.pid || fs.existsSync(`/proc/${record.owner}`)) continue;
-    if (removeDirs(record.dirs).length > 0) continue;
-    removeEmptyParents(record.defaultParents ?? []);
-    fs.rmSync(file, { force: true });
-  }
-}
-
 /**
- * The host had no nsrig/ before nsrig ran, so the last container to leave one removes it (its
- * teardown, or the sweep after its nsrig process died). rmdir refuses one that holds another
- * container's cgroup; a launch that loses its parent to this between two mkdirs makes it again
- * (makeDirs, and Node's recursive mkdir for cgroup.ts).
+ * rmdir each, innermost first, a container's own cgroup with whatever its processes made below it;
+ * returns those still there (busy: left for the next sweep).
  */
-function removeEmptyParents(dirs: Iterable<string>): void {
-  for (const dir of dirs) {
-    try {
-      fs.rmdirSync(dir);
-    } catch {
-      // in use by another container (EBUSY, ENOTEMPTY), or gone already
-    }
-  }
-}
-
-/** rmdir each, innermost first; returns those still there (busy: left for the next sweep). */
-function removeDirs(dirs: readonly string[]): string[] {
+function removeDirs(dirs: readonly string[], leaves: ReadonlySet<string>): string[] {
   const left: string[] = [];
   for (const dir of [...dirs].reverse()) {
     try {
-      fs.rmdirSync(dir);
+      if (!leaves.has(dir)) fs.rmdirSync(dir);
+      else if (!removeCgroupTree(dir)) left.push(dir);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT') left.push(dir);
@@ -109,6 +58,8 @@ function removeDirs(dirs: readonly string[]): string[] {
 
 export class ContainerCgroups {
   private readonly made: string[] = [];
+  /** Of `made`, the container's own cgroups (the rest are parents made on the way to them). */
+  private readonly leaves = new Set<string>();
   private readonly v1Dirs = new Map<string, string>();
   /** The nsrig/ parents of default placements: shared, and removed by whoever leaves one empty. */
   private readonly defaultParents = new Set<string>();
@@ -116,7 +67,7 @@ export class ContainerCgroups {
   private cgroup2: ContainerCgroup | undefined;
   warnings: string[] = [];
 
-  private constructor(private readonly id: string, private readonly record: string) {}
+  private constructor(private readonly id: string, private readonly record: CgroupRecordFile) {}
 
   /** The v2 directory that teardown kills through; undefined on a host without cgroup v2. */
   get cgroup(): ContainerCgroup | undefined {
@@ -128,14 +79,8 @@ export class ContainerCgroups {
    * whatever it made) when a value is refused or the host's layout cannot carry it out.
    */
   static create(id: string, profile: Profile, layout: CgroupLayout = readCgroupLayout()): ContainerCgroups {
-    if (!swept) {
-      swept = true;
-      // The v2 sweep first: it kills what a dead nsrig's containers left running and waits for
-      // them to go, and only then are that container's v1 directories empty enough to remove.
-      sweepEngineCgroups();
-      sweepDeadOwnersCgroups();
-    }
-    const groups = new ContainerCgroups(id, path.join(RECORDS, `${id}.json`));
+    sweepDeadOwnersCgroupsOnce();
+    const groups = new ContainerCgroups(id, new CgroupRecordFile(id, layout));
     try {
       groups.setUp(profile, layout);
       return groups;
@@ -213,20 +158,16 @@ export class ContainerCgroups {
   }
 
   private writeRecord(): void {
-    fs.mkdirSync(RECORDS, { recursive: true, mode: 0o700 });
-    // The default v2 directory is swept by cgroup.ts too; listing it here makes the record complete.
+    // The default v2 directory is not in `made` (cgroup.ts makes it); listing it makes the record complete.
     const v2 = this.cgroup2 !== undefined && !this.made.includes(this.cgroup2.dir) ? [this.cgroup2.dir] : [];
-    // Written beside and renamed over: a SIGKILL between truncating the record and writing it
-    // would leave an empty file that no sweep can read, and its cgroups for good.
-    const next = `${this.record}.${process.pid}.tmp`;
-    fs.writeFileSync(next, JSON.stringify({ owner: process.pid, dirs: [...v2, ...this.made], defaultParents: [...this.defaultParents] } satisfies CgroupRecord));
-    fs.renameSync(next, this.record);
+    const parents = this.made.filter((d) => !this.leaves.has(d)).reverse();
+    this.record.write([...v2, ...this.made.filter((d) => this.leaves.has(d))], [...parents, ...this.defaultParents]);
   }
 
   /**
    * Makes each missing directory down to `leaf`, the leaf itself new. A parent made on the way is
    * recorded only when the profile chose the path: the default parent (nsrig/) is shared by every
-   * nsrig process, and the last container to leave it removes it (removeEmptyParents).
+   * nsrig process, and the last container to leave it removes it (removeEmptyCgroups).
    */
   private makeDirs(root: string, leaf: string, field: string, recordParents: boolean, onMade?: (dir: string) => void): void {
     for (let attempt = 1; ; attempt++) {
@@ -234,7 +175,7 @@ export class ContainerCgroups {
         this.makeDirsOnce(root, leaf, field, recordParents, onMade);
         return;
       } catch (e) {
-        // A shared parent removed by another nsrig process between our mkdirs (removeEmptyParents): again.
+        // A shared parent removed by another nsrig process between our mkdirs (removeEmptyCgroups): again.
         if (!(e instanceof ParentVanished) || attempt === 5) throw e instanceof ParentVanished ? e.error : e;
       }
     }
@@ -250,12 +191,13 @@ export class ContainerCgroups {
       const record = isLeaf || recordParents;
       if (record) {
         this.made.push(dir);
+        if (isLeaf) this.leaves.add(dir);
         this.writeRecord();
       }
       try {
         fs.mkdirSync(dir);
       } catch (e) {
-        if (record) this.made.pop();
+        if (record) this.leaves.delete(this.made.pop()!);
         const code = (e as NodeJS.ErrnoException).code;
         // Another nsrig process made the same parent a moment ago.
         if (code === 'EEXIST' && !isLeaf) continue;
@@ -392,7 +334,7 @@ export class ContainerCgroups {
     await this.cgroup2?.remove();
     for (let i = 0; i < 200; i++) {
       if (this.removeNow().length === 0) {
-        removeEmptyParents(this.defaultParents);
+        removeEmptyCgroups(this.defaultParents);
         return;
       }
       await new Promise((r) => setTimeout(r, 5));
@@ -403,9 +345,9 @@ export class ContainerCgroups {
   /** One pass: what is left stays recorded for the next sweep. */
   private removeNow(): string[] {
     const ownV2 = this.cgroup2 !== undefined && !this.made.includes(this.cgroup2.dir) ? [this.cgroup2.dir] : [];
-    const left = removeDirs(this.made).filter((d) => !isSharedParent(d, this.made));
-    for (const dir of ownV2) removeDirs([dir]);
-    if (left.length === 0) fs.rmSync(this.record, { force: true });
+    const left = removeDirs(this.made, this.leaves).filter((d) => !isSharedParent(d, this.made));
+    removeDirs(ownV2, new Set(ownV2));
+    if (left.length === 0) this.record.remove();
     return left;
   }
 }

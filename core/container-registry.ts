@@ -12,8 +12,7 @@ import type { Profile } from '../policy/profile/types.js';
 import type { Container } from './container.js';
 import { startTicksOf, stillStartedAt } from './process-start.js';
 import { closeFd, openPidfd, signalPidfd } from './native/process.js';
-import { sweepDeadOwnersCgroups } from './cgroup-resources.js';
-import { sweepEngineCgroups } from './cgroup.js';
+import { sweepDeadOwnersCgroups } from './cgroup-dead-owners.js';
 import { tearDownOnExit } from './exit-teardown.js';
 
 /** Root-only (0700); a test or a second rig on the host points it elsewhere. */
@@ -122,7 +121,6 @@ function sweepRecord(dir: string, record: ContainerRecord): void {
       if (pidfd !== undefined) closeFd(pidfd);
     }
   }
-  sweepEngineCgroups();
   sweepDeadOwnersCgroups();
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -12,9 +12,15 @@ export const CGROUP_PARENT = path.join(cgroup2Mount(), 'nsrig');
 export const OUR_PREFIX = `nsrig-${process.pid}-`;
 
 function cgroup2Mount(): string {
-  const line = read('/proc/self/mountinfo').split('\n').find((l) => l.includes(' - cgroup2 '));
-  if (!line) throw new Error('no cgroup2 mount on this host: the engine cannot give containers a cgroup, and these checks need one');
-  return line.split(' ')[4]!;
+  const { unifiedMount } = readCgroupLayout();
+  if (unifiedMount === undefined) throw new Error('no cgroup2 mount on this host: the engine cannot give containers a cgroup, and these checks need one');
+  return unifiedMount;
+}
+
+/** The mount point of every hierarchy now (crun's host preparation mounts some for a while): cgroup2's, then each v1 hierarchy's once. */
+function hierarchyMounts(): string[] {
+  const layout = readCgroupLayout();
+  return [...(layout.unifiedMount === undefined ? [] : [layout.unifiedMount]), ...distinctV1Hierarchies(layout).map((h) => h.mountPoint)];
 }
 
 function read(file: string): string {
@@ -83,6 +89,28 @@ export function ourCgroupDirs(prefix = OUR_PREFIX): string[] {
 }
 
 /**
+ * Cgroups whose name starts with `prefix` anywhere in any hierarchy, below whatever cgroup their
+ * nsrig process was in when it made them, and not below one of them (theirs to hold).
+ */
+export function cgroupDirsNamed(prefix: string): string[] {
+  const found: string[] = [];
+  const visit = (dir: string): void => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries.filter((d) => d.isDirectory())) {
+      if (e.name.startsWith(prefix)) found.push(path.join(dir, e.name));
+      else visit(path.join(dir, e.name));
+    }
+  };
+  for (const mount of hierarchyMounts()) visit(mount);
+  return found;
+}
+
+/**
  * The fixture directory or user namespace files (each a mount point of its own) of another live
  * nsrig process, such as a test file that runs beside this one, and what lies below it: theirs to
  * remove, not a leak of ours.
@@ -143,8 +171,10 @@ export function leftovers(): string[] {
  */
 export function containerLeftovers(id: string, bundleDir?: string): string[] {
   const found: string[] = [];
-  const hierarchies = ['', ...fs.readdirSync('/sys/fs/cgroup')].map((h) => path.join('/sys/fs/cgroup', h));
-  for (const dir of hierarchies) {
+  // Also the directory the v1 hierarchies are mounted in (a tmpfs): crun makes plain directories
+  // there for a controller it finds unmounted.
+  const v1Parents = distinctV1Hierarchies(readCgroupLayout()).map((h) => path.dirname(h.mountPoint));
+  for (const dir of new Set([...hierarchyMounts(), ...v1Parents])) {
     try {
       for (const entry of fs.readdirSync(dir)) if (entry.includes(id)) found.push(`cgroup directory ${path.join(dir, entry)}`);
     } catch {

@@ -38,6 +38,16 @@ export function nsrig(args: string[], options: CliOptions = {}): Promise<CliRun>
   });
 }
 
+/**
+ * `nsrig ARGS` as on a pure cgroup v2 host, on any host: in a private mount namespace whose
+ * /sys/fs/cgroup is only a fresh cgroup2 mount (the kernel's one unified hierarchy, as a v2-only
+ * host mounts it), so every v1 hierarchy is out of its sight.
+ */
+export function nsrigOnPureV2(args: string[], options: Omit<CliOptions, 'through'> = {}): Promise<CliRun> {
+  const view = 'umount -R /sys/fs/cgroup 2>/dev/null; mount -t cgroup2 cgroup2 /sys/fs/cgroup && exec "$@"';
+  return nsrig(args, { ...options, through: ['unshare', '--mount', '--propagation', 'private', '/bin/sh', '-c', view, 'pure-cgroup-v2'] });
+}
+
 /** For assertion messages: everything the command printed. */
 export function printed(run: CliRun): string {
   return `exit ${run.code ?? run.signal}\n--- stdout\n${run.stdout}--- stderr\n${run.stderr}`;

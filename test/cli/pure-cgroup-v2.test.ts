@@ -10,18 +10,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { readCgroupLayout } from '../../core/cgroup-layout.js';
 import { readMountinfo } from '../../core/mountinfo.js';
-import { nsrig, printed, type CliRun } from './nsrig-cli.js';
+import { nsrigOnPureV2, printed } from './nsrig-cli.js';
 
 const layout = readCgroupLayout();
 /** What the unified hierarchy offers: the same in the pure-v2 view, whose cgroup2 mount is that hierarchy. */
 const OFFERED = layout.unifiedControllers;
 const noCgroup2 = layout.unifiedMount === undefined ? 'this host mounts no cgroup2 hierarchy' : undefined;
-
-/** `nsrig ARGS` where /sys/fs/cgroup is a fresh cgroup2 mount and nothing else. */
-function nsrigOnPureV2(args: string[]): Promise<CliRun> {
-  const view = 'umount -R /sys/fs/cgroup 2>/dev/null; mount -t cgroup2 cgroup2 /sys/fs/cgroup && exec "$@"';
-  return nsrig(args, { through: ['unshare', '--mount', '--propagation', 'private', '/bin/sh', '-c', view, 'pure-cgroup-v2'] });
-}
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsrig-pure-v2-test-'));
 test.after.always(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { launchContainer, LaunchError, type Container } from '../../core/container.js';
 import { distinctV1Hierarchies, readCgroupLayout, readProcessCgroups, temporaryV1MountPoints } from '../../core/cgroup-layout.js';
-import { sweepDeadOwnersCgroups, STAGE2_MIN_TASKS } from '../../core/cgroup-resources.js';
+import { STAGE2_MIN_TASKS } from '../../core/cgroup-resources.js';
+import { sweepDeadOwnersCgroups } from '../../core/cgroup-dead-owners.js';
 import { profileOf, run, shell, HOLD, heldReady, assertNoLeftovers } from './container-run.js';
 import { defaultCgroupParents, newEmptyCgroupParents } from '../../harness/host-leftovers.js';
 

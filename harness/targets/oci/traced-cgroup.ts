@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Profile } from '../../../policy/profile/types.js';
-import { ContainerCgroup, sweepStaleCgroups } from '../../../core/cgroup.js';
+import { ContainerCgroup } from '../../../core/cgroup.js';
+import { sweepDeadOwnersCgroupsOnce } from '../../../core/cgroup-dead-owners.js';
 import { readCgroupLayout } from '../../../core/cgroup-layout.js';
 import { EbpfTrace } from '../../../core/tracer/ebpf-trace.js';
 import { ebpfAvailability } from '../../../core/tracer/index.js';
@@ -23,8 +24,6 @@ export function untraceableReason(profile: Profile, args: readonly string[]): st
   return undefined;
 }
 
-let swept = false;
-
 export class TracedCgroup {
   private totals: SyscallTotals | undefined;
   private closed = false;
@@ -38,10 +37,7 @@ export class TracedCgroup {
   static start(execPath: string): TracedCgroup {
     const root = readCgroupLayout().unifiedMount;
     if (root === undefined) throw new UnsupportedHostError('no cgroup2 mount to make the traced container\'s cgroup in');
-    if (!swept) {
-      swept = true;
-      sweepStaleCgroups(root);
-    }
+    sweepDeadOwnersCgroupsOnce();
     const name = `nsrig-${process.pid}-${randomBytes(6).toString('hex')}`;
     fs.mkdirSync(path.join(root, name));
     const cgroup = ContainerCgroup.adopt(path.join(root, name));
