@@ -18,6 +18,7 @@ import { joinedProcessSteps } from './exec-steps.js';
 import { compileProfilePolicy } from './seccomp-program.js';
 import { NSRIG_TREE, openHostHandles } from './host-handles.js';
 import { resolveInRoot } from './path-in-root.js';
+import { readProcessCgroups } from './cgroup-layout.js';
 import { sealedNodeCopy } from './stage2-executable.js';
 import type { Stage2Report } from './stage2-run.js';
 import {
@@ -231,7 +232,7 @@ export async function execInContainer(container: JoinableContainer, request: Exe
 
     // Before it runs anything of its own: in the container's cgroups, and seen there from the host.
     for (const dir of container.cgroups?.directories ?? []) fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(child.pid));
-    const cgroupOf = (pid: number) => fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+    const cgroupOf = (pid: number) => readProcessCgroups(pid).memberships.map((m) => `${m.hierarchyId}:${m.name === undefined ? m.controllers.join(',') : `name=${m.name}`}:${m.path}`).join('\n');
     if (cgroupOf(child.pid) !== cgroupOf(initPid)) {
       throw new ExecError(`the joined process's cgroups differ from the first process's:\n${cgroupOf(child.pid)}\nnot\n${cgroupOf(initPid)}`, 'join-cgroup');
     }

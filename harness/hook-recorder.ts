@@ -57,6 +57,8 @@ let pid;
 try { pid = JSON.parse(stdin).pid; } catch {}
 let stateCgroup = null;
 if (Number.isInteger(pid)) {
+  // Not core/cgroup-layout's reader: this script runs on its own inside a runtime's hook, where
+  // nsrig's modules may not be reachable; it needs the v2 line only.
   try { stateCgroup = (fs.readFileSync('/proc/' + pid + '/cgroup', 'utf8').split('\n').find((l) => l.startsWith('0::')) || '').slice(3) || null; } catch {}
 }
 const earlierPidsAlive = {};
