@@ -74,6 +74,20 @@ for (const [name, makeTarget] of TARGETS) {
   });
 }
 
+// crun 1.8.1's create, failing at its prestart hook, kills the init and leaves it unreaped: the
+// create-start shim, its subreaper, must reap it before it says the create failed (it went to the
+// host's pid 1 and stayed a zombie, counted alive, for as long as that init took).
+for (const [name, makeTarget] of TARGETS.filter(([n]) => n !== 'builtin')) {
+  test.serial(`${name}, create then start: ${failingPrestartStopsStart.id} holds, the failed create's init reaped`, async (t) => {
+    const target = makeTarget();
+    const unsupported = ((await target.constraints?.())?.unsupportedHooks ?? []).map((u) => u.kind);
+    const run = await runWithHooks(target, PROFILE, failingPrestartStopsStart.recording(HOOK_KINDS.filter((k) => !unsupported.includes(k))), { lifecycle: 'create-start' });
+    t.true(run.leftovers.length > 0, 'the hooks named the container\'s process');
+    const verdict = failingPrestartStopsStart.check(run, PROFILE, fixtures.facts);
+    t.true(verdict.holds, verdict.holds ? '' : verdict.observed);
+  });
+}
+
 // The engine's create holds after createContainer and pivot_root; until it did, createContainer ran after start here.
 for (const invariant of INVARIANTS) {
   test.serial(`builtin, create then start: ${invariant.id} holds (prestart, createRuntime and createContainer are the create's)`, async (t) => {
