@@ -167,7 +167,14 @@ for (const name of REAL_CONFIG_NAMES) {
     for (const line of notYet) t.log(`not yet comparable: ${line}`);
     const host = hostNamespaceLinks();
     const seen: Record<string, Map<string, string>> = {};
-    for (const r of ['runc', 'crun', 'nsrig'] as const) seen[r] = parseObservations(await runOn(r, dir, config), host);
+    for (const r of ['runc', 'crun', 'nsrig'] as const) {
+      const output = await runOn(r, dir, config);
+      try {
+        seen[r] = parseObservations(output, host);
+      } catch (e) {
+        throw new Error(`${name} on ${r}${config.process.terminal === true ? ' (with a terminal)' : ''}: ${(e as Error).message}`);
+      }
+    }
     let agreed = 0;
     let matched = 0;
     const differences: string[] = [];
