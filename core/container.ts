@@ -26,6 +26,8 @@ import { liveContainers } from './live-containers.js';
 
 export { describeExit };
 import { namespaceTypeAt, openNamespace, setns } from './native/system.js';
+import { cloneExecJoining } from './native/joining-clone.js';
+import { sealedNodeCopy } from './stage2-executable.js';
 import { compileProfilePolicy } from './seccomp-program.js';
 import { networkHub, type VethAttachment } from './network-hub.js';
 import { LaunchError, StepListError } from './launch-error.js';
@@ -399,12 +401,12 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
     };
     const launcher: Executor = {
       write_file: nativeKernel.write_file,
-      clone: ({ flags, join, pidNamespace }) => {
+      clone: ({ flags, join, pidNamespace, joinFirst }) => {
         // cloneExec always asks for both: the container is held by its pidfd and reaped on SIGCHLD.
         if ((flags & CLONE.PIDFD) === 0 || (flags & EXIT_SIGNAL_MASK) !== SIGNALS.SIGCHLD) {
           throw new StepListError('clone must carry CLONE_PIDFD and SIGCHLD');
         }
-        const child = withJoinedNamespaces(join ?? [], pidNamespace, (setnsBefore) => cloneExec({
+        const request = {
           path: process.execPath,
           argv: ['nsrig-stage2', ...handles.stage2Args, String(controlRead), String(reportWrite)],
           envp: handles.stage2Env,
@@ -413,8 +415,14 @@ export async function launchContainer(profile: Profile, options: LaunchOptions):
             ...(lowerPidsLimit ? [lowerPidsLimit.fd] : []), ...handles.fds],
           waitFd: controlRead,
           stderrFd: diagnosticsWrite,
-          setnsBefore,
-        }));
+        };
+        // In a joined user namespace others may be there already: stage 2 runs from the sealed copy
+        // of Node, as a joined process's does (core/stage2-executable.ts), out of their reach.
+        const child = joinFirst !== undefined && joinFirst.length > 0
+          ? withJoinedNamespaces(joinFirst, undefined, (fds) => cloneExecJoining({
+            ...request, joinFirst: fds, ...(joinFirst.some((j) => j.type === 'user') ? { execFd: sealedNodeCopy() } : {}),
+          }))
+          : withJoinedNamespaces(join ?? [], pidNamespace, (setnsBefore) => cloneExec({ ...request, setnsBefore }));
         diagnostics = stderrTail(diagnosticsRead);
         opened.splice(opened.indexOf(diagnosticsRead), 1);
         const streams = inherit ? {} : {

@@ -7,7 +7,7 @@ import { seize } from './native/ptrace.js';
 import { SyscallError } from './native/syscall-error.js';
 import { makeNode } from './native/mount.js';
 
-export { interfaceFlags } from './native/system.js';
+export { interfaceFlags, owningUserNamespace } from './native/system.js';
 export { sysvGet, sysvRemove, mqueueOpen, mqueueRemove, type SysvKind } from './native/ipc.js';
 export { seccompActionAvailable } from './native/seccomp.js';
 export {

@@ -36,6 +36,11 @@ export interface LauncherCalls {
       join?: { type: string; path: string }[];
       /** A pid namespace file: the cloning thread enters it for its children around the clone, so the child is born there. */
       pidNamespace?: string;
+      /**
+       * Namespace files a joining process enters, in this order, before it clones the child with
+       * flags (core/plan.ts joinsBeforeClone): then join and pidNamespace are absent.
+       */
+      joinFirst?: { type: string; path: string }[];
     };
     result: number;
   };

@@ -36,10 +36,14 @@ export function parentSteps(profile: Profile, plan: LaunchPlan, context: ParentC
   };
   const chainJoins = joinedAt(profile, 'clone-chain');
   const pidNamespace = joinedAt(profile, 'clone-thread')[0]?.path;
-  add('clone', 'stage 2 starts in the new namespaces and, before it runs, in the joined mount, cgroup and time namespaces; cgroup and time are created from inside',
+  const joinFirst = joinedAt(profile, 'joining-process');
+  add('clone', joinFirst.length > 0
+    ? 'a joining process enters every joined namespace, the user namespace first, then clones stage 2 into the new ones, which so belong to the right user namespace; cgroup and time are created from inside'
+    : 'stage 2 starts in the new namespaces and, before it runs, in the joined mount, cgroup and time namespaces; cgroup and time are created from inside',
     [call('clone', {
       flags: cloneFlagsFor(createdNamespaces(profile)) | CLONE.PIDFD | SIGNALS.SIGCHLD!,
       ...(chainJoins.length > 0 ? { join: chainJoins } : {}), ...(pidNamespace !== undefined ? { pidNamespace } : {}),
+      ...(joinFirst.length > 0 ? { joinFirst } : {}),
     })]);
   add('place-in-cgroup', 'before setup, so stage 2 enters its cgroup namespace there and nothing escapes teardown',
     context.cgroupDirectories.map((dir) => call('write_file', { path: path.join(dir, 'cgroup.procs'), data: 'PID' }, { fill: PID })),

@@ -131,17 +131,36 @@ export function createdNamespaces(profile: Profile): NamespaceType[] {
  * (and cgroup with them) before it execs stage 2; a pid namespace holds only the children of the
  * one who enters it, so nsrig's own thread enters it around the clone and goes back; net, ipc and
  * uts are entered by stage 2, as its first step.
+ *
+ * A joined user namespace must be entered before the namespaces the container creates, so that they
+ * belong to it, and a namespace joined beside a new user namespace before that one exists, while
+ * the host's root still holds its capabilities over it: no point above is early enough, so a
+ * joining process enters them all, in runc's order, and clones stage 2 (core/native/joining-clone.ts).
  */
-export type JoinPoint = 'clone-chain' | 'clone-thread' | 'stage2';
-const JOIN_POINT: Readonly<Record<NamespaceType, JoinPoint>> = {
-  user: 'clone-chain', mnt: 'clone-chain', cgroup: 'clone-chain', time: 'clone-chain', pid: 'clone-thread',
+export type JoinPoint = 'clone-chain' | 'clone-thread' | 'stage2' | 'joining-process';
+const JOIN_POINT: Readonly<Record<Exclude<NamespaceType, 'user'>, JoinPoint>> = {
+  mnt: 'clone-chain', cgroup: 'clone-chain', time: 'clone-chain', pid: 'clone-thread',
   net: 'stage2', ipc: 'stage2', uts: 'stage2',
 };
 
-/** The profile's joined namespaces entered at `point`, in runc's order (configs.NamespaceTypes: user first). */
+/** runc's order of joins (configs.NamespaceTypes, user first), which its nsexec enters them in. */
+const JOIN_ORDER: readonly NamespaceType[] = ['user', 'ipc', 'uts', 'net', 'pid', 'mnt', 'cgroup', 'time'];
+
+/** The profile's namespaces joined by path, in runc's order. */
+function joinedNamespaces(profile: Profile): NamespaceType[] {
+  return JOIN_ORDER.filter((ns) => profile.namespaces.includes(ns) && profile.namespacePaths?.[ns] !== undefined);
+}
+
+/** Every join is made by a joining process before the clone: a joined user namespace, or any join beside a new one. */
+export function joinsBeforeClone(profile: Profile): boolean {
+  const joined = joinedNamespaces(profile);
+  return joined.includes('user') || (profile.namespaces.includes('user') && joined.length > 0);
+}
+
+/** The profile's joined namespaces entered at `point`, in runc's order. */
 export function joinedAt(profile: Profile, point: JoinPoint): { type: NamespaceType; path: string }[] {
-  const order: NamespaceType[] = ['user', 'ipc', 'uts', 'net', 'pid', 'mnt', 'cgroup', 'time'];
-  return order.filter((ns) => JOIN_POINT[ns] === point && profile.namespaces.includes(ns) && profile.namespacePaths?.[ns] !== undefined)
+  const first = joinsBeforeClone(profile);
+  return joinedNamespaces(profile).filter((ns) => (first ? 'joining-process' : JOIN_POINT[ns as Exclude<NamespaceType, 'user'>]) === point)
     .map((type) => ({ type, path: profile.namespacePaths![type]! }));
 }
 

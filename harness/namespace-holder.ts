@@ -12,14 +12,18 @@ import { randomBytes } from 'node:crypto';
 import { closeFd, openPidfd, signalPidfd } from '../core/host-kernel.js';
 import type { NamespaceType } from '../policy/profile/types.js';
 
-export type HeldNamespace = 'net' | 'uts' | 'ipc' | 'pid' | 'cgroup' | 'mnt' | 'time';
+export type HeldNamespace = 'user' | 'net' | 'uts' | 'ipc' | 'pid' | 'cgroup' | 'mnt' | 'time';
 
+/**
+ * A held user namespace maps its root to the host's (the only mapping unshare(1) writes itself
+ * without newuidmap(1)); the holder's other namespaces are then created inside it, and belong to it.
+ */
 const UNSHARE_OPTION: Readonly<Record<HeldNamespace, string>> = {
-  net: '--net', uts: '--uts', ipc: '--ipc', pid: '--pid', cgroup: '--cgroup', mnt: '--mount', time: '--time',
+  user: '--user --map-root-user', net: '--net', uts: '--uts', ipc: '--ipc', pid: '--pid', cgroup: '--cgroup', mnt: '--mount', time: '--time',
 };
 /** pid and time namespaces hold only children of the one who unshares them: their files are *_for_children. */
 const NS_FILE: Readonly<Record<HeldNamespace, string>> = {
-  net: 'net', uts: 'uts', ipc: 'ipc', pid: 'pid_for_children', cgroup: 'cgroup', mnt: 'mnt', time: 'time_for_children',
+  user: 'user', net: 'net', uts: 'uts', ipc: 'ipc', pid: 'pid_for_children', cgroup: 'cgroup', mnt: 'mnt', time: 'time_for_children',
 };
 const OWNER_VARIABLE = 'NSRIG_NS_HOLDER_OF';
 const READY_POLLS = 200;

@@ -58,6 +58,13 @@ export interface CloneExecRequest {
    */
   setnsBefore?: { fd: number; nstype: number }[];
   /**
+   * Namespace descriptors entered, in this order, by a process of its own before the program's
+   * process exists, which that process then clones with namespaceFlags (core/native/joining-clone.ts):
+   * a joined user namespace must be entered before the namespaces created inside it, and a
+   * namespace joined beside a new user namespace before that one exists. Only cloneExecJoining takes it.
+   */
+  joinFirst?: { fd: number; nstype: number }[];
+  /**
    * Execute this descriptor (execveat(2) AT_EMPTY_PATH) instead of looking `path` up, which then
    * only names it in errors. It stays close-on-exec: the program does not inherit it.
    */
@@ -70,7 +77,7 @@ const UC_LINK_OFFSET = 8;
 const UC_STACK_SP_OFFSET = 16;
 const UC_STACK_SIZE_OFFSET = 32;
 const SIGMASK_OFFSET = 296;
-const LINK_STACK_SIZE = 16 * 1024;
+export const LINK_STACK_SIZE = 16 * 1024;
 /** Exit code of a child whose execve failed. */
 export const EXEC_FAILED_EXIT_CODE = 127;
 
@@ -81,7 +88,7 @@ function assertExecutable(path: string): void {
 }
 
 type Symbol = unknown;
-let symbols: Record<'setcontext' | 'syscall' | 'execve' | '_exit', Symbol> | undefined;
+let symbols: Record<'setcontext' | 'syscall' | 'execve' | '_exit' | 'clone', Symbol> | undefined;
 
 
 /** Fails loudly where the contract of cloneExec has not been verified. */
@@ -94,10 +101,10 @@ export function assertCloneExecSupported(): void {
   if (major !== 2 || minor < 28) throw new UnsupportedHostError(`nsrig's launcher needs glibc >= 2.28, found ${version}`);
 }
 
-function resolveSymbols(): NonNullable<typeof symbols> {
+export function resolveSymbols(): NonNullable<typeof symbols> {
   if (symbols) return symbols;
   assertCloneExecSupported();
-  const names = ['setcontext', 'syscall', 'execve', '_exit'] as const;
+  const names = ['setcontext', 'syscall', 'execve', '_exit', 'clone'] as const;
   const found = Object.fromEntries(names.map((n) => [n, raw.dlsym(null, n)]));
   const missing = names.filter((n) => !found[n]);
   if (missing.length) throw new UnsupportedHostError(`dlsym could not find ${missing.join(', ')} in libc`);
@@ -106,7 +113,7 @@ function resolveSymbols(): NonNullable<typeof symbols> {
 }
 
 /** libc-malloc'd memory: the child reads it after clone, and V8's heap is not inherited (MADV_DONTFORK). */
-class NativeArena {
+export class NativeArena {
   private readonly blocks: unknown[] = [];
   alloc(size: number): { ptr: unknown; address: bigint; view: DataView } {
     const ptr = raw.malloc(size);
@@ -132,7 +139,7 @@ class NativeArena {
   }
 }
 
-interface ChainLink {
+export interface ChainLink {
   fn: Symbol;
   args: bigint[];
 }
@@ -142,7 +149,7 @@ interface ChainLink {
  * when one call returns, glibc's context trampoline setcontext()s into the next. Each link has its
  * own stack and blocks every signal, so no handler inherited from Node can run in the child.
  */
-function buildChain(arena: NativeArena, links: ChainLink[]): unknown {
+export function buildChain(arena: NativeArena, links: ChainLink[]): unknown {
   let next: unknown = null;
   for (const link of [...links].reverse()) {
     const uc = arena.alloc(UCONTEXT_SIZE);
@@ -156,6 +163,46 @@ function buildChain(arena: NativeArena, links: ChainLink[]): unknown {
     next = uc.ptr;
   }
   return next;
+}
+
+/**
+ * The program's chain, from its first link to execve and _exit(127) (cloneExec's comment): what
+ * the cloned child runs, whoever clones it.
+ */
+export function programLinks(request: CloneExecRequest, sym: ReturnType<typeof resolveSymbols>, arena: NativeArena): ChainLink[] {
+  // Raw syscalls, not glibc's wrappers: those consult thread state copied from Node's threads
+  // (cancellation, and the setxid broadcast, which waits forever on a thread that was being
+  // created at the moment of clone).
+  const parentDeathSignal: ChainLink = { fn: sym.syscall, args: [BigInt(NR.prctl), BigInt(PR.SET_PDEATHSIG), BigInt(SIGNALS.SIGKILL), 0n, 0n, 0n] };
+  const links: ChainLink[] = [parentDeathSignal];
+  // A joining child is a copy of nsrig's memory holding host descriptors: not dumpable, so that
+  // once it is in a user namespace others are in (the container's, a joined one) no process there may ptrace it or open its
+  // /proc/PID files (proc(5), ptrace access mode checks). execve resets it: the program exec'd
+  // must keep itself out of reach (core/stage2-executable.ts).
+  if (request.join || request.joinFirst) links.push({ fn: sym.syscall, args: [BigInt(NR.prctl), BigInt(PR.SET_DUMPABLE), 0n, 0n, 0n, 0n] });
+  if (request.join && request.waitFd === undefined) throw new InvalidArgumentError('cloneExec: join needs waitFd (the joined ids are set after the wait)');
+  const keep = [...request.inheritFds, ...(request.setnsBefore ?? []).map((s) => s.fd),
+    ...[request.waitFd, request.stdinFd, request.stdoutFd, request.stderrFd, request.join?.pidfd, request.execFd].filter((fd): fd is number => fd !== undefined)];
+  for (const [first, last] of descriptorGaps(keep)) links.push({ fn: sym.syscall, args: [BigInt(NR.close_range), BigInt(first), BigInt(last), 0n] });
+  for (const [fd, to] of [[request.stdinFd, 0n], [request.stdoutFd, 1n], [request.stderrFd, 2n]] as const) {
+    if (fd !== undefined && BigInt(fd) !== to) links.push({ fn: sym.syscall, args: [BigInt(NR.dup3), BigInt(fd), to, 0n] });
+  }
+  for (const { fd, nstype } of request.setnsBefore ?? []) links.push({ fn: sym.syscall, args: [BigInt(NR.setns), BigInt(fd), BigInt(nstype)] });
+  if (request.waitFd !== undefined) {
+    const scratch = arena.alloc(8);
+    links.push({ fn: sym.syscall, args: [BigInt(NR.read), BigInt(request.waitFd), scratch.address, 1n] });
+    if (request.join) links.push({ fn: sym.syscall, args: [BigInt(NR.setns), BigInt(request.join.pidfd), BigInt(request.join.flags)] });
+    links.push({ fn: sym.syscall, args: [BigInt(NR.setresgid), 0n, 0n, 0n] });
+    links.push({ fn: sym.syscall, args: [BigInt(NR.setresuid), 0n, 0n, 0n] });
+    links.push(parentDeathSignal);
+  }
+  const argv = arena.cStringArray(request.argv);
+  const envp = arena.cStringArray(request.envp);
+  links.push(request.execFd === undefined
+    ? { fn: sym.execve, args: [arena.cString(request.path), argv, envp] }
+    : { fn: sym.syscall, args: [BigInt(NR.execveat), BigInt(request.execFd), arena.cString(''), argv, envp, BigInt(AT_EMPTY_PATH)] });
+  links.push({ fn: sym._exit, args: [BigInt(EXEC_FAILED_EXIT_CODE)] });
+  return links;
 }
 
 /**
@@ -179,45 +226,14 @@ function buildChain(arena: NativeArena, links: ChainLink[]): unknown {
  * parent-death signal (prctl(2)), so it is set again after setresuid.
  */
 export function cloneExec(request: CloneExecRequest): ClonedProcess {
+  if (request.joinFirst) throw new InvalidArgumentError('cloneExec: joinFirst is taken by cloneExecJoining');
   const sym = resolveSymbols();
   if (request.execFd === undefined) assertExecutable(request.path);
   const arena = new NativeArena();
   const cleared: number[] = [];
   let oldMask: Buffer | undefined;
   try {
-    // Raw syscalls, not glibc's wrappers: those consult thread state copied from Node's threads
-    // (cancellation, and the setxid broadcast, which waits forever on a thread that was being
-    // created at the moment of clone).
-    const parentDeathSignal: ChainLink = { fn: sym.syscall, args: [BigInt(NR.prctl), BigInt(PR.SET_PDEATHSIG), BigInt(SIGNALS.SIGKILL), 0n, 0n, 0n] };
-    const links: ChainLink[] = [parentDeathSignal];
-    // A joining child is a copy of nsrig's memory holding host descriptors: not dumpable, so that
-    // once it is in the container's user namespace no process there may ptrace it or open its
-    // /proc/PID files (proc(5), ptrace access mode checks). execve resets it: the program exec'd
-    // must keep itself out of reach (core/stage2-executable.ts).
-    if (request.join) links.push({ fn: sym.syscall, args: [BigInt(NR.prctl), BigInt(PR.SET_DUMPABLE), 0n, 0n, 0n, 0n] });
-    if (request.join && request.waitFd === undefined) throw new InvalidArgumentError('cloneExec: join needs waitFd (the joined ids are set after the wait)');
-    const keep = [...request.inheritFds, ...(request.setnsBefore ?? []).map((s) => s.fd),
-      ...[request.waitFd, request.stdinFd, request.stdoutFd, request.stderrFd, request.join?.pidfd, request.execFd].filter((fd): fd is number => fd !== undefined)];
-    for (const [first, last] of descriptorGaps(keep)) links.push({ fn: sym.syscall, args: [BigInt(NR.close_range), BigInt(first), BigInt(last), 0n] });
-    for (const [fd, to] of [[request.stdinFd, 0n], [request.stdoutFd, 1n], [request.stderrFd, 2n]] as const) {
-      if (fd !== undefined && BigInt(fd) !== to) links.push({ fn: sym.syscall, args: [BigInt(NR.dup3), BigInt(fd), to, 0n] });
-    }
-    for (const { fd, nstype } of request.setnsBefore ?? []) links.push({ fn: sym.syscall, args: [BigInt(NR.setns), BigInt(fd), BigInt(nstype)] });
-    if (request.waitFd !== undefined) {
-      const scratch = arena.alloc(8);
-      links.push({ fn: sym.syscall, args: [BigInt(NR.read), BigInt(request.waitFd), scratch.address, 1n] });
-      if (request.join) links.push({ fn: sym.syscall, args: [BigInt(NR.setns), BigInt(request.join.pidfd), BigInt(request.join.flags)] });
-      links.push({ fn: sym.syscall, args: [BigInt(NR.setresgid), 0n, 0n, 0n] });
-      links.push({ fn: sym.syscall, args: [BigInt(NR.setresuid), 0n, 0n, 0n] });
-      links.push(parentDeathSignal);
-    }
-    const argv = arena.cStringArray(request.argv);
-    const envp = arena.cStringArray(request.envp);
-    links.push(request.execFd === undefined
-      ? { fn: sym.execve, args: [arena.cString(request.path), argv, envp] }
-      : { fn: sym.syscall, args: [BigInt(NR.execveat), BigInt(request.execFd), arena.cString(''), argv, envp, BigInt(AT_EMPTY_PATH)] });
-    links.push({ fn: sym._exit, args: [BigInt(EXEC_FAILED_EXIT_CODE)] });
-    const head = buildChain(arena, links);
+    const head = buildChain(arena, programLinks(request, sym, arena));
     const cloneStack = arena.alloc(LINK_STACK_SIZE);
     const cloneStackTop = (cloneStack.address + BigInt(LINK_STACK_SIZE - 64)) & ~15n;
 
@@ -265,7 +281,7 @@ function cloneHint(errno: number, flags: number): string | undefined {
 const SIG_BLOCK = 0;
 const SIG_SETMASK = 2;
 
-function blockAllSignals(): Buffer {
+export function blockAllSignals(): Buffer {
   const all = Buffer.alloc(128, 0xff);
   const old = Buffer.alloc(128);
   const rc = raw.sigprocmask(SIG_BLOCK, all, old) as number;
@@ -273,7 +289,7 @@ function blockAllSignals(): Buffer {
   return old;
 }
 
-function restoreSignals(old: Buffer): void {
+export function restoreSignals(old: Buffer): void {
   raw.sigprocmask(SIG_SETMASK, old, null);
 }
 

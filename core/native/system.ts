@@ -1,8 +1,9 @@
 // The remaining per-process setup calls: UTS names, namespaces, rlimits, loopback, descriptors,
 // signal state and execve.
+import fs from 'node:fs';
 import { raw, check, lastErrno } from './libc.js';
 import { InvalidArgumentError, SyscallError } from './syscall-error.js';
-import { CLOSE_RANGE_CLOEXEC, F, F_SEAL, MFD, NS_GET_NSTYPE, O, PERSONALITY } from '../../policy/kernel/process-control.js';
+import { CLOSE_RANGE_CLOEXEC, F, F_SEAL, MFD, NS_GET_NSTYPE, NS_GET_USERNS, O, PERSONALITY } from '../../policy/kernel/process-control.js';
 import { rawSyscall } from './seccomp.js';
 import { RLIM_INFINITY, RLIMIT_NUMBERS } from '../../policy/kernel/rlimits.js';
 import { NR } from '../../policy/kernel/syscall-table.js';
@@ -49,6 +50,21 @@ export function namespaceTypeAt(path: string): number {
   const fd = openNamespace(path);
   try {
     return check(raw.ioctl(fd, NS_GET_NSTYPE) as number, 'ioctl NS_GET_NSTYPE', path);
+  } finally {
+    raw.close(fd);
+  }
+}
+
+/** The inode number (nsfs: the namespace's own) of the user namespace that owns the namespace at `path` (ioctl_ns(2) NS_GET_USERNS). */
+export function owningUserNamespace(path: string): number {
+  const fd = openNamespace(path);
+  try {
+    const owner = check(raw.ioctl(fd, NS_GET_USERNS) as number, 'ioctl NS_GET_USERNS', path);
+    try {
+      return fs.fstatSync(owner).ino;
+    } finally {
+      raw.close(owner);
+    }
   } finally {
     raw.close(fd);
   }

@@ -31,3 +31,5 @@ export const PERSONALITY = { linux: 0x0000, linux32: 0x0008 } as const;
 
 /** ioctl_ns(2): the CLONE_NEW* type of the namespace an nsfs descriptor refers to. */
 export const NS_GET_NSTYPE = 0xb703;
+/** ioctl_ns(2): a descriptor of the user namespace that owns a namespace. */
+export const NS_GET_USERNS = 0xb701;

@@ -75,6 +75,7 @@ function x86_64(name: string): number {
 /** The x86_64 numbers core passes to syscall(2) itself, read from the one table above. */
 export const NR = Object.freeze({
   read: x86_64('read'),
+  write: x86_64('write'),
   close: x86_64('close'),
   dup3: x86_64('dup3'),
   prctl: x86_64('prctl'),

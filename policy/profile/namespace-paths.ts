@@ -7,15 +7,6 @@ import { childPath, isPlainObject, readAbsolutePath, readChoice } from './field-
 import type { ProfileErrorList } from './profile-error.js';
 import { NAMESPACE_TYPES, type NamespaceType } from './types.js';
 
-/**
- * Where each joinable type is entered (core/plan.ts): mnt, cgroup and time by the clone chain's
- * own setns before stage 2 runs (a Node process with threads may not enter those), pid by
- * nsrig's cloning thread for its child, net, ipc and uts by stage 2. The user namespace is not
- * joinable yet: every namespace nsrig creates at clone would then belong to the host's user
- * namespace instead of the joined one, which a container's root there could not administer.
- */
-export const JOINABLE_NAMESPACES: readonly NamespaceType[] = ['pid', 'net', 'ipc', 'uts', 'mnt', 'cgroup', 'time'];
-
 export interface NamespacePathContext {
   namespaces: readonly NamespaceType[];
   checkPaths: boolean;
@@ -38,12 +29,6 @@ export function readNamespacePaths(errs: ProfileErrorList, value: unknown, path:
     if (type === undefined || nsPath === undefined) continue;
     if (!ctx.namespaces.includes(type)) {
       errs.addDescribed(at, `"${type}" in namespaces`, 'a path for a namespace the profile does not ask for');
-    } else if (!JOINABLE_NAMESPACES.includes(type)) {
-      errs.addDescribed(at, `a path only for ${JOINABLE_NAMESPACES.join(', ')}`, `a ${type} namespace to join ` +
-        '(the namespaces nsrig creates at clone would belong to the host\'s user namespace, not the joined one)');
-    } else if (ctx.namespaces.includes('user')) {
-      errs.addDescribed(at, 'no namespace to join beside a new user namespace', `a ${type} namespace to join ` +
-        '(the user namespace is created first, at clone, and would hold no capability over a namespace the host owns)');
     } else if (type === 'time' && ctx.hasTimeOffsets) {
       errs.addDescribed(at, 'either a time namespace to join or timeOffsets, not both', 'both (the offsets of a joined time namespace are its creator\'s)');
     } else if (ctx.checkPaths) {

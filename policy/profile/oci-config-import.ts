@@ -124,7 +124,8 @@ function documentFromConfig(conv: Conversion, config: unknown, sourceName: strin
   const annotations = readAnnotations(errs, top.annotations);
   doc.name = annotations[NSRIG_ANNOTATIONS.name] ?? defaultName(sourceName);
   paths.add('name', `annotations["${NSRIG_ANNOTATIONS.name}"]`);
-  const user = userFromConfig(conv, linux, annotations, namespaces.includes('user'));
+  // A joined user namespace keeps its creator's mappings: none are needed (runc and crun run it without).
+  const user = userFromConfig(conv, linux, annotations, namespaces.includes('user') && nsPaths.user === undefined);
   if (user !== undefined) doc.user = user;
   const rootfs = rootfsFromConfig(conv, top.root, linux.rootfsPropagation, namespaces.includes('mnt'));
   if (rootfs !== undefined) doc.rootfs = rootfs;

@@ -49,6 +49,7 @@ export interface ProfileLoadOptions {
 
 export interface DocumentReadOptions extends SeccompReadOptions {
   checkPaths: boolean;
+  warn?: (message: string) => void;
 }
 
 export function resolveLoadOptions(sourceName: string, opts: ProfileLoadOptions): DocumentReadOptions {
@@ -57,6 +58,7 @@ export function resolveLoadOptions(sourceName: string, opts: ProfileLoadOptions)
     checkPaths: opts.checkPaths ?? true,
     ...(opts.validatePolicy === undefined ? {} : { validatePolicy: opts.validatePolicy }),
     ...(opts.loadPolicyFile === undefined ? {} : { loadPolicyFile: opts.loadPolicyFile }),
+    ...(opts.warn === undefined ? {} : { warn: opts.warn }),
   };
 }
 
@@ -72,7 +74,8 @@ export function readProfileDocument(errs: ProfileErrorList, value: unknown, opts
   const has = (ns: NamespaceType): boolean => namespaces.includes(ns);
   const hostname = doc.hostname === undefined ? undefined : readHostname(errs, doc.hostname, 'hostname', namespaces);
   const domainname = doc.domainname === undefined ? undefined : readDomainname(errs, doc.domainname, 'domainname', namespaces);
-  const user = readUser(errs, doc.user, 'user', namespaces);
+  const joinsUser = has('user') && isPlainObject(doc.namespacePaths) && doc.namespacePaths.user !== undefined;
+  const user = readUser(errs, doc.user, 'user', namespaces, joinsUser, opts.warn);
   const rootfs = readRootfs(errs, doc.rootfs, 'rootfs', namespaces, opts.checkPaths);
   const mountCtx = { namespaces, checkPaths: opts.checkPaths };
   const mounts = doc.mounts === undefined ? defaultMounts(namespaces) : readMounts(errs, doc.mounts, 'mounts', mountCtx);
@@ -91,7 +94,8 @@ export function readProfileDocument(errs: ProfileErrorList, value: unknown, opts
   const namespacePaths = doc.namespacePaths === undefined ? undefined
     : readNamespacePaths(errs, doc.namespacePaths, 'namespacePaths', { namespaces, checkPaths: opts.checkPaths, hasTimeOffsets: doc.timeOffsets !== undefined });
   const hooks = doc.hooks === undefined ? undefined : readHooks(errs, doc.hooks, 'hooks');
-  if (user !== undefined && process !== undefined && has('user')) checkIdsMapped(errs, user, process);
+  // In a joined user namespace the ids are looked up in its own mappings, which only the launch can read.
+  if (user !== undefined && process !== undefined && has('user') && !joinsUser) checkIdsMapped(errs, user, process);
   if (errs.count !== before || name === undefined || readNamespacesResult === undefined || user === undefined
     || rootfs === undefined || mounts === undefined || maskedPaths === undefined || readonlyPaths === undefined
     || devices === undefined || network === undefined || process === undefined) {
@@ -153,7 +157,13 @@ function readDomainname(errs: ProfileErrorList, value: unknown, path: string, na
 }
 
 /** Mappings default to a non-identity range; one side given alone serves for the other too. */
-function readUser(errs: ProfileErrorList, value: unknown, path: string, namespaces: NamespaceType[]): UserNamespaceConfig | undefined {
+/**
+ * With `joined` (namespacePaths.user) the mappings are the joined namespace's own, which nothing
+ * writes: declared ones are ignored with a warning, as runc 1.1 ignores them (containerd and CRI-O
+ * declare the joined namespace's mappings beside its path), and none are assumed.
+ */
+function readUser(errs: ProfileErrorList, value: unknown, path: string, namespaces: NamespaceType[], joined = false,
+  warn?: (message: string) => void): UserNamespaceConfig | undefined {
   const hasUser = namespaces.includes('user');
   if (value === undefined && !hasUser) return { uidMappings: [], gidMappings: [], setgroups: 'allow' };
   const fields = value === undefined ? {} : readObject(errs, value, path, ['uidMappings', 'gidMappings', 'setgroups']);
@@ -165,6 +175,14 @@ function readUser(errs: ProfileErrorList, value: unknown, path: string, namespac
   if (!namespaceOk || (fields.uidMappings !== undefined && uids === undefined) || (fields.gidMappings !== undefined && gids === undefined)
     || setgroups === undefined) {
     return undefined;
+  }
+  if (joined) {
+    for (const side of ['uidMappings', 'gidMappings'] as const) {
+      if (fields[side] !== undefined) {
+        warn?.(`${errs.file}: ${errs.translate(childPath(path, side))}: ignored: the user namespace is joined (${errs.translate('namespacePaths.user')}) and keeps its own mappings`);
+      }
+    }
+    return { uidMappings: [], gidMappings: [], setgroups };
   }
   const uidMappings = uids ?? gids ?? [{ ...DEFAULT_ID_MAPPING }];
   const gidMappings = gids ?? uidMappings;

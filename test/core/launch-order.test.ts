@@ -58,6 +58,25 @@ test('a namespace joined by path is not cloned anew', async (t) => {
   t.is(calls[0]!.args.flags, CLONE.NEWPID | CLONE.NEWNS | CLONE.PIDFD | SIGNALS.SIGCHLD!);
 });
 
+test('a joined user namespace, or joins beside a new one: every join goes to the joining process in runc\'s order (user first), none elsewhere', async (t) => {
+  const unread = (doc: Record<string, unknown>) => parseProfile(doc, 'order.yaml', { checkPaths: false });
+  const joined = await parentCalls(unread({
+    namespaces: ['user', 'pid', 'uts', 'net', 'mnt', 'time'],
+    namespacePaths: { mnt: '/p/mnt', net: '/p/net', user: '/p/user', time: '/p/time', pid: '/p/pid' }, process: { args: ['/bin/true'] },
+  }));
+  t.deepEqual(joined[0]!.args, {
+    flags: CLONE.NEWUTS | CLONE.PIDFD | SIGNALS.SIGCHLD!,
+    joinFirst: [['user', '/p/user'], ['net', '/p/net'], ['pid', '/p/pid'], ['mnt', '/p/mnt'], ['time', '/p/time']].map(([type, path]) => ({ type, path })),
+  });
+  t.false(joined.some((c) => c.call === 'write_file' && String(c.args.path).endsWith('_map')), 'no id map for a joined user namespace');
+  const beside = await parentCalls(unread({ ...USER_NS, namespacePaths: { ipc: '/p/ipc', cgroup: '/p/cgroup' } }));
+  t.deepEqual(beside[0]!.args, {
+    flags: CLONE.NEWUSER | CLONE.NEWPID | CLONE.NEWUTS | CLONE.NEWNET | CLONE.NEWNS | CLONE.PIDFD | SIGNALS.SIGCHLD!,
+    joinFirst: [{ type: 'ipc', path: '/p/ipc' }, { type: 'cgroup', path: '/p/cgroup' }],
+  });
+  t.true(beside.some((c) => c.call === 'write_file' && c.args.path === `/proc/${PID}/uid_map`), 'a new user namespace still gets its maps');
+});
+
 test('the child joins every cgroup, then gets its id maps (setgroups before gid_map), all before the release, which is last', async (t) => {
   const calls = await parentCalls(profileOf(USER_NS));
   t.deepEqual(calls.map((c) => c.call), ['clone', 'write_file', 'write_file', 'write_file', 'write_file', 'write_file', 'release']);

@@ -1,15 +1,18 @@
 // linux.namespaces[].path on the built-in engine, with real namespaces: a holder made by
 // unshare(1) provides /proc/PID/ns/*; the container is in the holder's namespace for each type
 // it joins (the same inode, the holder's hostname and loopback) and in a fresh one for each type
-// it creates. Types entered at three points are covered: net, uts, ipc by stage 2, pid by the
-// cloning thread, mnt, cgroup and time by the clone chain (core/plan.ts JoinPoint).
+// it creates. Types entered at four points are covered: net, uts, ipc by stage 2, pid by the
+// cloning thread, mnt, cgroup and time by the clone chain, and every one of them by the joining
+// process when the user namespace is joined or new beside joins (core/plan.ts JoinPoint); the
+// namespaces created beside a joined user namespace belong to it (ioctl_ns NS_GET_USERNS).
 import test from 'ava';
 import fs from 'node:fs';
 import { launchContainer, LaunchError } from '../../core/container.js';
 import { parseProfile } from '../../policy/profile/load.js';
 import { ProfileErrors } from '../../policy/profile/profile-error.js';
 import { namespaceHolderProblem, startNamespaceHolder } from '../../harness/namespace-holder.js';
-import { assertNoLeftovers, run, shell, SOURCE } from './container-run.js';
+import { assertNoLeftovers, HOLD, heldReady, run, shell, SOURCE } from './container-run.js';
+import { owningUserNamespace } from '../../core/host-kernel.js';
 
 const problem = namespaceHolderProblem();
 const withHolder = problem === undefined ? test.serial : test.skip;
@@ -67,6 +70,70 @@ withHolder('joined mnt and time (entered by the clone chain before stage 2 runs)
     t.is(inside.mnt, holder.inodes.mnt);
     t.is(inside.time, holder.inodes.time);
     t.not(inside.pid, host.pid);
+  } finally {
+    holder.close();
+  }
+});
+
+withHolder('a joined user namespace: the namespaces the container creates belong to it, uts and net are the holder\'s, and no id map is written', async (t) => {
+  const holder = startNamespaceHolder(['user', 'uts', 'net']);
+  try {
+    const doc = {
+      namespaces: ['user', 'pid', 'uts', 'net', 'ipc', 'mnt'],
+      namespacePaths: { user: holder.paths.user, uts: holder.paths.uts, net: holder.paths.net },
+      process: { args: ['/bin/true'], env: { PATH: '/usr/bin:/bin' } },
+    };
+    const mapBefore = fs.readFileSync(`/proc/${holder.pid}/uid_map`, 'utf8');
+    const { stdout, exit, outside } = await run(doc, {
+      args: shell(`${LINKS}; echo "hostname $(hostname)"; echo "uid $(id -u)"; echo "pid $$"; ${HOLD}`), ready: heldReady,
+      outside: (c) => Object.fromEntries((['pid', 'ipc', 'mnt', 'uts', 'net'] as const).map((ns) => [ns, owningUserNamespace(`/proc/${c.pid}/ns/${ns}`)])),
+    });
+    t.is(exit.code, 0);
+    const inside = linksOf(stdout);
+    for (const type of ['user', 'uts', 'net'] as const) t.is(inside[type], holder.inodes[type], `${type} is the holder's`);
+    for (const type of ['pid', 'ipc', 'mnt'] as const) {
+      t.not(inside[type], host[type], `${type} is not the host's`);
+      t.is<number | undefined, number | undefined>(outside[type], holder.inodes.user, `${type}, created, belongs to the joined user namespace`);
+    }
+    t.true(stdout.includes(`hostname ${holder.hostname}\n`), stdout);
+    t.true(stdout.includes('uid 0\n') && stdout.includes('pid 1\n'), stdout);
+    t.is(fs.readFileSync(`/proc/${holder.pid}/uid_map`, 'utf8'), mapBefore, 'the joined namespace keeps its own mappings');
+  } finally {
+    holder.close();
+  }
+});
+
+// Only /proc is mounted: the new user namespace's root holds no capability over the joined IPC and
+// network namespaces, which the host owns, so mqueue and sysfs could not be mounted (EPERM), as
+// under runc 1.1 and crun.
+withHolder('beside a new user namespace, net, uts, ipc and cgroup are the holder\'s (joined before the user namespace is made), the rest fresh', async (t) => {
+  const holder = startNamespaceHolder(['net', 'uts', 'ipc', 'cgroup']);
+  try {
+    const doc = {
+      namespaces: ['user', 'pid', 'uts', 'net', 'ipc', 'mnt', 'cgroup'],
+      namespacePaths: { net: holder.paths.net, uts: holder.paths.uts, ipc: holder.paths.ipc, cgroup: holder.paths.cgroup },
+      mounts: [{ type: 'proc' }],
+      process: { args: ['/bin/true'], env: { PATH: '/usr/bin:/bin' } },
+    };
+    const { stdout, exit } = await run(doc, { args: shell(`${LINKS}; echo "hostname $(hostname)"; cat /proc/self/uid_map`) });
+    t.is(exit.code, 0);
+    const inside = linksOf(stdout);
+    for (const type of ['net', 'uts', 'ipc', 'cgroup'] as const) t.is(inside[type], holder.inodes[type], `${type} is the holder's`);
+    for (const type of ['user', 'pid', 'mnt'] as const) t.not(inside[type], host[type], `${type} is not the host's`);
+    t.true(stdout.includes(`hostname ${holder.hostname}\n`), stdout);
+    t.regex(stdout, /^\s*0\s+100000\s+65536$/m, 'the new user namespace has the profile\'s mappings');
+  } finally {
+    holder.close();
+  }
+});
+
+withHolder('a joined user namespace\'s holder changes nothing on the host: hostname and the host\'s user namespace as they were', (t) => {
+  const hostname = fs.readFileSync('/proc/sys/kernel/hostname', 'utf8');
+  const holder = startNamespaceHolder(['user', 'uts']);
+  try {
+    t.is(fs.readFileSync('/proc/sys/kernel/hostname', 'utf8'), hostname, 'the host was renamed');
+    t.not(holder.inodes.user, host.user);
+    t.is<number | undefined, number | undefined>(owningUserNamespace(holder.paths.uts!), holder.inodes.user, 'the holder\'s uts namespace is its user namespace\'s');
   } finally {
     holder.close();
   }

@@ -276,19 +276,6 @@ const REFUSALS: { title: string; change: (c: Record<string, any>) => void; messa
     messages: ['config.json: linux.namespaces[3].type: expected one of user, pid, uts, ipc, network, cgroup, mount, time, got "net"'],
   },
   {
-    title: 'joining namespaces (a mount and a network one) beside a new user namespace',
-    change: (c) => {
-      c.linux.namespaces.push({ type: 'network', path: '/proc/1/ns/net' });
-      c.linux.namespaces[0].path = '/proc/1/ns/mnt';
-    },
-    messages: [
-      'config.json: linux.namespaces[0].path: expected no namespace to join beside a new user namespace, got a mnt namespace to join (the user '
-        + 'namespace is created first, at clone, and would hold no capability over a namespace the host owns)',
-      'config.json: linux.namespaces[3].path: expected no namespace to join beside a new user namespace, got a net namespace to join (the user '
-        + 'namespace is created first, at clone, and would hold no capability over a namespace the host owns)',
-    ],
-  },
-  {
     title: 'sysctls of the host, or of a namespace the config does not ask for',
     change: (c) => { c.linux.sysctl = { 'vm.swappiness': '10', 'net.ipv4.ip_forward': '1', 'kernel.shmmax': 5 }; },
     messages: [

@@ -47,7 +47,7 @@ test('sysctl: only with its namespace, never a global one, never beside the fiel
   ]);
 });
 
-test('namespacePaths: any type of the profile\'s own namespaces but user, without a new user namespace, nor beside timeOffsets', (t) => {
+test('namespacePaths: any type of the profile\'s own namespaces, user too and beside a new user namespace, but not time beside timeOffsets', (t) => {
   const profile = parseProfile({ namespaces: ['net', 'mnt'], namespacePaths: { net: '/run/netns/a', mnt: '/proc/1/ns/mnt' }, process: ARGS }, 'p.yaml', { checkPaths: false });
   t.deepEqual(profile.namespacePaths, { net: '/run/netns/a', mnt: '/proc/1/ns/mnt' });
   t.deepEqual(errorsOf({ namespaces: ['net', 'mnt', 'time'], namespacePaths: { ipc: '/run/x', time: '/proc/1/ns/time', net: 'relative' }, timeOffsets: { monotonic: 5 }, process: ARGS }), [
@@ -55,12 +55,19 @@ test('namespacePaths: any type of the profile\'s own namespaces but user, withou
     'namespacePaths.time: expected either a time namespace to join or timeOffsets, not both, got both (the offsets of a joined time namespace are its creator\'s)',
     'namespacePaths.net: expected an absolute path without ".", ".." or empty parts and no trailing "/", got "relative"',
   ]);
-  t.deepEqual(errorsOf({ namespaces: ['user', 'net', 'mnt'], namespacePaths: { user: '/proc/1/ns/user', net: '/proc/1/ns/net' }, process: ARGS }), [
-    'namespacePaths.user: expected a path only for pid, net, ipc, uts, mnt, cgroup, time, got a user namespace to join (the namespaces nsrig creates at '
-      + 'clone would belong to the host\'s user namespace, not the joined one)',
-    'namespacePaths.net: expected no namespace to join beside a new user namespace, got a net namespace to join (the user namespace is created first, '
-      + 'at clone, and would hold no capability over a namespace the host owns)',
-  ]);
+  const beside = parseProfile({ namespaces: ['user', 'net', 'mnt'], namespacePaths: { net: '/run/netns/a', mnt: '/proc/9/ns/mnt' }, process: ARGS },
+    'p.yaml', { checkPaths: false });
+  t.deepEqual(beside.namespacePaths, { net: '/run/netns/a', mnt: '/proc/9/ns/mnt' });
+  t.deepEqual(beside.user.uidMappings, [{ containerId: 0, hostId: 100000, size: 65536 }], 'a new user namespace keeps its mappings');
+  // A joined user namespace keeps its own mappings: none are assumed, declared ones are ignored with a
+  // warning (runc 1.1 ignores them; containerd and CRI-O declare them beside the path), and the ids are
+  // not checked against them.
+  const warnings: string[] = [];
+  const joined = parseProfile({ namespaces: ['user', 'pid', 'mnt'], namespacePaths: { user: '/proc/9/ns/user' }, user: { uidMappings: [{ containerId: 0, hostId: 1000, size: 1 }] },
+    process: { ...ARGS, user: { uid: 5000, gid: 0 } } }, 'p.yaml', { checkPaths: false, warn: (m) => warnings.push(m) });
+  t.deepEqual(joined.namespacePaths, { user: '/proc/9/ns/user' });
+  t.deepEqual([joined.user.uidMappings, joined.user.gidMappings, joined.process.uid], [[], [], 5000]);
+  t.deepEqual(warnings, ['p.yaml: user.uidMappings: ignored: the user namespace is joined (namespacePaths.user) and keeps its own mappings']);
 });
 
 test('namespacePaths on the host: a missing file, a file not on nsfs and a namespace of another type are field-path errors', (t) => {
@@ -77,6 +84,25 @@ test('namespacePaths on the host: a missing file, a file not on nsfs and a names
     'namespacePaths.net: /proc/self/ns/ipc, a namespace of type ipc',
     'namespacePaths.ipc: /etc/passwd, which is not a namespace file',
     'namespacePaths.mnt: /nonexistent-namespace, which does not exist',
+  ]);
+});
+
+test('a config.json joining a user namespace needs no uidMappings; those it gives are ignored with a warning naming them', (t) => {
+  const config = (mappings: boolean) => JSON.stringify({
+    ociVersion: '1.0.2', root: { path: '/' }, process: { cwd: '/', args: ['/bin/true'], user: { uid: 0, gid: 0 } },
+    linux: {
+      namespaces: [{ type: 'pid' }, { type: 'user', path: '/proc/9/ns/user' }, { type: 'network', path: '/run/netns/a' }, { type: 'mount' }],
+      ...(mappings ? { uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] } : {}),
+    },
+  });
+  const warnings: string[] = [];
+  const bare = parseProfile(config(false), '/b/config.json', { checkPaths: false });
+  t.deepEqual(bare.namespacePaths, { user: '/proc/9/ns/user', net: '/run/netns/a' });
+  const mapped = parseProfile(config(true), '/b/config.json', { checkPaths: false, warn: (m) => warnings.push(m) });
+  t.deepEqual(mapped.user.uidMappings, []);
+  t.deepEqual(warnings, [
+    '/b/config.json: linux.uidMappings: ignored: the user namespace is joined (linux.namespaces[1].path) and keeps its own mappings',
+    '/b/config.json: linux.gidMappings: ignored: the user namespace is joined (linux.namespaces[1].path) and keeps its own mappings',
   ]);
 });
 
