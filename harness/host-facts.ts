@@ -11,6 +11,7 @@ import {
   sysvRemove, type SysvKind,
 } from '../core/host-kernel.js';
 import { MS } from '../policy/kernel/mount-flags.js';
+import { readCgroupLayout } from '../core/cgroup-layout.js';
 import type { HostInfo } from './results.js';
 import type { NamespaceType, Profile } from '../policy/profile/types.js';
 import { namespaceHolderProblem, startNamespaceHolder, type NamespaceHolder } from './namespace-holder.js';
@@ -118,14 +119,11 @@ export function processArgs(pid: number): string[] | undefined {
 
 export function describeHost(): HostInfo {
   const release = /PRETTY_NAME="?([^"\n]*)"?/.exec(readText('/etc/os-release'))?.[1] ?? 'unknown';
-  const mountinfo = readText('/proc/self/mountinfo');
-  const v2 = / - cgroup2 /.test(mountinfo);
-  const v1 = / - cgroup /.test(mountinfo);
   return {
     kernel: os.release(),
     distribution: release,
     arch: os.arch() === 'x64' ? 'x86_64' : os.arch(),
-    cgroupMode: v1 && v2 ? 'hybrid' : v2 ? 'v2' : v1 ? 'v1' : 'unknown',
+    cgroupMode: readCgroupLayout().mode,
     node: process.version,
   };
 }
