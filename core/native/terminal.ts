@@ -1,12 +1,12 @@
 // Pseudo-terminals and the unix-socket handover of their masters: the container's pty is opened
 // from its own devpts by stage 2, whose master goes to the parent (or a console socket, runc's
 // docs/terminals.md protocol) as an SCM_RIGHTS message, so no pty ever comes from the host's devpts.
-import { raw, check, lastErrno } from './libc.js';
+import { raw, check, koffi, lastErrno } from './libc.js';
 import { InvalidArgumentError, KernelAnswerError, SyscallError } from './syscall-error.js';
 import { O } from '../../policy/kernel/process-control.js';
 import {
-  AF_UNIX, MSG_CMSG_CLOEXEC, MSG_DONTWAIT, OPOST, SCM_RIGHTS, SOCK_CLOEXEC, SOCK_STREAM, SOL_SOCKET, TC, TERMIOS_OFLAG_OFFSET, TERMIOS_SIZE,
-  TIOC, UNIX_PATH_MAX,
+  AF_UNIX, INPUT_TRANSLATION, LOCAL_ECHO_AND_SIGNALS, MSG_CMSG_CLOEXEC, MSG_DONTWAIT, OPOST, SCM_RIGHTS, SOCK_CLOEXEC, SOCK_STREAM, SOL_SOCKET, TC,
+  TERMIOS_CC_OFFSET, TERMIOS_IFLAG_OFFSET, TERMIOS_LFLAG_OFFSET, TERMIOS_OFLAG_OFFSET, TERMIOS_SIZE, TIOC, UNIX_PATH_MAX, VEOF,
 } from '../../policy/kernel/terminal.js';
 import { errnoNumber } from '../../policy/kernel/errno.js';
 
@@ -33,9 +33,13 @@ export function openPtyMaster(ptmx: string): number {
   return fd;
 }
 
-/** The master's slave, opened through the master itself (no /dev/pts lookup to be raced), close-on-exec. */
-export function openPtyPeer(master: number): number {
-  return check(raw.ioctl(master, TIOC.GPTPEER, 'unsigned long', O.RDWR | O.NOCTTY | O.CLOEXEC) as number, 'ioctl TIOCGPTPEER', `pty master ${master}`);
+/**
+ * The master's slave, opened through the master itself (no /dev/pts lookup to be raced), close-on-exec;
+ * nonblocking for a caller on an event loop.
+ */
+export function openPtyPeer(master: number, options: { nonblocking?: boolean } = {}): number {
+  const flags = O.RDWR | O.NOCTTY | O.CLOEXEC | (options.nonblocking === true ? O.NONBLOCK : 0);
+  return check(raw.ioctl(master, TIOC.GPTPEER, 'unsigned long', flags) as number, 'ioctl TIOCGPTPEER', `pty master ${master}`);
 }
 
 /** The pty's number in its devpts, or undefined when fd is no pty master (the kernel answers ENOTTY). */
@@ -66,6 +70,24 @@ export function setOutputProcessing(fd: number, on: boolean): boolean {
   return (flags & OPOST) !== 0;
 }
 
+/**
+ * Puts the terminal at fd (a pty master sets its slave's) in line-data mode for a program that
+ * talks to it as data: bytes pass unchanged both ways (no input translation, no output processing),
+ * nothing written is echoed back, no byte raises a signal; input is still read a line at a time
+ * (ICANON), so the end-of-file character, which it returns, ends the reader's input without
+ * hanging the terminal up.
+ */
+export function setLineDataMode(fd: number): number {
+  const termios = Buffer.alloc(TERMIOS_SIZE);
+  check(raw.ioctl(fd, TC.GETS, 'void *', termios) as number, 'ioctl TCGETS', `terminal ${fd}`);
+  const clear = (offset: number, bits: number) => termios.writeUInt32LE((termios.readUInt32LE(offset) & ~bits) >>> 0, offset);
+  clear(TERMIOS_IFLAG_OFFSET, INPUT_TRANSLATION);
+  clear(TERMIOS_OFLAG_OFFSET, OPOST);
+  clear(TERMIOS_LFLAG_OFFSET, LOCAL_ECHO_AND_SIGNALS);
+  check(raw.ioctl(fd, TC.SETS, 'void *', termios) as number, 'ioctl TCSETS', `terminal ${fd}`);
+  return termios[TERMIOS_CC_OFFSET + VEOF]!;
+}
+
 export function setWindowSize(fd: number, size: WindowSize): void {
   const winsize = new Uint16Array([size.height, size.width, 0, 0]);
   check(raw.ioctl(fd, TIOC.SWINSZ, 'void *', winsize) as number, 'ioctl TIOCSWINSZ', `${size.width}x${size.height}`);
@@ -75,6 +97,20 @@ export function windowSize(fd: number): WindowSize {
   const winsize = new Uint16Array(4);
   check(raw.ioctl(fd, TIOC.GWINSZ, 'void *', winsize) as number, 'ioctl TIOCGWINSZ', `terminal ${fd}`);
   return { height: winsize[0]!, width: winsize[1]! };
+}
+
+/**
+ * Calls onReadable on the event loop each time fd polls readable (libuv's poll), until the returned
+ * stop is called; stop before closing fd.
+ */
+export function watchReadable(fd: number, onReadable: () => void): () => void {
+  const handle = koffi.node.poll(fd, { readable: true }, () => onReadable());
+  let stopped = false;
+  return () => {
+    if (stopped) return;
+    stopped = true;
+    handle.close();
+  };
 }
 
 /** A connected pair of unix stream sockets, both close-on-exec. */

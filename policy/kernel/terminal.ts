@@ -19,6 +19,16 @@ export const TERMIOS_SIZE = 36;
 export const TERMIOS_OFLAG_OFFSET = 4;
 /** c_oflag's "post-process output" bit (termios(3)), under which ONLCR turns "\n" into "\r\n". */
 export const OPOST = 0x1;
+/** The other flag words' offsets in struct termios, and c_cc's. */
+export const TERMIOS_IFLAG_OFFSET = 0;
+export const TERMIOS_LFLAG_OFFSET = 12;
+export const TERMIOS_CC_OFFSET = 17;
+/** c_cc's index of the end-of-file character (Ctrl-D unless changed). */
+export const VEOF = 4;
+/** c_iflag bits that translate or swallow input bytes (termios(3)): IGNBRK BRKINT PARMRK ISTRIP INLCR IGNCR ICRNL IXON. */
+export const INPUT_TRANSLATION = 0o1 | 0o2 | 0o10 | 0o40 | 0o100 | 0o200 | 0o400 | 0o2000;
+/** c_lflag: ISIG (signal characters), ECHO, ECHONL, IEXTEN (Ctrl-V and other extensions); ICANON stays. */
+export const LOCAL_ECHO_AND_SIGNALS = 0o1 | 0o10 | 0o100 | 0o100000;
 
 export const AF_UNIX = 1;
 export const SOCK_STREAM = 1;
