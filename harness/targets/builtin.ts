@@ -1,8 +1,9 @@
 // The built-in engine (core/) behind the Target interface.
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { launchContainer, LaunchError, type Container } from '../../core/container.js';
 import { killLiveContainersOnExit } from '../../core/live-containers.js';
 import { ExecError, execInContainer } from '../../core/container-exec.js';
+import { terminalStreams, type TerminalStreams } from '../../core/container-console.js';
 import type { ContainerSession, ExecRequest, ExecSession, ExitStatus, LaunchRequest, Lifecycle, LifecycleRecord, ReportedState, Target, TargetInfo } from '../target.js';
 import { LIFECYCLES, TargetError } from '../target.js';
 import { processArgs } from '../host-facts.js';
@@ -11,6 +12,8 @@ import { Tracer } from '../../core/tracer/index.js';
 import { RIG_DIR } from '../probe-rig.js';
 
 const VERSION = '0.1.0';
+/** After the program ends, how long a pty another process still holds may take to hang up. */
+const TERMINAL_GRACE_MS = 2_000;
 
 /** The engine's states by the runtime-spec's names, as `state` would report them. */
 function specStatus(container: Container): string {
@@ -34,8 +37,15 @@ export interface BuiltinOptions {
 
 class BuiltinSession implements ContainerSession {
   private deleted = false;
-  constructor(private readonly container: Container, private readonly tracer?: Tracer, readonly lifecycle?: LifecycleRecord,
-    private readonly options: BuiltinOptions = {}) {}
+  /** With process.terminal the program's stdio is its pty: what it reports comes through there. */
+  private readonly terminal: TerminalStreams | undefined;
+  constructor(private readonly container: Container, stdin: LaunchRequest['stdin'], private readonly tracer?: Tracer, readonly lifecycle?: LifecycleRecord,
+    private readonly options: BuiltinOptions = {}) {
+    const master = container.takeConsole();
+    this.terminal = master === undefined ? undefined : terminalStreams(master);
+    // Nothing to read: the program's terminal input ends at once, as /dev/null's would.
+    if (stdin === 'null') this.terminal?.input.end();
+  }
   get id(): string {
     return this.container.id;
   }
@@ -43,24 +53,31 @@ class BuiltinSession implements ContainerSession {
     return this.container.pid;
   }
   get stdout(): Readable {
-    return this.container.stdout ?? new PassThrough().end();
+    return this.terminal?.output ?? this.container.stdout ?? new PassThrough().end();
   }
   get stderr(): Readable {
     return this.container.stderr ?? new PassThrough().end();
   }
-  get stdin() {
-    return this.container.stdin;
+  get stdin(): Writable | undefined {
+    if (this.terminal === undefined) return this.container.stdin;
+    return this.terminal.input.writableEnded ? undefined : this.terminal.input;
   }
   async wait(): Promise<ExitStatus> {
     const exit = await this.container.wait();
+    // What the program wrote to its terminal may still be in the pty: read it all before saying it ended.
+    await this.terminal?.finish(TERMINAL_GRACE_MS);
     return { code: exit.code, signal: exit.signal, timedOut: exit.timedOut };
   }
   async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     this.container.kill(signal);
   }
-  destroy(): Promise<void> {
+  async destroy(): Promise<void> {
     this.deleted = true;
-    return this.container.destroy();
+    try {
+      await this.container.destroy();
+    } finally {
+      this.terminal?.close();
+    }
   }
   async exec(request: ExecRequest): Promise<ExecSession> {
     // Refused rather than half-done: the engine hands over no descriptor and makes no sub-cgroup.
@@ -140,7 +157,7 @@ export class BuiltinTarget implements Target {
         ...createStart,
       });
       const record = created && { bundle: undefined, created, started: reportedState(container) };
-      return new BuiltinSession(container, tracer, record, this.options);
+      return new BuiltinSession(container, request.stdin, tracer, record, this.options);
     } catch (e) {
       if (tracer && !tracer.isAttached) await tracer.abandon();
       if (e instanceof LaunchError) throw new TargetError('builtin', e.message, e.detail ? JSON.stringify(e.detail) : undefined);

@@ -18,10 +18,13 @@ export const devOnlyDeclared: SingleInvariant = {
     : undefined),
   scenario: 'single',
   request: () => ({}),
-  // The probe lists the non-directory, non-symlink entries of /dev as "name:c|b|f".
+  // The probe lists the non-directory, non-symlink entries of /dev as "name:c|b|f". With a
+  // terminal, /dev/console is its pty (config-linux.md, "Default Devices": "/dev/console is set up
+  // if terminal is enabled in the config by bind mounting the pseudoterminal pty to /dev/console").
   check: (o, profile) => {
     const dev = profile.mounts.find((m) => m.type === 'dev' && m.destination === '/dev');
-    const expected = dev?.type === 'dev' ? dev.devices.map((d) => `${d}:c`) : o.devices.filter((d) => !d.endsWith(':b'));
+    const console = profile.process.terminal === true ? ['console:c'] : [];
+    const expected = dev?.type === 'dev' ? [...dev.devices.map((d) => `${d}:c`), ...console] : o.devices.filter((d) => !d.endsWith(':b'));
     return expectEqual([...new Set(expected)].sort(), [...o.devices].sort());
   },
 };

@@ -12,9 +12,16 @@ const writable = (m: MountEntry) => m.options.includes('rw') && m.superOptions.i
  */
 const deviceNode = (m: MountEntry) => m.fsType === 'devtmpfs' && m.root !== '/';
 
+/**
+ * With process.terminal, the container's pty, one node of the devpts the profile mounts, bound at
+ * /dev/console (config-linux.md, "Default Devices"): writing to it is writing to the terminal.
+ */
+const consolePty = (m: MountEntry, profile: Profile) => profile.process.terminal === true && m.mountPoint === '/dev/console'
+  && m.fsType === 'devpts' && /^\/\d+$/.test(m.root) && profile.mounts.some((d) => d.type === 'devpts');
+
 /** Whether the profile asks for a writable mount of this kind at this place. */
 function declared(m: MountEntry, profile: Profile): boolean {
-  if (deviceNode(m)) return true;
+  if (deviceNode(m) || consolePty(m, profile)) return true;
   if (m.mountPoint === '/') return !profile.rootfs.readonly;
   // Masks: /dev/null bound over files, empty tmpfs over directories. Nothing behind them shows.
   if (profile.maskedPaths.includes(m.mountPoint)) return true;

@@ -10,6 +10,11 @@
 // With the create-start lifecycle, `create` runs under a shim that adopts the init and exits as
 // `run` would (create-start-shim.ts), and `start` follows once the created state checks out
 // (create-then-start.ts).
+//
+// With process.terminal a runtime refuses to run in the foreground without a terminal of its own,
+// so the container is always created under the shim with a console socket nsrig listens on
+// (core/container-console.ts): the pty master it sends becomes the session's stdout and stdin
+// before `start`, so the program runs with its terminal already in line-data mode.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,6 +33,7 @@ import { TracedCgroup, untraceableReason } from './traced-cgroup.js';
 import { removeContainerCgroups } from './runtime-cgroups.js';
 import type { SyscallTotals } from '../../scenario.js';
 import { createReport, reported, startCreated, type CreateOutcome } from './create-then-start.js';
+import { listenForConsole, terminalStreams, type ConsoleSocketListener, type TerminalStreams } from '../../../core/container-console.js';
 
 export interface SessionTimeouts {
   /** How long the runtime may take to start the program. */
@@ -71,6 +77,8 @@ export class OciSession implements ContainerSession, SyncTeardown {
   /** Runtime processes of `exec`, killed with the container. */
   private readonly execs: OciExec[] = [];
   private record: LifecycleRecord | undefined;
+  /** With process.terminal: the program's pty, once the runtime has sent its master. */
+  private terminal: TerminalStreams | undefined;
 
   /** Writes the bundle, runs the runtime, and resolves once the program has started. */
   static async start(target: string, binary: string, request: LaunchRequest, timeouts: SessionTimeouts): Promise<OciSession> {
@@ -93,11 +101,20 @@ export class OciSession implements ContainerSession, SyncTeardown {
       throw new TargetError(target, `could not write the bundle: ${(error as Error).message}`);
     }
     let session: OciSession;
+    let console: ConsoleSocketListener | undefined;
     try {
-      session = new OciSession(target, new RuntimeDriver(binary, path.join(dir, 'runtime'), timeouts.commandMs), bundle, request, timeouts, traced);
+      const driver = new RuntimeDriver(binary, path.join(dir, 'runtime'), timeouts.commandMs);
+      try {
+        if (request.profile.process.terminal === true) console = listenForConsole(path.join(driver.dir, 'console.sock'));
+      } catch (error) {
+        throw new TargetError(target, `could not listen on a console socket for the container's terminal: ${(error as Error).message}`);
+      }
+      session = new OciSession(target, driver, bundle, request, timeouts, traced, console);
     } catch (error) {
+      console?.close();
       traced?.closeNow();
       removeSessionDir(dir);
+      if (error instanceof TargetError) throw error;
       throw new TargetError(target, `could not run ${binary}: ${(error as Error).message}`);
     }
     const outcome = await session.launched;
@@ -120,12 +137,15 @@ export class OciSession implements ContainerSession, SyncTeardown {
     request: LaunchRequest,
     private readonly timeouts: SessionTimeouts,
     private readonly traced?: TracedCgroup,
+    private readonly console?: ConsoleSocketListener,
   ) {
-    const createStart = request.lifecycle === 'create-start';
+    const createStart = request.lifecycle === 'create-start' || console !== undefined;
     // Watch before spawning, so the pid file's arrival cannot be missed.
     const watcher = createStart ? undefined : fs.watch(driver.dir);
     recordOwner(driver.dir, driver.binary, driver.stateRoot, this.id);
-    this.child = createStart ? driver.spawnCreate(bundle.dir, this.id, request.stdin) : driver.spawnRun(bundle.dir, this.id, request.stdin);
+    this.child = createStart
+      ? driver.spawnCreate(bundle.dir, this.id, console === undefined ? request.stdin : 'null', console?.path)
+      : driver.spawnRun(bundle.dir, this.id, request.stdin);
     trackSession(this);
     this.exited = new Promise((resolve) => {
       this.child.on('error', (e) => this.recordExit({ code: null, signal: null, spawnError: e.message }, resolve));
@@ -133,16 +153,20 @@ export class OciSession implements ContainerSession, SyncTeardown {
     });
     // Node resumes (and so drops) a child's stdio nobody reads yet once the child exits, and the
     // runtime (or shim) may exit before start() returns to a caller that reads: keep it here.
-    this.stdout = this.child.stdout!.pipe(new PassThrough());
+    // With a terminal the program's output comes from its pty, once there is one.
+    this.stdout = console === undefined ? this.child.stdout!.pipe(new PassThrough()) : new PassThrough();
     // Tee: the runtime's own complaints arrive on the container's stderr before the program runs.
     const stderr = new PassThrough();
     this.child.stderr!.pipe(stderr);
+    // The runtime's own stdout, with a terminal: not the program's.
+    if (console !== undefined) this.child.stdout!.pipe(stderr, { end: false });
     const keep = (chunk: Buffer): void => {
       if (this.startStderr.reduce((n, b) => n + b.length, 0) < STDERR_KEPT_BYTES) this.startStderr.push(chunk);
     };
     this.child.stderr!.on('data', keep);
     this.stderr = stderr;
-    this.stdin = request.stdin === 'pipe' ? this.child.stdin ?? undefined : undefined;
+    // With a terminal, what the caller writes waits here for the pty.
+    this.stdin = request.stdin !== 'pipe' ? undefined : console === undefined ? this.child.stdin ?? undefined : new PassThrough();
     // The program closing its stdin (or dying) must not crash the harness on the next write; the
     // write's own callback still reports the error.
     this.stdin?.on('error', () => undefined);
@@ -220,10 +244,42 @@ export class OciSession implements ContainerSession, SyncTeardown {
       return { started: false, why: said ?? `create exited (${how}) without creating the container and without saying why` };
     }
     this.pid = created.pid;
+    if (this.console !== undefined) {
+      const why = await this.takeTerminal(request.stdin);
+      if (why !== undefined) return { started: false, why };
+    }
+    // A launch that is create-start only for the terminal's sake is a `run`: no lifecycle to record.
+    if (request.lifecycle !== 'create-start') {
+      const start = await this.driver.start(this.id);
+      return start.code === 0 ? { started: true, pid: created.pid } : { started: false, why: `start failed: ${describeFailure(start, this.driver.timeoutMs)}` };
+    }
     const step = await startCreated(this.driver, this.id, created.pid, this.bundle.dir, this.bundle.configPath, request.editAfterCreate, request.beforeStart);
     if (!step.started) return step;
     this.record = step.record;
     return { started: true, pid: created.pid };
+  }
+
+  /**
+   * The pty master the runtime sent during create (it has, once create succeeded) becomes the
+   * session's stdout and stdin; returns why not when it did not come.
+   */
+  private async takeTerminal(stdin: LaunchRequest['stdin']): Promise<string | undefined> {
+    let deadline: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => (deadline = setTimeout(() => resolve(undefined), this.timeouts.startMs)));
+    try {
+      await Promise.race([this.console!.received, late]);
+    } catch (error) {
+      return `created the container without handing over its terminal: ${(error as Error).message}`;
+    } finally {
+      clearTimeout(deadline);
+    }
+    const master = this.console!.take();
+    if (master === undefined) return `sent no terminal to the console socket within ${this.timeouts.startMs} ms of creating the container`;
+    this.terminal = terminalStreams(master);
+    this.terminal.output.pipe(this.stdout as PassThrough);
+    if (this.stdin === undefined || stdin !== 'pipe') this.terminal.input.end();
+    else this.stdin.pipe(this.terminal.input);
+    return undefined;
   }
 
   /**
@@ -250,7 +306,10 @@ export class OciSession implements ContainerSession, SyncTeardown {
   }
 
   async wait(): Promise<ExitStatus> {
-    return exitStatusOf(await this.exited, this.timedOut);
+    const exit = await this.exited;
+    // What the program wrote to its terminal may still be in the pty: read it all before saying it ended.
+    await this.terminal?.finish(this.timeouts.killGraceMs);
+    return exitStatusOf(exit, this.timedOut);
   }
 
   async deleteUnforced(): Promise<{ refused: boolean; said: string }> {
@@ -339,6 +398,8 @@ export class OciSession implements ContainerSession, SyncTeardown {
     clearTimeout(this.timer);
     await this.forceStop();
     for (const exec of this.execs) exec.kill();
+    this.console?.close();
+    this.terminal?.close();
     const problems: string[] = [];
     // A foreground run deletes its container on exit; --force covers a runtime that died or hung.
     const deleted = await this.driver.delete(this.id);
@@ -366,6 +427,8 @@ export class OciSession implements ContainerSession, SyncTeardown {
   teardownNow(): void {
     killGroup(this.child);
     for (const exec of this.execs) exec.kill();
+    this.console?.close();
+    this.terminal?.close();
     this.killHostPid();
     spawnSync(this.driver.binary, ['--root', this.driver.stateRoot, 'delete', '--force', this.id], { timeout: this.timeouts.commandMs, stdio: 'ignore' });
     removeContainerCgroups(this.id);

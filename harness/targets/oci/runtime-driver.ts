@@ -59,8 +59,10 @@ export class RuntimeDriver {
    * `create` under the create-start shim (create-start-shim.ts), which adopts the container's init
    * and exits as `run` would; it reports the creation on the child's descriptor 3.
    */
-  spawnCreate(bundleDir: string, id: string, stdin: 'pipe' | 'null'): ChildProcess {
-    const args = [...this.global(), 'create', '--pid-file', this.pidFile, '--bundle', bundleDir, id];
+  spawnCreate(bundleDir: string, id: string, stdin: 'pipe' | 'null', consoleSocket?: string): ChildProcess {
+    // With process.terminal the runtime sends the pty master to the console socket (runc's docs/terminals.md).
+    const console = consoleSocket === undefined ? [] : ['--console-socket', consoleSocket];
+    const args = [...this.global(), 'create', ...console, '--pid-file', this.pidFile, '--bundle', bundleDir, id];
     return spawnInGroup(process.execPath, [CREATE_START_SHIM, this.pidFile, this.binary, ...args], stdin === 'pipe' ? 'pipe' : 'empty', 'pipe');
   }
 
