@@ -80,8 +80,14 @@ function assertNamedAndSkipped(t: import('ava').ExecutionContext, run: CliRun, b
   t.deepEqual(fs.readdirSync(path.join(b.rootfs, 'run')).filter((n) => n.startsWith('nsrig-')), [], 'the rig mount points are removed from the rootfs again');
 }
 
-maybe("runc spec's config as declared holds every applicable invariant on the built-in engine; the reports name it and its sha256", async (t) => {
+/** runc spec's config keeps its terminal: the probe reports through a pty on every target. */
+function assertTerminal(t: import('ava').ExecutionContext, b: CheckableBundle): void {
+  t.is((JSON.parse(fs.readFileSync(b.configPath, 'utf8')) as { process: { terminal?: boolean } }).process.terminal, true, 'runc spec declares process.terminal: true');
+}
+
+maybe("runc spec's config as declared (terminal true) holds every applicable invariant on the built-in engine; the reports name it and its sha256", async (t) => {
   const b = bundle('runc spec', 'runc-spec');
+  assertTerminal(t, b);
   for (const line of b.adapted) t.log(`adapted: ${line}`);
   const out = path.join(top, 'runc-spec-builtin');
   const run = await nsrig(['check', '--config', b.configPath, '--target', 'builtin', '--runs', '1',
@@ -97,9 +103,10 @@ maybe("runc spec's config as declared holds every applicable invariant on the bu
 });
 
 for (const runtime of ['runc', 'crun'] as const) {
-  maybe(`runc spec's and Podman's configs as declared on ${runtime}: every applicable invariant holds but for the cgroup tmpfs left writable on a v1 host and recorded upstream defects`, async (t) => {
+  maybe(`runc spec's (terminal true, through a console socket) and Podman's configs as declared on ${runtime}: every applicable invariant holds but for the cgroup tmpfs left writable on a v1 host and recorded upstream defects`, async (t) => {
     for (const name of ['runc spec', 'podman'] as const) {
       const b = bundle(name, `${name.replace(/ /g, '-')}-${runtime}`);
+      if (name === 'runc spec') assertTerminal(t, b);
       const out = path.join(top, `${name.replace(/ /g, '-')}-${runtime}.json`);
       const run = await nsrig(['check', '--config', b.configPath, '--runtime', runtime, '--runs', '1', '--json', out,
         ...(runtime === 'crun' && crunHostProblem() !== undefined ? ['--prepare-host'] : [])], { timeoutMs: 170_000 });
