@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { liveContainers } from '../core/live-containers.js';
+import { isOurNamespaceHolder } from './namespace-holder.js';
 import { distinctV1Hierarchies, readCgroupLayout, readProcessCgroups } from '../core/cgroup-layout.js';
 
 /** Where the engine puts container cgroups: nsrig/ under the cgroup2 mount (hybrid hosts have it at unified/). */
@@ -45,11 +46,14 @@ export interface ChildProcess {
   command: string;
 }
 
-/** Children of a process (every thread's list), with their state letter from /proc/PID/stat. */
+/**
+ * Children of a process (every thread's list), with their state letter from /proc/PID/stat. Our
+ * namespace holders are left out: fixtures of the whole process, which die with it.
+ */
 export function childrenOf(pid: number = process.pid): ChildProcess[] {
   const pids = numericEntries(`/proc/${pid}/task`).flatMap((tid) =>
     read(`/proc/${pid}/task/${tid}/children`).split(/\s+/).filter(Boolean).map(Number));
-  return [...new Set(pids)].map((child) => {
+  return [...new Set(pids)].filter((child) => !isOurNamespaceHolder(child)).map((child) => {
     const stat = read(`/proc/${child}/stat`);
     const close = stat.lastIndexOf(')');
     return { pid: child, state: stat.slice(close + 2, close + 3), command: stat.slice(stat.indexOf('(') + 1, close) };

@@ -1,10 +1,12 @@
 // A process that holds namespaces of its own for containers to join (linux.namespaces[].path,
 // namespacePaths): unshare(1) makes them, sets a hostname and brings loopback up in them, and
-// sleeps. It is started through a shell that exits at once, so it is no child of ours (a
-// leftover check counting our children must not see it), and it is held by a pidfd, so the kill
-// that ends it never reaches a recycled pid. Its environment names its owner: the next holder
-// of any nsrig process kills those whose owner is gone (SIGKILLed before its exit hook ran).
-import { spawnSync } from 'node:child_process';
+// sleeps. It dies with its owner: it is our child, started by setpriv(1) with a parent-death
+// signal (SIGKILL) that unshare and its exec'd shell and sleep keep, and unshare's --kill-child
+// passes on to the child it forks for a pid or time namespace. An exit hook alone is not enough:
+// a SIGKILLed owner runs none. It is held by a pidfd, so the kill that ends it never reaches a
+// recycled pid, and its environment names its owner, so the next holder of any nsrig process
+// kills one left by an nsrig that predates the parent-death signal.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,6 +29,14 @@ const NS_FILE: Readonly<Record<HeldNamespace, string>> = {
 };
 const OWNER_VARIABLE = 'NSRIG_NS_HOLDER_OF';
 const READY_POLLS = 200;
+const READY_POLL_MS = 50;
+
+/** Our holders until they are reaped: fixtures of the whole process, not leftovers (host-leftovers.ts). */
+const ourHolders = new Set<number>();
+
+export function isOurNamespaceHolder(pid: number): boolean {
+  return ourHolders.has(pid);
+}
 
 export interface NamespaceHolder {
   /** The unshare(1) process's pid. */
@@ -44,8 +54,8 @@ export interface NamespaceHolder {
 
 /** Why no holder can be made here, or undefined. */
 export function namespaceHolderProblem(): string | undefined {
-  return spawnSync('sh', ['-c', 'command -v unshare'], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } }).status === 0
-    ? undefined : 'unshare(1) (util-linux) is not installed';
+  return spawnSync('sh', ['-c', 'command -v unshare && command -v setpriv'], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } }).status === 0
+    ? undefined : 'unshare(1) or setpriv(1) (util-linux) is not installed';
 }
 
 export function startNamespaceHolder(types: readonly HeldNamespace[], options: { seconds?: number } = {}): NamespaceHolder {
@@ -62,19 +72,38 @@ export function startNamespaceHolder(types: readonly HeldNamespace[], options: {
     ? 'ip link set lo up 2>/dev/null && echo up > "$NSRIG_HOLDER_READY" || echo down > "$NSRIG_HOLDER_READY"; '
     : 'echo down > "$NSRIG_HOLDER_READY"; ';
   const inner = `${setHostname}${loopbackUp}exec sleep "$2"`;
-  // The outer shell starts unshare in the background, waits for the ready file and prints unshare's pid.
-  const outer = `unshare ${types.map((t) => UNSHARE_OPTION[t]).join(' ')} ${forks.join(' ')} sh -c '${inner}' holder "$1" "$3" </dev/null >/dev/null 2>&1 &
-pid=$!; i=0
-while [ ! -s "$2" ] && kill -0 "$pid" 2>/dev/null && [ "$i" -lt ${READY_POLLS} ]; do sleep 0.05; i=$((i + 1)); done
-[ -s "$2" ] && echo "$pid"`;
-  const result = spawnSync('sh', ['-c', outer, 'holder', hostname, ready, String(options.seconds ?? 600)], {
-    encoding: 'utf8', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', [OWNER_VARIABLE]: String(process.pid), NSRIG_HOLDER_READY: ready },
-  });
+  const errors = `${ready}.err`;
+  const stderr = fs.openSync(errors, 'w');
+  let child: ChildProcess;
+  try {
+    // The death signal belongs to the thread that forks: Node spawns from the main thread, which lives as long as we do.
+    child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'unshare', ...types.flatMap((t) => UNSHARE_OPTION[t].split(' ')), ...forks,
+      'sh', '-c', inner, 'holder', hostname, String(options.seconds ?? 600)], {
+      stdio: ['ignore', 'ignore', stderr],
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', [OWNER_VARIABLE]: String(process.pid), NSRIG_HOLDER_READY: ready },
+    });
+  } finally {
+    fs.closeSync(stderr);
+  }
+  const pid = child.pid;
+  if (pid !== undefined) {
+    ourHolders.add(pid);
+    child.once('exit', () => ourHolders.delete(pid));
+  }
+  child.on('error', () => undefined);
+  // It must not keep an otherwise finished process alive: the death signal ends it with us.
+  child.unref();
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; i < READY_POLLS && pid !== undefined && !fs.existsSync(ready) && running(pid); i++) Atomics.wait(pause, 0, 0, READY_POLL_MS);
+  // An empty file may be read mid-write: wait for its line.
+  for (let i = 0; i < READY_POLLS && fs.existsSync(ready) && fs.readFileSync(ready, 'utf8') === ''; i++) Atomics.wait(pause, 0, 0, READY_POLL_MS);
   const loopback = fs.existsSync(ready) ? fs.readFileSync(ready, 'utf8').trim() : '';
+  const why = fs.readFileSync(errors, 'utf8').trim();
   fs.rmSync(ready, { force: true });
-  const pid = Number(result.stdout.trim());
-  if (result.status !== 0 || !Number.isSafeInteger(pid) || pid <= 0) {
-    throw new Error(`could not start a namespace holder with unshare ${types.join(', ')}: ${result.stderr.trim() || `exit ${result.status}`}`);
+  fs.rmSync(errors, { force: true });
+  if (pid === undefined || loopback === '' || !running(pid)) {
+    if (pid !== undefined && running(pid)) process.kill(pid, 'SIGKILL');
+    throw new Error(`could not start a namespace holder with unshare ${types.join(', ')}: ${why || (pid === undefined ? 'setpriv could not be run' : 'it was not ready in time')}`);
   }
   const pidfd = openPidfd(pid);
   let open = true;
@@ -96,6 +125,16 @@ while [ ! -s "$2" ] && kill -0 "$pid" 2>/dev/null && [ "$i" -lt ${READY_POLLS} ]
   } catch (e) {
     close();
     throw e;
+  }
+}
+
+/** Alive and not a zombie: an exited child of ours stays one until Node reaps it. */
+function running(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }
 
