@@ -130,17 +130,75 @@ export function sweepRemains(remains: Remains, holdings: ContainerHoldings): voi
   }
 }
 
+const FOREIGN_NAME = /^nsrig-foreign-(\d+)-[0-9a-f]+$/;
+/** How long a sweep waits for the processes it killed to leave a foreign cgroup. */
+const FOREIGN_SWEEP_WAIT_MS = 2_000;
+
+/** Where foreign cgroups are made: the v1 pids hierarchy, else the unified one. */
+function foreignCgroupMount(): string | undefined {
+  const layout = readCgroupLayout();
+  return layout.v1Mounts.get('pids')?.[0] ?? layout.unifiedMount;
+}
+
+/**
+ * Removes the foreign cgroups of nsrig processes that are gone (SIGKILLed while a delete was being
+ * judged, so remove() never ran), killing what is still in them first: the next check run, and
+ * the next foreign cgroup, find none. Processes are killed by pid, read from cgroup.procs; one
+ * that is still leaving keeps its cgroup for the sweep after.
+ */
+export function sweepStaleForeignCgroups(): void {
+  const mount = foreignCgroupMount();
+  if (mount === undefined) return;
+  let names: string[];
+  try {
+    names = fs.readdirSync(mount);
+  } catch {
+    return;
+  }
+  const stale = names.filter((name) => {
+    const owner = Number(FOREIGN_NAME.exec(name)?.[1]);
+    return owner > 0 && owner !== process.pid && !fs.existsSync(`/proc/${owner}`);
+  }).map((name) => path.join(mount, name));
+  for (const dir of stale) {
+    let procs = '';
+    try {
+      procs = fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8');
+    } catch {
+      // removed meanwhile
+    }
+    for (const pid of procs.split('\n').filter(Boolean)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  let left = stale;
+  for (const start = Date.now(); left.length > 0 && Date.now() - start < FOREIGN_SWEEP_WAIT_MS; Atomics.wait(pause, 0, 0, 10)) {
+    left = left.filter((dir) => {
+      try {
+        fs.rmdirSync(dir);
+        return false;
+      } catch (e) {
+        return (e as NodeJS.ErrnoException).code !== 'ENOENT';
+      }
+    });
+  }
+}
+
 /**
  * A cgroup the container did not make, with its init moved in (runtime-tools'
  * delete_only_create_resources: its pids hierarchy, else the unified one): a delete must leave it.
- * Its name is nsrig's, so the crun preparation's sweep knows it; remove() takes it away once empty.
+ * remove() takes it away once empty; after a SIGKILL of its nsrig, sweepStaleForeignCgroups does.
  */
 export class ForeignCgroup {
   private constructor(readonly dir: string) {}
 
   static adopt(initPid: number): ForeignCgroup {
-    const layout = readCgroupLayout();
-    const mount = layout.v1Mounts.get('pids')?.[0] ?? layout.unifiedMount;
+    sweepStaleForeignCgroups();
+    const mount = foreignCgroupMount();
     if (mount === undefined) throw new Error('no cgroup hierarchy to make a foreign cgroup in (neither a v1 pids one nor cgroup2)');
     const dir = path.join(mount, `nsrig-foreign-${process.pid}-${randomBytes(3).toString('hex')}`);
     fs.mkdirSync(dir);
