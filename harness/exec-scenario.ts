@@ -83,9 +83,29 @@ export interface JoinWindowRun {
   executables: { path: string; before: FileIdentity; after: FileIdentity }[];
 }
 
+/** Each file's last hash, with the status (dev, ino, size, mtime, ctime in ns) it was taken under. */
+const hashes = new Map<string, { status: string; sha256: string }>();
+
+/**
+ * The file's identity and content hash. The hash is read again only when the file's status moved
+ * since the last one (Node is 98 MB, and each exec case looks at it twice): no write to a file's
+ * data leaves its ctime as it was. write(2), a writable shared mapping's first store, truncate,
+ * fallocate, copy_file_range or splice into it all set ctime (and mtime) to the kernel's time
+ * now; utimensat can set mtime back but itself sets ctime to now; nothing lets a process choose
+ * ctime short of setting the host's clock back (CAP_SYS_TIME of the initial user namespace), and a
+ * rename over the path changes ino. The write comes at least a container's launch after the look
+ * before it, so even a clock as coarse as a jiffy shows it.
+ */
 export function fileIdentity(file: string): FileIdentity {
-  const stat = fs.statSync(file);
-  return { dev: stat.dev, ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, sha256: createHash('sha256').update(fs.readFileSync(file)).digest('hex') };
+  const stat = fs.statSync(file, { bigint: true });
+  const status = [stat.dev, stat.ino, stat.size, stat.mtimeNs, stat.ctimeNs].join(' ');
+  let known = hashes.get(file);
+  if (known?.status !== status) {
+    // Hashed after the status is read: a write meanwhile moves the status past this one, so the next look hashes again.
+    known = { status, sha256: createHash('sha256').update(fs.readFileSync(file)).digest('hex') };
+    hashes.set(file, known);
+  }
+  return { dev: Number(stat.dev), ino: Number(stat.ino), size: Number(stat.size), mtimeMs: Number(stat.mtimeNs) / 1e6, sha256: known.sha256 };
 }
 
 /**

@@ -2,6 +2,12 @@ import { HOLDS, violated, type ExecInvariant } from '../../invariant.js';
 import { execUnsupported, type FileIdentity } from '../../exec-scenario.js';
 import { cve } from '../references.js';
 
+/**
+ * Content by sha256 and modification time (a write that puts the same bytes back still moves
+ * mtime). The host hashes each binary again only when its status, ctime included, moved since its
+ * last hash (exec-scenario.ts fileIdentity, which says why no write through /proc/PID/exe can leave
+ * ctime as it was): the first case hashes Node, later ones stat it, a changed file is read in full.
+ */
 function sameContent(a: FileIdentity, b: FileIdentity): boolean {
   return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.sha256 === b.sha256;
 }
