@@ -50,9 +50,12 @@ export function sendConsoleToSocket(path: string, master: number): void {
 }
 
 export interface ConsoleRelay {
-  /** Resolves once the pty has hung up (every copy of the container's side is closed) and its output is written. */
-  finished: Promise<void>;
-  /** The user's terminal back as it was (cooked mode), input no longer read. Idempotent. */
+  /**
+   * Once the program has ended: resolves when everything it wrote to its terminal is written to
+   * stdout, or after graceMs (see readPty). Idempotent.
+   */
+  finish(graceMs: number): Promise<void>;
+  /** The user's terminal back as it was (cooked mode), input no longer read, the pty closed. Idempotent. */
   restore(): void;
 }
 
@@ -63,7 +66,7 @@ export interface ConsoleRelay {
  * follows its window size.
  */
 export function relayConsole(master: number): ConsoleRelay {
-  const output = new tty.ReadStream(master);
+  const output = readPty(master, (chunk) => process.stdout.write(chunk), () => {});
   // A second descriptor for writing: one stream per handle, and closing one leaves the other's.
   const input = new tty.WriteStream(duplicateCloseOnExec(master));
   const user = process.stdin;
@@ -80,12 +83,6 @@ export function relayConsole(master: number): ConsoleRelay {
   process.stdout.on('resize', resize);
   const forward = (chunk: Buffer) => input.write(chunk);
   user.on('data', forward);
-  const finished = new Promise<void>((resolve) => {
-    output.on('data', (chunk: Buffer) => process.stdout.write(chunk));
-    // EIO is how a pty master reads once the last slave descriptor is closed: the container is gone.
-    output.on('error', () => resolve());
-    output.on('close', () => resolve());
-  });
   let restored = false;
   const restore = () => {
     if (restored) return;
@@ -95,11 +92,108 @@ export function relayConsole(master: number): ConsoleRelay {
     user.pause();
     if (outputWasProcessed) setOutputProcessing(1, true);
     if (raw) user.setRawMode(false);
-    output.destroy();
+    output.close();
     input.destroy();
   };
   process.once('exit', restore);
-  return { finished, restore };
+  return { finish: output.finish, restore };
+}
+
+/** How long to wait before writing the end marker again when the pty has no room for it. */
+const MARKER_RETRY_MS = 20;
+
+interface PtyReader {
+  /** Once the program has ended: resolves when all it wrote is delivered, or after graceMs. Idempotent. */
+  finish(graceMs: number): Promise<void>;
+  /** Closes the master and nsrig's copy of the slave. Idempotent. */
+  close(): void;
+}
+
+/**
+ * Reads everything the program behind a pty master writes, handing each chunk to deliver, and
+ * calls ended once when nothing more will be delivered. Takes ownership of master.
+ *
+ * How the output is known to be complete: read until the master's EIO (the last slave descriptor
+ * closed), a probe's report lost whole 4095-byte blocks under load (2 to 4 in 40 parallel runs on
+ * this kernel, 6.18): the master read EIO while the rest still waited in the pty's buffers. So
+ * nsrig holds a slave descriptor of its own (the master never reads EIO while it is open), and once
+ * the program has ended writes a random marker through it: what comes before the marker is
+ * everything the program wrote.
+ */
+function readPty(master: number, deliver: (chunk: Buffer) => void, ended: () => void): PtyReader {
+  const peer = openPtyPeer(master, { nonblocking: true });
+  const marker = Buffer.from(`\u0000nsrig-end-${randomBytes(12).toString('hex')}`);
+  const reader = new tty.ReadStream(master);
+  let peerOpen = true;
+  const closePeer = () => {
+    if (!peerOpen) return;
+    peerOpen = false;
+    closeFd(peer);
+  };
+  let done = false;
+  let markerSeen: () => void = () => {};
+  const over = new Promise<void>((resolve) => (markerSeen = resolve));
+  const end = () => {
+    if (done) return;
+    done = true;
+    ended();
+    markerSeen();
+  };
+  /** Once the marker is on its way: bytes received but not yet delivered, which may be its beginning. */
+  let held: Buffer | undefined;
+  reader.on('data', (chunk: Buffer) => {
+    if (done) return;
+    if (held === undefined) {
+      deliver(chunk);
+      return;
+    }
+    const seen = Buffer.concat([held, chunk]);
+    const at = seen.indexOf(marker);
+    if (at >= 0) {
+      if (at > 0) deliver(seen.subarray(0, at));
+      held = Buffer.alloc(0);
+      end();
+      return;
+    }
+    const keep = Math.min(seen.length, marker.length - 1);
+    if (seen.length > keep) deliver(seen.subarray(0, seen.length - keep));
+    held = seen.subarray(seen.length - keep);
+  });
+  // EIO (nsrig's slave closed too) or a closed master: nothing more will come.
+  reader.on('error', end);
+  reader.on('close', end);
+  let retry: NodeJS.Timeout | undefined;
+  const writeMarker = () => {
+    if (!peerOpen) return;
+    try {
+      fs.writeSync(peer, marker);
+    } catch (e) {
+      // The reader has yet to make room in the pty: it will, the event loop being free.
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') retry = setTimeout(writeMarker, MARKER_RETRY_MS);
+      else end();
+    }
+  };
+  let finishing: Promise<void> | undefined;
+  const finish = async (graceMs: number) => {
+    held ??= Buffer.alloc(0);
+    writeMarker();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([over, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
+    clearTimeout(retry);
+    if (!done && held.length > 0) deliver(held);
+    end();
+    closePeer();
+  };
+  return {
+    finish: (graceMs) => (finishing ??= finish(graceMs)),
+    close() {
+      clearTimeout(retry);
+      closePeer();
+      reader.destroy();
+      end();
+    },
+  };
 }
 
 /** A console socket that ended without a pty master: closed first, or sent something else. */
@@ -215,63 +309,16 @@ export interface TerminalStreams {
   close(): void;
 }
 
-/** How long to wait before writing the end marker again when the pty has no room for it. */
-const MARKER_RETRY_MS = 20;
-
 /**
  * A pty master read and written as data, for a caller that talks to the program behind it (the
  * harness takes the probe's reports from it): line-data mode (setLineDataMode), so bytes pass
  * unchanged, nothing written comes back as output, and ending input sends the end-of-file
  * character, as a user's Ctrl-D does. Takes ownership of master.
- *
- * How the output is known to be complete: read until the master's EIO (the last slave descriptor
- * closed), a probe's report lost whole 4095-byte blocks under load (2 to 4 in 40 parallel runs on
- * this kernel, 6.18): the master read EIO while the rest still waited in the pty's buffers. So
- * nsrig holds a slave descriptor of its own (the master never reads EIO while it is open), and once
- * the program has ended writes a random marker through it: what comes before the marker is
- * everything the program wrote.
  */
 export function terminalStreams(master: number): TerminalStreams {
   const endOfFile = Buffer.from([setLineDataMode(master)]);
-  const peer = openPtyPeer(master, { nonblocking: true });
-  const marker = Buffer.from(`\u0000nsrig-end-${randomBytes(12).toString('hex')}`);
-  const reader = new tty.ReadStream(master);
   const output = new PassThrough();
-  let peerOpen = true;
-  const closePeer = () => {
-    if (!peerOpen) return;
-    peerOpen = false;
-    closeFd(peer);
-  };
-  const endOutput = () => {
-    if (!output.writableEnded) output.end();
-  };
-  /** Once the marker is on its way: received bytes not yet passed on, which may be its beginning. */
-  let held: Buffer | undefined;
-  let marked: () => void = () => {};
-  const markerSeen = new Promise<void>((resolve) => (marked = resolve));
-  reader.on('data', (chunk: Buffer) => {
-    if (output.writableEnded) return;
-    if (held === undefined) {
-      output.write(chunk);
-      return;
-    }
-    const seen = Buffer.concat([held, chunk]);
-    const at = seen.indexOf(marker);
-    if (at >= 0) {
-      output.write(seen.subarray(0, at));
-      held = Buffer.alloc(0);
-      endOutput();
-      marked();
-      return;
-    }
-    const keep = Math.min(seen.length, marker.length - 1);
-    output.write(seen.subarray(0, seen.length - keep));
-    held = seen.subarray(seen.length - keep);
-  });
-  // EIO (once the slave is closed) or a closed master: nothing more will come.
-  reader.on('error', endOutput);
-  reader.on('close', endOutput);
+  const pty = readPty(master, (chunk) => output.write(chunk), () => output.end());
   const writer = new tty.WriteStream(duplicateCloseOnExec(master));
   // A program gone (or a master closed) must not crash the caller's next write; its callback says so.
   writer.on('error', () => undefined);
@@ -282,40 +329,16 @@ export function terminalStreams(master: number): TerminalStreams {
     final: (done) => writer.write(Buffer.concat([endOfFile, endOfFile]), () => done()),
   });
   input.on('error', () => undefined);
-  let closed = false;
-  const close = () => {
-    if (closed) return;
-    closed = true;
-    closePeer();
-    reader.destroy();
-    writer.destroy();
-    endOutput();
+  return {
+    output, input,
+    close() {
+      pty.close();
+      writer.destroy();
+    },
+    async finish(graceMs) {
+      await pty.finish(graceMs);
+      // A reading caller has had every byte once output has ended for it.
+      if (output.readableFlowing === true && !output.readableEnded) await new Promise<void>((resolve) => output.once('end', resolve).once('close', resolve));
+    },
   };
-  let retry: NodeJS.Timeout | undefined;
-  const writeMarker = () => {
-    if (!peerOpen) return;
-    try {
-      fs.writeSync(peer, marker);
-    } catch (e) {
-      // The reader has yet to make room in the pty: it will, the event loop being free.
-      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') retry = setTimeout(writeMarker, MARKER_RETRY_MS);
-      else endOutput();
-    }
-  };
-  let finishing: Promise<void> | undefined;
-  const finish = async (graceMs: number) => {
-    held ??= Buffer.alloc(0);
-    writeMarker();
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
-    await Promise.race([markerSeen, grace, new Promise<void>((resolve) => output.once('finish', resolve))]);
-    clearTimeout(timer);
-    clearTimeout(retry);
-    if (!output.writableEnded && held !== undefined && held.length > 0) output.write(held);
-    endOutput();
-    closePeer();
-    // A reading caller has had every byte once output has ended for it.
-    if (output.readableFlowing === true && !output.readableEnded) await new Promise<void>((resolve) => output.once('end', resolve).once('close', resolve));
-  };
-  return { output, input, close, finish: (graceMs) => (finishing ??= finish(graceMs)) };
 }

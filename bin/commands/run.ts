@@ -100,8 +100,8 @@ async function runContainer(profile: Profile, command: string[] | undefined, con
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
   const exit = await container.wait();
-  // What the program wrote last may still sit in the pty: it is read until the pty hangs up.
-  if (relay) await Promise.race([relay.finished, new Promise((resolve) => setTimeout(resolve, RELAY_DRAIN_MS).unref())]);
+  // What the program wrote last may still sit in the pty: it is read to its end.
+  await relay?.finish(RELAY_DRAIN_MS);
   relay?.restore();
   if (interrupted) return 128 + SIGNALS[interrupted];
   if (exit.timedOut) process.stderr.write(`nsrig run: killed after the profile's timeout of ${profile.process.timeoutMs / 1000} s\n`);
