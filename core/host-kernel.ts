@@ -14,7 +14,7 @@ export {
   addPossessorOnlyKey, describeKeyErrno, invalidateKey, joinNewSessionKeyring, searchSessionKeyringErrno, sessionKeyringSerial,
 } from './native/keyring.js';
 export { mount, setPropagation, unmountDetached } from './native/mount.js';
-export { assertCloneExecSupported, cloneExec, closeFd, makePipe, openPidfd, signalPidfd, waitForExit } from './native/process.js';
+export { assertCloneExecSupported, cloneExec, closeFd, makePipe, openPidfd, signalPidfd, waitForExit, whenExited } from './native/process.js';
 export { becomeChildSubreaper } from './native/identity.js';
 export { acceptUnix, listenUnix, ptyNumber, receiveFd } from './native/terminal.js';
 

@@ -369,6 +369,20 @@ export function pidfdExited(pidfd: number): boolean {
   return (new DataView(bytes.buffer).getInt16(6, true) & POLLIN) !== 0;
 }
 
+/** Resolves once the process behind pidfd has exited, any process, not only a child; reaps nothing. */
+export function whenExited(pidfd: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (pidfdExited(pidfd)) {
+      resolve();
+      return;
+    }
+    const handle = koffi.node.poll(pidfd, { readable: true }, () => {
+      handle.close();
+      resolve();
+    });
+  });
+}
+
 /** Reaps an exited process; returns undefined while it still runs. */
 export function reap(pidfd: number): ExitInfo | undefined {
   const info = new Uint8Array(128);

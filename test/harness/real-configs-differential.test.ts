@@ -112,18 +112,20 @@ async function runOn(runtime: 'runc' | 'crun' | 'nsrig', bundle: string, config:
   fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(own, null, 2));
   const stateRoot = path.join(top, `state-${runtime}`);
   const terminal = own.process.terminal === true && runtime !== 'nsrig'
-    ? await openConsoleSocket(path.join(top, `console-${runtime}.sock`)) : undefined;
+    ? openConsoleSocket(path.join(top, `console-${runtime}.sock`)) : undefined;
+  const pidFile = path.join(top, `${runtime}.pid`);
   const command = runtime === 'nsrig'
     ? [process.execPath, [path.join(projectRoot(), 'bin', 'nsrig.js'), 'run', path.join(bundle, 'config.json')]] as const
-    : [runtime, ['--root', stateRoot, 'run', ...(terminal ? ['-d', '--console-socket', terminal.path] : []), '--bundle', bundle, id]] as const;
+    : [runtime, ['--root', stateRoot, 'run', ...(terminal ? ['-d', '--console-socket', terminal.path, '--pid-file', pidFile] : []), '--bundle', bundle, id]] as const;
   try {
     // stdin is an empty pipe, never the host's /dev/null, which crun 1.8.1 would chown to the container's user (containers/crun#1845).
     const result = spawnSync(command[0], [...command[1]], { encoding: 'utf8', timeout: RUN_TIMEOUT_MS, input: '', stdio: ['pipe', 'pipe', 'pipe'] });
     if (result.status !== 0) throw new Error(`${runtime} exited ${result.status ?? result.signal}: ${result.stderr}`);
     // A pty turns each \n into \r\n on the way out.
-    return (terminal ? await terminal.output(RUN_TIMEOUT_MS) : result.stdout).replace(/\r\n/g, '\n');
+    return (terminal ? await terminal.output(Number(fs.readFileSync(pidFile, 'utf8')), RUN_TIMEOUT_MS) : result.stdout).replace(/\r\n/g, '\n');
   } finally {
     terminal?.close();
+    fs.rmSync(pidFile, { force: true });
     if (runtime !== 'nsrig') spawnSync(runtime, ['--root', stateRoot, 'delete', '--force', id], { stdio: 'ignore' });
     removeCgroups(`nsrig-differential-${process.pid}`);
   }

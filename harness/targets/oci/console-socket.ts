@@ -1,55 +1,57 @@
 // A console socket for a runtime run detached with process.terminal (`RUNTIME run -d
-// --console-socket PATH` or `create --console-socket PATH`): console-receiver.ts in a process of
-// its own takes the pty master and gives back what the container wrote on its terminal.
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
-const RECEIVER = fileURLToPath(new URL('./console-receiver.js', import.meta.url));
-/** Node starting the receiver on a loaded host. */
-const LISTEN_TIMEOUT_MS = 30_000;
+// --console-socket PATH --pid-file FILE`): nsrig's own listener (core/container-console.ts) takes
+// the pty master, and what the container wrote on its terminal is read to its last byte once its
+// first process has ended.
+import { listenForConsole, terminalStreams, type TerminalStreams } from '../../../core/container-console.js';
+import { closeFd, openPidfd, whenExited } from '../../../core/host-kernel.js';
 
 export interface ConsoleSocket {
   path: string;
-  /** The container's terminal output, once its pty hangs up (or what came before timeoutMs, then the receiver is killed). */
-  output(timeoutMs: number): Promise<string>;
-  /** Stops the receiver (its socket is removed by it, or was already). */
+  /**
+   * The container's terminal output once its first process (pid) has ended, or what came before
+   * timeoutMs. Rejects when the runtime sent no pty master.
+   */
+  output(pid: number, timeoutMs: number): Promise<string>;
+  /** Stops listening, removes the socket and closes the pty. Idempotent. */
   close(): void;
 }
 
-/** Resolves once the receiver listens at socketPath, so a runtime may be started with it. */
-export function openConsoleSocket(socketPath: string): Promise<ConsoleSocket> {
-  const child = spawn(process.execPath, [RECEIVER, socketPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
-  const close = () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  };
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      close();
-      reject(new Error(`the console receiver did not listen at ${socketPath} within ${LISTEN_TIMEOUT_MS} ms: ${stderr}`));
-    }, LISTEN_TIMEOUT_MS);
-    child.stderr.setEncoding('utf8').on('data', (s: string) => {
-      stderr += s;
-      if (stderr.includes('listening\n')) {
-        clearTimeout(timer);
-        resolve({
-          path: socketPath,
-          close,
-          async output(timeoutMs) {
-            const timeout = setTimeout(close, timeoutMs);
-            await exited;
-            clearTimeout(timeout);
-            return stdout;
-          },
-        });
+/** After the program's end, how long the rest of its output may take to come through. */
+const DRAIN_MS = 2_000;
+
+/** Listens at socketPath (which must not exist) at once, so a runtime may be started with it. */
+export function openConsoleSocket(socketPath: string): ConsoleSocket {
+  const listener = listenForConsole(socketPath);
+  let terminal: TerminalStreams | undefined;
+  return {
+    path: socketPath,
+    close() {
+      listener.close();
+      terminal?.close();
+    },
+    async output(pid, timeoutMs) {
+      await listener.received;
+      terminal = terminalStreams(listener.take()!);
+      // Nothing to read: the program's terminal input ends at once.
+      terminal.input.end();
+      const chunks: Buffer[] = [];
+      terminal.output.on('data', (chunk: Buffer) => chunks.push(chunk));
+      let pidfd: number | undefined;
+      try {
+        pidfd = openPidfd(pid);
+      } catch {
+        // Already gone (and reaped by whoever adopted it): everything it wrote waits in the pty.
       }
-    });
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`the console receiver ended before it listened: ${stderr}`));
-    });
-  });
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+        if (pidfd !== undefined) await Promise.race([whenExited(pidfd), late]);
+      } finally {
+        clearTimeout(timer);
+        if (pidfd !== undefined) closeFd(pidfd);
+      }
+      await terminal.finish(DRAIN_MS);
+      return Buffer.concat(chunks).toString('utf8');
+    },
+  };
 }
