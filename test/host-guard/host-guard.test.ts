@@ -97,3 +97,19 @@ test('the guard run as make test runs it: compare names the change and prints th
   t.regex(run.stdout, /^ {2}\/dev\/zero: 300000:300000 mode 666 char 1:5 → \d+:\d+ mode 666 char 1:5$/m);
   t.regex(run.stdout, /^# host-guard fail 1$/m);
 });
+
+test('a process still running this checkout\'s code is named; one running only its node_modules is not', async (t) => {
+  const before = takeHostSnapshot(checkout);
+  const start = (file: string) => spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)', file], { stdio: 'ignore' });
+  const ours = start(path.join(checkout, 'dist', 'harness', 'check.js'));
+  const modules = start(path.join(checkout, 'node_modules', 'ava', 'lib', 'worker', 'base.js'));
+  t.teardown(() => {
+    ours.kill('SIGKILL');
+    modules.kill('SIGKILL');
+  });
+  const started = (pid: number | undefined) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('setInterval');
+  for (let i = 0; i < 200 && !(started(ours.pid) && started(modules.pid)); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  const changes = diffSnapshots(before, takeHostSnapshot(checkout), lives).changes;
+  t.true(changes.some((c) => c.startsWith(`process appeared: pid ${ours.pid} `) && c.endsWith('running this checkout\'s code')), changes.join('\n'));
+  t.false(changes.some((c) => c.startsWith(`process appeared: pid ${modules.pid} `)), changes.join('\n'));
+});

@@ -115,9 +115,11 @@ function rigState(): string[] {
 
 /**
  * Processes a run can leave: a namespace holder (its environment names its owner), a process in a
- * cgroup naming nsrig, or one running this checkout's code. The guard's own ancestors are left out.
+ * cgroup naming nsrig, or one running this checkout's own code (dist/, bin/; not its node_modules,
+ * which other checkouts on the host may link to). The guard's own ancestors are left out.
  */
 function rigProcesses(checkout: string, ancestors: ReadonlySet<number>): string[] {
+  const code = ['dist', 'bin'].map((dir) => `${path.join(checkout, dir)}/`);
   const found: string[] = [];
   for (const pid of list('/proc').filter((n) => /^\d+$/.test(n)).map(Number)) {
     if (pid === process.pid || ancestors.has(pid)) continue;
@@ -127,7 +129,7 @@ function rigProcesses(checkout: string, ancestors: ReadonlySet<number>): string[
     const cgroup = (read(`/proc/${pid}/cgroup`) ?? '').split('\n').find((line) => line.includes('nsrig'));
     const why = owner !== undefined ? `a namespace holder of ${owner}`
       : cgroup !== undefined ? `in cgroup ${cgroup.slice(cgroup.indexOf(':', cgroup.indexOf(':') + 1) + 1)}`
-        : command.includes(checkout) ? 'running this checkout\'s code' : undefined;
+        : code.some((dir) => command.includes(dir)) ? 'running this checkout\'s code' : undefined;
     if (why !== undefined) found.push(`pid ${pid} (${command.slice(0, 120)}), ${why}`);
   }
   return found;
