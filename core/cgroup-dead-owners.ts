@@ -123,7 +123,11 @@ function walkHierarchy(mount: string, found: Found): void {
       const owner = atParent ? CONTAINER_CGROUP.exec(path.basename(sub))?.[1] : undefined;
       if (owner === undefined) visit(sub);
       else if (ownerLivesByTime(Number(owner), sub)) found.live.add(sub);
-      else found.dead.push(sub);
+      else {
+        found.dead.push(sub);
+        // A live owner's cgroup may sit below (a cgroupsPath into it): found, so it is spared.
+        visit(sub);
+      }
     }
   };
   visit(mount);
@@ -267,9 +271,48 @@ export function sweepDeadOwnersCgroups(layout: CgroupLayout = readCgroupLayout()
     removeEmptyCgroups(resolved(record.parents).filter((d): d is string => d !== undefined));
     fs.rmSync(file, { force: true });
   }
+  sweepLegacyRecords(layout);
   // The nsrig/ parents: nsrig made them, and the last container to leave one removes it.
   removeEmptyCgroups([...dead].map((d) => path.dirname(d)).filter((d) => path.basename(d) === DEFAULT_PARENT));
   removeEmptyCgroups(found.parents.filter((p) => subdirectories(p).length === 0));
+}
+
+/** A record of nsrig before RECORD_SUFFIX: absolute paths as its writer's mount view saw them, the owner by pid. */
+interface LegacyRecord {
+  owner: number;
+  dirs: string[];
+  defaultParents?: string[];
+}
+
+/**
+ * Removes what dead owners' legacy records name, as nsrig then did: rmdir of each, innermost first
+ * (their default cgroups were killed and removed above, found by name). Not in a view whose
+ * /sys/fs/cgroup is cgroup2 itself: a pure-v2 view of a hybrid host sees none of the paths a
+ * hybrid view wrote, which is how such records were lost (on a real pure-v2 host they stay until
+ * reboot; the ones of default placements were swept by name all the same).
+ */
+function sweepLegacyRecords(layout: CgroupLayout): void {
+  if (layout.mode === 'v2') return;
+  let names: string[];
+  try {
+    names = fs.readdirSync(RECORDS).filter((n) => n.endsWith('.json'));
+  } catch {
+    return;
+  }
+  for (const file of names.map((n) => path.join(RECORDS, n))) {
+    let record: LegacyRecord;
+    try {
+      record = JSON.parse(fs.readFileSync(file, 'utf8')) as LegacyRecord;
+    } catch {
+      continue; // removed meanwhile by its owner
+    }
+    // Started before the record's last write: its owner, still running.
+    if (!Array.isArray(record.dirs) || ownerLivesByTime(record.owner, file)) continue;
+    removeEmptyCgroups([...record.dirs].reverse());
+    if (record.dirs.some((d) => fs.existsSync(d))) continue;
+    removeEmptyCgroups(record.defaultParents ?? []);
+    fs.rmSync(file, { force: true });
+  }
 }
 
 let swept = false;
