@@ -170,11 +170,14 @@ for (const name of REAL_CONFIG_NAMES) {
     const host = hostNamespaceLinks();
     const seen: Record<string, Map<string, string>> = {};
     for (const r of ['runc', 'crun', 'nsrig'] as const) {
+      const started = Date.now();
       const output = await runOn(r, dir, config);
       try {
         seen[r] = parseObservations(output, host);
       } catch (e) {
-        throw new Error(`${name} on ${r}${config.process.terminal === true ? ' (with a terminal)' : ''}: ${(e as Error).message}`);
+        // How long it took tells a run cut off at RUN_TIMEOUT_MS from one whose output ended early.
+        const how = `${config.process.terminal === true ? 'with a terminal, ' : ''}${Date.now() - started} ms`;
+        throw new Error(`${name} on ${r} (${how}): ${(e as Error).message}`);
       }
     }
     let agreed = 0;
