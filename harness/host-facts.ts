@@ -193,7 +193,9 @@ function makeHostKey(): HostFacts['hostKey'] {
 }
 
 /** The namespaces the holder makes: those a profile without a user namespace can join. */
-const HELD_NAMESPACES = ['net', 'uts', 'ipc', 'pid', 'cgroup'] as const;
+// With a user namespace of its own, which its other namespaces belong to: a container joining it
+// can join any of them (the host's root may join them all without it).
+const HELD_NAMESPACES = ['user', 'net', 'uts', 'ipc', 'pid', 'cgroup'] as const;
 /** It would outlive any run; the exit hook ends it, the next holder's sweep one whose nsrig was SIGKILLed. */
 const HOLDER_SECONDS = 86400;
 let processHolder: NamespaceHolder | undefined;

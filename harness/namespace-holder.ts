@@ -17,17 +17,20 @@ import type { NamespaceType } from '../policy/profile/types.js';
 export type HeldNamespace = 'user' | 'net' | 'uts' | 'ipc' | 'pid' | 'cgroup' | 'mnt' | 'time';
 
 /**
- * A held user namespace maps its root to the host's (the only mapping unshare(1) writes itself
- * without newuidmap(1)); the holder's other namespaces are then created inside it, and belong to it.
+ * A held user namespace maps its root to the host's and its other ids off the host's
+ * (USER_NAMESPACE_MAP, written from here: unshare(1) writes more than one id only through
+ * newuidmap(1)); the holder's other namespaces are created inside it, and belong to it.
  */
 const UNSHARE_OPTION: Readonly<Record<HeldNamespace, string>> = {
-  user: '--user --map-root-user', net: '--net', uts: '--uts', ipc: '--ipc', pid: '--pid', cgroup: '--cgroup', mnt: '--mount', time: '--time',
+  user: '--user', net: '--net', uts: '--uts', ipc: '--ipc', pid: '--pid', cgroup: '--cgroup', mnt: '--mount', time: '--time',
 };
 /** pid and time namespaces hold only children of the one who unshares them: their files are *_for_children. */
 const NS_FILE: Readonly<Record<HeldNamespace, string>> = {
   user: 'user', net: 'net', uts: 'uts', ipc: 'ipc', pid: 'pid_for_children', cgroup: 'cgroup', mnt: 'mnt', time: 'time_for_children',
 };
 const OWNER_VARIABLE = 'NSRIG_NS_HOLDER_OF';
+/** uid_map and gid_map of a held user namespace: its root is the host's, 1-65535 are host ids 100001-165535. */
+export const USER_NAMESPACE_MAP = '0 0 1\n1 100001 65535\n';
 const READY_POLLS = 200;
 const READY_POLL_MS = 50;
 
@@ -71,7 +74,13 @@ export function startNamespaceHolder(types: readonly HeldNamespace[], options: {
   const loopbackUp = types.includes('net')
     ? 'ip link set lo up 2>/dev/null && echo up > "$NSRIG_HOLDER_READY" || echo down > "$NSRIG_HOLDER_READY"; '
     : 'echo down > "$NSRIG_HOLDER_READY"; ';
-  const inner = `${setHostname}${loopbackUp}exec sleep "$2"`;
+  const held = `${setHostname}${loopbackUp}exec sleep "$2"`;
+  // In a user namespace of its own, the holder runs as nobody with no capability until its maps are
+  // written (below); then an exec makes it the namespace's root, able to name and configure what it
+  // holds. That exec gains capabilities, which clears the parent-death signal (prctl(2)): setpriv
+  // sets it again.
+  const inner = types.includes('user')
+    ? 'until grep -q . /proc/self/uid_map; do sleep 0.05; done; exec setpriv --pdeathsig KILL -- sh -c "$NSRIG_HOLDER_SCRIPT" holder "$1" "$2"' : held;
   const errors = `${ready}.err`;
   const stderr = fs.openSync(errors, 'w');
   let child: ChildProcess;
@@ -80,7 +89,7 @@ export function startNamespaceHolder(types: readonly HeldNamespace[], options: {
     child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'unshare', ...types.flatMap((t) => UNSHARE_OPTION[t].split(' ')), ...forks,
       'sh', '-c', inner, 'holder', hostname, String(options.seconds ?? 600)], {
       stdio: ['ignore', 'ignore', stderr],
-      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', [OWNER_VARIABLE]: String(process.pid), NSRIG_HOLDER_READY: ready },
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', [OWNER_VARIABLE]: String(process.pid), NSRIG_HOLDER_READY: ready, NSRIG_HOLDER_SCRIPT: held },
     });
   } finally {
     fs.closeSync(stderr);
@@ -94,6 +103,7 @@ export function startNamespaceHolder(types: readonly HeldNamespace[], options: {
   // It must not keep an otherwise finished process alive: the death signal ends it with us.
   child.unref();
   const pause = new Int32Array(new SharedArrayBuffer(4));
+  if (types.includes('user') && pid !== undefined) writeHolderMaps(pid, pause);
   for (let i = 0; i < READY_POLLS && pid !== undefined && !fs.existsSync(ready) && running(pid); i++) Atomics.wait(pause, 0, 0, READY_POLL_MS);
   // An empty file may be read mid-write: wait for its line.
   for (let i = 0; i < READY_POLLS && fs.existsSync(ready) && fs.readFileSync(ready, 'utf8') === ''; i++) Atomics.wait(pause, 0, 0, READY_POLL_MS);
@@ -157,5 +167,27 @@ export function sweepStaleNamespaceHolders(): void {
     } catch {
       // gone meanwhile
     }
+  }
+}
+
+/**
+ * Writes USER_NAMESPACE_MAP as the uid and gid maps of the holder's user namespace, once it has
+ * one (unshare(1) makes it after it starts). A holder that never gets there is not ready in time.
+ */
+function writeHolderMaps(pid: number, pause: Int32Array): void {
+  const own = fs.readlinkSync('/proc/self/ns/user');
+  for (let i = 0; i < READY_POLLS && running(pid); i++) {
+    let theirs: string;
+    try {
+      theirs = fs.readlinkSync(`/proc/${pid}/ns/user`);
+    } catch {
+      return;
+    }
+    if (theirs !== own) {
+      fs.writeFileSync(`/proc/${pid}/uid_map`, USER_NAMESPACE_MAP);
+      fs.writeFileSync(`/proc/${pid}/gid_map`, USER_NAMESPACE_MAP);
+      return;
+    }
+    Atomics.wait(pause, 0, 0, READY_POLL_MS);
   }
 }

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { DEFAULT_MASKED_PATHS, type NamespaceType } from '../../policy/profile/types.js';
 import type { OptionalProfileField } from '../target.js';
 import { namespaceSet } from './namespace-set.js';
-import { joinedNamespacePaths } from './namespace-paths.js';
+import { HELD_USER_MAPPINGS, joinedNamespacePaths } from './namespace-paths.js';
 import { hostname, domainname } from './hostname.js';
 import { idMappings, mappedId } from './id-mappings.js';
 import { mountSet } from './mount-set.js';
@@ -100,7 +100,7 @@ export interface GenerationOptions {
   allCapabilities?: boolean;
   /**
    * Join some of the declared namespaces at the run's namespace holder (GenerationContext.heldNamespaces)
-   * instead of creating them; needs userNamespace 'absent' (nothing is joined beside a new user namespace).
+   * instead of creating them; with a user namespace, always the holder's (generators/namespace-paths.ts).
    */
   joinNamespaces?: boolean;
 }
@@ -157,10 +157,12 @@ export function profileDocument(options: GenerationOptions, ctx: GenerationConte
     .map(([set, user]) => (user ? set : set.filter((ns) => ns !== 'user' && (required.includes('time') || ns !== 'time'))));
   return namespaces.chain((namespaces) => {
     const has = (ns: NamespaceType) => namespaces.includes(ns);
+    // joinedNamespacePaths joins the holder's user namespace whenever the profile has one.
+    const joinsHeldUser = options.joinNamespaces === true && has('user') && ctx.heldNamespaces?.user !== undefined;
     const domain = !allowed('domainname') ? fc.constant(undefined) : options.names ? domainname : fc.option(domainname, { nil: undefined });
     return fc.record({
-      uidMappings: options.setuidTrial ? idMappings.filter(mapsBeyondRoot) : idMappings,
-      gidMappings: options.setuidTrial ? idMappings.filter(mapsBeyondRoot) : idMappings,
+      uidMappings: joinsHeldUser ? fc.constant(HELD_USER_MAPPINGS.map((m) => ({ ...m }))) : options.setuidTrial ? idMappings.filter(mapsBeyondRoot) : idMappings,
+      gidMappings: joinsHeldUser ? fc.constant(HELD_USER_MAPPINGS.map((m) => ({ ...m }))) : options.setuidTrial ? idMappings.filter(mapsBeyondRoot) : idMappings,
       setgroups: options.setgroups ? fc.constant(options.setgroups) : fc.constantFrom('deny', 'allow'),
       names: has('uts') ? fc.record({ hostname: options.names ? hostname : fc.option(hostname, { nil: undefined }), domainname: domain }) : fc.constant({}),
       mounts: mountSet({ namespaces, rwBindSource: options.rwBind ? ctx.fixtureDir : undefined, rwBindPropagation: options.rwBindPropagation, recursiveReadonlySource: options.recursiveReadonlyBind ? path.dirname(ctx.fixtureDir) : undefined,

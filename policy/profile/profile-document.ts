@@ -159,8 +159,8 @@ function readDomainname(errs: ProfileErrorList, value: unknown, path: string, na
 /** Mappings default to a non-identity range; one side given alone serves for the other too. */
 /**
  * With `joined` (namespacePaths.user) the mappings are the joined namespace's own, which nothing
- * writes: declared ones are ignored with a warning, as runc 1.1 ignores them (containerd and CRI-O
- * declare the joined namespace's mappings beside its path), and none are assumed.
+ * writes: declared ones are kept but ignored with a warning, as runc 1.1 ignores them (containerd
+ * and CRI-O declare the joined namespace's mappings beside its path), and none are assumed.
  */
 function readUser(errs: ProfileErrorList, value: unknown, path: string, namespaces: NamespaceType[], joined = false,
   warn?: (message: string) => void): UserNamespaceConfig | undefined {
@@ -182,7 +182,9 @@ function readUser(errs: ProfileErrorList, value: unknown, path: string, namespac
         warn?.(`${errs.file}: ${errs.translate(childPath(path, side))}: ignored: the user namespace is joined (${errs.translate('namespacePaths.user')}) and keeps its own mappings`);
       }
     }
-    return { uidMappings: [], gidMappings: [], setgroups };
+    // Kept as declared, for a config.json written back (runc 1.1 requires them beside the path), never written.
+    const declared = uids ?? gids ?? [];
+    return { uidMappings: declared.map((m) => ({ ...m })), gidMappings: (gids ?? declared).map((m) => ({ ...m })), setgroups };
   }
   const uidMappings = uids ?? gids ?? [{ ...DEFAULT_ID_MAPPING }];
   const gidMappings = gids ?? uidMappings;

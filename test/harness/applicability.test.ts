@@ -35,7 +35,7 @@ function skipped(profile: Profile): Record<string, string | undefined> {
 }
 
 /** A run's namespace holder, as HostFixtures makes one (the files are not opened: checkPaths is false). */
-const HELD = { net: '/proc/4242/ns/net', uts: '/proc/4242/ns/uts', ipc: '/proc/4242/ns/ipc', pid: '/proc/4242/ns/pid_for_children', cgroup: '/proc/4242/ns/cgroup' };
+const HELD = { user: '/proc/4242/ns/user', net: '/proc/4242/ns/net', uts: '/proc/4242/ns/uts', ipc: '/proc/4242/ns/ipc', pid: '/proc/4242/ns/pid_for_children', cgroup: '/proc/4242/ns/cgroup' };
 
 test('every profile an invariant generates for itself is one the invariant applies to', (t) => {
   for (const inv of INVARIANTS) {

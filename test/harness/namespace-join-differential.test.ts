@@ -1,7 +1,9 @@
 // linux.namespaces[].path under runc, crun and the built-in engine alike: ns.joined-as-declared
 // over the same generated profiles (the same seed), each joining some of the run's holder's
-// namespaces (net, uts, ipc, pid, cgroup) and creating the rest. Where runc and crun agree that
-// every joined namespace is the holder's and every created one fresh, the engine must agree.
+// namespaces (user, net, uts, ipc, pid, cgroup) and creating the rest; a profile with a user
+// namespace joins the holder's, and creates its other namespaces inside it. Where runc and crun
+// agree that every joined namespace is the holder's and every created one fresh, the engine must
+// agree. Each target is watched to have started cases with and without a joined user namespace.
 import test from 'ava';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,6 +13,7 @@ import { runCheck } from '../../harness/check.js';
 import { INVARIANTS } from '../../harness/invariants/index.js';
 import { BuiltinTarget } from '../../harness/targets/builtin.js';
 import { OciTarget } from '../../harness/targets/oci/oci-target.js';
+import type { Target } from '../../harness/target.js';
 import { crunHostProblem, prepareHostForCrun, undoHostPreparation, type HostPreparation } from '../../harness/targets/oci/crun-host-preparation.js';
 import { namespaceHolderProblem } from '../../harness/namespace-holder.js';
 
@@ -41,9 +44,27 @@ const invariant = INVARIANTS.find((i) => i.id === 'ns.joined-as-declared')!;
     { target: new OciTarget('crun'), flag: '--runtime crun' },
   ];
   const verdicts: string[] = [];
+  const started: string[] = [];
   for (const { target, flag } of targets) {
-    const [result] = (await runCheck({ target, targetFlag: flag, invariants: [invariant], runs: 6, seed: 5, jobs: 2 })).invariants;
+    const kinds = new Set<string>();
+    const watched = watchStarts(target, (joinsUser) => kinds.add(joinsUser ? 'joined user' : 'no user'));
+    const [result] = (await runCheck({ target: watched, targetFlag: flag, invariants: [invariant], runs: 8, seed: 5, jobs: 2 })).invariants;
     verdicts.push(`${flag}: ${result!.status} ${result!.cases} ${result!.counterexample?.observed ?? result!.reason ?? ''}`.trim());
+    started.push(`${flag}: ${[...kinds].sort().join(', ')}`);
   }
-  t.deepEqual(verdicts, targets.map(({ flag }) => `${flag}: pass 6`));
+  t.deepEqual(verdicts, targets.map(({ flag }) => `${flag}: pass 8`));
+  t.deepEqual(started, targets.map(({ flag }) => `${flag}: joined user, no user`));
 });
+
+/** The target, telling `seen` whether each container it starts joins a user namespace. */
+function watchStarts(target: Target, seen: (joinsUser: boolean) => void): Target {
+  return new Proxy(target, {
+    get(inner, key, receiver) {
+      if (key !== 'start') return Reflect.get(inner, key, receiver);
+      return (request: Parameters<Target['start']>[0]) => {
+        seen(request.profile.namespacePaths?.user !== undefined);
+        return inner.start(request);
+      };
+    },
+  });
+}

@@ -66,7 +66,8 @@ test('namespacePaths: any type of the profile\'s own namespaces, user too and be
   const joined = parseProfile({ namespaces: ['user', 'pid', 'mnt'], namespacePaths: { user: '/proc/9/ns/user' }, user: { uidMappings: [{ containerId: 0, hostId: 1000, size: 1 }] },
     process: { ...ARGS, user: { uid: 5000, gid: 0 } } }, 'p.yaml', { checkPaths: false, warn: (m) => warnings.push(m) });
   t.deepEqual(joined.namespacePaths, { user: '/proc/9/ns/user' });
-  t.deepEqual([joined.user.uidMappings, joined.user.gidMappings, joined.process.uid], [[], [], 5000]);
+  // Kept as declared (a config.json written back carries them, as runc 1.1 requires), never written.
+  t.deepEqual([joined.user.uidMappings, joined.user.gidMappings, joined.process.uid], [[{ containerId: 0, hostId: 1000, size: 1 }], [{ containerId: 0, hostId: 1000, size: 1 }], 5000]);
   t.deepEqual(warnings, ['p.yaml: user.uidMappings: ignored: the user namespace is joined (namespacePaths.user) and keeps its own mappings']);
 });
 
@@ -99,7 +100,8 @@ test('a config.json joining a user namespace needs no uidMappings; those it give
   const bare = parseProfile(config(false), '/b/config.json', { checkPaths: false });
   t.deepEqual(bare.namespacePaths, { user: '/proc/9/ns/user', net: '/run/netns/a' });
   const mapped = parseProfile(config(true), '/b/config.json', { checkPaths: false, warn: (m) => warnings.push(m) });
-  t.deepEqual(mapped.user.uidMappings, []);
+  t.deepEqual(bare.user.uidMappings, []);
+  t.deepEqual(mapped.user.uidMappings, [{ containerId: 0, hostId: 1000, size: 1 }]);
   t.deepEqual(warnings, [
     '/b/config.json: linux.uidMappings: ignored: the user namespace is joined (linux.namespaces[1].path) and keeps its own mappings',
     '/b/config.json: linux.gidMappings: ignored: the user namespace is joined (linux.namespaces[1].path) and keeps its own mappings',

@@ -21,8 +21,8 @@ export const joinedAsDeclared: SingleInvariant = {
     runtimeTools: ['linux_ns_path', 'linux_ns_path_type'],
     crun: ['test_namespaces.py::test_namespace_path_sharing'],
   },
-  // Nothing is joined beside a new user namespace (policy/profile/namespace-paths.ts); the probe only reads /proc.
-  generate: { joinNamespaces: true, userNamespace: 'absent' },
+  // With a user namespace, the holder's is joined too (the namespaces it creates belong to it); the probe only reads /proc.
+  generate: { joinNamespaces: true, userNamespace: 'optional' },
   // A fixed config's own paths need no holder; generated profiles join the holder's.
   skipWhen: (host) => (host.namespaceHolder === undefined ? `no namespace holder to join: ${host.namespaceHolderProblem ?? 'none was made'}` : undefined),
   scenario: 'single',
