@@ -8,7 +8,7 @@ import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { takeHostSnapshot, type HostSnapshot } from './host-snapshot.js';
-import { diffSnapshots } from './snapshot-diff.js';
+import { diffSnapshots, ownerNamed } from './snapshot-diff.js';
 
 const GUARD = fileURLToPath(new URL('./host-guard.js', import.meta.url));
 const checkout = fs.realpathSync(fileURLToPath(new URL('../../..', import.meta.url)));
@@ -112,4 +112,14 @@ test('a process still running this checkout\'s code is named; one running only i
   const changes = diffSnapshots(before, takeHostSnapshot(checkout), lives).changes;
   t.true(changes.some((c) => c.startsWith(`process appeared: pid ${ours.pid} `) && c.endsWith('running this checkout\'s code')), changes.join('\n'));
   t.false(changes.some((c) => c.startsWith(`process appeared: pid ${modules.pid} `)), changes.join('\n'));
+});
+
+test('the owner a thing\'s name gives: nsrig-PID-hex, nsrig-KIND-PID(-…), a holder of PID; none in other names', (t) => {
+  t.is(ownerNamed('/sys/fs/cgroup/pids/nsrig/nsrig-1964-c8a7d770'), 1964);
+  t.is(ownerNamed('/sys/fs/cgroup/unified/nsrig-oci-31404-19-d3f33a'), 31404);
+  t.is(ownerNamed('/sys/fs/cgroup/unified/nsrig-sigkill-test-15373'), 15373);
+  t.is(ownerNamed('pid 9 (sleep 86400), a namespace holder of 31933'), 31933);
+  t.is(ownerNamed('/sys/fs/cgroup/pids/nsrig'), undefined);
+  t.is(ownerNamed('/tmp/nsrig-ci-checkout-aB3dE9/x (tmpfs from tmpfs)'), undefined);
+  t.is(ownerNamed('/tmp/nsrig-ci-checkout-123abc/x (tmpfs from tmpfs)'), undefined);
 });

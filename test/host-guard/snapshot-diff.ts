@@ -4,9 +4,9 @@
 // a holder of PID) is that run's, not a leftover of this one, whose processes have all ended.
 import type { HostSnapshot } from './host-snapshot.js';
 
-/** The nsrig process a thing's name says it belongs to: nsrig-PID-hex, nsrig-KIND-PID-hex, a holder of PID. */
+/** The nsrig process a thing's name says it belongs to: nsrig-PID-hex, nsrig-KIND-PID(-…), a holder of PID. */
 export function ownerNamed(thing: string): number | undefined {
-  const pid = /nsrig-(?:[a-z]+-)*(\d+)-/.exec(thing)?.[1] ?? /a namespace holder of (\d+)/.exec(thing)?.[1];
+  const pid = /nsrig-(?:[a-z]+-)*(\d+)(?!\w)/.exec(thing)?.[1] ?? /a namespace holder of (\d+)/.exec(thing)?.[1];
   return pid === undefined ? undefined : Number(pid);
 }
 
