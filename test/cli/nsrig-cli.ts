@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 export const NSRIG = fileURLToPath(new URL('../../../bin/nsrig.js', import.meta.url));
 
 export interface CliRun {
+  /** The pid it ran as (`through` commands that exec keep it): the owner its container ids name. */
+  pid: number | undefined;
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
@@ -34,7 +36,7 @@ export function nsrig(args: string[], options: CliOptions = {}): Promise<CliRun>
     child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
     child.stdin?.end(options.input);
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on('close', (code, signal) => resolve({ pid: child.pid, code, signal, stdout, stderr }));
   });
 }
 

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { readCgroupLayout } from '../../core/cgroup-layout.js';
 import { readMountinfo } from '../../core/mountinfo.js';
-import { nsrigOnPureV2, printed } from './nsrig-cli.js';
+import { nsrigOnPureV2, printed, type CliRun } from './nsrig-cli.js';
 
 const layout = readCgroupLayout();
 /** What the unified hierarchy offers: the same in the pure-v2 view, whose cgroup2 mount is that hierarchy. */
@@ -34,12 +34,15 @@ function hostCgroupState(): { stale: string[]; subtreeControl: string; cgroupMou
 }
 
 /**
- * Nothing new: a dead owner's cgroup that was there before may be gone (another test file's killed
- * nsrig, which this run's sweep removes), but none may have appeared.
+ * The run left none of its cgroups (named after its pid: the view's sh and unshare exec it) and
+ * changed neither the delegation nor the mounts. Other dead owners' cgroups may come and go
+ * meanwhile: a test file beside this one kills nsrig runs on purpose, and this run's sweep removes them.
  */
-function assertHostAsBefore(t: ExecutionContext, before: ReturnType<typeof hostCgroupState>): void {
+function assertHostAsBefore(t: ExecutionContext, before: ReturnType<typeof hostCgroupState>, run: CliRun): void {
   const after = hostCgroupState();
-  t.deepEqual({ ...after, stale: after.stale.filter((n) => !before.stale.includes(n)) }, { ...before, stale: [] });
+  t.truthy(run.pid);
+  t.deepEqual(after.stale.filter((n) => n.startsWith(`nsrig-${run.pid}-`)), [], `the run (pid ${run.pid}) left its cgroup`);
+  t.deepEqual({ ...after, stale: [] }, { ...before, stale: [] });
 }
 
 function profile(name: string, body: string): string {
@@ -69,7 +72,7 @@ const SCRIPT = 'grep "^0::" /proc/self/cgroup; stat -f -c %T /sys/fs/cgroup; : <
   const run = await nsrigOnPureV2(['run', file]);
   t.is(run.code, 0, printed(run));
   t.deepEqual(run.stdout.trim().split('\n'), ['0::/', 'cgroup2fs', 'null open', 'Operation not permitted'], printed(run));
-  assertHostAsBefore(t, before);
+  assertHostAsBefore(t, before, run);
 });
 
 for (const [controller, body, inside] of [
@@ -86,7 +89,7 @@ for (const [controller, body, inside] of [
     const run = await nsrigOnPureV2(['run', file]);
     t.is(run.code, 0, printed(run));
     t.deepEqual(run.stdout.trim().split('\n'), [...inside], printed(run));
-    assertHostAsBefore(t, before);
+    assertHostAsBefore(t, before, run);
   });
   if (noCgroup2 === undefined && !offered) {
     test.serial(`a ${controller} limit the pure-v2 view cannot apply is refused naming the field and the controller, and nothing is left`, async (t) => {
@@ -95,7 +98,7 @@ for (const [controller, body, inside] of [
       const run = await nsrigOnPureV2(['run', file]);
       t.is(run.code, 125, printed(run));
       t.regex(run.stderr, new RegExp(`resources: this host has no ${controller} controller mounted \\(neither a v1 hierarchy nor in /sys/fs/cgroup\\)`), printed(run));
-      assertHostAsBefore(t, before);
+      assertHostAsBefore(t, before, run);
     });
   }
 }
@@ -115,5 +118,5 @@ for (const [controller, body, inside] of [
   t.true(results.invariants.filter((r) => r.id.startsWith('cgroup.')).every((r) => r.status === 'pass'));
   const skipped = results.invariants.filter((r) => r.status === 'skip').map((r) => `${r.id}: ${r.reason}`);
   if (skipped.length > 0) t.log(`not testable in this host's pure-v2 view:\n${skipped.join('\n')}`);
-  assertHostAsBefore(t, before);
+  assertHostAsBefore(t, before, run);
 });
