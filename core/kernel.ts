@@ -105,7 +105,8 @@ export interface StageCalls {
    * Each /proc/self/ns link reads exactly as given ("net:[4026531840]"): a process that was to join
    * a container's namespaces proves it did before it does anything else; throws NamespaceJoinError.
    */
-  expect_namespaces: { args: { links: Record<string, string> }; result: void };
+  /** root: also uid 0 and gid 0 of its user namespace, once it joined one (throws JoinedUserRootError). */
+  expect_namespaces: { args: { links: Record<string, string>; root?: boolean }; result: void };
   /** open(2) read-only and close-on-exec, as a namespace file is opened for setns. */
   open: { args: { path: string }; result: number };
   /** setns(2) into the namespace fd refers to; what names it in an error. */

@@ -60,6 +60,18 @@ export class DevicePlacementError extends Error {
 }
 
 /** A process that was to join a container is not in one of its namespaces: nothing may run in it. */
+/**
+ * The container's first process is not root of the user namespace it joined: the chain's
+ * setresuid(0) cannot stop on failure, so stage 2 checks before it sets anything up there.
+ */
+export class JoinedUserRootError extends Error {
+  constructor(readonly uid: number, readonly gid: number) {
+    super(`namespacePaths.user: the joined user namespace maps no uid 0 or gid 0 (the container's first process is uid ${uid}, gid ${gid} in it), `
+      + 'so nothing could be set up there as its root; join one whose mappings include 0');
+    this.name = 'JoinedUserRootError';
+  }
+}
+
 export class NamespaceJoinError extends Error {
   constructor(readonly namespace: string, readonly expected: string, readonly actual: string) {
     super(`the joined process is in ${namespace} namespace ${actual}, not the container's ${expected}: the join did not happen, so nothing was run`);

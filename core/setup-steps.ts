@@ -131,7 +131,7 @@ export function launchSteps(plan: LaunchPlan, host: HostView = readHostView()): 
       call('close', { fd: { ref: `namespace-${i}` } }),
     ]), plan.joinNamespaces.length > 0);
   add('verify-joined-namespaces', 'right after the joins: one the clone chain could not make left stage 2 where it was, and nothing may be set up there',
-    [call('expect_namespaces', { links: plan.joinedLinks })], Object.keys(plan.joinedLinks).length > 0);
+    [call('expect_namespaces', { links: plan.joinedLinks, ...(plan.joinedLinks.user === undefined ? {} : { root: true }) })], Object.keys(plan.joinedLinks).length > 0);
   add('clone-bind-sources', 'before propagation is severed, so a bind declared slave or shared keeps its source\'s peer group; bind sources are cloned while their host paths are still visible (the root will cover /tmp)',
     plan.mounts.flatMap(({ mount: m, propagation }, i) => (m.type === 'bind' ? bindCloneCalls(m, propagation, i) : [])), mnt);
   add('make-mounts-private', 'before anything else is mounted: sever propagation so no mount of ours reaches the host',

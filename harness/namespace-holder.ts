@@ -61,7 +61,8 @@ export function namespaceHolderProblem(): string | undefined {
     ? undefined : 'unshare(1) or setpriv(1) (util-linux) is not installed';
 }
 
-export function startNamespaceHolder(types: readonly HeldNamespace[], options: { seconds?: number } = {}): NamespaceHolder {
+/** userMap: a held user namespace's uid and gid map instead of USER_NAMESPACE_MAP (one without 0 leaves the holder without capabilities there). */
+export function startNamespaceHolder(types: readonly HeldNamespace[], options: { seconds?: number; userMap?: string } = {}): NamespaceHolder {
   sweepStaleNamespaceHolders();
   const hostname = `holder-${randomBytes(3).toString('hex')}`;
   const ready = path.join(os.tmpdir(), `nsrig-holder-${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -103,7 +104,7 @@ export function startNamespaceHolder(types: readonly HeldNamespace[], options: {
   // It must not keep an otherwise finished process alive: the death signal ends it with us.
   child.unref();
   const pause = new Int32Array(new SharedArrayBuffer(4));
-  if (types.includes('user') && pid !== undefined) writeHolderMaps(pid, pause);
+  if (types.includes('user') && pid !== undefined) writeHolderMaps(pid, pause, options.userMap ?? USER_NAMESPACE_MAP);
   for (let i = 0; i < READY_POLLS && pid !== undefined && !fs.existsSync(ready) && running(pid); i++) Atomics.wait(pause, 0, 0, READY_POLL_MS);
   // An empty file may be read mid-write: wait for its line.
   for (let i = 0; i < READY_POLLS && fs.existsSync(ready) && fs.readFileSync(ready, 'utf8') === ''; i++) Atomics.wait(pause, 0, 0, READY_POLL_MS);
@@ -171,10 +172,10 @@ export function sweepStaleNamespaceHolders(): void {
 }
 
 /**
- * Writes USER_NAMESPACE_MAP as the uid and gid maps of the holder's user namespace, once it has
+ * Writes `map` as the uid and gid maps of the holder's user namespace, once it has
  * one (unshare(1) makes it after it starts). A holder that never gets there is not ready in time.
  */
-function writeHolderMaps(pid: number, pause: Int32Array): void {
+function writeHolderMaps(pid: number, pause: Int32Array, map: string): void {
   const own = fs.readlinkSync('/proc/self/ns/user');
   for (let i = 0; i < READY_POLLS && running(pid); i++) {
     let theirs: string;
@@ -184,8 +185,8 @@ function writeHolderMaps(pid: number, pause: Int32Array): void {
       return;
     }
     if (theirs !== own) {
-      fs.writeFileSync(`/proc/${pid}/uid_map`, USER_NAMESPACE_MAP);
-      fs.writeFileSync(`/proc/${pid}/gid_map`, USER_NAMESPACE_MAP);
+      fs.writeFileSync(`/proc/${pid}/uid_map`, map);
+      fs.writeFileSync(`/proc/${pid}/gid_map`, map);
       return;
     }
     Atomics.wait(pause, 0, 0, READY_POLL_MS);

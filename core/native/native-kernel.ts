@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { PrctlOption, StageKernel } from '../kernel.js';
-import { MountPointError, MountSymlinkError, NamespaceJoinError, Stage2InputError, StepListError } from '../launch-error.js';
+import { MountPointError, MountSymlinkError, JoinedUserRootError, NamespaceJoinError, Stage2InputError, StepListError } from '../launch-error.js';
 import { cloneFlagNames } from '../../policy/kernel/clone-flags.js';
 import { attachMountTree, chdir, cloneMountTree, makeNode, mount, pivotRoot, setMountAttributes, unmount } from './mount.js';
 import { mountCgroupFilesystem } from '../cgroup-mount.js';
@@ -100,6 +100,7 @@ export const nativeKernel: StageKernel = {
       }
       if (actual !== expected) throw new NamespaceJoinError(type, expected, actual);
     }
+    if (a.root === true && (process.getuid!() !== 0 || process.getgid!() !== 0)) throw new JoinedUserRootError(process.getuid!(), process.getgid!());
   },
   open: (a) => openNamespace(a.path),
   setns: (a) => setns(a.fd, a.nstype, a.what),

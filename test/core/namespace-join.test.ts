@@ -127,6 +127,19 @@ withHolder('beside a new user namespace, net, uts, ipc and cgroup are the holder
   }
 });
 
+withHolder('a joined user namespace that maps no uid 0 is refused before anything is set up there, naming the field', async (t) => {
+  const holder = startNamespaceHolder(['user'], { userMap: '1 100001 65535\n' });
+  try {
+    const doc = { namespaces: ['user', 'pid', 'mnt'], namespacePaths: { user: holder.paths.user }, mounts: [{ type: 'proc' }], process: { args: ['/bin/true'] } };
+    // Unmapped, nsrig's uid 0 shows there as the kernel's overflow ids.
+    const [uid, gid] = ['overflowuid', 'overflowgid'].map((f) => fs.readFileSync(`/proc/sys/kernel/${f}`, 'utf8').trim());
+    const e = await t.throwsAsync(run(doc), { instanceOf: LaunchError });
+    t.true((e?.message ?? '').includes(`namespacePaths.user: the joined user namespace maps no uid 0 or gid 0 (the container's first process is uid ${uid}, gid ${gid} in it)`), e?.message);
+  } finally {
+    holder.close();
+  }
+});
+
 withHolder('a joined user namespace\'s holder changes nothing on the host: hostname and the host\'s user namespace as they were', (t) => {
   const hostname = fs.readFileSync('/proc/sys/kernel/hostname', 'utf8');
   const holder = startNamespaceHolder(['user', 'uts']);
