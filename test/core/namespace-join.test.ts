@@ -13,6 +13,7 @@ import { ProfileErrors } from '../../policy/profile/profile-error.js';
 import { namespaceHolderProblem, startNamespaceHolder } from '../../harness/namespace-holder.js';
 import { assertNoLeftovers, HOLD, heldReady, run, shell, SOURCE } from './container-run.js';
 import { owningUserNamespace } from '../../core/host-kernel.js';
+import { execInContainer } from '../../core/container-exec.js';
 
 const problem = namespaceHolderProblem();
 const withHolder = problem === undefined ? test.serial : test.skip;
@@ -122,6 +123,31 @@ withHolder('beside a new user namespace, net, uts, ipc and cgroup are the holder
     for (const type of ['user', 'pid', 'mnt'] as const) t.not(inside[type], host[type], `${type} is not the host's`);
     t.true(stdout.includes(`hostname ${holder.hostname}\n`), stdout);
     t.regex(stdout, /^\s*0\s+100000\s+65536$/m, 'the new user namespace has the profile\'s mappings');
+  } finally {
+    holder.close();
+  }
+});
+
+withHolder('a process exec\'d into a container that joined a user namespace is in that namespace and the container\'s others', async (t) => {
+  const holder = startNamespaceHolder(['user', 'uts']);
+  try {
+    const doc = { namespaces: ['user', 'pid', 'uts', 'mnt'], namespacePaths: { user: holder.paths.user, uts: holder.paths.uts }, process: { args: ['/bin/true'], env: { PATH: '/usr/bin:/bin' } } };
+    const { outside, exit } = await run(doc, {
+      args: shell(HOLD), ready: heldReady,
+      outside: async (c) => {
+        const joined = await execInContainer(c, { args: shell(`${LINKS}; id -u`), env: { PATH: '/usr/bin:/bin' } });
+        let out = '';
+        joined.stdout.on('data', (d: Buffer) => { out += d; });
+        const code = (await joined.wait()).code;
+        return { code, out, first: Object.fromEntries(['user', 'pid', 'uts', 'mnt'].map((ns) => [ns, fs.statSync(`/proc/${c.pid}/ns/${ns}`).ino])) };
+      },
+    });
+    t.is(exit.code, 0);
+    t.is(outside.code, 0, outside.out);
+    const inside = linksOf(outside.out);
+    t.is(inside.user, holder.inodes.user);
+    for (const ns of ['user', 'pid', 'uts', 'mnt']) t.is(inside[ns], outside.first[ns], ns);
+    t.true(outside.out.endsWith('0\n'), outside.out);
   } finally {
     holder.close();
   }
