@@ -93,6 +93,8 @@ const SHORT_OF: Record<Requirement, (profile: Profile, host: Pick<HostFacts, 'fi
     const missing = !p.namespaces.includes('user') ? [] : kernelCapabilities().filter((c) => !p.process.capabilities.effective.includes(c));
     return missing.length ? `its process does not hold every capability in its user namespace (${missing.length} missing, ${missing.slice(0, 3).join(', ')}...)` : undefined;
   },
+  ownUserMappings: (p) => (p.namespacePaths?.user !== undefined
+    ? 'it joins a user namespace, whose mappings and setgroups are its creator\'s, not the ones the config declares' : undefined),
   setuidTrial: (p) => (p.process.noNewPrivileges ? 'it sets no_new_privs, under which no set-user-ID program raises privilege whatever the mount says'
     : ['CAP_SETUID', 'CAP_SETGID'].every((c) => p.process.capabilities.effective.includes(c)) ? undefined
       : 'its process does not hold CAP_SETUID and CAP_SETGID, needed to run the set-user-ID copy as another uid'),

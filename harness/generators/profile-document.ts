@@ -80,6 +80,11 @@ export interface GenerationOptions {
   flaggedTmpfsExec?: boolean;
   /** No no_new_privs, and CAP_SETUID and CAP_SETGID kept, so the probe can run a set-user-ID copy as another uid. */
   setuidTrial?: boolean;
+  /**
+   * The profile's uid and gid mappings and setgroups are its user namespace's: one it creates, never
+   * one it joins (whose mappings are its creator's). Generated profiles meet it unless joinNamespaces.
+   */
+  ownUserMappings?: boolean;
   /** With a user namespace, the process also holds these capabilities (bounding, permitted, effective). */
   withCapabilities?: string[];
   /** Mask, besides the defaults, procfs files that always have content (see MASKABLE_WITH_CONTENT). */

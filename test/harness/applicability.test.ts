@@ -67,6 +67,17 @@ test("runc spec --rootless: its user namespace makes the mapping invariants appl
   t.is(why['net.host-listener-unreachable'], 'not applicable to this config: it declares no net namespace');
 });
 
+test('a config joining a user namespace skips the invariants that read its declared mappings, naming why', (t) => {
+  const joined = realProfile('runc spec --rootless', (c) => {
+    c.linux.namespaces = c.linux.namespaces.map((ns: { type: string }) => (ns.type === 'user' ? { type: 'user', path: '/proc/4242/ns/user' } : ns));
+  });
+  const why = skipped(joined);
+  const reason = 'it joins a user namespace, whose mappings and setgroups are its creator\'s, not the ones the config declares';
+  for (const id of ['user.maps-equal-profile', 'user.setgroups-as-declared', 'user.unmapped-shows-overflow']) t.is(why[id], `not applicable to this config: ${reason}`, id);
+  t.regex(why['user.nested-map-within-parent'] ?? '', /joins a user namespace/);
+  t.is(skipped(realProfile('runc spec --rootless'))['user.maps-equal-profile'], undefined, 'a created one applies');
+});
+
 test("Podman's pids limit of 2048 is not forked up to on a shared host; a small one with a cgroup mount applies", (t) => {
   t.is(skipped(realProfile('podman'))['resources.pids-limit-holds'],
     'not applicable to this config: its pids limit 2048 is above 64: reaching it would start that many processes on this host');

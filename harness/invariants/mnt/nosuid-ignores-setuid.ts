@@ -16,7 +16,7 @@ export const nosuidIgnoresSetuid: SingleInvariant = {
   reference: manSection('mount', 2, 'MS_NOSUID', 'Do not honor set-user-ID and set-group-ID bits or file capabilities when executing programs from this filesystem.'),
   anchors: { crun: ['test_mounts.py::test_mount_nosuid'] },
   // Root makes the copy and runs it as another mapped uid (CAP_SETUID); no_new_privs would ignore the bit whatever the mount says.
-  generate: { flaggedTmpfs: true, flaggedTmpfsExec: true, root: true, setuidTrial: true },
+  generate: { flaggedTmpfs: true, flaggedTmpfsExec: true, root: true, setuidTrial: true, ownUserMappings: true },
   scenario: 'single',
   request: (profile) => ({ setuidCopy: { dirs: [FLAGGED_TMPFS], uid: firstNonRoot(profile.user.uidMappings), gid: firstNonRoot(profile.user.gidMappings) } }),
   check: (o, profile) => {

@@ -12,7 +12,7 @@ export const bindFileOwnerMapped: SingleInvariant = {
   title: "A file the process creates in a read-write bind mount belongs, on the host, to the host ids its uid and gid map to.",
   reference: manSection('user_namespaces', 7, 'Defining user and group ID mappings', 'Each line in the uid_map file specifies a 1-to-1 mapping of a range of contiguous user IDs between two user namespaces.'),
   anchors: { crun: ['test_uid_gid.py::test_regular_files_chowned'] },
-  generate: { rwBind: true },
+  generate: { rwBind: true, ownUserMappings: true },
   scenario: 'single',
   request: (profile, host) => {
     const dest = fixtureDestination(profile, host);

@@ -13,7 +13,7 @@ export const mapsEqualProfile: SingleInvariant = {
     crun: ['test_namespaces.py::test_user_namespace_mappings', 'test_namespaces.py::test_multiple_uid_mappings'],
     ltp: ['userns02', 'userns03'],
   },
-  generate: { requireNamespaces: ['user'] },
+  generate: { requireNamespaces: ['user'], ownUserMappings: true },
   scenario: 'single',
   request: () => ({}),
   check: (o, profile) => expectEqual(

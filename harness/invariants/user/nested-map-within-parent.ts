@@ -22,6 +22,7 @@ export const nestedMapWithinParent: SingleInvariant = {
   // Container root with CAP_SETUID: the probe may write any mapping its own namespace allows.
   generate: { requireNamespaces: ['user'], root: true, setuidTrial: true },
   appliesTo: (profile) => (!profile.namespaces.includes('user') ? 'it declares no user namespace'
+    : profile.namespacePaths?.user !== undefined ? 'it joins a user namespace, whose mappings are its creator\'s, not the ones the config declares'
     : profile.process.uid !== 0 ? `its process runs as uid ${profile.process.uid}, not as the namespace root that may write a nested map`
       : !profile.process.capabilities.effective.includes('CAP_SETUID') ? 'its process has no CAP_SETUID to write a nested map with' : undefined),
   scenario: 'single',

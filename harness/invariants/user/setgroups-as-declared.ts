@@ -11,7 +11,7 @@ export const setgroupsAsDeclared: SingleInvariant = {
   reference: manSection('user_namespaces', 7, 'The /proc/[pid]/setgroups file', 'it displays "deny" if setgroups(2) is not permitted in that user namespace.'),
   anchors: { crun: ['test_namespaces.py::test_setgroups_deny', 'test_uid_gid.py::test_no_groups'] },
   // Generated profiles always have a user namespace; a config may not (harness/applicability.ts).
-  generate: requiresNamespaces('user'),
+  generate: { ...requiresNamespaces('user'), ownUserMappings: true },
   scenario: 'single',
   // setgroups(0, NULL) would empty the groups: only asked for where it must be refused.
   request: (profile) => (profile.user.setgroups === 'deny' ? { syscalls: [{ name: 'setgroups', nr: SETGROUPS, args: [0, 0] }] } : {}),

@@ -19,7 +19,7 @@ export const unmappedShowsOverflow: SingleInvariant = {
   reference: manSection('user_namespaces', 7, 'Unmapped user and group IDs', 'In most such cases, an unmapped user ID is converted to the overflow user ID (group ID); the default value for the overflow user ID (group ID) is 65534.'),
   anchors: { ltp: ['userns01'] },
   // Generated profiles always have a user namespace; a config may not (harness/applicability.ts).
-  generate: requiresNamespaces('user'),
+  generate: { ...requiresNamespaces('user'), ownUserMappings: true },
   scenario: 'single',
   request: () => ({ stat: HOST_FILES.map((f) => f.inside) }),
   check: (o, profile, host) => {
