@@ -3,11 +3,11 @@
 // older than the reader's namespace's zero (nsrig run as the fresh-boot test runs it).
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { pathToFileURL } from 'node:url';
 import { sameStart, startTicksOf, CLOCK_TICKS_PER_SECOND } from '../../core/process-start.js';
 import { readHostClocks } from '../../core/time-offsets.js';
 
-const MODULE = pathToFileURL(new URL('../../core/process-start.js', import.meta.url).pathname).href;
+// The URL as it is: its pathname is percent-encoded, and encoding it again breaks a checkout whose path has a space.
+const MODULE = new URL('../../core/process-start.js', import.meta.url).href;
 /** Readings past this are a sum the kernel took below zero (2^63 ns in ticks). */
 const WRAPPED_TICKS = 2 ** 63 / 1e7;
 
