@@ -55,6 +55,10 @@ async function main(): Promise<void> {
   const passive = observe();
   const actions = await act(request, passive.mounts, SELF);
   const observations: Observations = { ...passive, ...actions, children: request.children ? spawnChild(2) : [] };
+  // Armed before the report goes out, which is what starts the host's exec: armed after it, a
+  // probe descheduled in between found the joining process already there and took it for one of
+  // the container's own, never to be watched.
+  const watch = request.hold && request.watchJoins ? watchJoins(request.watchJoins.memory) : undefined;
   process.stdout.write(JSON.stringify(observations) + '\n');
   if (request.linger) {
     // Only a signal ends it now: the scenario is the container's PID 1 being killed.
@@ -62,8 +66,7 @@ async function main(): Promise<void> {
     await new Promise<never>(() => {});
   }
   if (request.hold) {
-    if (request.watchJoins) {
-      const watch = watchJoins(request.watchJoins.memory);
+    if (watch) {
       let reported = false;
       process.stdin.on('data', () => {
         if (reported) return;
