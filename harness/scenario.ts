@@ -34,6 +34,9 @@ export interface RunningProbe {
   nextReport: () => Promise<Observations>;
 }
 
+/** How long the end of a probe's output is awaited once the probe has exited. */
+const OUTPUT_DRAIN_MS = 2000;
+
 /** Reads a probe's report lines from anything with its stdio and end (a container, an exec'd process). */
 export function reportReader(session: Pick<ContainerSession, 'stdout' | 'stderr' | 'wait'>): () => Promise<Observations> {
   let out = '';
@@ -64,7 +67,18 @@ export function reportReader(session: Pick<ContainerSession, 'stdout' | 'stderr'
     }
     settle();
   });
-  session.wait().then((exit) => {
+  // A process's exit can be seen before the last of its output is read (child_process reports the
+  // exit on SIGCHLD, the pipe's data on later reads): under load a probe that had reported was taken
+  // for one that ended without a word. So the end waits for the output's end, within a bound, since
+  // a process left in a container without a pid namespace may hold the pipe open.
+  const outputEnded = new Promise<void>((resolve) => {
+    if (session.stdout.readableEnded || session.stdout.destroyed) resolve();
+    session.stdout.once('end', resolve).once('close', resolve).once('error', () => resolve());
+  });
+  session.wait().then(async (exit) => {
+    let bound: NodeJS.Timeout | undefined;
+    await Promise.race([outputEnded, new Promise<void>((resolve) => (bound = setTimeout(resolve, OUTPUT_DRAIN_MS)))]);
+    clearTimeout(bound);
     const how = exit.timedOut ? 'timed out' : exit.signal ? `was killed by ${exit.signal}` : `exited with ${exit.code}`;
     ended = new ProbeError(`the probe ${how} before reporting`, err);
     settle();
