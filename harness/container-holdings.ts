@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { cgroupDirsOf, readCgroupLayout, readProcessCgroups, ProcessCgroups } from '../core/cgroup-layout.js';
 import { readMountinfo } from '../core/mountinfo.js';
 import { startTicksOf, stillStartedAt } from '../core/process-start.js';
+import { CgroupRecordFile, sweepDeadOwnersCgroups } from '../core/cgroup-dead-owners.js';
 
 export interface ContainerHoldings {
   /** Cgroup directories of the container, one per hierarchy it has its own cgroup in. */
@@ -130,79 +131,27 @@ export function sweepRemains(remains: Remains, holdings: ContainerHoldings): voi
   }
 }
 
-const FOREIGN_NAME = /^nsrig-foreign-(\d+)-[0-9a-f]+$/;
-/** How long a sweep waits for the processes it killed to leave a foreign cgroup. */
-const FOREIGN_SWEEP_WAIT_MS = 2_000;
-
-/** Where foreign cgroups are made: the v1 pids hierarchy, else the unified one. */
-function foreignCgroupMount(): string | undefined {
-  const layout = readCgroupLayout();
-  return layout.v1Mounts.get('pids')?.[0] ?? layout.unifiedMount;
-}
-
-/**
- * Removes the foreign cgroups of nsrig processes that are gone (SIGKILLed while a delete was being
- * judged, so remove() never ran), killing what is still in them first: the next check run, and
- * the next foreign cgroup, find none. Processes are killed by pid, read from cgroup.procs; one
- * that is still leaving keeps its cgroup for the sweep after.
- */
-export function sweepStaleForeignCgroups(): void {
-  const mount = foreignCgroupMount();
-  if (mount === undefined) return;
-  let names: string[];
-  try {
-    names = fs.readdirSync(mount);
-  } catch {
-    return;
-  }
-  const stale = names.filter((name) => {
-    const owner = Number(FOREIGN_NAME.exec(name)?.[1]);
-    return owner > 0 && owner !== process.pid && !fs.existsSync(`/proc/${owner}`);
-  }).map((name) => path.join(mount, name));
-  for (const dir of stale) {
-    let procs = '';
-    try {
-      procs = fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8');
-    } catch {
-      // removed meanwhile
-    }
-    for (const pid of procs.split('\n').filter(Boolean)) {
-      try {
-        process.kill(Number(pid), 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
-    }
-  }
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  let left = stale;
-  for (const start = Date.now(); left.length > 0 && Date.now() - start < FOREIGN_SWEEP_WAIT_MS; Atomics.wait(pause, 0, 0, 10)) {
-    left = left.filter((dir) => {
-      try {
-        fs.rmdirSync(dir);
-        return false;
-      } catch (e) {
-        return (e as NodeJS.ErrnoException).code !== 'ENOENT';
-      }
-    });
-  }
-}
-
 /**
  * A cgroup the container did not make, with its init moved in (runtime-tools'
  * delete_only_create_resources: its pids hierarchy, else the unified one): a delete must leave it.
- * remove() takes it away once empty; after a SIGKILL of its nsrig, sweepStaleForeignCgroups does.
+ * remove() takes it away once empty; after a SIGKILL of its nsrig, the sweep of dead owners' cgroups does.
  */
 export class ForeignCgroup {
-  private constructor(readonly dir: string) {}
+  private constructor(readonly dir: string, private readonly record: CgroupRecordFile) {}
 
   static adopt(initPid: number): ForeignCgroup {
-    sweepStaleForeignCgroups();
-    const mount = foreignCgroupMount();
+    sweepDeadOwnersCgroups();
+    const layout = readCgroupLayout();
+    const mount = layout.v1Mounts.get('pids')?.[0] ?? layout.unifiedMount;
     if (mount === undefined) throw new Error('no cgroup hierarchy to make a foreign cgroup in (neither a v1 pids one nor cgroup2)');
-    const dir = path.join(mount, `nsrig-foreign-${process.pid}-${randomBytes(3).toString('hex')}`);
+    const name = `nsrig-foreign-${process.pid}-${randomBytes(3).toString('hex')}`;
+    const dir = path.join(mount, name);
+    // Recorded before it is made, as the engine's cgroups are: after a SIGKILL of this nsrig the
+    // next sweep of dead owners' cgroups kills what is in it and removes it.
+    const record = new CgroupRecordFile(name, layout);
+    record.write([dir], []);
     fs.mkdirSync(dir);
-    const cgroup = new ForeignCgroup(dir);
+    const cgroup = new ForeignCgroup(dir, record);
     try {
       fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(initPid));
     } catch (e) {
@@ -220,8 +169,11 @@ export class ForeignCgroup {
   remove(): void {
     try {
       fs.rmdirSync(this.dir);
-    } catch {
-      // gone already (a broken delete took it) or still busy: the process sweep comes first
+    } catch (e) {
+      // Still busy: the process sweep comes first, and the record keeps it for a later sweep.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return;
+      // Gone already: a broken delete took it.
     }
+    this.record.remove();
   }
 }

@@ -18,7 +18,7 @@ import { namespaceHolderProblem, startNamespaceHolder, type NamespaceHolder } fr
 import { namespaceInodes, parseMountinfo } from './probe/observe.js';
 import { GENERATED_SYSCTLS } from './generators/sysctl.js';
 import { removeMountedDir, runDirectoryName, sweepDirectoriesOfDeadRuns } from './run-directories.js';
-import { sweepStaleForeignCgroups } from './container-holdings.js';
+import { sweepDeadOwnersCgroups } from '../core/cgroup-dead-owners.js';
 import { tryMakeUserNamespaceFiles, USER_NAMESPACE_FILES_NAME, type UserNamespaceFilesFact } from './user-namespace-files.js';
 
 export interface HostSnapshot {
@@ -237,7 +237,7 @@ export class HostFixtures {
     const hostKey = makeHostKey();
     sweepDirectoriesOfDeadRuns(FIXTURE_NAME);
     sweepDirectoriesOfDeadRuns(USER_NAMESPACE_FILES_NAME);
-    sweepStaleForeignCgroups();
+    sweepDeadOwnersCgroups();
     const fixtureDir = makeFixtureDir();
     const userNamespaceFiles = tryMakeUserNamespaceFiles();
     const { holder, problem: holderProblem } = namespaceHolder();

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { sweepStaleForeignCgroups } from '../../harness/container-holdings.js';
+import { sweepDeadOwnersCgroups } from '../../core/cgroup-dead-owners.js';
 import { processRuns } from '../../harness/host-leftovers.js';
 
 const HOLDINGS_MODULE = pathToFileURL(fileURLToPath(new URL('../../harness/container-holdings.js', import.meta.url))).href;
@@ -36,7 +36,7 @@ test('a foreign cgroup left by a SIGKILLed nsrig, its process still inside, is s
   t.true(fs.existsSync(dir), `${dir} was not left by the SIGKILLed owner`);
   t.true(fs.readFileSync(`${dir}/cgroup.procs`, 'utf8').split('\n').includes(String(pid)));
 
-  sweepStaleForeignCgroups();
+  sweepDeadOwnersCgroups();
   t.false(fs.existsSync(dir), `${dir} is still there after the sweep`);
   t.false(processRuns(pid), 'the process in it still runs');
 });
