@@ -45,6 +45,15 @@ function ownOffsets(): HostClocks {
  * children get, which is its own unless it unshared one without forking; nsrig never does.)
  */
 export function ownOffsetNanos(): { monotonic: bigint; boottime: bigint } {
+  // A process never changes time namespace (nsrig never unshares one), and every start-time
+  // reading needs the offsets: read once.
+  ownOffsetsRead ??= readOwnOffsetNanos();
+  return ownOffsetsRead;
+}
+
+let ownOffsetsRead: { monotonic: bigint; boottime: bigint } | undefined;
+
+function readOwnOffsetNanos(): { monotonic: bigint; boottime: bigint } {
   const offsets = { monotonic: 0n, boottime: 0n };
   let text = '';
   try {
