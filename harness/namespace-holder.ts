@@ -105,10 +105,10 @@ export function startNamespaceHolder(types: readonly HeldNamespace[], options: {
   child.unref();
   const pause = new Int32Array(new SharedArrayBuffer(4));
   if (types.includes('user') && pid !== undefined) writeHolderMaps(pid, pause, options.userMap ?? USER_NAMESPACE_MAP);
-  for (let i = 0; i < READY_POLLS && pid !== undefined && !fs.existsSync(ready) && running(pid); i++) Atomics.wait(pause, 0, 0, READY_POLL_MS);
-  // An empty file may be read mid-write: wait for its line.
-  for (let i = 0; i < READY_POLLS && fs.existsSync(ready) && fs.readFileSync(ready, 'utf8') === ''; i++) Atomics.wait(pause, 0, 0, READY_POLL_MS);
-  const loopback = fs.existsSync(ready) ? fs.readFileSync(ready, 'utf8').trim() : '';
+  // Ready once its line is there: an empty file may be read mid-write.
+  const readyLine = () => (fs.existsSync(ready) ? fs.readFileSync(ready, 'utf8') : '');
+  for (let i = 0; i < READY_POLLS && pid !== undefined && readyLine() === '' && running(pid); i++) Atomics.wait(pause, 0, 0, READY_POLL_MS);
+  const loopback = readyLine().trim();
   const why = fs.readFileSync(errors, 'utf8').trim();
   fs.rmSync(ready, { force: true });
   fs.rmSync(errors, { force: true });
