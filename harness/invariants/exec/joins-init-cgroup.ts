@@ -1,18 +1,16 @@
+import { execUnsupported } from '../../exec-scenario.js';
+import { runcManual } from '../references.js';
+import { parseProcCgroup, type CgroupMembership, type ProcessCgroups } from '../../../core/cgroup-layout.js';
 import { expectEqual, type ExecInvariant } from '../../invariant.js';
 
 /**
- * /proc/PID/cgroup's lines by hierarchy id. Every process has a line for every hierarchy mounted
- * when it is read, so a hierarchy mounted or unmounted between the two reads (crun's host
+ * A's memberships in the hierarchies B has too. Every process has a line for every hierarchy
+ * mounted when it is read, so a hierarchy mounted or unmounted between the two reads (crun's host
  * preparation of another run, say) shows on one side only and says nothing of where either is.
  */
-function inBothHierarchies(a: string, b: string): [string[], string[]] {
-  const lines = (text: string) => text.split('\n').filter(Boolean);
-  const id = (line: string) => line.slice(0, line.indexOf(':'));
-  const common = new Set(lines(a).map(id).filter((i) => lines(b).some((l) => id(l) === i)));
-  return [lines(a).filter((l) => common.has(id(l))), lines(b).filter((l) => common.has(id(l)))];
+function inBothHierarchies(a: ProcessCgroups, b: ProcessCgroups): CgroupMembership[] {
+  return a.memberships.filter((m) => b.memberships.some((n) => n.hierarchyId === m.hierarchyId));
 }
-import { execUnsupported } from '../../exec-scenario.js';
-import { runcManual } from '../references.js';
 
 export const joinsInitCgroup: ExecInvariant = {
   id: 'exec.joins-init-cgroup',
@@ -23,7 +21,7 @@ export const joinsInitCgroup: ExecInvariant = {
   scenario: 'exec',
   skipWhen: execUnsupported,
   check: (init, joined) => {
-    const [initLines, joinedLines] = inBothHierarchies(init.cgroup, joined.cgroup);
-    return expectEqual(initLines, joinedLines);
+    const [initCgroups, joinedCgroups] = [parseProcCgroup(init.cgroup), parseProcCgroup(joined.cgroup)];
+    return expectEqual(inBothHierarchies(initCgroups, joinedCgroups), inBothHierarchies(joinedCgroups, initCgroups));
   },
 };
