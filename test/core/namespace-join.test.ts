@@ -5,12 +5,12 @@
 // cloning thread, mnt, cgroup and time by the clone chain, and every one of them by the joining
 // process when the user namespace is joined or new beside joins (core/plan.ts JoinPoint); the
 // namespaces created beside a joined user namespace belong to it (ioctl_ns NS_GET_USERNS).
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import fs from 'node:fs';
 import { launchContainer, LaunchError } from '../../core/container.js';
 import { parseProfile } from '../../policy/profile/load.js';
 import { ProfileErrors } from '../../policy/profile/profile-error.js';
-import { namespaceHolderProblem, startNamespaceHolder } from '../../harness/namespace-holder.js';
+import { namespaceHolderProblem, startNamespaceHolder, type HeldNamespace, type NamespaceHolder } from '../../harness/namespace-holder.js';
 import { assertNoLeftovers, HOLD, heldReady, run, shell, SOURCE } from './container-run.js';
 import { owningUserNamespace } from '../../core/host-kernel.js';
 import { execInContainer } from '../../core/container-exec.js';
@@ -166,27 +166,27 @@ withHolder('a joined user namespace that maps no uid 0 is refused before anythin
   }
 });
 
-withHolder('a joined user namespace\'s holder changes nothing on the host: hostname and the host\'s user namespace as they were', (t) => {
+/** Starts a holder of `types` and checks the host's hostname is as it was, then the case's own checks. */
+function holderLeavesHostname(t: ExecutionContext, types: readonly HeldNamespace[], more: (holder: NamespaceHolder) => void): void {
   const hostname = fs.readFileSync('/proc/sys/kernel/hostname', 'utf8');
-  const holder = startNamespaceHolder(['user', 'uts']);
+  const holder = startNamespaceHolder(types);
   try {
     t.is(fs.readFileSync('/proc/sys/kernel/hostname', 'utf8'), hostname, 'the host was renamed');
-    t.not(holder.inodes.user, host.user);
-    t.is<number | undefined, number | undefined>(owningUserNamespace(holder.paths.uts!), holder.inodes.user, 'the holder\'s uts namespace is its user namespace\'s');
+    more(holder);
   } finally {
     holder.close();
   }
+}
+
+withHolder('a joined user namespace\'s holder changes nothing on the host: hostname and the host\'s user namespace as they were', (t) => {
+  holderLeavesHostname(t, ['user', 'uts'], (holder) => {
+    t.not(holder.inodes.user, host.user);
+    t.is<number | undefined, number | undefined>(owningUserNamespace(holder.paths.uts!), holder.inodes.user, 'the holder\'s uts namespace is its user namespace\'s');
+  });
 });
 
 withHolder('a holder without its own UTS and network namespaces leaves the host\'s hostname and loopback alone', (t) => {
-  const hostname = fs.readFileSync('/proc/sys/kernel/hostname', 'utf8');
-  const holder = startNamespaceHolder(['mnt', 'ipc']);
-  try {
-    t.is(fs.readFileSync('/proc/sys/kernel/hostname', 'utf8'), hostname, 'the host was renamed');
-    t.false(holder.loopbackUp);
-  } finally {
-    holder.close();
-  }
+  holderLeavesHostname(t, ['mnt', 'ipc'], (holder) => t.false(holder.loopbackUp));
 });
 
 withHolder('a path of the wrong type, a missing path and a file not on nsfs are field-path errors at load, and nothing is created', async (t) => {
