@@ -134,7 +134,7 @@ function walkHierarchy(mount: string, found: Found): void {
 }
 
 /** SIGKILL to every process in the cgroup and below it, except below a live owner's cgroup. */
-function killTree(dir: string, live: ReadonlySet<string>): void {
+export function killTree(dir: string, live: ReadonlySet<string> = new Set()): void {
   const below = subdirectories(dir);
   // cgroup.kill (cgroup v2, Linux 5.14+) kills the subtree at once, also processes forking meanwhile.
   if (!below.some((d) => holdsAny(d, live))) {

@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CGROUP_PARENT, baselineMounts, cgroupDirsNamed, ourTempEntries, processRuns, processesInOurCgroups, suspectHostMounts } from '../../harness/host-leftovers.js';
 import { projectRoot } from '../../harness/probe-rig.js';
 import { distinctV1Hierarchies, readCgroupLayout, readProcessCgroups, temporaryV1MountPoints } from '../../core/cgroup-layout.js';
-import { removeCgroupTree } from '../../core/cgroup-dead-owners.js';
+import { killTree, removeCgroupTree } from '../../core/cgroup-dead-owners.js';
 import { nsrigOnPureV2, printed } from '../cli/nsrig-cli.js';
 
 const RUNS = 60;
@@ -37,18 +37,7 @@ fs.writeFileSync(sleeper, 'name: sleeper\nprocess:\n  args: [/bin/sh, -c, "sleep
 fs.writeFileSync(profile, 'name: quick\nprocess:\n  args: [/bin/true]\n');
 
 test.after.always(async () => {
-  try {
-    fs.writeFileSync(path.join(holding, 'cgroup.kill'), '1');
-  } catch {
-    // not there, or empty
-  }
-  for (const v1 of holdingV1) {
-    try {
-      for (const pid of fs.readFileSync(path.join(v1, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) process.kill(Number(pid), 'SIGKILL');
-    } catch {
-      // not there, or gone meanwhile
-    }
-  }
+  for (const cgroup of [holding, ...holdingV1]) killTree(cgroup);
   // Waits without blocking: the killed children are this process's, and only the event loop reaps
   // them (a blocking wait kept them as zombies, the cgroup busy, and the directory left behind).
   // With whatever a failed sweep left below them: the host is left as found either way.
