@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { readMountinfo, type MountinfoEntry } from '../../core/mountinfo.js';
 
 export interface HostSnapshot {
   /** One text per name ("hostname", "sysctl net.ipv4.ip_forward", "/dev/null"): compared exactly. */
@@ -53,31 +54,15 @@ function nodeFacts(file: string): string {
   return `${st.uid}:${st.gid} mode ${(st.mode & 0o7777).toString(8)} ${type}${rdev}`;
 }
 
-interface MountLine {
-  mountPoint: string;
-  fstype: string;
-  source: string;
-}
-
-/** mountinfo(5): "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER". */
-function mounts(): MountLine[] {
-  return (read('/proc/self/mountinfo') ?? '').split('\n').filter(Boolean).map((line) => {
-    const fields = line.split(' ');
-    const after = fields.slice(fields.indexOf('-') + 1);
-    const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-    return { mountPoint: unescape(fields[4] ?? ''), fstype: after[0] ?? '', source: unescape(after[1] ?? '') };
-  });
-}
-
 /** Mounts a leak would show as: naming nsrig, below /tmp (the staging root), or a bound network namespace. */
-function rigMounts(all: MountLine[]): string[] {
+function rigMounts(all: MountinfoEntry[]): string[] {
   return all
     .filter((m) => m.mountPoint.includes('nsrig') || m.source.includes('nsrig') || m.mountPoint.startsWith('/tmp/') || m.mountPoint.startsWith('/run/netns/'))
-    .map((m) => `${m.mountPoint} (${m.fstype} from ${m.source})`);
+    .map((m) => `${m.mountPoint} (${m.fsType} from ${m.source})`);
 }
 
 /** Directories naming nsrig in every cgroup hierarchy, down to the depth the engine and runtimes use. */
-function rigCgroups(all: MountLine[]): string[] {
+function rigCgroups(all: MountinfoEntry[]): string[] {
   const found: string[] = [];
   const walk = (dir: string, depth: number) => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory())) {
@@ -86,7 +71,7 @@ function rigCgroups(all: MountLine[]): string[] {
       if (depth > 1) walk(child, depth - 1);
     }
   };
-  const roots = new Set(all.filter((m) => m.fstype === 'cgroup' || m.fstype === 'cgroup2').map((m) => m.mountPoint));
+  const roots = new Set(all.filter((m) => m.fsType === 'cgroup' || m.fsType === 'cgroup2').map((m) => m.mountPoint));
   for (const root of roots) {
     try {
       walk(root, 5);
@@ -166,7 +151,7 @@ export function takeHostSnapshot(checkout: string): HostSnapshot {
     values[`sysctl ${name}`] = (read(`/proc/sys/${name.replace(/\./g, '/')}`) ?? 'missing').trim().replace(/\s+/g, ' ');
   }
   for (const device of GUARDED_DEVICES) values[device] = nodeFacts(device);
-  const all = mounts();
+  const all = readMountinfo();
   return {
     values,
     present: {
