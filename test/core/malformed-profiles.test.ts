@@ -137,7 +137,8 @@ test.serial('the check above can see a launch: a valid profile creates a child a
   try {
     t.not(created(), before);
     // One container: its directory in each hierarchy (the engine joins every v1 one too), one name.
-    t.is(new Set(ourCgroupDirs().map((d) => path.basename(d))).size, 1, ourCgroupDirs().join(', '));
+    const dirs = ourCgroupDirs();
+    t.is(new Set(dirs.map((d) => path.basename(d))).size, 1, dirs.join(', '));
     t.deepEqual(childrenOf().map((c) => c.pid), [container.pid]);
   } finally {
     await container.destroy();
