@@ -12,16 +12,13 @@ import fs from 'node:fs';
 import { koffi, raw, lastErrno } from './libc.js';
 import { SyscallError } from './syscall-error.js';
 import { CLONE } from '../../policy/kernel/clone-flags.js';
-import { PR } from '../../policy/kernel/process-control.js';
+import { P_PIDFD, PR, WAIT } from '../../policy/kernel/process-control.js';
 import { NR } from '../../policy/kernel/syscall-table.js';
 import { SIGNALS } from '../../policy/kernel/signals.js';
 import {
   blockAllSignals, buildChain, closeFd, descriptorGaps, LINK_STACK_SIZE, makePipe, NativeArena, openPidfd, programLinks,
   resolveSymbols, restoreSignals, setCloseOnExec, type ChainLink, type ClonedProcess, type CloneExecRequest,
 } from './process.js';
-
-const P_PIDFD = 3;
-const WEXITED = 4;
 
 /**
  * Starts the program as cloneExec does, in request.namespaceFlags, after a joining process entered
@@ -94,7 +91,7 @@ export function cloneExecJoining(request: CloneExecRequest): ClonedProcess {
     [...open].forEach(close);
     if (joinerPidfd !== undefined) {
       // It exits on the end-of-file just made; reaping it here leaves no zombie behind.
-      raw.waitid(P_PIDFD, joinerPidfd, new Uint8Array(128), WEXITED);
+      raw.waitid(P_PIDFD, joinerPidfd, new Uint8Array(128), WAIT.WEXITED);
       closeFd(joinerPidfd);
     }
     arena.free();

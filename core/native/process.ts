@@ -4,7 +4,7 @@
 import { koffi, raw, check, lastErrno } from './libc.js';
 import { InvalidArgumentError, SyscallError, UnsupportedHostError } from './syscall-error.js';
 import { CLONE } from '../../policy/kernel/clone-flags.js';
-import { F, PR } from '../../policy/kernel/process-control.js';
+import { CLD_EXITED, F, P_PIDFD, PR, WAIT } from '../../policy/kernel/process-control.js';
 import { NR } from '../../policy/kernel/syscall-table.js';
 import { AT_EMPTY_PATH } from '../../policy/kernel/mount-flags.js';
 import { SIGNALS, signalName } from '../../policy/kernel/signals.js';
@@ -331,11 +331,6 @@ export function describeExit(e: ExitInfo): string {
   return e.signal ? `signal ${e.signal}` : `code ${e.code}`;
 }
 
-const P_PIDFD = 3;
-const WEXITED = 4;
-const WNOHANG = 1;
-const WNOWAIT = 0x01000000;
-const CLD_EXITED = 1;
 
 function decodeSiginfo(info: Uint8Array): ExitInfo | undefined {
   const view = new DataView(info.buffer, info.byteOffset, info.byteLength);
@@ -349,7 +344,7 @@ function decodeSiginfo(info: Uint8Array): ExitInfo | undefined {
 /** Has the process behind pidfd exited? Does not reap it. */
 export function pollExit(pidfd: number): ExitInfo | undefined {
   const info = new Uint8Array(128);
-  check(raw.waitid(P_PIDFD, pidfd, info, WEXITED | WNOHANG | WNOWAIT) as number, 'waitid', `pidfd ${pidfd}`);
+  check(raw.waitid(P_PIDFD, pidfd, info, WAIT.WEXITED | WAIT.WNOHANG | WAIT.WNOWAIT) as number, 'waitid', `pidfd ${pidfd}`);
   return decodeSiginfo(info);
 }
 
@@ -386,7 +381,7 @@ export function whenExited(pidfd: number): Promise<void> {
 /** Reaps an exited process; returns undefined while it still runs. */
 export function reap(pidfd: number): ExitInfo | undefined {
   const info = new Uint8Array(128);
-  check(raw.waitid(P_PIDFD, pidfd, info, WEXITED | WNOHANG) as number, 'waitid', `pidfd ${pidfd}`);
+  check(raw.waitid(P_PIDFD, pidfd, info, WAIT.WEXITED | WAIT.WNOHANG) as number, 'waitid', `pidfd ${pidfd}`);
   return decodeSiginfo(info);
 }
 

@@ -5,6 +5,7 @@
 import { raw, lastErrno } from './libc.js';
 import { SyscallError } from './syscall-error.js';
 import { NR } from '../../policy/kernel/syscall-table.js';
+import { WAIT } from '../../policy/kernel/process-control.js';
 
 
 export const PTRACE = {
@@ -51,16 +52,6 @@ export const USER_REGS_SIZE = 216;
 /** Registers holding system call arguments 1..6 on x86_64, in order. */
 export const SYSCALL_ARG_REGISTERS = ['rdi', 'rsi', 'rdx', 'r10', 'r8', 'r9'] as const;
 
-export const WAIT = {
-  WNOHANG: 0x1,
-  WSTOPPED: 0x2,
-  WEXITED: 0x4,
-  WNOWAIT: 0x01000000,
-  /** Wait only for children and tracees of the calling thread, not of its whole thread group. */
-  WNOTHREAD: 0x20000000,
-  /** Wait for clone children (threads) too. */
-  WALL: 0x40000000,
-} as const;
 
 
 function request(name: string, req: number, tid: number, addr: number, data: number): void {

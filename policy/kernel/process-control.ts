@@ -33,3 +33,21 @@ export const PERSONALITY = { linux: 0x0000, linux32: 0x0008 } as const;
 export const NS_GET_NSTYPE = 0xb703;
 /** ioctl_ns(2): a descriptor of the user namespace that owns a namespace. */
 export const NS_GET_USERNS = 0xb701;
+
+/** waitid(2)/waitpid(2) options (include/uapi/linux/wait.h). */
+export const WAIT = {
+  WNOHANG: 0x1,
+  WSTOPPED: 0x2,
+  WEXITED: 0x4,
+  WNOWAIT: 0x01000000,
+  /** Wait only for children and tracees of the calling thread, not of its whole thread group. */
+  WNOTHREAD: 0x20000000,
+  /** Wait for clone children (threads) too. */
+  WALL: 0x40000000,
+} as const;
+
+/** waitid(2)'s idtype for a pidfd (Linux 5.4). */
+export const P_PIDFD = 3;
+
+/** siginfo's si_code of a child that exited rather than was killed. */
+export const CLD_EXITED = 1;
