@@ -106,8 +106,8 @@ export function stillRuns(p: ProcessIdentity): boolean {
 
 /**
  * Kills what a dead owner left running and removes its record: the first process through a pidfd
- * taken after its start time matched (so a recycled pid is never signalled), then the container
- * cgroups of dead owners, which every launch sweeps too, with any process still in them.
+ * taken after its start time matched (so a recycled pid is never signalled); its cgroups go with
+ * every dead owner's in sweepDeadOwners' one sweep after.
  */
 function sweepRecord(dir: string, record: ContainerRecord): void {
   if (record.init !== undefined && stillRuns(record.init)) {
@@ -121,7 +121,6 @@ function sweepRecord(dir: string, record: ContainerRecord): void {
       if (pidfd !== undefined) closeFd(pidfd);
     }
   }
-  sweepDeadOwnersCgroups();
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
@@ -143,6 +142,8 @@ export function sweepDeadOwners(): string[] {
       swept.push(name);
     }
   }
+  // One sweep takes every dead owner's cgroups, with what is still in them, in every hierarchy.
+  if (swept.length > 0) sweepDeadOwnersCgroups();
   return swept;
 }
 
