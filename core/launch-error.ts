@@ -59,7 +59,6 @@ export class DevicePlacementError extends Error {
   }
 }
 
-/** A process that was to join a container is not in one of its namespaces: nothing may run in it. */
 /**
  * The container's first process is not root of the user namespace it joined: the chain's
  * setresuid(0) cannot stop on failure, so stage 2 checks before it sets anything up there.
@@ -72,6 +71,7 @@ export class JoinedUserRootError extends Error {
   }
 }
 
+/** A process that was to join a container is not in one of its namespaces: nothing may run in it. */
 export class NamespaceJoinError extends Error {
   constructor(readonly namespace: string, readonly expected: string, readonly actual: string) {
     super(`the joined process is in ${namespace} namespace ${actual}, not the container's ${expected}: the join did not happen, so nothing was run`);

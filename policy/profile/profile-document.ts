@@ -89,7 +89,8 @@ export function readProfileDocument(errs: ProfileErrorList, value: unknown, opts
   const resources = doc.resources === undefined ? undefined : readResources(errs, doc.resources, 'resources');
   const cgroupsPath = doc.cgroupsPath === undefined ? undefined : readCgroupsPath(errs, doc.cgroupsPath, 'cgroupsPath');
   const netPath = isPlainObject(doc.namespacePaths) ? doc.namespacePaths.net : undefined;
-  const joinedHostNetwork = opts.checkPaths && typeof netPath === 'string' && isOwnNetworkNamespace(netPath);
+  // Two stats, needed only to judge net.* sysctls.
+  const joinedHostNetwork = doc.sysctl !== undefined && opts.checkPaths && typeof netPath === 'string' && isOwnNetworkNamespace(netPath);
   const sysctl = doc.sysctl === undefined ? undefined : readSysctl(errs, doc.sysctl, 'sysctl', namespaces, { hostname, domainname }, joinedHostNetwork);
   const namespacePaths = doc.namespacePaths === undefined ? undefined
     : readNamespacePaths(errs, doc.namespacePaths, 'namespacePaths', { namespaces, checkPaths: opts.checkPaths, hasTimeOffsets: doc.timeOffsets !== undefined });
@@ -156,8 +157,8 @@ function readDomainname(errs: ProfileErrorList, value: unknown, path: string, na
   return undefined;
 }
 
-/** Mappings default to a non-identity range; one side given alone serves for the other too. */
 /**
+ * Mappings default to a non-identity range; one side given alone serves for the other too.
  * With `joined` (namespacePaths.user) the mappings are the joined namespace's own, which nothing
  * writes: declared ones are kept but ignored with a warning, as runc 1.1 ignores them (containerd
  * and CRI-O declare the joined namespace's mappings beside its path), and none are assumed.
